@@ -1,0 +1,1 @@
+//! Assembler and disassembler for the bpf_conformance syntax (being written).

@@ -1,0 +1,29 @@
+//! The non-Cranelift half of cranebpf: the eBPF instruction model, the
+//! assembler and disassembler, the validator, the memory model, helpers, and
+//! the reference interpreter.
+#![deny(missing_docs)]
+
+pub mod asm;
+pub mod budget;
+mod decode;
+mod encode;
+mod fault;
+mod helpers;
+mod insn;
+pub mod interp;
+mod mem;
+mod program;
+pub mod sem;
+mod validate;
+
+pub use decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
+pub use encode::{encode_all, encode_into};
+pub use fault::{Access, Fault, FaultKind, HelperError};
+pub use helpers::{Helper, HelperCtx, HelperFn, Helpers};
+pub use insn::{
+    slots_from_bytes, slots_to_bytes, AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind,
+    RawInsn, Reg, Size, Src, Width,
+};
+pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
+pub use program::{LoadError, Program};
+pub use validate::{validate, Function, ValidateError};

@@ -1,0 +1,1 @@
+//! RFC 9669 semantics as pure functions (being written).

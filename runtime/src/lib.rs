@@ -11,6 +11,7 @@ mod fault;
 mod helpers;
 mod insn;
 pub mod interp;
+pub mod maps;
 mod mem;
 mod program;
 pub mod sem;

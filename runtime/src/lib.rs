@@ -5,6 +5,7 @@
 
 pub mod asm;
 pub mod budget;
+pub mod ctx;
 mod decode;
 mod encode;
 mod fault;

@@ -44,8 +44,8 @@ mod ringbuf;
 mod value;
 
 use ringbuf::RingStore;
-pub use value::ValueRef;
 use value::ValueBuf;
+pub use value::ValueRef;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -110,12 +110,40 @@ impl MapType {
     /// The kernel's name for a map type id, for error messages.
     pub fn kernel_name(id: u32) -> &'static str {
         const NAMES: [&str; 34] = [
-            "UNSPEC", "HASH", "ARRAY", "PROG_ARRAY", "PERF_EVENT_ARRAY", "PERCPU_HASH",
-            "PERCPU_ARRAY", "STACK_TRACE", "CGROUP_ARRAY", "LRU_HASH", "LRU_PERCPU_HASH",
-            "LPM_TRIE", "ARRAY_OF_MAPS", "HASH_OF_MAPS", "DEVMAP", "SOCKMAP", "CPUMAP", "XSKMAP",
-            "SOCKHASH", "CGROUP_STORAGE", "REUSEPORT_SOCKARRAY", "PERCPU_CGROUP_STORAGE", "QUEUE",
-            "STACK", "SK_STORAGE", "DEVMAP_HASH", "STRUCT_OPS", "RINGBUF", "INODE_STORAGE",
-            "TASK_STORAGE", "BLOOM_FILTER", "USER_RINGBUF", "CGRP_STORAGE", "ARENA",
+            "UNSPEC",
+            "HASH",
+            "ARRAY",
+            "PROG_ARRAY",
+            "PERF_EVENT_ARRAY",
+            "PERCPU_HASH",
+            "PERCPU_ARRAY",
+            "STACK_TRACE",
+            "CGROUP_ARRAY",
+            "LRU_HASH",
+            "LRU_PERCPU_HASH",
+            "LPM_TRIE",
+            "ARRAY_OF_MAPS",
+            "HASH_OF_MAPS",
+            "DEVMAP",
+            "SOCKMAP",
+            "CPUMAP",
+            "XSKMAP",
+            "SOCKHASH",
+            "CGROUP_STORAGE",
+            "REUSEPORT_SOCKARRAY",
+            "PERCPU_CGROUP_STORAGE",
+            "QUEUE",
+            "STACK",
+            "SK_STORAGE",
+            "DEVMAP_HASH",
+            "STRUCT_OPS",
+            "RINGBUF",
+            "INODE_STORAGE",
+            "TASK_STORAGE",
+            "BLOOM_FILTER",
+            "USER_RINGBUF",
+            "CGRP_STORAGE",
+            "ARENA",
         ];
         NAMES.get(id as usize).copied().unwrap_or("unknown")
     }
@@ -253,7 +281,10 @@ struct MapInner {
 
 enum Store {
     /// All values in one buffer; value `i` at `i * stride`.
-    Array { buf: Arc<ValueBuf>, stride: usize },
+    Array {
+        buf: Arc<ValueBuf>,
+        stride: usize,
+    },
     Hash(Mutex<HashStore>),
     RingBuf(Mutex<RingStore>),
 }
@@ -299,7 +330,10 @@ impl Map {
             Store::RingBuf(Mutex::new(RingStore::new(n as usize)))
         } else {
             if def.value_size == 0 || def.value_size > MAX_VALUE_SIZE {
-                return bad(format!("value size {} out of 1..={MAX_VALUE_SIZE}", def.value_size));
+                return bad(format!(
+                    "value size {} out of 1..={MAX_VALUE_SIZE}",
+                    def.value_size
+                ));
             }
             if def.max_entries == 0 {
                 return bad("max_entries is 0".into());
@@ -319,11 +353,16 @@ impl Map {
                 }
             } else {
                 if def.key_size == 0 || def.key_size > MAX_KEY_SIZE {
-                    return bad(format!("key size {} out of 1..={MAX_KEY_SIZE}", def.key_size));
+                    return bad(format!(
+                        "key size {} out of 1..={MAX_KEY_SIZE}",
+                        def.key_size
+                    ));
                 }
                 let total = (stride + u64::from(def.key_size)) * u64::from(def.max_entries);
                 if total > MAX_MAP_BYTES {
-                    return bad(format!("hash of up to {total} bytes exceeds {MAX_MAP_BYTES}"));
+                    return bad(format!(
+                        "hash of up to {total} bytes exceeds {MAX_MAP_BYTES}"
+                    ));
                 }
                 Store::Hash(Mutex::new(HashStore::default()))
             }
@@ -555,7 +594,10 @@ impl Map {
     fn ring(&self) -> Result<&Mutex<RingStore>, MapError> {
         match &self.inner.store {
             Store::RingBuf(r) => Ok(r),
-            _ => Err(MapError::invalid(format!("map {} is not a ring buffer", self.inner.name))),
+            _ => Err(MapError::invalid(format!(
+                "map {} is not a ring buffer",
+                self.inner.name
+            ))),
         }
     }
 

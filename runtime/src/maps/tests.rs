@@ -17,7 +17,10 @@ fn array_starts_zero_and_refuses_delete() {
     assert_eq!(m.lookup(&3u32.to_le_bytes()), None); // index == max_entries
     m.update(&2u32.to_le_bytes(), &7u64.to_le_bytes(), UpdateFlags::Any)
         .unwrap();
-    assert_eq!(m.lookup(&2u32.to_le_bytes()), Some(7u64.to_le_bytes().to_vec()));
+    assert_eq!(
+        m.lookup(&2u32.to_le_bytes()),
+        Some(7u64.to_le_bytes().to_vec())
+    );
     assert_eq!(
         m.update(&2u32.to_le_bytes(), &[0; 8], UpdateFlags::NoExist),
         Err(MapError::Exists)
@@ -34,26 +37,42 @@ fn array_starts_zero_and_refuses_delete() {
 fn hash_flags_full_and_delete() {
     let m = Map::new("h", def(MapType::Hash, 2, 4, 2)).unwrap();
     m.update(b"ab", b"1111", UpdateFlags::NoExist).unwrap();
-    assert_eq!(m.update(b"ab", b"2222", UpdateFlags::NoExist), Err(MapError::Exists));
-    assert_eq!(m.update(b"cd", b"2222", UpdateFlags::Exist), Err(MapError::NotFound));
+    assert_eq!(
+        m.update(b"ab", b"2222", UpdateFlags::NoExist),
+        Err(MapError::Exists)
+    );
+    assert_eq!(
+        m.update(b"cd", b"2222", UpdateFlags::Exist),
+        Err(MapError::NotFound)
+    );
     m.update(b"cd", b"2222", UpdateFlags::Any).unwrap();
-    assert_eq!(m.update(b"ef", b"3333", UpdateFlags::Any), Err(MapError::Full));
+    assert_eq!(
+        m.update(b"ef", b"3333", UpdateFlags::Any),
+        Err(MapError::Full)
+    );
     assert_eq!(MapError::Full.errno(), -7);
     m.update(b"ab", b"9999", UpdateFlags::Exist).unwrap();
     assert_eq!(
         m.entries(),
-        vec![(b"ab".to_vec(), b"9999".to_vec()), (b"cd".to_vec(), b"2222".to_vec())]
+        vec![
+            (b"ab".to_vec(), b"9999".to_vec()),
+            (b"cd".to_vec(), b"2222".to_vec())
+        ]
     );
     m.delete(b"ab").unwrap();
     assert_eq!(m.delete(b"ab"), Err(MapError::NotFound));
     assert_eq!(m.len(), 1);
-    assert!(matches!(m.update(b"abc", b"1111", UpdateFlags::Any), Err(MapError::Invalid { .. })));
+    assert!(matches!(
+        m.update(b"abc", b"1111", UpdateFlags::Any),
+        Err(MapError::Invalid { .. })
+    ));
 }
 
 #[test]
 fn deleted_value_stays_valid_while_referenced() {
     let m = Map::new("h", def(MapType::Hash, 1, 8, 4)).unwrap();
-    m.update(b"k", &5u64.to_le_bytes(), UpdateFlags::Any).unwrap();
+    m.update(b"k", &5u64.to_le_bytes(), UpdateFlags::Any)
+        .unwrap();
     let r = m.lookup_ref(b"k").unwrap();
     m.delete(b"k").unwrap();
     // The handle keeps the detached value alive and readable.

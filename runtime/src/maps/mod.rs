@@ -44,7 +44,7 @@ mod ringbuf;
 mod value;
 
 use ringbuf::RingStore;
-use value::ValueBuf;
+pub(crate) use value::ValueBuf;
 pub use value::ValueRef;
 
 use std::collections::HashMap;
@@ -637,6 +637,11 @@ impl Map {
         lock(self.ring()?).unreserve(rec.len());
         Ok(())
     }
+}
+
+/// A fresh zeroed buffer (for run drivers' shadow contexts).
+pub(crate) fn value_buf(len: usize) -> Arc<ValueBuf> {
+    ValueBuf::zeroed(len)
 }
 
 #[cfg(test)]

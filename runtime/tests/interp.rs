@@ -1116,3 +1116,166 @@ fn interpreter_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Interpreter>();
 }
+
+// ---------------------------------------------------------------------------
+// Robustness: random well-formed programs never panic the interpreter.
+
+/// xorshift64*, so the sweep is reproducible from its printed seed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+    fn reg(&mut self) -> Reg {
+        r(self.below(11) as u8)
+    }
+    fn imm(&mut self) -> i32 {
+        self.pick(&[0, 1, -1, 2, 7, 8, 31, 32, 63, 64, i32::MIN, i32::MAX])
+    }
+    fn off(&mut self) -> i16 {
+        self.below(96) as i16 - 16
+    }
+}
+
+fn random_insn(g: &mut Rng) -> Insn {
+    let w = g.pick(&[Width::W32, Width::W64]);
+    let size = g.pick(&[B, H, W, DW]);
+    let src = if g.below(2) == 0 {
+        Src::Reg(g.reg())
+    } else {
+        Src::Imm(g.imm())
+    };
+    match g.below(16) {
+        0..=3 => Insn::Alu {
+            w,
+            op: g.pick(&AluOp::ALL),
+            dst: g.reg(),
+            src,
+        },
+        4 => Insn::Neg { w, dst: g.reg() },
+        5 => Insn::End {
+            kind: g.pick(&[Endian::Le, Endian::Be, Endian::Swap]),
+            dst: g.reg(),
+            bits: g.pick(&[16, 32, 64]),
+        },
+        6 => lddw(g.below(10) as u8, g.next()),
+        7 => Insn::Ldx {
+            size,
+            sx: size != DW && g.below(2) == 0,
+            dst: g.reg(),
+            src: {
+                let any = g.reg();
+                g.pick(&[r(1), r(10), any])
+            },
+            off: g.off() - 64 * (g.below(2) as i16),
+        },
+        8 => st(size, g.pick(&[1, 10]), g.off(), g.imm()),
+        9 => Insn::Stx {
+            size,
+            dst: g.pick(&[r(1), r(10)]),
+            src: g.reg(),
+            off: g.off(),
+        },
+        10 => {
+            let op = g.pick(&[
+                AtomicOp::Add,
+                AtomicOp::Or,
+                AtomicOp::And,
+                AtomicOp::Xor,
+                AtomicOp::Xchg,
+                AtomicOp::Cmpxchg,
+            ]);
+            let fetch = matches!(op, AtomicOp::Xchg | AtomicOp::Cmpxchg) || g.below(2) == 0;
+            atomic(
+                g.pick(&[W, DW]),
+                op,
+                fetch,
+                1,
+                g.below(10) as u8,
+                g.off() & !7,
+            )
+        }
+        11 => Insn::Jmp {
+            w,
+            cond: g.pick(&JmpCond::ALL),
+            dst: g.reg(),
+            src,
+            off: g.below(5) as i16 - 2,
+        },
+        12 => {
+            let x = callx(g.below(10) as u8);
+            g.pick(&[call(5), call(7), call(9), x])
+        }
+        13 => call_local(g.below(8) as i32 - 4),
+        14 => {
+            let size = g.pick(&[B, H, W]);
+            if g.below(2) == 0 {
+                ld_abs(size, g.imm())
+            } else {
+                ld_ind(size, g.below(10) as u8, g.imm())
+            }
+        }
+        _ => EXIT,
+    }
+}
+
+#[test]
+fn random_programs_never_panic() {
+    let seed = 0x5eed_1234_abcd_0001u64;
+    println!("seed {seed:#x}");
+    let mut g = Rng(seed);
+    let mut ran = 0;
+    for _ in 0..3000 {
+        let n = 2 + g.below(14) as usize;
+        let mut insns: Vec<Insn> = (0..n).map(|_| random_insn(&mut g)).collect();
+        insns.push(EXIT);
+        let Ok(prog) = Program::from_insns(&insns) else {
+            continue;
+        };
+        let Ok(i) = Interpreter::new(&prog, test_helpers()) else {
+            continue;
+        };
+        let mut input = vec![0u8; 64];
+        let mut run_budget = |budget| {
+            input.iter_mut().enumerate().for_each(|(k, b)| *b = k as u8);
+            let args = [input.as_mut_ptr() as u64, 64, 0, 0, 0];
+            let mut mem = MemoryMap::new();
+            mem.add_mut(&mut input);
+            i.run_with(&mut mem, args, &RunOptions { budget }, None)
+        };
+        let out = run_budget(Some(2000));
+        assert!(out.insn_count <= 2000);
+        // A normal exit after C instructions: budget C suffices, C - 1 does not.
+        if let (Ok(_), c) = (&out.result, out.insn_count) {
+            // (r0 may hold a stack address, which can differ between runs.)
+            let again = run_budget(Some(c));
+            assert!(again.result.is_ok(), "{insns:?}");
+            assert_eq!(again.insn_count, c, "{insns:?}");
+            let short = run_budget(Some(c - 1));
+            assert!(
+                matches!(
+                    short.result,
+                    Err(Fault {
+                        kind: FaultKind::Budget { .. },
+                        ..
+                    })
+                ),
+                "{insns:?}"
+            );
+            assert!(short.insn_count < c);
+        }
+        ran += 1;
+    }
+    println!("{ran} programs ran");
+    assert!(ran > 1000, "only {ran} programs ran");
+}

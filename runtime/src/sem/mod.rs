@@ -25,10 +25,9 @@ mod byteswap;
 mod jmp;
 mod mem;
 
-pub use alu::alu;
 pub use alu::{
-    add, and, arsh, div, imm_operand, lsh, mov, movsx, mul, neg, or, rsh, sdiv, smod, sub, umod,
-    xor,
+    add, alu, and, arsh, div, imm_operand, lsh, mov, movsx, mul, neg, or, rsh, sdiv, smod, sub,
+    umod, xor,
 };
 pub use atomic::{atomic_fetch_result, atomic_new_value, cmpxchg_matches};
 pub use byteswap::byteorder;

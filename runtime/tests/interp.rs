@@ -1279,3 +1279,27 @@ fn random_programs_never_panic() {
     println!("{ran} programs ran");
     assert!(ran > 1000, "only {ran} programs ran");
 }
+
+#[test]
+fn run_passes_input_pointer_and_length() {
+    let prog = [movr(0, 1), alu64r(Add, 0, 2), EXIT];
+    assert_eq!(run(&prog, &mut []), Ok(0));
+    let mut input = [7u8; 3];
+    let expect = input.as_ptr() as u64 + 3;
+    assert_eq!(run(&prog, &mut input), Ok(expect));
+}
+
+#[test]
+fn stack_region_is_removed_when_a_helper_panics() {
+    let mut helpers = Helpers::new();
+    helpers.register(1, "panics", |_, _| panic!("helper bug"));
+    let i = interp_with(&[call(1), EXIT], helpers);
+    let mut buf = [0u8; 4];
+    let mut mem = MemoryMap::new();
+    mem.add_mut(&mut buf);
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        i.run_with(&mut mem, [0; 5], &RunOptions::default(), None)
+    }));
+    assert!(res.is_err());
+    assert_eq!(mem.regions().len(), 1, "only the input region is left");
+}

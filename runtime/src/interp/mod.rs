@@ -149,6 +149,15 @@ impl Interpreter {
     }
 }
 
+impl std::fmt::Debug for Interpreter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("insns", &self.code.len())
+            .field("helpers", &self.helpers)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Removes the stack region from the map when dropped.
 struct StackGuard<'m, 'a> {
     mem: &'m mut MemoryMap<'a>,

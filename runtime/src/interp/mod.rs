@@ -66,6 +66,20 @@ use crate::{fault::FaultKind, helpers::HelperCtx, mem::MAX_CALL_DEPTH};
 ///
 /// Immutable after [`Interpreter::new`]: one interpreter can run any number
 /// of times, from any number of threads at once (it is `Send + Sync`).
+///
+/// ```
+/// use cranebpf_runtime::{AluOp, Helpers, Insn, Interpreter, Program, Reg, Src, Width};
+///
+/// // r0 = r2 (the input length) * 3; exit
+/// let prog = Program::from_insns(&[
+///     Insn::Alu { w: Width::W64, op: AluOp::Mov, dst: Reg::R0, src: Src::Reg(Reg::R2) },
+///     Insn::Alu { w: Width::W64, op: AluOp::Mul, dst: Reg::R0, src: Src::Imm(3) },
+///     Insn::Exit,
+/// ])?;
+/// let interp = Interpreter::new(&prog, Helpers::new())?;
+/// assert_eq!(interp.run(&mut [0u8; 5])?, 15);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Interpreter {
     /// The predecoded code. Invariant (established by `predecode`): every
     /// jump and call target is a valid index and the last op is `exit` or

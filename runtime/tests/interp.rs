@@ -707,6 +707,16 @@ fn stack_bounds() {
     let top = u64::from_le_bytes(input);
     assert_eq!(res, fault(oob(top, 1, Access::Read), 1));
     assert_eq!(top % 8, 0, "stack is 8-byte aligned");
+    let prog = [
+        stx(DW, 1, 10, 0),
+        mov(2, 1),
+        atomic(DW, AtomicOp::Add, false, 10, 2, -8), // the highest stack word: fine
+        atomic(W, AtomicOp::Add, false, 10, 2, 0),   // just above the top
+        EXIT,
+    ];
+    let res = run(&prog, &mut input);
+    let top = u64::from_le_bytes(input);
+    assert_eq!(res, fault(oob(top, 4, Access::ReadWrite), 3));
 
     let bottom = -(STACK_SIZE as i64);
     let prog = [
@@ -1139,6 +1149,10 @@ impl Rng {
     fn reg(&mut self) -> Reg {
         r(self.below(11) as u8)
     }
+    /// A register that may be written: r10 never is (a validator rule).
+    fn dst(&mut self) -> Reg {
+        r(self.below(10) as u8)
+    }
     fn imm(&mut self) -> i32 {
         self.pick(&[0, 1, -1, 2, 7, 8, 31, 32, 63, 64, i32::MIN, i32::MAX])
     }
@@ -1159,20 +1173,20 @@ fn random_insn(g: &mut Rng) -> Insn {
         0..=3 => Insn::Alu {
             w,
             op: g.pick(&AluOp::ALL),
-            dst: g.reg(),
+            dst: g.dst(),
             src,
         },
-        4 => Insn::Neg { w, dst: g.reg() },
+        4 => Insn::Neg { w, dst: g.dst() },
         5 => Insn::End {
             kind: g.pick(&[Endian::Le, Endian::Be, Endian::Swap]),
-            dst: g.reg(),
+            dst: g.dst(),
             bits: g.pick(&[16, 32, 64]),
         },
         6 => lddw(g.below(10) as u8, g.next()),
         7 => Insn::Ldx {
             size,
             sx: size != DW && g.below(2) == 0,
-            dst: g.reg(),
+            dst: g.dst(),
             src: {
                 let any = g.reg();
                 g.pick(&[r(1), r(10), any])
@@ -1208,7 +1222,7 @@ fn random_insn(g: &mut Rng) -> Insn {
         11 => Insn::Jmp {
             w,
             cond: g.pick(&JmpCond::ALL),
-            dst: g.reg(),
+            dst: g.dst(),
             src,
             off: g.below(5) as i16 - 2,
         },

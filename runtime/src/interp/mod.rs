@@ -40,6 +40,7 @@
 //!   wrapping) and converts them from network order into r0. If the bytes
 //!   are not all inside the packet (or there is no packet), the program
 //!   **ends normally with r0 = 0**, like the Linux kernel; it is not a fault.
+//!   Only r0 is written (the kernel also clobbers r1..r5; we do not).
 //! - **Atomics** use real atomic operations through
 //!   [`MemoryMap::with_atomic32`]/[`MemoryMap::with_atomic64`]: in bounds,
 //!   writable and naturally aligned, else a fault.

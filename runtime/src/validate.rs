@@ -423,3 +423,591 @@ fn functions(insns: &[(usize, Insn)], nslots: usize, starts: &[bool]) -> Vec<Fun
         .map(|(&start, end)| Function { start, end })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::insn::*;
+
+    // Small constructors; pcs are worked out by hand in each test.
+
+    fn mov(dst: Reg, imm: i32) -> Insn {
+        Insn::Alu {
+            w: Width::W64,
+            op: AluOp::Mov,
+            dst,
+            src: Src::Imm(imm),
+        }
+    }
+
+    fn lddw(dst: Reg) -> Insn {
+        Insn::Lddw {
+            dst,
+            kind: LddwKind::Imm64,
+            imm: 1,
+            next_imm: 2,
+        }
+    }
+
+    fn ja(off: i32) -> Insn {
+        Insn::Ja { off, wide: false }
+    }
+
+    fn ja32(off: i32) -> Insn {
+        Insn::Ja { off, wide: true }
+    }
+
+    fn jeq(off: i16) -> Insn {
+        Insn::Jmp {
+            w: Width::W64,
+            cond: JmpCond::Eq,
+            dst: Reg::R0,
+            src: Src::Imm(0),
+            off,
+        }
+    }
+
+    fn call_local(imm: i32) -> Insn {
+        Insn::Call {
+            kind: CallKind::Local,
+            imm,
+        }
+    }
+
+    const EXIT: Insn = Insn::Exit;
+
+    /// Pairs each instruction with its pc and validates.
+    fn check(prog: &[Insn]) -> Result<Vec<Function>, ValidateError> {
+        let mut pc = 0;
+        let mut insns = Vec::new();
+        for &insn in prog {
+            insns.push((pc, insn));
+            pc += insn.slots();
+        }
+        validate(&insns, pc)
+    }
+
+    fn func(start: usize, end: usize) -> Function {
+        Function { start, end }
+    }
+
+    fn fails(prog: &[Insn], pc: usize, rule: Rule) {
+        assert_eq!(check(prog), Err(ValidateError { pc, rule }), "{prog:?}");
+    }
+
+    fn passes(prog: &[Insn], functions: &[Function]) {
+        assert_eq!(check(prog).as_deref(), Ok(functions), "{prog:?}");
+    }
+
+    // ---- Size ----
+
+    #[test]
+    fn empty_program_is_rejected() {
+        fails(&[], 0, Rule::Empty);
+        passes(&[EXIT], &[func(0, 1)]);
+    }
+
+    #[test]
+    fn program_longer_than_max_slots_is_rejected() {
+        // The size check comes first, so no instructions are needed.
+        assert_eq!(
+            validate(&[], MAX_SLOTS + 1),
+            Err(ValidateError {
+                pc: MAX_SLOTS,
+                rule: Rule::TooLong {
+                    slots: MAX_SLOTS + 1,
+                    max: MAX_SLOTS
+                }
+            })
+        );
+        // Exactly MAX_SLOTS slots: MAX_SLOTS - 1 movs and an exit.
+        let mut prog = vec![mov(Reg::R0, 0); MAX_SLOTS - 1];
+        prog.push(EXIT);
+        passes(&prog, &[func(0, MAX_SLOTS)]);
+    }
+
+    #[test]
+    fn instructions_must_tile_the_slots() {
+        // A gap at slot 1.
+        let insns = [(0, mov(Reg::R0, 0)), (2, EXIT)];
+        assert_eq!(
+            validate(&insns, 3),
+            Err(ValidateError {
+                pc: 1,
+                rule: Rule::Layout {
+                    expected: 1,
+                    found: Some(2),
+                    len: 3
+                }
+            })
+        );
+        // The list ends at slot 1 of 2.
+        assert_eq!(
+            validate(&[(0, EXIT)], 2),
+            Err(ValidateError {
+                pc: 1,
+                rule: Rule::Layout {
+                    expected: 1,
+                    found: None,
+                    len: 2
+                }
+            })
+        );
+        // An lddw at pc 1 needs slots 1 and 2, but there are only 2.
+        let insns = [(0, EXIT), (1, lddw(Reg::R0))];
+        assert_eq!(
+            validate(&insns, 2).map_err(|e| e.rule),
+            Err(Rule::Layout {
+                expected: 3,
+                found: None,
+                len: 2
+            })
+        );
+        assert_eq!(
+            validate(&[(0, lddw(Reg::R0)), (2, EXIT)], 3),
+            Ok(vec![func(0, 3)])
+        );
+    }
+
+    // ---- Registers ----
+
+    #[test]
+    fn writes_to_r10_are_rejected() {
+        let fp = Reg::R10;
+        let writers = [
+            mov(fp, 0),
+            Insn::Alu {
+                w: Width::W32,
+                op: AluOp::Add,
+                dst: fp,
+                src: Src::Reg(Reg::R1),
+            },
+            Insn::Neg {
+                w: Width::W64,
+                dst: fp,
+            },
+            Insn::MovSx {
+                w: Width::W64,
+                dst: fp,
+                src: Reg::R1,
+                bits: 8,
+            },
+            Insn::End {
+                kind: Endian::Be,
+                dst: fp,
+                bits: 16,
+            },
+            lddw(fp),
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: fp,
+                src: Reg::R1,
+                off: 0,
+            },
+            // lock fetch add [%r1+0], %r10
+            Insn::Atomic {
+                size: Size::DW,
+                op: AtomicOp::Add,
+                fetch: true,
+                dst: Reg::R1,
+                src: fp,
+                off: 0,
+            },
+            // lock xchg32 [%r1+0], %r10
+            Insn::Atomic {
+                size: Size::W,
+                op: AtomicOp::Xchg,
+                fetch: true,
+                dst: Reg::R1,
+                src: fp,
+                off: 0,
+            },
+        ];
+        for insn in writers {
+            // The writer at pc 1, after a harmless mov.
+            fails(&[mov(Reg::R0, 0), insn, EXIT], 1, Rule::WritesFramePointer);
+        }
+    }
+
+    #[test]
+    fn reading_r10_and_storing_through_it_are_fine() {
+        let fp = Reg::R10;
+        let prog = [
+            // stxdw [%r10-8], %r1
+            Insn::Stx {
+                size: Size::DW,
+                dst: fp,
+                src: Reg::R1,
+                off: -8,
+            },
+            // stw [%r10-4], 1
+            Insn::St {
+                size: Size::W,
+                dst: fp,
+                off: -4,
+                imm: 1,
+            },
+            // ldxdw %r0, [%r10-8]
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: Reg::R0,
+                src: fp,
+                off: -8,
+            },
+            // lock add [%r10-8], %r1 (no fetch: writes memory only)
+            Insn::Atomic {
+                size: Size::DW,
+                op: AtomicOp::Add,
+                fetch: false,
+                dst: fp,
+                src: Reg::R1,
+                off: -8,
+            },
+            // lock or [%r1+0], %r10 (no fetch: r10 is only read)
+            Insn::Atomic {
+                size: Size::DW,
+                op: AtomicOp::Or,
+                fetch: false,
+                dst: Reg::R1,
+                src: fp,
+                off: 0,
+            },
+            // lock cmpxchg [%r10-8], %r10 writes r0, not src
+            Insn::Atomic {
+                size: Size::DW,
+                op: AtomicOp::Cmpxchg,
+                fetch: true,
+                dst: fp,
+                src: fp,
+                off: -8,
+            },
+            // mov %r1, %r10
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: Reg::R1,
+                src: Src::Reg(fp),
+            },
+            Insn::Callx { reg: fp },
+            EXIT,
+        ];
+        passes(&prog, &[func(0, 9)]);
+    }
+
+    // ---- Jumps ----
+
+    #[test]
+    fn jump_outside_the_program_is_rejected() {
+        // 0: jeq +1 (target 2, past the end of 0..2)
+        fails(
+            &[jeq(1), EXIT],
+            0,
+            Rule::JumpOutOfProgram { target: 2, len: 2 },
+        );
+        // 1: ja -3 (target -1)
+        fails(
+            &[mov(Reg::R0, 0), ja(-3), EXIT],
+            1,
+            Rule::JumpOutOfProgram { target: -1, len: 3 },
+        );
+        // 0: ja32 with imm 100000 (target 100001)
+        fails(
+            &[ja32(100_000), EXIT],
+            0,
+            Rule::JumpOutOfProgram {
+                target: 100_001,
+                len: 2,
+            },
+        );
+        // The first and last slots are fine: 0: jeq +1 -> 2; 1: ja -2 -> 0; 2: exit.
+        passes(&[jeq(1), ja(-2), EXIT], &[func(0, 3)]);
+        passes(&[ja32(0), EXIT], &[func(0, 2)]);
+    }
+
+    #[test]
+    fn jump_out_of_program_message() {
+        let mut prog = vec![mov(Reg::R0, 0); 7];
+        prog.push(ja(34)); // pc 7 -> 7 + 1 + 34 = 42
+        prog.extend([mov(Reg::R0, 0), mov(Reg::R0, 0), mov(Reg::R0, 0), EXIT]);
+        let e = check(&prog).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pc 7: jump target 42 is outside the program (0..12)"
+        );
+    }
+
+    #[test]
+    fn jump_into_lddw_second_slot_is_rejected() {
+        // 0: jeq +1 -> 2 | 1-2: lddw | 3: exit
+        fails(
+            &[jeq(1), lddw(Reg::R1), EXIT],
+            0,
+            Rule::JumpIntoLddw { target: 2 },
+        );
+        // 0: ja32 +2 -> 3 (the exit) is fine.
+        passes(&[ja32(2), lddw(Reg::R1), EXIT], &[func(0, 4)]);
+    }
+
+    #[test]
+    fn jump_into_another_function_is_rejected() {
+        // 0: call local +2 -> 3 | 1: jeq +1 -> 3 | 2: exit | 3: exit
+        fails(
+            &[call_local(2), jeq(1), EXIT, EXIT],
+            1,
+            Rule::JumpOutOfFunction {
+                target: 3,
+                function: func(0, 3),
+            },
+        );
+        // Backward, from the callee into the caller:
+        // 0: call local +1 -> 2 | 1: exit | 2: ja -2 -> 1
+        fails(
+            &[call_local(1), EXIT, ja(-2)],
+            2,
+            Rule::JumpOutOfFunction {
+                target: 1,
+                function: func(2, 3),
+            },
+        );
+        // Jumps inside the callee, to its own first instruction too:
+        // 0: call local +1 -> 2 | 1: exit | 2: jeq +1 -> 4 | 3: ja -2 -> 2 | 4: exit
+        passes(
+            &[call_local(1), EXIT, jeq(1), ja(-2), EXIT],
+            &[func(0, 2), func(2, 5)],
+        );
+    }
+
+    // ---- Local calls ----
+
+    #[test]
+    fn local_call_outside_the_program_is_rejected() {
+        // 0: call local +5 -> 6, program 0..2
+        fails(
+            &[call_local(5), EXIT],
+            0,
+            Rule::CallOutOfProgram { target: 6, len: 2 },
+        );
+        // 1: call local -3 -> -1
+        fails(
+            &[mov(Reg::R0, 0), call_local(-3), EXIT],
+            1,
+            Rule::CallOutOfProgram { target: -1, len: 3 },
+        );
+        // i32::MIN does not overflow: 0 + 1 - 2^31.
+        fails(
+            &[call_local(i32::MIN), EXIT],
+            0,
+            Rule::CallOutOfProgram {
+                target: 1 - (1i64 << 31),
+                len: 2,
+            },
+        );
+        // The last slot is fine: 0: call local +1 -> 2 | 1: exit | 2: exit
+        passes(&[call_local(1), EXIT, EXIT], &[func(0, 2), func(2, 3)]);
+    }
+
+    #[test]
+    fn local_call_into_lddw_second_slot_is_rejected() {
+        // 0: call local +2 -> 3 | 1: exit | 2-3: lddw | 4: exit
+        fails(
+            &[call_local(2), EXIT, lddw(Reg::R0), EXIT],
+            0,
+            Rule::CallIntoLddw { target: 3 },
+        );
+        // 0: call local +1 -> 2, the lddw's first slot, starts a function.
+        passes(
+            &[call_local(1), EXIT, lddw(Reg::R0), EXIT],
+            &[func(0, 2), func(2, 5)],
+        );
+    }
+
+    #[test]
+    fn local_call_targets_define_functions_in_pc_order() {
+        // 0: call local +4 -> 5 | 1: call local +1 -> 3 | 2: exit
+        // 3: call local +1 -> 5 | 4: exit | 5: exit
+        // Two calls to 5 make one function; the entry comes first.
+        passes(
+            &[
+                call_local(4),
+                call_local(1),
+                EXIT,
+                call_local(1),
+                EXIT,
+                EXIT,
+            ],
+            &[func(0, 3), func(3, 5), func(5, 6)],
+        );
+    }
+
+    #[test]
+    fn recursion_is_allowed() {
+        // A call to pc 0 calls the entry function: 0: call local -1 -> 0 | 1: exit
+        passes(&[call_local(-1), EXIT], &[func(0, 2)]);
+        // Mutual recursion: f at 2 calls g at 4, g calls f.
+        // 0: call local +1 -> 2 | 1: exit | 2: call local +1 -> 4 | 3: exit
+        // 4: call local -3 -> 2 | 5: exit
+        passes(
+            &[
+                call_local(1),
+                EXIT,
+                call_local(1),
+                EXIT,
+                call_local(-3),
+                EXIT,
+            ],
+            &[func(0, 2), func(2, 4), func(4, 6)],
+        );
+    }
+
+    // ---- Control flow ----
+
+    #[test]
+    fn falling_into_the_next_function_is_rejected() {
+        // 0: call local +1 -> 2 | 1: mov | 2: exit: the entry function 0..2 ends with a mov.
+        fails(
+            &[call_local(1), mov(Reg::R0, 0), EXIT],
+            1,
+            Rule::FallsThrough {
+                function: func(0, 2),
+                last: false,
+            },
+        );
+        // A conditional jump last: 0: call local +2 -> 3 | 1: mov | 2: jeq -2 -> 1 | 3: exit
+        fails(
+            &[call_local(2), mov(Reg::R0, 0), jeq(-2), EXIT],
+            2,
+            Rule::FallsThrough {
+                function: func(0, 3),
+                last: false,
+            },
+        );
+    }
+
+    #[test]
+    fn falling_off_the_end_of_the_program_is_rejected() {
+        fails(
+            &[mov(Reg::R0, 0)],
+            0,
+            Rule::FallsThrough {
+                function: func(0, 1),
+                last: true,
+            },
+        );
+        // 0: exit | 1: jeq -2 -> 0 (unreachable, still checked)
+        fails(
+            &[EXIT, jeq(-2)],
+            1,
+            Rule::FallsThrough {
+                function: func(0, 2),
+                last: true,
+            },
+        );
+        // A call or an lddw last.
+        fails(
+            &[EXIT, call_local(-2)],
+            1,
+            Rule::FallsThrough {
+                function: func(0, 2),
+                last: true,
+            },
+        );
+        fails(
+            &[EXIT, lddw(Reg::R0)],
+            1,
+            Rule::FallsThrough {
+                function: func(0, 3),
+                last: true,
+            },
+        );
+        let e = check(&[mov(Reg::R0, 0)]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pc 0: the last instruction of function 0..1 is not exit or ja; control would run off the end of the program"
+        );
+    }
+
+    #[test]
+    fn unconditional_jump_may_end_a_function() {
+        // Like the conformance test exit-not-last:
+        // 0: mov | 1: ja +2 -> 4 | 2: mov | 3: exit | 4: mov | 5: ja -4 -> 2
+        passes(
+            &[
+                mov(Reg::R1, 0),
+                ja(2),
+                mov(Reg::R2, 0),
+                EXIT,
+                mov(Reg::R0, 0),
+                ja(-4),
+            ],
+            &[func(0, 6)],
+        );
+        passes(
+            &[
+                mov(Reg::R1, 0),
+                ja32(2),
+                mov(Reg::R2, 0),
+                EXIT,
+                mov(Reg::R0, 0),
+                ja32(-4),
+            ],
+            &[func(0, 6)],
+        );
+        // An infinite loop is structurally fine: 0: ja -1 -> 0.
+        passes(&[ja(-1)], &[func(0, 1)]);
+    }
+
+    #[test]
+    fn unreachable_code_is_allowed() {
+        // 0: exit | 1: mov | 2: exit
+        passes(&[EXIT, mov(Reg::R0, 1), EXIT], &[func(0, 3)]);
+    }
+
+    // ---- Allowed on purpose ----
+
+    #[test]
+    fn btf_calls_and_lddw_pseudo_loads_are_structurally_valid() {
+        let prog = [
+            Insn::Call {
+                kind: CallKind::Btf,
+                imm: 1234,
+            },
+            Insn::Call {
+                kind: CallKind::Helper,
+                imm: -1,
+            },
+            Insn::Lddw {
+                dst: Reg::R1,
+                kind: LddwKind::MapByFd,
+                imm: 3,
+                next_imm: 0,
+            },
+            Insn::Lddw {
+                dst: Reg::R2,
+                kind: LddwKind::CodeAddr,
+                imm: 0,
+                next_imm: 0,
+            },
+            EXIT,
+        ];
+        passes(&prog, &[func(0, 7)]);
+    }
+
+    // ---- Order of errors ----
+
+    #[test]
+    fn the_lowest_pc_is_reported() {
+        // 0: mov | 1: call local +9 (bad) | 2: jeq +5 (bad) | 3: mov r10 (bad) | 4: exit
+        let prog = [
+            mov(Reg::R0, 0),
+            call_local(9),
+            jeq(5),
+            mov(Reg::R10, 0),
+            EXIT,
+        ];
+        fails(&prog, 1, Rule::CallOutOfProgram { target: 11, len: 5 });
+        // Within one instruction, the r10 rule comes before the fall-through rule.
+        fails(&[EXIT, lddw(Reg::R10)], 1, Rule::WritesFramePointer);
+    }
+}

@@ -1,0 +1,333 @@
+//! Properties of loading: decoding plus the structural validator never panic,
+//! and whatever they accept satisfies the validator's documented invariants.
+
+use cranebpf_runtime::{
+    validate, CallKind, Function, Insn, LoadError, Program, RawInsn, Rule, ValidateError, MAX_SLOTS,
+};
+use proptest::prelude::*;
+
+/// Every opcode the decoder knows (RFC 9669 plus `callx`), and 0x00, which
+/// only appears as the second slot of an LDDW.
+const OPCODES: &[u8] = &[
+    // ALU (32-bit): add sub mul div or and lsh rsh (K, X), neg, mod xor mov arsh (K, X), le, be.
+    0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c,
+    0x84, 0x94, 0x9c, 0xa4, 0xac, 0xb4, 0xbc, 0xc4, 0xcc, 0xd4, 0xdc,
+    // ALU64: the same, and bswap.
+    0x07, 0x0f, 0x17, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x47, 0x4f, 0x57, 0x5f, 0x67, 0x6f, 0x77, 0x7f,
+    0x87, 0x97, 0x9f, 0xa7, 0xaf, 0xb7, 0xbf, 0xc7, 0xcf, 0xd7,
+    // JMP: ja, conditionals (K, X), call, callx, exit.
+    0x05, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, 0x55, 0x5d, 0x65, 0x6d, 0x75, 0x7d, 0x85,
+    0x8d, 0x95, 0xa5, 0xad, 0xb5, 0xbd, 0xc5, 0xcd, 0xd5, 0xdd,
+    // JMP32: ja32, conditionals (K, X).
+    0x06, 0x16, 0x1e, 0x26, 0x2e, 0x36, 0x3e, 0x46, 0x4e, 0x56, 0x5e, 0x66, 0x6e, 0x76, 0x7e, 0xa6,
+    0xae, 0xb6, 0xbe, 0xc6, 0xce, 0xd6, 0xde, // LD: lddw, legacy ABS and IND.
+    0x18, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, // LDX: MEM and MEMSX.
+    0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91, // ST, STX, atomics.
+    0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, // LDDW second slot.
+    0x00,
+];
+
+/// A register field: mostly valid (r0..r10, r10 often), sometimes not.
+fn reg() -> impl Strategy<Value = u8> {
+    prop_oneof![24 => 0u8..=10, 6 => Just(10u8), 1 => 0u8..16]
+}
+
+/// An offset: mostly small (jump targets near by; 1 for sdiv/smod; 8, 16,
+/// 32 for movsx), sometimes anything.
+fn off() -> impl Strategy<Value = i16> {
+    prop_oneof![
+        3 => Just(0i16),
+        4 => -4i16..=4,
+        1 => prop::sample::select(vec![8i16, 16, 32]),
+        1 => any::<i16>(),
+    ]
+}
+
+/// An immediate: mostly zero or small (call and ja32 targets, helper ids,
+/// byte-order widths, atomic operations), sometimes anything.
+fn imm() -> impl Strategy<Value = i32> {
+    prop_oneof![
+        3 => Just(0i32),
+        3 => -4i32..=4,
+        2 => prop::sample::select(vec![
+            16i32, 32, 64, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1
+        ]),
+        1 => any::<i32>(),
+    ]
+}
+
+/// A slot with a known opcode and random fields; `src` is sometimes 0..=6
+/// so that lddw sub-types and the three call kinds show up.
+fn slot() -> impl Strategy<Value = RawInsn> {
+    (
+        prop::sample::select(OPCODES),
+        reg(),
+        prop_oneof![3 => Just(0u8), 3 => reg(), 2 => 0u8..=2, 1 => 0u8..=6],
+        off(),
+        imm(),
+    )
+        .prop_map(|(opcode, dst, src, off, imm)| RawInsn {
+            opcode,
+            dst,
+            src,
+            off,
+            imm,
+        })
+}
+
+/// Which fields the instruction with this opcode uses: `(dst, src, off, imm)`.
+fn used_fields(opcode: u8) -> (bool, bool, bool, bool) {
+    let x = opcode & 0x08 != 0;
+    match opcode {
+        0x84 | 0x87 | 0x8d => (true, false, false, false),
+        0xd4 | 0xdc | 0xd7 => (true, false, false, true),
+        0x05 => (false, false, true, false),
+        0x06 | 0x20 | 0x28 | 0x30 | 0x00 => (false, false, false, true),
+        0x85 => (false, true, false, true),
+        0x95 => (false, false, false, false),
+        0x18 => (true, true, false, true),
+        0x40 | 0x48 | 0x50 => (false, true, false, true),
+        // ALU, ALU64: only div, mod (sdiv, smod) and mov (movsx) use the offset.
+        _ if matches!(opcode & 0x07, 0x04 | 0x07) => {
+            let off = matches!(opcode & 0xf0, 0x30 | 0x90) || matches!(opcode, 0xbc | 0xbf);
+            (true, x, off, !x)
+        }
+        // JMP, JMP32 conditionals.
+        _ if matches!(opcode & 0x07, 0x05 | 0x06) => (true, x, true, !x),
+        // LDX, STX (MEM), ST, atomics.
+        _ if opcode & 0x07 == 0x01 => (true, true, true, false),
+        _ if opcode & 0x07 == 0x02 => (true, false, true, true),
+        0xc3 | 0xdb => (true, true, true, true),
+        _ => (true, true, true, false),
+    }
+}
+
+/// Zeroes the fields `raw`'s opcode does not use, so that it has a fair
+/// chance to decode.
+fn clean(raw: RawInsn) -> RawInsn {
+    let (dst, src, off, imm) = used_fields(raw.opcode);
+    RawInsn {
+        opcode: raw.opcode,
+        dst: if dst { raw.dst } else { 0 },
+        src: if src { raw.src } else { 0 },
+        off: if off { raw.off } else { 0 },
+        imm: if imm { raw.imm } else { 0 },
+    }
+}
+
+/// Programs of slots from [`slot`]. Most slots have their unused fields
+/// zeroed and most LDDWs get a second slot, so that a good share of the
+/// programs decode and reach the validator; the rest stay raw.
+fn program() -> impl Strategy<Value = Vec<RawInsn>> {
+    let entry = (
+        slot(),
+        prop::bool::weighted(0.95),
+        prop::bool::weighted(0.9),
+        imm(),
+    );
+    (
+        prop::collection::vec(entry, 0..16),
+        prop::bool::weighted(0.5),
+    )
+        .prop_map(|(entries, add_exit)| {
+            let mut out = Vec::new();
+            for (raw, tidy, pair, next_imm) in entries {
+                out.push(if tidy { clean(raw) } else { raw });
+                if raw.opcode == 0x18 && pair {
+                    out.push(RawInsn {
+                        imm: next_imm,
+                        ..RawInsn::default()
+                    });
+                }
+            }
+            if add_exit {
+                out.push(RawInsn {
+                    opcode: 0x95,
+                    ..RawInsn::default()
+                });
+            }
+            out
+        })
+}
+
+/// Checks the documented invariants of an accepted program.
+fn check_invariants(p: &Program) {
+    let n = p.slots().len();
+    assert!(n >= 1 && n <= MAX_SLOTS);
+    let fs = p.functions();
+    // Functions tile 0..n in order, the entry function first.
+    assert_eq!(fs.first().map(|f| f.start), Some(0));
+    assert_eq!(fs.last().map(|f| f.end), Some(n));
+    for w in fs.windows(2) {
+        assert_eq!(w[0].end, w[1].start);
+        assert!(w[0].start < w[0].end);
+    }
+    let function_of = |pc: usize| -> Function {
+        *fs.iter()
+            .find(|f| f.start <= pc && pc < f.end)
+            .expect("functions cover every slot")
+    };
+    let names_insn = |pc: i64| p.insns().iter().any(|&(q, _)| q as i64 == pc);
+    for &(pc, insn) in p.insns() {
+        let here = function_of(pc);
+        assert_ne!(insn.written_reg().map(|r| r.num()), Some(10), "pc {pc}");
+        if let Some(o) = insn.jump_offset() {
+            let t = pc as i64 + 1 + o;
+            assert!(names_insn(t), "pc {pc}: jump target {t}");
+            assert!(
+                (here.start as i64..here.end as i64).contains(&t),
+                "pc {pc}: jump target {t} leaves {here:?}"
+            );
+        }
+        if let Insn::Call {
+            kind: CallKind::Local,
+            imm,
+        } = insn
+        {
+            let t = pc as i64 + 1 + imm as i64;
+            assert!(
+                fs.iter().any(|f| f.start as i64 == t),
+                "pc {pc}: call target {t} starts no function"
+            );
+        }
+        if pc + insn.slots() == here.end {
+            assert!(insn.is_terminator(), "pc {pc} ends {here:?}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Any bytes, of any length: an error or a program, never a panic.
+    #[test]
+    fn from_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        match Program::from_bytes(&bytes) {
+            Ok(p) => {
+                prop_assert_eq!(p.to_bytes(), bytes);
+                check_invariants(&p);
+            }
+            Err(LoadError::Decode(e)) => prop_assert!(e.pc <= bytes.len() / 8),
+            Err(LoadError::Validate(e)) => {
+                prop_assert!(e.pc < bytes.len() / 8 || e.rule == Rule::Empty, "{}", e)
+            }
+            Err(e) => prop_assert!(false, "unexpected error {e}"),
+        }
+    }
+
+    /// Slots with valid opcodes and random fields: an error or a program that
+    /// satisfies the validator's invariants, never a panic.
+    #[test]
+    fn from_slots_never_panics(slots in program()) {
+        let n = slots.len();
+        match Program::from_slots(slots) {
+            Ok(p) => check_invariants(&p),
+            Err(LoadError::Validate(e)) => {
+                prop_assert!(e.pc < n || (n == 0 && e.rule == Rule::Empty), "{}", e);
+                prop_assert!(!e.to_string().is_empty());
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// `validate` is public: inconsistent arguments give errors, not panics.
+    #[test]
+    fn validate_never_panics_on_inconsistent_arguments(
+        slots in program(),
+        shift in 0usize..3,
+        nslots in 0usize..20,
+    ) {
+        if let Ok(insns) = cranebpf_runtime::decode_all(&slots) {
+            let moved: Vec<_> = insns.iter().map(|&(pc, i)| (pc + shift, i)).collect();
+            let _ = validate(&moved, nslots);
+            let _ = validate(&insns[..insns.len() / 2], nslots);
+        }
+    }
+}
+
+#[test]
+fn empty_bytes_are_an_empty_program() {
+    let e = Program::from_bytes(&[]);
+    assert!(
+        matches!(
+            e,
+            Err(LoadError::Validate(ValidateError {
+                pc: 0,
+                rule: Rule::Empty,
+                ..
+            }))
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn oversized_programs_are_rejected_before_decoding() {
+    // Every slot is an unknown opcode, yet the size rule is what fails.
+    let slots = vec![
+        RawInsn {
+            opcode: 0xff,
+            ..RawInsn::default()
+        };
+        MAX_SLOTS + 1
+    ];
+    let e = Program::from_slots(slots);
+    assert!(
+        matches!(
+            e,
+            Err(LoadError::Validate(ValidateError {
+                pc: MAX_SLOTS,
+                rule: Rule::TooLong {
+                    slots: 1_000_001,
+                    max: 1_000_000
+                },
+                ..
+            }))
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn local_call_program_loads_with_two_functions() {
+    // The shape of the conformance test call_local: the caller, then func1.
+    use cranebpf_runtime::{AluOp, Reg, Src, Width};
+    let mov = |dst, imm| Insn::Alu {
+        w: Width::W64,
+        op: AluOp::Mov,
+        dst,
+        src: Src::Imm(imm),
+    };
+    let prog = [
+        mov(Reg::R1, 1), // 0
+        Insn::Call {
+            kind: CallKind::Local,
+            imm: 1,
+        }, // 1: -> 3
+        Insn::Exit,      // 2
+        mov(Reg::R0, 0), // 3: func1
+        Insn::Exit,      // 4
+    ];
+    let p = Program::from_insns(&prog).expect("valid program");
+    assert_eq!(
+        p.functions(),
+        &[Function { start: 0, end: 3 }, Function { start: 3, end: 5 }]
+    );
+    // Without the caller's exit, and the call now targeting pc 2, the caller
+    // 0..2 ends with the call and would fall into func1.
+    let bad = [
+        prog[0],
+        Insn::Call {
+            kind: CallKind::Local,
+            imm: 0,
+        },
+        prog[3],
+        prog[4],
+    ];
+    let e = Program::from_insns(&bad).expect_err("falls through");
+    assert_eq!(
+        e.to_string(),
+        "invalid program: pc 1: the last instruction of function 0..2 is not exit or ja; \
+         control would fall into the next function"
+    );
+}

@@ -1,8 +1,7 @@
 //! The structural validator: the checks a loader makes before anything runs.
 //!
 //! [`validate`] takes the instructions [`crate::decode_all`] produced (so every
-//! field is already well-formed, see [`crate::decode`](crate::decode_all)) and
-//! checks how they fit together. It either returns the program's
+//! field is already well-formed) and checks how they fit together. It either returns the program's
 //! [`Function`]s or the first broken rule, as a [`ValidateError`] naming the
 //! pc and the [`Rule`]. Rules are checked in pc order, so the error is the one
 //! at the lowest pc; within one instruction the order is the order below.
@@ -118,7 +117,7 @@ pub struct ValidateError {
     pub rule: Rule,
 }
 
-/// The structural rules; see the [module docs](self) for the full list.
+/// The structural rules, one variant per rule; [`validate`] lists them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rule {
@@ -278,11 +277,28 @@ pub(crate) fn check_size(nslots: usize) -> Result<(), ValidateError> {
 
 /// Validates decoded instructions of a program of `nslots` slots and returns
 /// its functions: the entry function first, then one per local-call target,
-/// in pc order.
+/// in pc order. Each function runs until the next one starts.
 ///
 /// `insns` are `(pc, insn)` pairs in program order, as
-/// [`crate::decode_all`] returns them. The rules are listed in the
-/// [module docs](self); the error names the lowest pc that breaks one.
+/// [`crate::decode_all`] returns them. The error names the lowest pc that
+/// breaks a rule; within one instruction, rules are checked in this order:
+///
+/// - size: [`Rule::Empty`], [`Rule::TooLong`] (over [`MAX_SLOTS`]),
+///   [`Rule::Layout`] (the list must tile the slots);
+/// - registers: [`Rule::WritesFramePointer`] (no instruction writes r10,
+///   including atomics with FETCH into src r10; stores through r10 are fine);
+/// - jumps (`pc + 1 + off`; `ja32` uses imm): [`Rule::JumpOutOfProgram`],
+///   [`Rule::JumpIntoLddw`], [`Rule::JumpOutOfFunction`];
+/// - local calls (`pc + 1 + imm`): [`Rule::CallOutOfProgram`],
+///   [`Rule::CallIntoLddw`];
+/// - control flow: [`Rule::FallsThrough`] (every function ends with `exit` or
+///   an unconditional `ja`).
+///
+/// Accepted on purpose: unreachable code, loops, recursion (bounded at run
+/// time by [`crate::MAX_CALL_DEPTH`]), `call` by BTF id, any helper id, and
+/// LDDW pseudo-loads (map, variable and code addresses) that a loader
+/// resolves later. Not checked (TODO): initialised registers and stack,
+/// reachability of `exit`, memory bounds (a run-time matter), call-chain depth.
 pub fn validate(insns: &[(usize, Insn)], nslots: usize) -> Result<Vec<Function>, ValidateError> {
     check_size(nslots)?;
     let starts = instruction_starts(insns, nslots)?;

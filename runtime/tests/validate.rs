@@ -150,84 +150,245 @@ fn program() -> impl Strategy<Value = Vec<RawInsn>> {
         })
 }
 
-/// Checks the documented invariants of an accepted program.
-fn check_invariants(p: &Program) {
-    let n = p.slots().len();
-    assert!(n >= 1 && n <= MAX_SLOTS);
-    let fs = p.functions();
-    // Functions tile 0..n in order, the entry function first.
-    assert_eq!(fs.first().map(|f| f.start), Some(0));
-    assert_eq!(fs.last().map(|f| f.end), Some(n));
-    for w in fs.windows(2) {
-        assert_eq!(w[0].end, w[1].start);
-        assert!(w[0].start < w[0].end);
+/// A naive model of the rules in the validator's module docs, written
+/// independently of it (quadratic, no shared helpers): the functions of a
+/// decoded program, or `None` if some rule is broken.
+fn model(insns: &[(usize, Insn)], n: usize) -> Option<Vec<Function>> {
+    if n == 0 || n > MAX_SLOTS {
+        return None;
     }
-    let function_of = |pc: usize| -> Function {
-        *fs.iter()
-            .find(|f| f.start <= pc && pc < f.end)
-            .expect("functions cover every slot")
-    };
-    let names_insn = |pc: i64| p.insns().iter().any(|&(q, _)| q as i64 == pc);
-    for &(pc, insn) in p.insns() {
-        let here = function_of(pc);
-        assert_ne!(insn.written_reg().map(|r| r.num()), Some(10), "pc {pc}");
-        if let Some(o) = insn.jump_offset() {
-            let t = pc as i64 + 1 + o;
-            assert!(names_insn(t), "pc {pc}: jump target {t}");
-            assert!(
-                (here.start as i64..here.end as i64).contains(&t),
-                "pc {pc}: jump target {t} leaves {here:?}"
-            );
-        }
+    let names_insn = |t: i64| insns.iter().any(|&(q, _)| q as i64 == t);
+    let mut entries = vec![0usize];
+    for &(pc, insn) in insns {
         if let Insn::Call {
             kind: CallKind::Local,
             imm,
         } = insn
         {
             let t = pc as i64 + 1 + imm as i64;
-            assert!(
-                fs.iter().any(|f| f.start as i64 == t),
-                "pc {pc}: call target {t} starts no function"
-            );
-        }
-        if pc + insn.slots() == here.end {
-            assert!(insn.is_terminator(), "pc {pc} ends {here:?}");
+            if !names_insn(t) {
+                return None;
+            }
+            if !entries.contains(&(t as usize)) {
+                entries.push(t as usize);
+            }
         }
     }
+    entries.sort();
+    let function_of = |pc: usize| -> Function {
+        let start = entries
+            .iter()
+            .copied()
+            .filter(|&e| e <= pc)
+            .max()
+            .unwrap_or(0);
+        let end = entries
+            .iter()
+            .copied()
+            .filter(|&e| e > pc)
+            .min()
+            .unwrap_or(n);
+        Function { start, end }
+    };
+    for &(pc, insn) in insns {
+        let here = function_of(pc);
+        if insn.written_reg().map(|r| r.num()) == Some(10) {
+            return None;
+        }
+        if let Some(o) = insn.jump_offset() {
+            let t = pc as i64 + 1 + o;
+            if !names_insn(t) || function_of(t as usize) != here {
+                return None;
+            }
+        }
+        if pc + insn.slots() == here.end && !matches!(insn, Insn::Exit | Insn::Ja { .. }) {
+            return None;
+        }
+    }
+    Some(entries.iter().map(|&e| function_of(e)).collect())
+}
+
+/// Loads `slots` and compares the outcome with [`model`].
+fn check_against_model(slots: Vec<RawInsn>) -> Result<(), TestCaseError> {
+    let n = slots.len();
+    let decoded = cranebpf_runtime::decode_all(&slots);
+    match (Program::from_slots(slots), decoded) {
+        (Ok(p), Ok(insns)) => {
+            prop_assert_eq!(p.insns(), &insns[..]);
+            prop_assert_eq!(Some(p.functions().to_vec()), model(&insns, n));
+        }
+        (Err(LoadError::Validate(e)), Ok(insns)) => {
+            prop_assert_eq!(model(&insns, n), None, "validator said {}", e);
+            prop_assert!(e.pc < n || e.rule == Rule::Empty, "{}", e);
+        }
+        (Err(LoadError::Decode(_)), Err(_)) => {}
+        (r, d) => prop_assert!(false, "load {:?} but decode {:?}", r, d),
+    }
+    Ok(())
+}
+
+/// One operation of a well-formed function body (see [`well_formed`]).
+#[derive(Clone, Debug)]
+enum Op {
+    Mov(u8),
+    Lddw(u8),
+    /// Jump (conditional or not) to the op with this index, modulo the
+    /// function's length.
+    Jump {
+        cond: bool,
+        wide: bool,
+        to: usize,
+    },
+    /// Local call of the function with this index, modulo their number.
+    Call(usize),
+    Exit,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0u8..10).prop_map(Op::Mov),
+        1 => (0u8..10).prop_map(Op::Lddw),
+        2 => (any::<bool>(), any::<bool>(), any::<usize>())
+            .prop_map(|(cond, wide, to)| Op::Jump { cond, wide, to }),
+        2 => any::<usize>().prop_map(Op::Call),
+        1 => Just(Op::Exit),
+    ]
+}
+
+/// Lays out functions (bodies; the last op of each is made an `exit` or an
+/// unconditional jump) and encodes them. Every rule holds by construction.
+fn lay_out(funcs: &[(Vec<Op>, Option<usize>)]) -> Vec<RawInsn> {
+    use cranebpf_runtime::{encode_all, AluOp, JmpCond, LddwKind, Reg, Src, Width};
+    let bodies: Vec<Vec<Op>> = funcs
+        .iter()
+        .map(|(body, ja)| {
+            let mut b = body.clone();
+            b.push(match ja {
+                Some(to) => Op::Jump {
+                    cond: false,
+                    wide: false,
+                    to: *to,
+                },
+                None => Op::Exit,
+            });
+            b
+        })
+        .collect();
+    // The pc of every op.
+    let mut pcs: Vec<Vec<usize>> = Vec::new();
+    let mut pc = 0;
+    for b in &bodies {
+        let mut v = Vec::new();
+        for op in b {
+            v.push(pc);
+            pc += if matches!(op, Op::Lddw(_)) { 2 } else { 1 };
+        }
+        pcs.push(v);
+    }
+    let reg = |r: u8| Reg::new(r).unwrap_or(Reg::R0);
+    let mut insns = Vec::new();
+    for (f, b) in bodies.iter().enumerate() {
+        for (k, op) in b.iter().enumerate() {
+            let here = pcs[f][k] as i64;
+            insns.push(match *op {
+                Op::Mov(r) => Insn::Alu {
+                    w: Width::W64,
+                    op: AluOp::Mov,
+                    dst: reg(r),
+                    src: Src::Imm(1),
+                },
+                Op::Lddw(r) => Insn::Lddw {
+                    dst: reg(r),
+                    kind: LddwKind::Imm64,
+                    imm: 1,
+                    next_imm: 2,
+                },
+                Op::Jump { cond, wide, to } => {
+                    let off = pcs[f][to % b.len()] as i64 - here - 1;
+                    if cond {
+                        Insn::Jmp {
+                            w: Width::W32,
+                            cond: JmpCond::Gt,
+                            dst: Reg::R1,
+                            src: Src::Reg(Reg::R10),
+                            off: off as i16,
+                        }
+                    } else {
+                        Insn::Ja {
+                            off: off as i32,
+                            wide,
+                        }
+                    }
+                }
+                Op::Call(g) => Insn::Call {
+                    kind: CallKind::Local,
+                    imm: (pcs[g % bodies.len()][0] as i64 - here - 1) as i32,
+                },
+                Op::Exit => Insn::Exit,
+            });
+        }
+    }
+    encode_all(&insns)
+}
+
+fn well_formed() -> impl Strategy<Value = Vec<RawInsn>> {
+    let func = (
+        prop::collection::vec(op(), 0..6),
+        prop::option::of(any::<usize>()),
+    );
+    prop::collection::vec(func, 1..5).prop_map(|funcs| lay_out(&funcs))
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
-    /// Any bytes, of any length: an error or a program, never a panic.
+    /// Any bytes, of any length: an error or a program, never a panic; the
+    /// outcome agrees with the model.
     #[test]
     fn from_bytes_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         match Program::from_bytes(&bytes) {
-            Ok(p) => {
-                prop_assert_eq!(p.to_bytes(), bytes);
-                check_invariants(&p);
-            }
+            Ok(p) => prop_assert_eq!(p.to_bytes(), &bytes[..]),
             Err(LoadError::Decode(e)) => prop_assert!(e.pc <= bytes.len() / 8),
             Err(LoadError::Validate(e)) => {
                 prop_assert!(e.pc < bytes.len() / 8 || e.rule == Rule::Empty, "{}", e)
             }
-            Err(e) => prop_assert!(false, "unexpected error {e}"),
+            Err(e) => prop_assert!(false, "unexpected error {}", e),
+        }
+        if let Ok(slots) = cranebpf_runtime::slots_from_bytes(&bytes) {
+            check_against_model(slots)?;
         }
     }
 
-    /// Slots with valid opcodes and random fields: an error or a program that
-    /// satisfies the validator's invariants, never a panic.
+    /// Slots with valid opcodes and random fields: never a panic, and the
+    /// validator agrees with the model.
     #[test]
     fn from_slots_never_panics(slots in program()) {
-        let n = slots.len();
-        match Program::from_slots(slots) {
-            Ok(p) => check_invariants(&p),
-            Err(LoadError::Validate(e)) => {
-                prop_assert!(e.pc < n || (n == 0 && e.rule == Rule::Empty), "{}", e);
-                prop_assert!(!e.to_string().is_empty());
-            }
-            Err(_) => {}
+        check_against_model(slots)?;
+    }
+
+    /// Programs that keep every rule load, with one function per distinct
+    /// call target; after changing one field of one slot, the validator
+    /// still agrees with the model.
+    #[test]
+    fn well_formed_programs_load_and_mutants_agree_with_the_model(
+        slots in well_formed(),
+        which in any::<usize>(),
+        field in 0u8..4,
+        value in -6i32..=10,
+    ) {
+        let p = Program::from_slots(slots.clone());
+        prop_assert!(p.is_ok(), "{:?}", p);
+        check_against_model(slots.clone())?;
+        let mut mutant = slots;
+        let k = which % mutant.len();
+        let s = &mut mutant[k];
+        match field {
+            0 => s.dst = value.rem_euclid(11) as u8,
+            1 => s.src = value.rem_euclid(3) as u8,
+            2 => s.off = value as i16,
+            _ => s.imm = value,
         }
+        check_against_model(mutant)?;
     }
 
     /// `validate` is public: inconsistent arguments give errors, not panics.

@@ -1,10 +1,11 @@
 //! The structural validator: the checks a loader makes before anything runs.
 //!
 //! [`validate`] takes the instructions [`crate::decode_all`] produced (so every
-//! field is already well-formed) and checks how they fit together. It either returns the program's
-//! [`Function`]s or the first broken rule, as a [`ValidateError`] naming the
-//! pc and the [`Rule`]. Rules are checked in pc order, so the error is the one
-//! at the lowest pc; within one instruction the order is the order below.
+//! field is already well-formed) and checks how they fit together. It returns
+//! either the program's [`Function`]s or the first broken rule, as a
+//! [`ValidateError`] naming the pc and the [`Rule`]. The size and layout rules
+//! come first; the others are checked in pc order, so the error is the one at
+//! the lowest pc, and within one instruction the order is the order below.
 //!
 //! # Terms
 //!
@@ -111,7 +112,7 @@ impl fmt::Display for Function {
 pub struct ValidateError {
     /// Slot index of the offending instruction (for [`Rule::Empty`] 0, for
     /// [`Rule::TooLong`] the first slot past the limit, for [`Rule::Layout`]
-    /// where the next instruction should have started).
+    /// the first slot where the instruction list and the slots disagree).
     pub pc: usize,
     /// The rule, with its details.
     pub rule: Rule,
@@ -131,13 +132,9 @@ pub enum Rule {
         max: usize,
     },
     /// The instruction list does not tile the slots (never the case for
-    /// [`crate::decode_all`]'s output).
+    /// [`crate::decode_all`]'s output). The error's pc is the first slot
+    /// where list and slots disagree.
     Layout {
-        /// Where an instruction was expected to start.
-        expected: usize,
-        /// Where the next instruction starts instead, or `None` if the list
-        /// ended early.
-        found: Option<usize>,
         /// The program length in slots.
         len: usize,
     },
@@ -191,21 +188,9 @@ impl fmt::Display for Rule {
             Rule::TooLong { slots, max } => {
                 write!(f, "the program has {slots} slots, more than the {max} allowed")
             }
-            Rule::Layout {
-                expected,
-                found: Some(found),
-                len,
-            } => write!(
+            Rule::Layout { len } => write!(
                 f,
-                "instructions do not tile the program (0..{len}): expected one at {expected}, found one at {found}"
-            ),
-            Rule::Layout {
-                expected,
-                found: None,
-                len,
-            } => write!(
-                f,
-                "instructions do not tile the program (0..{len}): expected one at {expected}, found none"
+                "the instruction list does not tile the program's slots (0..{len}) here"
             ),
             Rule::WritesFramePointer => {
                 f.write_str("the instruction writes r10, the read-only frame pointer")
@@ -380,33 +365,27 @@ fn slot(target: i64, nslots: usize) -> Option<usize> {
 /// Checks [`Rule::Layout`] and returns, for each slot, whether an instruction
 /// starts there.
 fn instruction_starts(insns: &[(usize, Insn)], nslots: usize) -> Result<Vec<bool>, ValidateError> {
+    let layout = |pc| ValidateError {
+        pc,
+        rule: Rule::Layout { len: nslots },
+    };
     let mut starts = vec![false; nslots];
     let mut expected = 0;
     for &(pc, insn) in insns {
-        // The second condition catches an LDDW whose second slot would lie
-        // past the end.
-        if pc != expected || pc >= nslots {
-            return Err(ValidateError {
-                pc: expected,
-                rule: Rule::Layout {
-                    expected,
-                    found: Some(pc),
-                    len: nslots,
-                },
-            });
+        if pc != expected {
+            // A gap, an overlap, or pcs out of order.
+            return Err(layout(expected));
+        }
+        if pc + insn.slots() > nslots {
+            // The instruction (an LDDW, or anything past the end) does not fit.
+            return Err(layout(pc));
         }
         starts[pc] = true;
         expected = pc + insn.slots();
     }
     if expected != nslots {
-        return Err(ValidateError {
-            pc: expected,
-            rule: Rule::Layout {
-                expected,
-                found: None,
-                len: nslots,
-            },
-        });
+        // The list ends early.
+        return Err(layout(expected));
     }
     Ok(starts)
 }
@@ -544,40 +523,30 @@ mod tests {
 
     #[test]
     fn instructions_must_tile_the_slots() {
+        let layout = |pc, len| {
+            Err(ValidateError {
+                pc,
+                rule: Rule::Layout { len },
+            })
+        };
         // A gap at slot 1.
-        let insns = [(0, mov(Reg::R0, 0)), (2, EXIT)];
         assert_eq!(
-            validate(&insns, 3),
-            Err(ValidateError {
-                pc: 1,
-                rule: Rule::Layout {
-                    expected: 1,
-                    found: Some(2),
-                    len: 3
-                }
-            })
+            validate(&[(0, mov(Reg::R0, 0)), (2, EXIT)], 3),
+            layout(1, 3)
         );
+        // Out of order.
+        assert_eq!(validate(&[(1, EXIT), (0, EXIT)], 2), layout(0, 2));
         // The list ends at slot 1 of 2.
-        assert_eq!(
-            validate(&[(0, EXIT)], 2),
-            Err(ValidateError {
-                pc: 1,
-                rule: Rule::Layout {
-                    expected: 1,
-                    found: None,
-                    len: 2
-                }
-            })
-        );
+        assert_eq!(validate(&[(0, EXIT)], 2), layout(1, 2));
+        // An instruction past the end.
+        assert_eq!(validate(&[(0, EXIT), (1, EXIT)], 1), layout(1, 1));
         // An lddw at pc 1 needs slots 1 and 2, but there are only 2.
-        let insns = [(0, EXIT), (1, lddw(Reg::R0))];
+        assert_eq!(validate(&[(0, EXIT), (1, lddw(Reg::R0))], 2), layout(1, 2));
         assert_eq!(
-            validate(&insns, 2).map_err(|e| e.rule),
-            Err(Rule::Layout {
-                expected: 3,
-                found: None,
-                len: 2
-            })
+            validate(&[(0, EXIT), (1, lddw(Reg::R0))], 2)
+                .unwrap_err()
+                .to_string(),
+            "pc 1: the instruction list does not tile the program's slots (0..2) here"
         );
         assert_eq!(
             validate(&[(0, lddw(Reg::R0)), (2, EXIT)], 3),

@@ -492,3 +492,23 @@ fn local_call_program_loads_with_two_functions() {
          control would fall into the next function"
     );
 }
+
+#[test]
+fn opcode_list_is_exactly_the_decoders() {
+    use cranebpf_runtime::{decode_at, DecodeReason};
+    // Opcode 0x00 is listed only as an LDDW second slot.
+    for opcode in 1..=255u8 {
+        let slots = [
+            RawInsn {
+                opcode,
+                ..RawInsn::default()
+            },
+            RawInsn::default(),
+        ];
+        let known = !matches!(
+            decode_at(&slots, 0),
+            Err(e) if matches!(e.reason, DecodeReason::UnknownOpcode { .. })
+        );
+        assert_eq!(known, OPCODES.contains(&opcode), "opcode {opcode:#04x}");
+    }
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Rebuilds the example eBPF objects from their C sources.
+# Needs clang 19 (Debian: apt-get install -y clang-19). The objects are
+# committed; CI rebuilds them and checks they are unchanged.
+set -eu
+cd "$(dirname "$0")"
+CLANG=${CLANG:-clang-19}
+for src in firewall.c lb.c hist.c; do
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
+		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
+done

@@ -132,10 +132,17 @@ impl Linker<'_, '_> {
                         let v = map.lookup_ref(&0u32.to_le_bytes()).ok_or_else(|| bad("global data map is empty".into()))?;
                         v.addr() + off as u64
                     }
-                    Some(Target::Code(..)) => {
+                    Some(Target::Code(csec, sym_off)) => {
+                        // A section symbol plus an offset in imm, or a function symbol.
+                        let at = sym_off.wrapping_add(slots[pc].imm as i64 as u64);
+                        let func = self
+                            .symbols
+                            .iter()
+                            .find(|f| f.section == Some(csec) && f.value == at && f.st_type == object::elf::STT_FUNC.0)
+                            .map_or_else(|| format!("{}+{at:#x}", self.sections[csec].name), |f| f.name.clone());
                         return Err(ElfError::Unsupported {
-                            what: format!("{section}+{:#x}: address of function {} (function pointers, callbacks)", r.offset, sym.name),
-                        })
+                            what: format!("{section}+{:#x}: address of function {func} (function pointers, callbacks)", r.offset),
+                        });
                     }
                     None => {
                         return Err(ElfError::Unsupported {

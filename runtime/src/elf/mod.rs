@@ -508,13 +508,16 @@ impl Object {
             }
         }
 
-        // Code sections.
+        // Code sections, and their relocations' offsets.
         let text = sections
             .iter()
             .position(|s| s.name == ".text" && s.size > 0);
         for (i, sec) in sections.iter().enumerate() {
             if sec.flags & elf::SHF_EXECINSTR.0 as u64 != 0 {
-                if sec.size % 8 != 0 || sec.size > MAX_CODE_BYTES {
+                if sec.size % 8 != 0
+                    || sec.size > MAX_CODE_BYTES
+                    || sec.data.len() as u64 != sec.size
+                {
                     return Err(ElfError::BadSection {
                         section: sec.name.clone(),
                         reason: format!(
@@ -522,6 +525,16 @@ impl Object {
                             sec.size
                         ),
                     });
+                }
+                // Every relocation must name an instruction of the section.
+                for r in relocs.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+                    if r.offset % 8 != 0 || r.offset >= sec.size {
+                        return Err(ElfError::BadRelocation {
+                            section: sec.name.clone(),
+                            offset: r.offset,
+                            reason: format!("not an instruction of the {}-byte section", sec.size),
+                        });
+                    }
                 }
                 sec_targets.insert(i, Target::Code(i, 0));
             }

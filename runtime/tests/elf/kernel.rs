@@ -1,0 +1,1 @@
+//! Placeholder: kernel comparison added below.

@@ -3,14 +3,14 @@
  *
  * `xdp_lb`: IPv4 TCP/UDP packets to the virtual IP 10.0.0.100 get a backend
  * chosen by a hash of (source address, source port, destination port) from
- * the `backends` array (a legacy `maps`-section map). The program rewrites
+ * the `backends` array. The program rewrites
  * the destination address, fixes the IPv4 and TCP/UDP checksums
  * incrementally (RFC 1624), sets the Ethernet destination to the backend's
  * MAC and the source to the old destination, counts the packet in
  * `backend_hits` (a per-CPU array) and returns XDP_TX. Everything else
  * passes; truncated packets are aborted.
  *
- * `xdp_count`: counts packets and bytes in `seen` (.bss) and passes them.
+ * `xdp_count` (a second program in the same section): counts packets and bytes in `seen` (.bss) and passes them.
  */
 #include "cranebpf_helpers.h"
 
@@ -23,12 +23,12 @@ struct backend {
 	__u16 pad;
 };
 
-struct bpf_map_def SEC("maps") backends = {
-	.type = BPF_MAP_TYPE_ARRAY,
-	.key_size = sizeof(__u32),
-	.value_size = sizeof(struct backend),
-	.max_entries = NUM_BACKENDS,
-};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NUM_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend);
+} backends SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -112,7 +112,7 @@ int xdp_lb(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-SEC("xdp/count")
+SEC("xdp")
 int xdp_count(struct xdp_md *ctx)
 {
 	__sync_fetch_and_add(&seen.packets, 1);

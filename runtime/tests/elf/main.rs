@@ -149,7 +149,7 @@ fn lb_matches_model_under_interpreter() {
     assert_eq!(hits, model.hits);
 
     // The second program of the object shares its maps.
-    let count = obj.load("xdp/count").unwrap();
+    let count = obj.load("xdp_count").unwrap();
     let it = Interpreter::new(count.program(), count.helpers().clone()).unwrap();
     let mut bytes = 0;
     for p in packets::packets() {
@@ -234,4 +234,53 @@ fn hist_matches_model_with_ringbuf_and_printk() {
     assert_eq!(u32::from_le_bytes(bss[0..4].try_into().unwrap()), 3);
     assert_eq!(u64s(&bss[8..24]), vec![count, sum]);
     assert_eq!(u32::from_le_bytes(bss[24..28].try_into().unwrap()), max);
+}
+
+#[test]
+fn legacy_maps_section_is_loaded() {
+    let obj = object("legacy.o");
+    let defs: Vec<(String, u32, u32, u32)> = obj
+        .maps()
+        .iter()
+        .map(|m| {
+            (
+                m.name().to_string(),
+                m.def().key_size,
+                m.def().value_size,
+                m.def().max_entries,
+            )
+        })
+        .collect();
+    assert_eq!(
+        defs,
+        [
+            ("byte_counts".to_string(), 4, 8, 256),
+            ("runs".to_string(), 4, 8, 1)
+        ]
+    );
+    let lp = obj.load("count_bytes").unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    let mut want = [0u64; 256];
+    for text in ["hello, world", "eBPF", ""] {
+        let mut buf = text.as_bytes().to_vec();
+        let out = lp.run_mem(&mut buf, |m, a, u| {
+            it.run_with(m, a, &RunOptions::default(), Some(u))
+        });
+        assert_eq!(out.result, Ok(text.len() as u64));
+        for b in text.bytes() {
+            want[b as usize] += 1;
+        }
+    }
+    let got: Vec<u64> = obj
+        .map("byte_counts")
+        .unwrap()
+        .entries()
+        .iter()
+        .map(|(_, v)| u64s(v)[0])
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        obj.map("runs").unwrap().lookup(&0u32.to_le_bytes()),
+        Some(3u64.to_le_bytes().to_vec())
+    );
 }

@@ -15,6 +15,7 @@ mod mem;
 mod program;
 pub mod sem;
 mod validate;
+pub mod vm;
 
 pub use decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
 pub use encode::{encode_all, encode_into};
@@ -27,3 +28,4 @@ pub use insn::{
 pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
 pub use validate::{validate, Function, ValidateError};
+pub use vm::VmContext;

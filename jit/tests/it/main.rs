@@ -1,0 +1,3 @@
+//! Integration tests of the JIT: both engines on the same programs.
+
+mod smoke;

@@ -24,8 +24,12 @@ use std::path::{Path, PathBuf};
 pub struct TestFile {
     /// The file name (e.g. `add.data`), or whatever [`parse`] was given.
     pub name: String,
-    /// The `-- asm` section, comments removed, one instruction or label per line.
+    /// The `-- asm` section with comments removed. Blank and comment-only
+    /// lines stay as empty lines, so line `n` of this text is line
+    /// `asm_line + n` of the file.
     pub asm: Option<String>,
+    /// The 1-based file line of the `-- asm` header (0 if there is none).
+    pub asm_line: usize,
     /// A `-- raw` section written as one u64 per slot (`lddw.data` style).
     pub raw: Option<Vec<u64>>,
     /// A `-- raw` section written as eight hex bytes per line (`negative/unused-*` style).
@@ -79,12 +83,20 @@ pub fn parse(name: &str, text: &str) -> Result<TestFile, String> {
         let lineno = i + 1;
         let line = line.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
+            if section == Section::Asm {
+                if let Some(a) = asm.as_mut() {
+                    a.push('\n');
+                }
+            }
             continue;
         }
         if let Some(pos) = line.find("--") {
             let directive = line[pos + 2..].trim();
             section = match directive {
                 "asm" => {
+                    if asm.is_none() {
+                        file.asm_line = lineno;
+                    }
                     asm.get_or_insert_with(String::new);
                     Section::Asm
                 }
@@ -247,7 +259,8 @@ pub fn program_bytes(file: &TestFile) -> Result<Vec<u8>, String> {
         return Ok(slots.iter().flat_map(|s| s.to_le_bytes()).collect());
     }
     match &file.asm {
-        Some(text) => assemble_to_bytes(text).map_err(|e| format!("{}: asm {e}", file.name)),
+        Some(text) => assemble_to_bytes(text)
+            .map_err(|e| format!("{}:{}: {}", file.name, file.asm_line + e.line, e.message)),
         None => Err(format!("{}: no -- asm or -- raw section", file.name)),
     }
 }
@@ -276,7 +289,13 @@ mod tests {
             "# header\n-- asm\nmov %r0, 1 # one\n\nexit\n-- mem\n00 ff\n0a\n-- result\n0x10\n",
         )
         .unwrap();
-        assert_eq!(f.asm.as_deref(), Some("mov %r0, 1\nexit\n"));
+        assert_eq!(f.asm.as_deref(), Some("mov %r0, 1\n\nexit\n"));
+        assert_eq!(f.asm_line, 2);
+        let g = parse("t", "-- asm\n# c\nmov %r0, 1\nnop\n").unwrap();
+        assert_eq!(
+            program_bytes(&g).unwrap_err(),
+            "t:4: invalid mnemonic 'nop'"
+        );
         assert_eq!(f.mem, vec![0x00, 0xff, 0x0a]);
         assert_eq!(f.result, Some(16));
         let f = parse("t", "-- asm\nexit\n-- result\n10\n").unwrap();

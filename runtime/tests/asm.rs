@@ -258,3 +258,96 @@ fn assemble_to_bytes_is_little_endian() {
         vec![0xb7, 0x01, 0, 0, 0x34, 0x12, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]
     );
 }
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::sample::select;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+    fn runner(cases: u32) -> TestRunner {
+        // Fixed seed, so a failure reproduces.
+        TestRunner::new_with_rng(
+            Config {
+                cases,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &[0x42; 32]),
+        )
+    }
+
+    #[test]
+    fn asm_arbitrary_text_never_panics() {
+        runner(2000)
+            .run(&".{0,64}", |text| {
+                let _ = assemble(&text);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn asm_token_soup_never_panics() {
+        // Lines glued from the syntax's own tokens reach deeper than random text.
+        let token = select(vec![
+            "mov",
+            "mov32",
+            "lddw",
+            "ja",
+            "ja32",
+            "jeq32",
+            "call",
+            "local",
+            "btf",
+            "lock",
+            "fetch",
+            "xchg",
+            "cmpxchg32",
+            "ldxsw",
+            "stxdw",
+            "stb",
+            "movsx3264",
+            "swap16",
+            "le",
+            "exit",
+            "neg",
+            "%r1",
+            "%r10",
+            "%r11",
+            "%r",
+            "[%r1+8]",
+            "[%r1-]",
+            "[",
+            "]",
+            ",",
+            "+",
+            "-",
+            "0x",
+            "0xffffffff",
+            "-0x80000000",
+            "2147483648",
+            "+32767",
+            "-32769",
+            "l:",
+            "l",
+            ":",
+            "#",
+            " ",
+        ]);
+        let line = proptest::collection::vec(token, 0..8).prop_map(|t| t.join(" "));
+        let text = proptest::collection::vec(line, 1..5).prop_map(|l| l.join("\n"));
+        runner(3000)
+            .run(&text, |text| {
+                if let Ok(insns) = assemble(&text) {
+                    // Whatever assembles, prints and re-assembles identically.
+                    let pcs = decode_all(&encode_all(&insns))
+                        .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+                    let again = assemble(&disassemble(&pcs))
+                        .map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
+                    prop_assert_eq!(again, insns);
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+}

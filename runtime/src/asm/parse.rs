@@ -145,7 +145,7 @@ fn operands(s: &str) -> Vec<&str> {
     }
 }
 
-fn expect_count<'a>(mnemonic: &str, ops: &[&'a str], n: usize) -> PResult<()> {
+fn expect_count(mnemonic: &str, ops: &[&str], n: usize) -> PResult<()> {
     if ops.len() != n {
         let plural = if n == 1 { "" } else { "s" };
         return Err(format!(

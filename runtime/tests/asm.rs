@@ -288,55 +288,71 @@ mod no_panic {
 
     #[test]
     fn asm_token_soup_never_panics() {
-        // Lines glued from the syntax's own tokens reach deeper than random text.
-        let token = select(vec![
+        // Lines built from the syntax's own tokens reach deeper than random text.
+        let mnemonic = select(vec![
             "mov",
             "mov32",
+            "add64",
             "lddw",
             "ja",
             "ja32",
             "jeq32",
+            "jsle",
             "call",
-            "local",
-            "btf",
+            "callx",
+            "lock add",
+            "lock fetch or32",
+            "lock xchg",
+            "lock cmpxchg32",
             "lock",
-            "fetch",
-            "xchg",
-            "cmpxchg32",
             "ldxsw",
+            "ldxdw",
             "stxdw",
             "stb",
             "movsx3264",
+            "movsx832",
             "swap16",
+            "be64",
             "le",
             "exit",
             "neg",
+            "neg32",
+            "sdiv32",
+            "ldabsh",
+            "ldindb",
+            "l:",
+            "l: exit",
+            "",
+        ]);
+        let operand = select(vec![
             "%r1",
             "%r10",
             "%r11",
             "%r",
             "[%r1+8]",
+            "[%r10-8]",
+            "[%r1]",
             "[%r1-]",
-            "[",
-            "]",
-            ",",
-            "+",
-            "-",
-            "0x",
+            "[%r1+0x10000]",
+            "7",
+            "-1",
             "0xffffffff",
             "-0x80000000",
             "2147483648",
-            "+32767",
+            "+3",
             "-32769",
-            "l:",
             "l",
-            ":",
-            "#",
-            " ",
+            "exit",
+            "local l",
+            "btf 3",
+            "map_by_fd",
+            "0x1122334455667788",
+            "",
         ]);
-        let line = proptest::collection::vec(token, 0..8).prop_map(|t| t.join(" "));
-        let text = proptest::collection::vec(line, 1..5).prop_map(|l| l.join("\n"));
-        runner(3000)
+        let line = (mnemonic, proptest::collection::vec(operand, 0..4))
+            .prop_map(|(m, ops)| format!("{m} {}", ops.join(", ")));
+        let text = proptest::collection::vec(line, 1..3).prop_map(|l| l.join("\n"));
+        runner(10000)
             .run(&text, |text| {
                 if let Ok(insns) = assemble(&text) {
                     // Whatever assembles, prints and re-assembles identically.

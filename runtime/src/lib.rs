@@ -32,5 +32,5 @@ pub use interp::Interpreter;
 pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
 pub use run::{RunOptions, RunOutcome};
-pub use validate::{validate, Function, ValidateError};
+pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};
 pub use vm::VmContext;

@@ -3,11 +3,10 @@
 //! driver that fills a [`VmContext`], calls the entry and turns the context
 //! back into a [`RunOutcome`].
 
-use crate::run::{RunOptions, RunOutcome};
 use cranebpf_runtime::vm::{self, VmContext};
 use cranebpf_runtime::{
-    Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, MAX_CALL_DEPTH,
-    STACK_SIZE,
+    Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, RunOptions,
+    RunOutcome, MAX_CALL_DEPTH, STACK_SIZE,
 };
 use std::any::Any;
 use std::ffi::c_void;
@@ -128,6 +127,9 @@ pub(crate) unsafe fn run_with(
     opts: &RunOptions,
     user: Option<&mut (dyn Any + Send)>,
 ) -> RunOutcome {
+    // The input region (and LD_ABS/LD_IND packet): chosen before the stack
+    // is added, as the interpreter does.
+    let input = input_region(mem, args);
     let mut stack = Box::new(Stack([0; STACK_SIZE]));
     let stack_start = stack.0.as_mut_ptr() as u64;
     let stack_region = Region {
@@ -138,14 +140,15 @@ pub(crate) unsafe fn run_with(
     // SAFETY: the stack buffer is valid for reads and writes until it is
     // dropped at the end of this function, after `remove_at` below; during
     // the run it is only accessed through raw addresses.
-    unsafe { mem.add_raw(stack_region) };
+    unsafe { mem.add_raw_first(stack_region) };
 
-    let input = input_region(mem, args);
     let mut vmc = VmContext::new(stack_start);
     if let Some(r) = input {
         vmc.input_start = r.start;
         vmc.input_len = r.len;
         vmc.input_wlen = if r.writable { r.len } else { 0 };
+        vmc.packet_start = r.start;
+        vmc.packet_len = r.len;
     }
     let initial = opts.budget.unwrap_or(u64::MAX);
     vmc.remaining = initial;
@@ -203,11 +206,8 @@ pub(crate) unsafe fn run_with(
     }
 }
 
-/// The input region of a run: the region of `mem` that starts at r1 (if r1
-/// is not 0). LD_ABS/LD_IND read it, and the JIT checks it inline.
+/// The input region of a run: the first region of `mem` that starts at r1.
+/// LD_ABS/LD_IND read it, and the JIT checks it inline.
 pub(crate) fn input_region(mem: &MemoryMap<'_>, args: [u64; 5]) -> Option<Region> {
-    if args[0] == 0 {
-        return None;
-    }
     mem.regions().iter().copied().find(|r| r.start == args[0])
 }

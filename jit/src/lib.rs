@@ -33,17 +33,16 @@ mod error;
 mod host;
 mod isa;
 mod module;
-mod run;
 mod tools;
 
 pub use cranebpf_runtime::{
-    Access, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, LoadError, MemoryMap,
-    Program, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE,
+    Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
+    LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, MAX_CALL_DEPTH,
+    STACK_FRAME_SIZE, STACK_SIZE,
 };
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
 pub use module::JitProgram;
-pub use run::{RunOptions, RunOutcome};
 pub use tools::{clif_text, native_disasm};
 
 /// The instruction model, for building programs in code.
@@ -69,17 +68,18 @@ pub enum Engine {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum VmError {
+    /// The program uses a feature no engine supports (both engines report
+    /// the same error for the same program and helpers).
+    Engine(EngineError),
     /// The JIT could not compile the program.
     Jit(JitError),
-    /// The requested engine is not available in this build.
-    Unavailable(Engine),
 }
 
 impl fmt::Display for VmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            VmError::Engine(e) => write!(f, "{e}"),
             VmError::Jit(e) => write!(f, "{e}"),
-            VmError::Unavailable(e) => write!(f, "engine {e:?} is not available"),
         }
     }
 }
@@ -87,19 +87,29 @@ impl fmt::Display for VmError {
 impl std::error::Error for VmError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
+            VmError::Engine(e) => Some(e),
             VmError::Jit(e) => Some(e),
-            VmError::Unavailable(_) => None,
         }
     }
 }
 
 impl From<JitError> for VmError {
     fn from(e: JitError) -> VmError {
-        VmError::Jit(e)
+        match e.engine_error() {
+            Some(ee) => VmError::Engine(ee.clone()),
+            None => VmError::Jit(e),
+        }
+    }
+}
+
+impl From<EngineError> for VmError {
+    fn from(e: EngineError) -> VmError {
+        VmError::Engine(e)
     }
 }
 
 enum Inner {
+    Interp(Interpreter),
     Jit(JitProgram),
 }
 
@@ -124,7 +134,9 @@ impl Vm {
             Engine::Jit => Ok(Vm {
                 inner: Inner::Jit(JitProgram::new(program, helpers)?),
             }),
-            Engine::Interpreter => Err(VmError::Unavailable(engine)),
+            Engine::Interpreter => Ok(Vm {
+                inner: Inner::Interp(Interpreter::new(program, helpers)?),
+            }),
         }
     }
 
@@ -141,6 +153,7 @@ impl Vm {
     /// The engine this VM runs with.
     pub fn engine(&self) -> Engine {
         match self.inner {
+            Inner::Interp(_) => Engine::Interpreter,
             Inner::Jit(_) => Engine::Jit,
         }
     }
@@ -170,6 +183,7 @@ impl Vm {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         match &self.inner {
+            Inner::Interp(i) => i.run_with(mem, args, opts, user),
             Inner::Jit(p) => p.run_with(mem, args, opts, user),
         }
     }

@@ -4,11 +4,10 @@
 use crate::error::JitError;
 use crate::host::{self, EntryFn};
 use crate::isa::{make_isa, JitOptions};
-use crate::run::{RunOptions, RunOutcome};
 use cranebpf_lower::{
     entry_signature, function_ranges, function_signature, lower_entry, lower_function, LowerEnv,
 };
-use cranebpf_runtime::{Helpers, MemoryMap, Program};
+use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -81,6 +80,11 @@ impl JitProgram {
         helpers: Helpers,
         opts: &JitOptions,
     ) -> Result<JitProgram, JitError> {
+        // The load-time engine rules (unregistered static helper, BTF call,
+        // LDDW pseudo-load, bad target, fall-through off the end) live in
+        // one place, the interpreter's predecode; running it gives the JIT
+        // exactly the interpreter's errors. It is linear and cheap.
+        Interpreter::new(program, helpers.clone())?;
         let isa = make_isa(None, opts)?;
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());

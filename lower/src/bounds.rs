@@ -66,7 +66,13 @@ impl Lower<'_> {
         if base == Reg::R10 && i64::from(off) >= -frame && i64::from(off) + size as i64 <= 0 {
             return Ok(ea);
         }
+        self.check_ea(ea, size, access);
+        Ok(ea)
+    }
 
+    /// Emits steps 1-3 for the access `[ea, ea + size)`; afterwards the
+    /// builder is positioned where the access is known to be allowed.
+    pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access) {
         let ok = self.b.create_block();
         let try_input = self.b.create_block();
         let slow = self.b.create_block();
@@ -128,7 +134,6 @@ impl Lower<'_> {
         self.b.ins().brif(allowed, ok, &[], self.fault_block, &args);
 
         self.b.switch_to_block(ok);
-        Ok(ea)
     }
 
     /// After [`Lower::checked_address`] for an atomic: faults with

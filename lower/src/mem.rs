@@ -121,13 +121,15 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// LD_ABS / LD_IND: `r0 = be(*(size *)(input + [src +] imm))`, or end
-    /// the program with r0 = 0 if that is outside the input region.
+    /// LD_ABS / LD_IND: `r0 = be(*(size *)(packet + [src +] imm))`, or end
+    /// the program with r0 = 0 if that is outside the packet.
     ///
-    /// `off = [src +] imm` (wrapping) is an offset into the input region
-    /// `[s, s + len)`; the access is inside iff
-    /// `off <=u len && len - off >=u size` (the first compare makes the
-    /// subtraction non-wrapping; see `bounds.rs`).
+    /// `off = [src +] imm` (wrapping) is an offset into the packet
+    /// `[s, s + len)` (the input region as it was at entry); the access is
+    /// inside iff `off <=u len && len - off >=u size` (the first compare
+    /// makes the subtraction non-wrapping; see `bounds.rs`). Like the
+    /// interpreter, the host access is then checked by the normal rule too
+    /// (a helper may have removed the region): that failing is a fault.
     pub(crate) fn translate_ld_packet(&mut self, size: Size, src: Option<Reg>, imm: i32) {
         let n = size.bytes();
         let offv = match src {
@@ -137,9 +139,12 @@ impl Lower<'_> {
                 self.b.ins().iadd_imm_s(v, i64::from(imm))
             }
         };
-        let s = self.vm_load(vm::OFF_INPUT_START, false);
-        let len = self.vm_load(vm::OFF_INPUT_LEN, false);
-        let c1 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
+        let s = self.vm_load(vm::OFF_PACKET_START, true);
+        let len = self.vm_load(vm::OFF_PACKET_LEN, true);
+        let c1 = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
         let rest = self.b.ins().isub(len, offv);
         let c2 = self
             .b
@@ -158,6 +163,7 @@ impl Lower<'_> {
 
         self.b.switch_to_block(load);
         let ea = self.b.ins().iadd(s, offv);
+        self.check_ea(ea, n, Access::Read);
         let f = MemFlagsData::new()
             .with_notrap()
             .with_endianness(Endianness::Big);

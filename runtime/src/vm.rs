@@ -26,7 +26,8 @@ use std::ffi::c_void;
 ///
 /// All fields are written by the host before a run; the JIT code writes only
 /// `remaining` and the `fault_*` fields (helper trampolines also write the
-/// `fault_*` fields and may narrow `input_*`).
+/// `fault_*` fields and may narrow `input_len`/`input_wlen` when a helper
+/// removes the input region).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VmContext {
@@ -36,8 +37,9 @@ pub struct VmContext {
     /// Offset 8: one past the highest byte of the stack region; the entry
     /// function's r10. Fixed for the run.
     pub stack_top: u64,
-    /// Offset 16: host address of the input region (the one LD_ABS/LD_IND
-    /// read), or 0 if there is none.
+    /// Offset 16: host address of the input region (the region that starts
+    /// at r1), or 0 if there is none; with `input_len`/`input_wlen` it
+    /// feeds the inline bounds check.
     pub input_start: u64,
     /// Offset 24: bytes of the input region that loads may read inline (its
     /// length, or 0 if there is none). The inline check is only a fast
@@ -47,27 +49,32 @@ pub struct VmContext {
     /// Offset 32: bytes of the input region that stores and atomics may
     /// write inline: `input_len` if the region is writable, else 0.
     pub input_wlen: u64,
-    /// Offset 40: instructions that may still be charged: the budget (or
+    /// Offset 40: start of the packet LD_ABS/LD_IND read (the input region
+    /// as it was at entry), or 0 if there is none. Fixed for the run.
+    pub packet_start: u64,
+    /// Offset 48: length of that packet (0 if none). Fixed for the run.
+    pub packet_len: u64,
+    /// Offset 56: instructions that may still be charged: the budget (or
     /// `u64::MAX` without one) minus the charge so far. A block of `n`
     /// instructions faults if `remaining < n`, else `remaining -= n`.
     pub remaining: u64,
-    /// Offset 48: 0 while running normally; otherwise one of the `FAULT_*`
+    /// Offset 64: 0 while running normally; otherwise one of the `FAULT_*`
     /// codes.
     pub fault_kind: u64,
-    /// Offset 56: the pc of the faulting instruction.
+    /// Offset 72: the pc of the faulting instruction.
     pub fault_pc: u64,
-    /// Offset 64: address of a faulting access; the helper id for
+    /// Offset 80: address of a faulting access; the helper id for
     /// `FAULT_UNKNOWN_HELPER` and `FAULT_HELPER`.
     pub fault_addr: u64,
-    /// Offset 72: size in bytes of a faulting access.
+    /// Offset 88: size in bytes of a faulting access.
     pub fault_size: u64,
-    /// Offset 80: [`crate::Access::code`] of a faulting access.
+    /// Offset 96: [`crate::Access::code`] of a faulting access.
     pub fault_access: u64,
-    /// Offset 88: instructions of the faulting block that were charged but
+    /// Offset 104: instructions of the faulting block that were charged but
     /// not executed (block length minus the faulting instruction's 1-based
     /// position). The count after a fault is `charged - fault_adj`.
     pub fault_adj: u64,
-    /// Offset 96: opaque pointer to the host's per-run state (memory map,
+    /// Offset 112: opaque pointer to the host's per-run state (memory map,
     /// helpers, user data), passed back to the host thunks. JIT code never
     /// dereferences it.
     pub host: *mut c_void,
@@ -83,22 +90,26 @@ pub const OFF_INPUT_START: i32 = 16;
 pub const OFF_INPUT_LEN: i32 = 24;
 /// Offset of [`VmContext::input_wlen`].
 pub const OFF_INPUT_WLEN: i32 = 32;
+/// Offset of [`VmContext::packet_start`].
+pub const OFF_PACKET_START: i32 = 40;
+/// Offset of [`VmContext::packet_len`].
+pub const OFF_PACKET_LEN: i32 = 48;
 /// Offset of [`VmContext::remaining`].
-pub const OFF_REMAINING: i32 = 40;
+pub const OFF_REMAINING: i32 = 56;
 /// Offset of [`VmContext::fault_kind`].
-pub const OFF_FAULT_KIND: i32 = 48;
+pub const OFF_FAULT_KIND: i32 = 64;
 /// Offset of [`VmContext::fault_pc`].
-pub const OFF_FAULT_PC: i32 = 56;
+pub const OFF_FAULT_PC: i32 = 72;
 /// Offset of [`VmContext::fault_addr`].
-pub const OFF_FAULT_ADDR: i32 = 64;
+pub const OFF_FAULT_ADDR: i32 = 80;
 /// Offset of [`VmContext::fault_size`].
-pub const OFF_FAULT_SIZE: i32 = 72;
+pub const OFF_FAULT_SIZE: i32 = 88;
 /// Offset of [`VmContext::fault_access`].
-pub const OFF_FAULT_ACCESS: i32 = 80;
+pub const OFF_FAULT_ACCESS: i32 = 96;
 /// Offset of [`VmContext::fault_adj`].
-pub const OFF_FAULT_ADJ: i32 = 88;
+pub const OFF_FAULT_ADJ: i32 = 104;
 /// Offset of [`VmContext::host`].
-pub const OFF_HOST: i32 = 96;
+pub const OFF_HOST: i32 = 112;
 
 /// `fault_kind`: no fault.
 pub const FAULT_NONE: u64 = 0;
@@ -136,6 +147,8 @@ impl VmContext {
             input_start: 0,
             input_len: 0,
             input_wlen: 0,
+            packet_start: 0,
+            packet_len: 0,
             remaining: u64::MAX,
             fault_kind: FAULT_NONE,
             fault_pc: 0,
@@ -156,6 +169,8 @@ const _: () = {
     assert!(offset_of!(VmContext, input_start) == OFF_INPUT_START as usize);
     assert!(offset_of!(VmContext, input_len) == OFF_INPUT_LEN as usize);
     assert!(offset_of!(VmContext, input_wlen) == OFF_INPUT_WLEN as usize);
+    assert!(offset_of!(VmContext, packet_start) == OFF_PACKET_START as usize);
+    assert!(offset_of!(VmContext, packet_len) == OFF_PACKET_LEN as usize);
     assert!(offset_of!(VmContext, remaining) == OFF_REMAINING as usize);
     assert!(offset_of!(VmContext, fault_kind) == OFF_FAULT_KIND as usize);
     assert!(offset_of!(VmContext, fault_pc) == OFF_FAULT_PC as usize);

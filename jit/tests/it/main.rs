@@ -1,3 +1,4 @@
 //! Integration tests of the JIT: both engines on the same programs.
 
-mod smoke;
+mod alu;
+mod harness;

@@ -2,9 +2,8 @@
  * object.
  *
  * `xdp_lb`: IPv4 TCP/UDP packets to the virtual IP 10.0.0.100 get a backend
- * chosen by a hash of (source address, source port, destination port) from
- * the `backends` array. The program rewrites
- * the destination address, fixes the IPv4 and TCP/UDP checksums
+ * chosen by a hash of (source address, source port, destination port). The
+ * program rewrites from the `backends` table the destination address, fixes the IPv4 and TCP/UDP checksums
  * incrementally (RFC 1624), sets the Ethernet destination to the backend's
  * MAC and the source to the old destination, counts the packet in
  * `backend_hits` (a per-CPU array) and returns XDP_TX. Everything else
@@ -23,12 +22,15 @@ struct backend {
 	__u16 pad;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NUM_BACKENDS);
-	__type(key, __u32);
-	__type(value, struct backend);
-} backends SEC(".maps");
+/* The backend table: read-only global data (.rodata) that an embedder may
+ * overwrite before loading, as with a libbpf skeleton. Backend i is
+ * 10.1.0.(10 + i) with MAC 02:be:00:00:00:0i. */
+const volatile struct backend backends[NUM_BACKENDS] = {
+	{ .addr = 0x0a00010a, .mac = { 0x02, 0xbe, 0, 0, 0, 0 } },
+	{ .addr = 0x0b00010a, .mac = { 0x02, 0xbe, 0, 0, 0, 1 } },
+	{ .addr = 0x0c00010a, .mac = { 0x02, 0xbe, 0, 0, 0, 2 } },
+	{ .addr = 0x0d00010a, .mac = { 0x02, 0xbe, 0, 0, 0, 3 } },
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -92,9 +94,7 @@ int xdp_lb(struct xdp_md *ctx)
 		return XDP_ABORTED;
 
 	idx = flow_hash(ip->saddr, *(__u32 *)ports) % NUM_BACKENDS;
-	be = bpf_map_lookup_elem(&backends, &idx);
-	if (!be)
-		return XDP_ABORTED;
+	be = (struct backend *)&backends[idx];
 
 	old = ip->daddr;
 	ip->daddr = be->addr;

@@ -1,0 +1,4 @@
+//! Integration tests of the JIT: both engines on the same programs.
+
+mod alu;
+mod harness;

@@ -218,3 +218,30 @@ fn elf_cli_runs_the_main_job() {
         "{text}"
     );
 }
+
+#[test]
+fn elf_vlan_adjust_jit_matches_model() {
+    for engine in ENGINES {
+        let obj = object("vlan.o");
+        let push = obj.load("xdp_vlan_push").unwrap();
+        let trim = obj.load("xdp_trim").unwrap();
+        let vp = Vm::new(push.program(), push.helpers().clone(), engine).unwrap();
+        let vt = Vm::new(trim.program(), trim.helpers().clone(), engine).unwrap();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            let mut got = p.clone();
+            let (v, want) = models::vlan_push(&p);
+            assert_eq!(
+                (xdp(&push, &vp, &mut got), &got),
+                (v, &want),
+                "{engine:?} push, packet {i}"
+            );
+            let mut got = p.clone();
+            let (v, want, _) = models::trim(&p);
+            assert_eq!(
+                (xdp(&trim, &vt, &mut got), &got),
+                (v, &want),
+                "{engine:?} trim, packet {i}"
+            );
+        }
+    }
+}

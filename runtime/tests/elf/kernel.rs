@@ -259,3 +259,26 @@ fn kernel_lb_agrees_with_interpreter() {
         ],
     );
 }
+
+#[test]
+fn kernel_vlan_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("vlan.o").is_none() {
+        return;
+    }
+    let obj = object("vlan.o");
+    for prog in ["xdp_vlan_push", "xdp_trim"] {
+        let lp = obj.load(prog).unwrap();
+        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+        for (i, p) in kernel_packets().iter().enumerate() {
+            let (k, kp) = fs.run(prog, p);
+            let (c, cp) = interp(&lp, &it, p);
+            assert_eq!(
+                (c, &cp),
+                (k, &kp),
+                "{prog}, packet {i}: differs from the kernel"
+            );
+        }
+    }
+    compare_maps(&fs, &obj, &[(".bss", "vlan_bss")]);
+}

@@ -280,3 +280,38 @@ fn legacy_maps_section_is_loaded() {
         Some(3u64.to_le_bytes().to_vec())
     );
 }
+
+#[test]
+fn vlan_adjust_head_and_tail_match_model() {
+    let obj = object("vlan.o");
+    let push = obj.load("xdp_vlan_push").unwrap();
+    let trim = obj.load("xdp_trim").unwrap();
+    let (ip, it) = (
+        Interpreter::new(push.program(), push.helpers().clone()).unwrap(),
+        Interpreter::new(trim.program(), trim.helpers().clone()).unwrap(),
+    );
+    let mut trimmed = 0;
+    for (i, p) in packets::packets().into_iter().enumerate() {
+        let mut got = p.clone();
+        let (v, want) = models::vlan_push(&p);
+        assert_eq!(
+            (xdp_interp(&push, &ip, &mut got), &got),
+            (v, &want),
+            "push, packet {i}"
+        );
+        let mut got = p.clone();
+        let (v, want, n) = models::trim(&p);
+        assert_eq!(
+            (xdp_interp(&trim, &it, &mut got), &got),
+            (v, &want),
+            "trim, packet {i}"
+        );
+        trimmed += n;
+    }
+    let bss = obj
+        .map(".bss")
+        .unwrap()
+        .lookup(&0u32.to_le_bytes())
+        .unwrap();
+    assert_eq!(u64s(&bss), vec![trimmed]);
+}

@@ -161,3 +161,22 @@ pub fn hist(buf: &[u8]) -> ([u64; 32], u64, u64, u32) {
     }
     (h, n as u64, sum, max)
 }
+
+/// `vlan.c`'s `xdp_vlan_push`: (verdict, packet out).
+pub fn vlan_push(p: &[u8]) -> (u64, Vec<u8>) {
+    if p.len() < 14 || be16(p, 12) != 0x0800 {
+        return (PASS, p.to_vec());
+    }
+    let mut out = p[..12].to_vec();
+    out.extend_from_slice(&[0x81, 0x00, 0x00, 42]);
+    out.extend_from_slice(&p[12..]);
+    (PASS, out)
+}
+
+/// `vlan.c`'s `xdp_trim`: (verdict, packet out, bytes trimmed).
+pub fn trim(p: &[u8]) -> (u64, Vec<u8>, u64) {
+    if p.len() <= 64 {
+        return (PASS, p.to_vec(), 0);
+    }
+    (PASS, p[..64].to_vec(), p.len() as u64 - 64)
+}

@@ -479,3 +479,6 @@ pub(crate) fn format_printk(mem: &MemoryMap<'_>, fmt: &[u8], args: [u64; 3]) -> 
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

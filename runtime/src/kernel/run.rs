@@ -124,6 +124,40 @@ impl LoadedProgram {
         r
     }
 
+    /// Runs a program of an embedder-defined [`ProgramType`](crate::ctx::ProgramType):
+    /// r1 points to a read-only copy of `shadow_ctx` (the context in the
+    /// shadow layout the type's [`CtxLayout`](crate::ctx::CtxLayout) maps
+    /// onto, pointer fields holding host addresses), `mem` holds the
+    /// embedder's regions (the buffers those pointers reach). Regions the
+    /// driver and the helpers add to `mem` are removed again after the run.
+    pub fn run_with_ctx<R>(
+        &self,
+        shadow_ctx: &[u8],
+        mem: &mut MemoryMap<'_>,
+        engine: impl RunEngine<R>,
+    ) -> R {
+        let ctx = crate::maps::value_buf(shadow_ctx.len());
+        ctx.write(0, shadow_ctx);
+        let mut run = KernelRun::new();
+        // SAFETY: `ctx` lives until after the run, and its region is
+        // removed from `mem` before this function returns.
+        unsafe {
+            mem.add_raw(Region {
+                start: ctx.addr(),
+                len: shadow_ctx.len() as u64,
+                writable: false,
+            })
+        };
+        self.add_data_regions(mem, &mut run);
+        let r = engine(mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
+        mem.remove_at(ctx.addr());
+        for addr in run.registered.iter().chain(run.reservations.keys()) {
+            mem.remove_at(*addr);
+        }
+        drop(run);
+        r
+    }
+
     /// Runs an XDP program on one packet. The packet sits in a frame with
     /// [`XDP_HEADROOM`] bytes before it (at least [`XDP_FRAME_SIZE`] bytes in
     /// all); r1 points to the shadow `xdp_md`. On return `packet` holds the

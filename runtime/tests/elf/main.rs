@@ -315,3 +315,75 @@ fn vlan_adjust_head_and_tail_match_model() {
         .unwrap();
     assert_eq!(u64s(&bss), vec![trimmed]);
 }
+
+#[test]
+fn embedder_program_type_with_own_ctx_and_helper() {
+    use cranebpf_runtime::ctx::{CtxField, CtxLayout, ProgramType};
+    use cranebpf_runtime::{Helpers, MemoryMap, Size};
+    let obj = object("custom.o");
+    // The type: `struct sample_ctx { u32 data, data_end, scale; }` seen
+    // through a shadow `{ u64 data; u64 data_end; u32 scale; }`.
+    let field = |name, offset, shadow_offset, shadow_size| CtxField {
+        name,
+        offset,
+        size: Size::W,
+        shadow_offset,
+        shadow_size,
+    };
+    let prog_type = ProgramType {
+        name: "sample".into(),
+        ctx: Some(CtxLayout {
+            name: "sample_ctx",
+            fields: vec![
+                field("data", 0, 0, Size::DW),
+                field("data_end", 4, 8, Size::DW),
+                field("scale", 8, 16, Size::W),
+            ],
+            shadow_size: 24,
+        }),
+        kernel_helpers: vec![],
+    };
+    // Without a type the section is unknown: a clear error.
+    let e = obj.load("weighted_sum").unwrap_err();
+    assert!(
+        e.to_string().contains("program type of section \"sample\""),
+        "{e}"
+    );
+    // Without the embedder's helper the call is refused at load.
+    let e = obj
+        .load_with(
+            "weighted_sum",
+            LoadOptions {
+                prog_type: Some(prog_type.clone()),
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("helper 65536"), "{e}");
+    let mut extra = Helpers::new();
+    extra.register(0x10000, "get_bonus", |_, _| Ok(1000));
+    let lp = obj
+        .load_with(
+            "weighted_sum",
+            LoadOptions {
+                prog_type: Some(prog_type),
+                extra_helpers: extra,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    let mut data: Vec<u8> = (1..=100).collect();
+    let mut shadow = Vec::new();
+    shadow.extend_from_slice(&(data.as_ptr() as u64).to_le_bytes());
+    shadow.extend_from_slice(&(data.as_ptr() as u64 + data.len() as u64).to_le_bytes());
+    shadow.extend_from_slice(&3u32.to_le_bytes());
+    shadow.extend_from_slice(&[0; 4]);
+    let mut mem = MemoryMap::new();
+    mem.add_ref(&mut data);
+    let out = lp.run_with_ctx(&shadow, &mut mem, |m, a, u| {
+        it.run_with(m, a, &RunOptions::default(), Some(u))
+    });
+    assert_eq!(out.result, Ok(5050 * 3 + 1000));
+    assert_eq!(mem.regions().len(), 1, "the driver removed its regions");
+}

@@ -172,9 +172,9 @@ fn elf_mutation_sweep_never_panics() {
         s
     };
     let (mut loaded, mut ran) = (0, 0);
-    for name in ["firewall.o", "lb.o", "hist.o"] {
+    for name in ["firewall.o", "lb.o", "hist.o", "vlan.o", "legacy.o"] {
         let good = bytes(name);
-        for _ in 0..300 {
+        for _ in 0..200 {
             let mut b = good.clone();
             for _ in 0..1 + next() % 4 {
                 let at = (next() % b.len() as u64) as usize;

@@ -54,7 +54,7 @@ pub struct CtxLayout {
     pub shadow_size: usize,
 }
 
-/// `struct xdp_md` fields' offsets in [`XdpShadow`]'s layout.
+/// `struct xdp_md` fields' offsets in the XDP shadow context's layout.
 pub mod xdp_shadow {
     /// `data` as a 64-bit host address.
     pub const DATA: usize = 0;

@@ -52,7 +52,9 @@ impl Linker<'_, '_> {
         let end = start
             .checked_add(size)
             .filter(|&e| e <= s.data.len() as u64);
-        let Some(end) = end.filter(|_| start % 8 == 0 && size % 8 == 0 && size > 0) else {
+        let Some(end) =
+            end.filter(|_| start.is_multiple_of(8) && size.is_multiple_of(8) && size > 0)
+        else {
             return Err(bad(format!("function {name} at {start:#x}+{size:#x} is not whole instructions inside the section")));
         };
         let mut slots = slots_of(&s.data[start as usize..end as usize]);
@@ -106,7 +108,7 @@ impl Linker<'_, '_> {
             reason,
         };
         let rel = r.offset - sec_start;
-        if rel % 8 != 0 || rel >= len {
+        if !rel.is_multiple_of(8) || rel >= len {
             return Err(bad("offset is not an instruction of the section".into()));
         }
         let pc = base + (rel / 8) as usize;

@@ -470,7 +470,7 @@ impl Object {
             let is_data = [".data", ".rodata", ".bss"]
                 .iter()
                 .any(|p| sec.name == *p || sec.name.starts_with(&format!("{p}.")));
-            if !is_data || sec.flags & elf::SHF_ALLOC.0 as u64 == 0 {
+            if !is_data || sec.flags & elf::SHF_ALLOC.0 == 0 {
                 continue;
             }
             let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
@@ -513,7 +513,7 @@ impl Object {
             .iter()
             .position(|s| s.name == ".text" && s.size > 0);
         for (i, sec) in sections.iter().enumerate() {
-            if sec.flags & elf::SHF_EXECINSTR.0 as u64 != 0 {
+            if sec.flags & elf::SHF_EXECINSTR.0 != 0 {
                 if sec.size % 8 != 0
                     || sec.size > MAX_CODE_BYTES
                     || sec.data.len() as u64 != sec.size
@@ -563,8 +563,7 @@ impl Object {
         };
         let mut programs = Vec::new();
         for (i, sec) in sections.iter().enumerate() {
-            if sec.flags & elf::SHF_EXECINSTR.0 as u64 == 0 || sec.name == ".text" || sec.size == 0
-            {
+            if sec.flags & elf::SHF_EXECINSTR.0 == 0 || sec.name == ".text" || sec.size == 0 {
                 continue;
             }
             let mut funcs: Vec<&Symbol> = symbols

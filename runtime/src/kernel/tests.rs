@@ -55,7 +55,10 @@ fn map_value_outlives_delete_within_the_run() {
         call 3
         ldxdw %r0, [%r6+0]
         exit";
-    assert_eq!(run(src, &[m.clone()], &KernelOptions::default()), Ok(99));
+    assert_eq!(
+        run(src, std::slice::from_ref(&m), &KernelOptions::default()),
+        Ok(99)
+    );
     assert_eq!(m.len(), 0);
 }
 
@@ -107,7 +110,7 @@ fn ringbuf_record_is_a_region_until_submitted() {
         call 132
         stdw [%r6+0], 1
         exit";
-    let e = run(src, &[rb.clone()], &KernelOptions::default()).unwrap_err();
+    let e = run(src, std::slice::from_ref(&rb), &KernelOptions::default()).unwrap_err();
     assert!(matches!(e.kind, FaultKind::OutOfBounds { .. }), "{e:?}");
     assert_eq!(
         rb.ringbuf_pop().unwrap(),
@@ -127,7 +130,10 @@ fn ringbuf_unsubmitted_reservation_is_discarded_at_run_end() {
         exit";
     for _ in 0..3 {
         // Each run's reservation (16 of the 16 bytes) is returned at the end.
-        assert_eq!(run(src, &[rb.clone()], &KernelOptions::default()), Ok(0));
+        assert_eq!(
+            run(src, std::slice::from_ref(&rb), &KernelOptions::default()),
+            Ok(0)
+        );
     }
     assert_eq!(rb.ringbuf_pop().unwrap(), None);
     rb.ringbuf_output(b"12345678").unwrap();

@@ -79,7 +79,7 @@ impl ValueBuf {
     }
 }
 
-/// A window of a [`ValueBuf`] handed to a program: keeps the memory alive for
+/// A window of a map value buffer handed to a program: keeps the memory alive for
 /// as long as the handle exists (the run that looked it up holds it until the
 /// run ends, so a deleted hash entry is never freed under a running program).
 #[derive(Clone)]

@@ -373,14 +373,14 @@ fn embedder_program_type_with_own_ctx_and_helper() {
         )
         .unwrap();
     let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
-    let mut data: Vec<u8> = (1..=100).collect();
+    let data: Vec<u8> = (1..=100).collect();
     let mut shadow = Vec::new();
     shadow.extend_from_slice(&(data.as_ptr() as u64).to_le_bytes());
     shadow.extend_from_slice(&(data.as_ptr() as u64 + data.len() as u64).to_le_bytes());
     shadow.extend_from_slice(&3u32.to_le_bytes());
     shadow.extend_from_slice(&[0; 4]);
     let mut mem = MemoryMap::new();
-    mem.add_ref(&mut data);
+    mem.add_ref(&data);
     let out = lp.run_with_ctx(&shadow, &mut mem, |m, a, u| {
         it.run_with(m, a, &RunOptions::default(), Some(u))
     });

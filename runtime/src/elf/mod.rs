@@ -606,6 +606,35 @@ impl Object {
         self.maps.iter().find(|m| m.name() == name)
     }
 
+    /// Makes the object use `map` (the embedder's, or another object's)
+    /// instead of the map it defines under `name`, as libbpf's
+    /// `bpf_map__reuse_fd` does: programs loaded afterwards share it. The
+    /// definitions must match. Global data maps (`.data`, ...) cannot be
+    /// replaced: programs reach them by address.
+    pub fn reuse_map(&mut self, name: &str, map: Map) -> Result<(), ElfError> {
+        let err = |reason: String| ElfError::Map {
+            map: name.into(),
+            error: MapError::BadDef { reason },
+        };
+        let slot = self
+            .maps
+            .iter_mut()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| err("no such map in the object".into()))?;
+        if name.starts_with('.') {
+            return Err(err("global data maps cannot be replaced".into()));
+        }
+        if slot.def() != map.def() {
+            return Err(err(format!(
+                "definition {:?} does not match {:?}",
+                map.def(),
+                slot.def()
+            )));
+        }
+        *slot = map;
+        Ok(())
+    }
+
     /// The `license` section's string ("" if absent).
     pub fn license(&self) -> &str {
         &self.license

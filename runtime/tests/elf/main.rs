@@ -387,3 +387,28 @@ fn embedder_program_type_with_own_ctx_and_helper() {
     assert_eq!(out.result, Ok(5050 * 3 + 1000));
     assert_eq!(mem.regions().len(), 1, "the driver removed its regions");
 }
+
+#[test]
+fn reused_map_is_shared_between_objects_and_embedder() {
+    // Two independent loads of the firewall share one `proto_stats`.
+    let shared = object("firewall.o").map("proto_stats").unwrap().clone();
+    let mut a = object("firewall.o");
+    let mut b = object("firewall.o");
+    a.reuse_map("proto_stats", shared.clone()).unwrap();
+    b.reuse_map("proto_stats", shared.clone()).unwrap();
+    assert!(a.reuse_map(".bss", shared.clone()).is_err());
+    assert!(a.reuse_map("flows", shared.clone()).is_err()); // definitions differ
+    let mut model = models::Firewall::new();
+    for obj in [&a, &b] {
+        let lp = obj.load("xdp_firewall").unwrap();
+        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+        for p in packets::packets() {
+            xdp_interp(&lp, &it, &mut p.clone());
+            model.run(&p);
+        }
+    }
+    for (k, v) in shared.entries() {
+        let want = model.proto_stats.get(&k[0]).copied().unwrap_or((0, 0));
+        assert_eq!((u64s(&v)[0], u64s(&v)[1]), want, "proto {}", k[0]);
+    }
+}

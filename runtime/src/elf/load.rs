@@ -108,7 +108,7 @@ impl Linker<'_, '_> {
             reason,
         };
         let rel = r.offset - sec_start;
-        if !rel.is_multiple_of(8) || rel >= len {
+        if !rel.is_multiple_of(8) || rel.saturating_add(8) > len {
             return Err(bad("offset is not an instruction of the section".into()));
         }
         let pc = base + (rel / 8) as usize;

@@ -511,7 +511,7 @@ impl Object {
         // Code sections, and their relocations' offsets.
         let text = sections
             .iter()
-            .position(|s| s.name == ".text" && s.size > 0);
+            .position(|s| s.name == ".text" && s.size > 0 && s.flags & elf::SHF_EXECINSTR.0 != 0);
         for (i, sec) in sections.iter().enumerate() {
             if sec.flags & elf::SHF_EXECINSTR.0 != 0 {
                 if sec.size % 8 != 0

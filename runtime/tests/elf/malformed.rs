@@ -174,10 +174,31 @@ fn elf_mutation_sweep_never_panics() {
     let (mut loaded, mut ran) = (0, 0);
     for name in ["firewall.o", "lb.o", "hist.o", "vlan.o", "legacy.o"] {
         let good = bytes(name);
-        for _ in 0..200 {
+        // Aim most mutations at what the loader reads: the ELF header, the
+        // section headers, and the code, relocation, symbol, string, BTF,
+        // map and data sections (not the DWARF debug sections).
+        let mut ranges = vec![(0usize, 64usize)];
+        let shoff = u64::from_le_bytes(good[40..48].try_into().unwrap()) as usize;
+        ranges.push((shoff, good.len() - shoff));
+        for (n, h) in section_headers(&good) {
+            if n.starts_with(".debug") || n.starts_with(".rel.debug") || n.is_empty() {
+                continue;
+            }
+            let off = u64::from_le_bytes(good[h + 24..h + 32].try_into().unwrap()) as usize;
+            let size = u64::from_le_bytes(good[h + 32..h + 40].try_into().unwrap()) as usize;
+            if size > 0 && off + size <= good.len() {
+                ranges.push((off, size));
+            }
+        }
+        let rounds: usize = std::env::var("CRANEBPF_ELF_MUTANTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200);
+        for _ in 0..rounds {
             let mut b = good.clone();
             for _ in 0..1 + next() % 4 {
-                let at = (next() % b.len() as u64) as usize;
+                let (start, len) = ranges[(next() % ranges.len() as u64) as usize];
+                let at = start + (next() % len as u64) as usize;
                 b[at] = match next() % 3 {
                     0 => next() as u8,
                     1 => b[at] ^ (1 << (next() % 8)),

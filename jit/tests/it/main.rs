@@ -2,3 +2,5 @@
 
 mod alu;
 mod harness;
+mod conformance;
+mod mem;

@@ -449,3 +449,191 @@ impl Lower<'_> {
         self.b.ins().return_(&vals);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::ModuleFreeEnv;
+    use cranebpf_runtime::{AluOp, AtomicOp, CallKind, Endian, JmpCond, Size, Src, Width};
+    use cranelift_codegen::ir::{Opcode, UserFuncName};
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    /// Every instruction form, straight-line, plus a local function.
+    fn every_form() -> Program {
+        let mut v = Vec::new();
+        for w in [Width::W32, Width::W64] {
+            for op in AluOp::ALL {
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Imm(3),
+                });
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                });
+            }
+            v.push(Insn::Neg { w, dst: r(0) });
+            for cond in JmpCond::ALL {
+                v.push(Insn::Jmp {
+                    w,
+                    cond,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                    off: 0,
+                });
+            }
+            v.push(Insn::MovSx {
+                w,
+                dst: r(0),
+                src: r(2),
+                bits: 8,
+            });
+        }
+        for kind in [Endian::Le, Endian::Be, Endian::Swap] {
+            v.push(Insn::End {
+                kind,
+                dst: r(0),
+                bits: 16,
+            });
+        }
+        for size in [Size::B, Size::H, Size::W, Size::DW] {
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: 0,
+            });
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(10),
+                off: -8,
+            });
+            v.push(Insn::St {
+                size,
+                dst: r(1),
+                off: 0,
+                imm: 1,
+            });
+            v.push(Insn::Stx {
+                size,
+                dst: r(10),
+                src: r(0),
+                off: -16,
+            });
+            if size != Size::DW {
+                v.push(Insn::LdInd {
+                    size,
+                    src: r(2),
+                    imm: 0,
+                });
+            }
+        }
+        for size in [Size::W, Size::DW] {
+            for op in [AtomicOp::Add, AtomicOp::Xchg, AtomicOp::Cmpxchg] {
+                v.push(Insn::Atomic {
+                    size,
+                    op,
+                    fetch: true,
+                    dst: r(1),
+                    src: r(2),
+                    off: 0,
+                });
+            }
+        }
+        v.push(Insn::Call {
+            kind: CallKind::Helper,
+            imm: 5,
+        });
+        v.push(Insn::Callx { reg: r(2) });
+        v.push(Insn::Call {
+            kind: CallKind::Local,
+            imm: 1,
+        });
+        v.push(Insn::Exit);
+        v.push(Insn::Exit);
+        Program::from_insns(&v).expect("test program loads")
+    }
+
+    /// The architecture invariant: no reachable trapping instruction (the
+    /// guarded divisions are the only `can_trap` opcodes, and their
+    /// divisors are never 0 or -1), and every memory access is `notrap`.
+    #[test]
+    fn no_trapping_instructions_and_all_accesses_notrap() {
+        let p = every_form();
+        let mut env = ModuleFreeEnv::default();
+        let mut accesses = 0;
+        for i in 0..function_ranges(&p).len() {
+            let mut f = ir::Function::with_name_signature(
+                UserFuncName::user(0, i as u32),
+                function_signature(),
+            );
+            lower_function(&p, i, &mut env, CallConv::SystemV, &mut f).expect("lowers");
+            for block in f.layout.blocks() {
+                for inst in f.layout.block_insts(block) {
+                    let data = &f.dfg.insts[inst];
+                    let op = data.opcode();
+                    assert!(
+                        !matches!(
+                            op,
+                            Opcode::Trap
+                                | Opcode::Trapz
+                                | Opcode::Trapnz
+                                | Opcode::UaddOverflowTrap
+                        ),
+                        "trap instruction {op}"
+                    );
+                    if let Some(flags) = data.memflags_data(&f.dfg) {
+                        accesses += 1;
+                        assert!(flags.notrap(), "{op} without notrap");
+                    } else if op.can_trap() {
+                        assert!(
+                            matches!(
+                                op,
+                                Opcode::Udiv | Opcode::Urem | Opcode::Sdiv | Opcode::Srem
+                            ),
+                            "unexpected trapping opcode {op}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(accesses > 20);
+    }
+
+    #[test]
+    fn programs_writing_r10_are_refused() {
+        // The decoder/validator should already refuse these; the lowering
+        // checks again because r10-relative elision depends on it.
+        let insns = [
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: Reg::R10,
+                src: Src::Imm(0),
+            },
+            Insn::Exit,
+        ];
+        if let Ok(p) = Program::from_insns(&insns) {
+            let mut f =
+                ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+            let e = lower_function(
+                &p,
+                0,
+                &mut ModuleFreeEnv::default(),
+                CallConv::SystemV,
+                &mut f,
+            );
+            assert_eq!(e, Err(LowerError::WritesFramePointer { pc: 0 }));
+        }
+    }
+}

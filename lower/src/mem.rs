@@ -141,10 +141,7 @@ impl Lower<'_> {
         };
         let s = self.vm_load(vm::OFF_PACKET_START, true);
         let len = self.vm_load(vm::OFF_PACKET_LEN, true);
-        let c1 = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
+        let c1 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
         let rest = self.b.ins().isub(len, offv);
         let c2 = self
             .b

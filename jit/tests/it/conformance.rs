@@ -9,7 +9,11 @@ use cranebpf_difftest::conformance::{conformance_dir, load_dir, program_bytes};
 fn conformance_suite_jit() {
     let dir = conformance_dir();
     let files = load_dir(&dir).expect("conformance directory readable");
-    assert!(files.len() > 300, "expected the 313 .data files in {}", dir.display());
+    assert!(
+        files.len() > 300,
+        "expected the 313 .data files in {}",
+        dir.display()
+    );
     let h = helpers();
     let (mut ran, mut skipped) = (0, Vec::new());
     for f in &files {
@@ -34,6 +38,9 @@ fn conformance_suite_jit() {
         assert_eq!(out.result, Ok(expected), "{}", f.name);
         ran += 1;
     }
-    eprintln!("conformance: {ran} ran, {} skipped: {skipped:#?}", skipped.len());
+    eprintln!(
+        "conformance: {ran} ran, {} skipped: {skipped:#?}",
+        skipped.len()
+    );
     assert!(ran >= 300, "only {ran} conformance tests ran");
 }

@@ -26,12 +26,6 @@ pub fn prog(insns: &[Insn]) -> Program {
     Program::from_insns(insns).expect("test program loads")
 }
 
-/// A program from assembly text (must assemble and load).
-pub fn asm(text: &str) -> Program {
-    let insns = cranebpf_runtime::asm::assemble(text).expect("test program assembles");
-    prog(&insns)
-}
-
 /// Runs `vm` once on `buf` (conformance convention: r1 = buf or 0, r2 = len).
 pub fn run_on(vm: &Vm, buf: &mut [u8], budget: Option<u64>) -> RunOutcome {
     let mut mem = MemoryMap::new();
@@ -99,7 +93,10 @@ pub fn both(
         normalize_outcome(&b, start, len),
         "{what}: interpreter (left) and JIT (right) disagree, budget {budget:?}"
     );
-    assert_eq!(a_mem, b_mem, "{what}: final input memory differs, budget {budget:?}");
+    assert_eq!(
+        a_mem, b_mem,
+        "{what}: final input memory differs, budget {budget:?}"
+    );
     (a, a_mem)
 }
 
@@ -122,7 +119,10 @@ pub fn check_with(p: &Program, h: &Helpers, mem: &[u8], what: &str) -> (RunOutco
     for b in budgets {
         let (o, _) = both(&i, &j, mem, Some(b), what);
         if b >= n && out.result.is_ok() {
-            assert_eq!(o.result, out.result, "{what}: a budget of exactly {n} must suffice");
+            assert_eq!(
+                o.result, out.result,
+                "{what}: a budget of exactly {n} must suffice"
+            );
         }
     }
     (out, final_mem)
@@ -146,11 +146,21 @@ pub fn r(n: u8) -> Reg {
 }
 /// ALU with an immediate.
 pub fn alu(w: Width, op: AluOp, dst: u8, imm: i32) -> Insn {
-    Insn::Alu { w, op, dst: r(dst), src: Src::Imm(imm) }
+    Insn::Alu {
+        w,
+        op,
+        dst: r(dst),
+        src: Src::Imm(imm),
+    }
 }
 /// ALU with a register.
 pub fn alur(w: Width, op: AluOp, dst: u8, src: u8) -> Insn {
-    Insn::Alu { w, op, dst: r(dst), src: Src::Reg(r(src)) }
+    Insn::Alu {
+        w,
+        op,
+        dst: r(dst),
+        src: Src::Reg(r(src)),
+    }
 }
 /// `mov dst, imm` (64-bit).
 pub fn mov(dst: u8, imm: i32) -> Insn {
@@ -158,7 +168,12 @@ pub fn mov(dst: u8, imm: i32) -> Insn {
 }
 /// `lddw dst, v`.
 pub fn lddw(dst: u8, v: u64) -> Insn {
-    Insn::Lddw { dst: r(dst), kind: LddwKind::Imm64, imm: v as u32 as i32, next_imm: (v >> 32) as u32 as i32 }
+    Insn::Lddw {
+        dst: r(dst),
+        kind: LddwKind::Imm64,
+        imm: v as u32 as i32,
+        next_imm: (v >> 32) as u32 as i32,
+    }
 }
 /// `exit`.
 pub const EXIT: Insn = Insn::Exit;

@@ -1,6 +1,8 @@
 //! Integration tests of the JIT: both engines on the same programs.
 
 mod alu;
-mod harness;
+mod call;
+mod clif;
 mod conformance;
+mod harness;
 mod mem;

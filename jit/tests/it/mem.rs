@@ -8,16 +8,39 @@ use cranebpf::{
 };
 
 fn ldx(size: Size, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Ldx { size, sx: false, dst: r(dst), src: r(src), off }
+    Insn::Ldx {
+        size,
+        sx: false,
+        dst: r(dst),
+        src: r(src),
+        off,
+    }
 }
 fn stx(size: Size, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Stx { size, dst: r(dst), src: r(src), off }
+    Insn::Stx {
+        size,
+        dst: r(dst),
+        src: r(src),
+        off,
+    }
 }
 fn st(size: Size, dst: u8, off: i16, imm: i32) -> Insn {
-    Insn::St { size, dst: r(dst), off, imm }
+    Insn::St {
+        size,
+        dst: r(dst),
+        off,
+        imm,
+    }
 }
 fn atomic(size: Size, op: AtomicOp, fetch: bool, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Atomic { size, op, fetch, dst: r(dst), src: r(src), off }
+    Insn::Atomic {
+        size,
+        op,
+        fetch,
+        dst: r(dst),
+        src: r(src),
+        off,
+    }
 }
 
 /// Runs the JIT alone on `buf` and returns the outcome (for address checks
@@ -35,7 +58,13 @@ fn ldx_stx_all_widths_and_sign_extension() {
                 continue;
             }
             let p = prog(&[
-                Insn::Ldx { size, sx, dst: r(0), src: r(1), off: 3 },
+                Insn::Ldx {
+                    size,
+                    sx,
+                    dst: r(0),
+                    src: r(1),
+                    off: 3,
+                },
                 stx(size, 1, 0, 8),
                 st(size, 1, 0, -2),
                 EXIT,
@@ -44,9 +73,26 @@ fn ldx_stx_all_widths_and_sign_extension() {
         }
     }
     // LDXSH of 0xfffe is -2.
-    expect_r0(&[Insn::Ldx { size: Size::H, sx: true, dst: r(0), src: r(1), off: 0 }, EXIT], &[0xfe, 0xff], -2i64 as u64);
+    expect_r0(
+        &[
+            Insn::Ldx {
+                size: Size::H,
+                sx: true,
+                dst: r(0),
+                src: r(1),
+                off: 0,
+            },
+            EXIT,
+        ],
+        &[0xfe, 0xff],
+        -2i64 as u64,
+    );
     // ST DW sign-extends its imm.
-    expect_r0(&[st(Size::DW, 10, -8, -1), ldx(Size::DW, 0, 10, -8), EXIT], &[], u64::MAX);
+    expect_r0(
+        &[st(Size::DW, 10, -8, -1), ldx(Size::DW, 0, 10, -8), EXIT],
+        &[],
+        u64::MAX,
+    );
 }
 
 #[test]
@@ -58,23 +104,52 @@ fn input_one_past_end_and_before_start_fault() {
     assert!(check(&p, &buf).is_err());
     assert_eq!(
         jit_fault(&p, &mut buf),
-        Err(Fault { kind: FaultKind::OutOfBounds { addr: start + 5, size: 4, access: Access::Read }, pc: 1 })
+        Err(Fault {
+            kind: FaultKind::OutOfBounds {
+                addr: start + 5,
+                size: 4,
+                access: Access::Read
+            },
+            pc: 1
+        })
     );
     let p = prog(&[st(Size::B, 1, -1, 7), EXIT]);
     let mem = [9u8; 8];
     let (out, after) = check_with(&p, &helpers(), &mem, "before start");
-    assert!(matches!(out.result, Err(Fault { kind: FaultKind::OutOfBounds { size: 1, access: Access::Write, .. }, pc: 0 })));
+    assert!(matches!(
+        out.result,
+        Err(Fault {
+            kind: FaultKind::OutOfBounds {
+                size: 1,
+                access: Access::Write,
+                ..
+            },
+            pc: 0
+        })
+    ));
     assert_eq!(after, mem, "a faulting store writes nothing");
 }
 
 #[test]
 fn wrapping_addresses_fault() {
-    for (base, size) in [(u64::MAX, Size::B), (u64::MAX - 3, Size::DW), (u64::MAX - 7, Size::DW), (0, Size::W)] {
+    for (base, size) in [
+        (u64::MAX, Size::B),
+        (u64::MAX - 3, Size::DW),
+        (u64::MAX - 7, Size::DW),
+        (0, Size::W),
+    ] {
         let p = prog(&[lddw(2, base), ldx(size, 0, 2, 0), EXIT]);
         let out = check(&p, &[0; 16]);
         assert_eq!(
             out,
-            Err(Fault { kind: FaultKind::OutOfBounds { addr: base, size: size.bytes(), access: Access::Read }, pc: 2 })
+            Err(Fault {
+                kind: FaultKind::OutOfBounds {
+                    addr: base,
+                    size: size.bytes(),
+                    access: Access::Read
+                },
+                pc: 2
+            })
         );
         let p = prog(&[lddw(2, base), stx(size, 2, 2, 0), EXIT]);
         assert!(check(&p, &[0; 16]).is_err());
@@ -86,15 +161,23 @@ fn wrapping_addresses_fault() {
 #[test]
 fn stack_edges() {
     let cases: [(i16, Size, bool); 5] = [
-        (0, Size::B, false),            // one past the top
-        (-1, Size::W, false),           // straddles the top
+        (0, Size::B, false),                        // one past the top
+        (-1, Size::W, false),                       // straddles the top
         (-(STACK_SIZE as i16) - 1, Size::B, false), // one below the stack
         (-(STACK_SIZE as i16), Size::DW, true),     // first byte of the stack
-        (-600, Size::DW, true),         // below this frame, inside the stack
+        (-600, Size::DW, true),                     // below this frame, inside the stack
     ];
     for (off, size, ok) in cases {
-        let p = prog(&[stx(Size::DW, 1, 10, 0), ldx(size, 0, 10, off), mov(0, 1), EXIT]);
-        for vm in [Vm::interpreter(&p, helpers()).unwrap(), Vm::jit(&p, helpers()).unwrap()] {
+        let p = prog(&[
+            stx(Size::DW, 1, 10, 0),
+            ldx(size, 0, 10, off),
+            mov(0, 1),
+            EXIT,
+        ]);
+        for vm in [
+            Vm::interpreter(&p, helpers()).unwrap(),
+            Vm::jit(&p, helpers()).unwrap(),
+        ] {
             let mut buf = [0u8; 8];
             let res = vm.run(&mut buf);
             let fp = u64::from_le_bytes(buf);
@@ -104,7 +187,14 @@ fn stack_edges() {
             } else {
                 assert_eq!(
                     res,
-                    Err(Fault { kind: FaultKind::OutOfBounds { addr, size: size.bytes(), access: Access::Read }, pc: 1 }),
+                    Err(Fault {
+                        kind: FaultKind::OutOfBounds {
+                            addr,
+                            size: size.bytes(),
+                            access: Access::Read
+                        },
+                        pc: 1
+                    }),
                     "{:?} off {off}",
                     vm.engine()
                 );
@@ -119,7 +209,11 @@ fn read_only_input_rejects_writes_and_atomics() {
     let progs = [
         prog(&[ldx(Size::DW, 0, 1, 8), EXIT]),
         prog(&[st(Size::W, 1, 0, 1), EXIT]),
-        prog(&[mov(2, 1), atomic(Size::W, AtomicOp::Add, false, 1, 2, 0), EXIT]),
+        prog(&[
+            mov(2, 1),
+            atomic(Size::W, AtomicOp::Add, false, 1, 2, 0),
+            EXIT,
+        ]),
     ];
     let expected_access = [None, Some(Access::Write), Some(Access::ReadWrite)];
     for (p, acc) in progs.iter().zip(expected_access) {
@@ -128,13 +222,25 @@ fn read_only_input_rejects_writes_and_atomics() {
         for vm in [&i, &j] {
             let mut mem = MemoryMap::new();
             let reg = mem.add_ref(&data);
-            let out = vm.run_with(&mut mem, [reg.start, reg.len, 0, 0, 0], &RunOptions::default(), None);
+            let out = vm.run_with(
+                &mut mem,
+                [reg.start, reg.len, 0, 0, 0],
+                &RunOptions::default(),
+                None,
+            );
             results.push(out.clone());
             match acc {
                 None => assert_eq!(out.result, Ok(0x0505_0505_0505_0505)),
                 Some(access) => assert_eq!(
                     out.result,
-                    Err(Fault { kind: FaultKind::OutOfBounds { addr: reg.start, size: if access == Access::Write { 4 } else { 4 }, access }, pc: 0 + usize::from(access == Access::ReadWrite) })
+                    Err(Fault {
+                        kind: FaultKind::OutOfBounds {
+                            addr: reg.start,
+                            size: if access == Access::Write { 4 } else { 4 },
+                            access
+                        },
+                        pc: 0 + usize::from(access == Access::ReadWrite)
+                    })
                 ),
             }
         }
@@ -150,10 +256,17 @@ fn helper_returned_pointer_region() {
     let mut h = helpers();
     // Helper 13 returns the start of the last region of the map.
     h.register(13, "last_region", |ctx: &mut HelperCtx<'_, '_>, _| {
-        ctx.mem.regions().last().map(|r| r.start).ok_or_else(|| HelperError::new("no region"))
+        ctx.mem
+            .regions()
+            .last()
+            .map(|r| r.start)
+            .ok_or_else(|| HelperError::new("no region"))
     });
     let p = prog(&[
-        Insn::Call { kind: CallKind::Helper, imm: 13 },
+        Insn::Call {
+            kind: CallKind::Helper,
+            imm: 13,
+        },
         mov(3, 0x55),
         stx(Size::B, 0, 3, 31),  // last byte: fine
         ldx(Size::DW, 4, 0, 24), // last word: fine
@@ -170,7 +283,14 @@ fn helper_returned_pointer_region() {
         let out = vm.run_with(&mut mem, [0; 5], &RunOptions::default(), None);
         assert_eq!(
             out.result,
-            Err(Fault { kind: FaultKind::OutOfBounds { addr: start + 32, size: 1, access: Access::Read }, pc: 4 }),
+            Err(Fault {
+                kind: FaultKind::OutOfBounds {
+                    addr: start + 32,
+                    size: 1,
+                    access: Access::Read
+                },
+                pc: 4
+            }),
             "{:?}",
             vm.engine()
         );
@@ -184,7 +304,14 @@ fn helper_returned_pointer_region() {
 #[test]
 fn atomics_sweep_matches_interpreter() {
     let h = helpers();
-    let ops = [AtomicOp::Add, AtomicOp::Or, AtomicOp::And, AtomicOp::Xor, AtomicOp::Xchg, AtomicOp::Cmpxchg];
+    let ops = [
+        AtomicOp::Add,
+        AtomicOp::Or,
+        AtomicOp::And,
+        AtomicOp::Xor,
+        AtomicOp::Xchg,
+        AtomicOp::Cmpxchg,
+    ];
     for size in [Size::W, Size::DW] {
         for op in ops {
             for fetch in [false, true] {
@@ -198,7 +325,11 @@ fn atomics_sweep_matches_interpreter() {
                     alur(Width::W64, AluOp::Xor, 0, 2),
                     EXIT,
                 ]);
-                for (m, x, e) in [(5u64, 10u64, 5u64), (0xffff_ffff_0000_0001, 0x1_0000_0002, 1), (7, 9, 8)] {
+                for (m, x, e) in [
+                    (5u64, 10u64, 5u64),
+                    (0xffff_ffff_0000_0001, 0x1_0000_0002, 1),
+                    (7, 9, 8),
+                ] {
                     let mut mem = m.to_le_bytes().to_vec();
                     mem.extend_from_slice(&e.to_le_bytes());
                     mem.extend_from_slice(&x.to_le_bytes());
@@ -215,8 +346,8 @@ fn atomics_sweep_matches_interpreter() {
         mov(3, 99),
         atomic(Size::W, AtomicOp::Cmpxchg, true, 1, 3, 0),
         ldx(Size::DW, 4, 1, 0),
-        alur(Width::W64, AluOp::Add, 0, 2),  // 15 (old) + 5 (fetched)
-        alur(Width::W64, AluOp::Add, 0, 4),  // + 99 (stored)
+        alur(Width::W64, AluOp::Add, 0, 2), // 15 (old) + 5 (fetched)
+        alur(Width::W64, AluOp::Add, 0, 4), // + 99 (stored)
         EXIT,
     ]);
     assert_eq!(check(&p, &5u64.to_le_bytes()), Ok(15 + 5 + 99));
@@ -225,18 +356,39 @@ fn atomics_sweep_matches_interpreter() {
 #[test]
 fn misaligned_atomics_fault() {
     for (size, off) in [(Size::W, 2i16), (Size::DW, 4), (Size::DW, 1)] {
-        let p = prog(&[mov(2, 1), atomic(size, AtomicOp::Add, false, 1, 2, off), EXIT]);
+        let p = prog(&[
+            mov(2, 1),
+            atomic(size, AtomicOp::Add, false, 1, 2, off),
+            EXIT,
+        ]);
         let mut buf = [0u8; 16];
         let start = buf.as_ptr() as u64;
         // The interpreter's Vec and ours are both at least 8-aligned.
         assert!(check(&p, &buf).is_err());
         assert_eq!(
             jit_fault(&p, &mut buf),
-            Err(Fault { kind: FaultKind::Misaligned { addr: start + off as u64, size: size.bytes() }, pc: 1 })
+            Err(Fault {
+                kind: FaultKind::Misaligned {
+                    addr: start + off as u64,
+                    size: size.bytes()
+                },
+                pc: 1
+            })
         );
         // On the stack too.
-        let p = prog(&[mov(2, 1), st(Size::DW, 10, -16, 0), atomic(size, AtomicOp::Add, false, 10, 2, -16 + off), EXIT]);
-        assert!(matches!(check(&p, &[]), Err(Fault { kind: FaultKind::Misaligned { .. }, pc: 2 })));
+        let p = prog(&[
+            mov(2, 1),
+            st(Size::DW, 10, -16, 0),
+            atomic(size, AtomicOp::Add, false, 10, 2, -16 + off),
+            EXIT,
+        ]);
+        assert!(matches!(
+            check(&p, &[]),
+            Err(Fault {
+                kind: FaultKind::Misaligned { .. },
+                pc: 2
+            })
+        ));
     }
 }
 
@@ -250,9 +402,46 @@ fn ld_abs_ind_big_endian_and_out_of_packet_ends_with_zero() {
     // Past the end: the program ends normally with r0 = 0.
     expect_r0(&[mov(0, 7), abs(Size::W, 2), mov(0, 1), EXIT], &pkt, 0);
     expect_r0(&[abs(Size::B, -1), mov(0, 1), EXIT], &pkt, 0);
-    expect_r0(&[mov(3, 3), Insn::LdInd { size: Size::H, src: r(3), imm: 0 }, EXIT], &pkt, 0x789a);
-    expect_r0(&[mov(3, -1), Insn::LdInd { size: Size::H, src: r(3), imm: 1 }, EXIT], &pkt, 0x1234);
-    expect_r0(&[lddw(3, u64::MAX), Insn::LdInd { size: Size::B, src: r(3), imm: 0 }, mov(0, 1), EXIT], &pkt, 0);
+    expect_r0(
+        &[
+            mov(3, 3),
+            Insn::LdInd {
+                size: Size::H,
+                src: r(3),
+                imm: 0,
+            },
+            EXIT,
+        ],
+        &pkt,
+        0x789a,
+    );
+    expect_r0(
+        &[
+            mov(3, -1),
+            Insn::LdInd {
+                size: Size::H,
+                src: r(3),
+                imm: 1,
+            },
+            EXIT,
+        ],
+        &pkt,
+        0x1234,
+    );
+    expect_r0(
+        &[
+            lddw(3, u64::MAX),
+            Insn::LdInd {
+                size: Size::B,
+                src: r(3),
+                imm: 0,
+            },
+            mov(0, 1),
+            EXIT,
+        ],
+        &pkt,
+        0,
+    );
     // No packet at all.
     expect_r0(&[mov(0, 3), abs(Size::B, 0), EXIT], &[], 0);
 }

@@ -88,6 +88,7 @@ impl Lower<'_> {
         self.jump_fault(vm::FAULT_CALL_DEPTH);
 
         self.b.switch_to_block(call_blk);
+        self.store_remaining();
         let callee_fp = self.b.ins().iadd_imm_s(fp, -(STACK_FRAME_SIZE as i64));
         let mut args = vec![self.vm, callee_fp];
         for r in 0..10u8 {
@@ -102,10 +103,13 @@ impl Lower<'_> {
         self.b.set_cold_block(propagate);
         self.b.ins().brif(status, propagate, &[], cont, &[]);
 
+        // The callee already wrote the budget counter back.
         self.b.switch_to_block(propagate);
         self.b.ins().return_(&results);
 
         self.b.switch_to_block(cont);
+        let rem = self.vm_load(vm::OFF_REMAINING, false);
+        self.b.def_var(self.rem, rem);
         for r in 0..6u8 {
             self.b.def_var(self.regs[r as usize], results[r as usize]);
         }

@@ -191,9 +191,13 @@ pub(crate) struct Lower<'a> {
     pub host_cc: CallConv,
     /// One variable per register r0..r10.
     pub regs: [Variable; 11],
+    /// The budget counter `remaining` (see `budget.rs`), kept in a variable
+    /// and written back to the context before every return and local call.
+    pub rem: Variable,
     /// The VM context pointer (entry block parameter).
     pub vm: Value,
-    /// The shared cold fault block: params `(kind, pc, addr, size, access, adj)`.
+    /// The shared cold fault block: params
+    /// `(kind, pc, addr, size, access, adj, remaining)`.
     pub fault_block: Block,
     /// Block of each leader in this function, by pc.
     pub blocks: HashMap<usize, Block>,
@@ -245,6 +249,7 @@ pub fn lower_function(
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
+    let rem = b.declare_var(I64);
 
     // Entry block: bind the parameters to registers.
     let entry = b.create_block();
@@ -256,6 +261,10 @@ pub fn lower_function(
     for r in 0..10 {
         b.def_var(regs[r], params[2 + r]);
     }
+    let remaining = b
+        .ins()
+        .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
+    b.def_var(rem, remaining);
 
     // One block per leader.
     let mut blocks = HashMap::new();
@@ -268,7 +277,7 @@ pub fn lower_function(
     b.ins().jump(first_block, &[]);
 
     let fault_block = b.create_block();
-    for _ in 0..6 {
+    for _ in 0..7 {
         b.append_block_param(fault_block, I64);
     }
     b.set_cold_block(fault_block);
@@ -284,6 +293,7 @@ pub fn lower_function(
         env,
         host_cc,
         regs,
+        rem,
         vm: vmp,
         fault_block,
         blocks,
@@ -380,7 +390,7 @@ impl Lower<'_> {
         addr: Value,
         size: u64,
         access: u64,
-    ) -> [BlockArg; 6] {
+    ) -> [BlockArg; 7] {
         let adj = u64::from(self.block_len.saturating_sub(self.pos));
         self.fault_args_adj(kind, addr, size, access, adj)
     }
@@ -393,11 +403,12 @@ impl Lower<'_> {
         size: u64,
         access: u64,
         adj: u64,
-    ) -> [BlockArg; 6] {
+    ) -> [BlockArg; 7] {
         let pc = self.iconst(self.pc as u64);
         let size = self.iconst(size);
         let access = self.iconst(access);
         let adj = self.iconst(adj);
+        let rem = self.b.use_var(self.rem);
         [
             kind.into(),
             pc.into(),
@@ -405,6 +416,7 @@ impl Lower<'_> {
             size.into(),
             access.into(),
             adj.into(),
+            rem.into(),
         ]
     }
 
@@ -417,7 +429,7 @@ impl Lower<'_> {
         self.b.ins().jump(self.fault_block, &args);
     }
 
-    /// Fills the cold fault block: store the six parameters into the context
+    /// Fills the cold fault block: store the seven parameters into the context
     /// and return status [`vm::STATUS_FAULT`].
     fn emit_fault_block(&mut self) {
         self.b.set_srcloc(SourceLoc::default());
@@ -430,6 +442,7 @@ impl Lower<'_> {
             vm::OFF_FAULT_SIZE,
             vm::OFF_FAULT_ACCESS,
             vm::OFF_FAULT_ADJ,
+            vm::OFF_REMAINING,
         ]) {
             self.vm_store(off, *v);
         }
@@ -440,8 +453,16 @@ impl Lower<'_> {
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
     }
 
-    /// Returns from the function with the current r0..r5 and `status`.
+    /// Writes the budget counter back to the context.
+    pub fn store_remaining(&mut self) {
+        let rem = self.b.use_var(self.rem);
+        self.vm_store(vm::OFF_REMAINING, rem);
+    }
+
+    /// Returns from the function with the current r0..r5 and `status`
+    /// (after writing the budget counter back).
     pub fn return_with(&mut self, status: u64) {
+        self.store_remaining();
         let mut vals: Vec<Value> = (0..6u8)
             .map(|r| self.b.use_var(self.regs[r as usize]))
             .collect();

@@ -39,8 +39,9 @@ pub fn run_on(vm: &Vm, buf: &mut [u8], budget: Option<u64>) -> RunOutcome {
 }
 
 /// A fault with addresses made relative to the input region `[start, +len)`
-/// when they are near it (within 1 MiB); other addresses (stack, wild) are
-/// replaced by a marker, since each engine allocates its own stack.
+/// when they are near it (within 1 MiB, all of it the test's own [`Arena`]);
+/// other addresses (stack, wild) are replaced by a marker, since each engine
+/// allocates its own stack.
 fn normalize(f: &Fault, start: u64, len: u64) -> Fault {
     let rel = |addr: u64| {
         let off = addr.wrapping_sub(start);
@@ -81,13 +82,50 @@ pub fn both(
     budget: Option<u64>,
     what: &str,
 ) -> (RunOutcome, Vec<u8>) {
-    let mut buf = mem.to_vec();
-    let (start, len) = (buf.as_ptr() as u64, buf.len() as u64);
-    let a = run_on(interp, &mut buf, budget);
-    let a_mem = buf.clone();
+    let mut arena = Arena::new(mem.len());
+    both_in(interp, jit, mem, arena.buf(), budget, what)
+}
+
+/// A zeroed 4 MiB allocation whose middle holds the input, so no other
+/// allocation (such as an engine's stack) lies within 1 MiB of it and
+/// fault addresses can be classified by distance.
+pub struct Arena {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
+impl Arena {
+    /// An arena for an input of `len` bytes.
+    pub fn new(len: usize) -> Arena {
+        Arena {
+            bytes: vec![0; 4 << 20],
+            len,
+        }
+    }
+
+    /// The input buffer.
+    pub fn buf(&mut self) -> &mut [u8] {
+        &mut self.bytes[2 << 20..(2 << 20) + self.len]
+    }
+}
+
+/// [`both`] in a caller-provided buffer (`buf.len() == mem.len()`), so that
+/// repeated runs see the same input address.
+pub fn both_in(
+    interp: &Vm,
+    jit: &Vm,
+    mem: &[u8],
+    buf: &mut [u8],
+    budget: Option<u64>,
+    what: &str,
+) -> (RunOutcome, Vec<u8>) {
     buf.copy_from_slice(mem);
-    let b = run_on(jit, &mut buf, budget);
-    let b_mem = buf.clone();
+    let (start, len) = (buf.as_ptr() as u64, buf.len() as u64);
+    let a = run_on(interp, buf, budget);
+    let a_mem = buf.to_vec();
+    buf.copy_from_slice(mem);
+    let b = run_on(jit, buf, budget);
+    let b_mem = buf.to_vec();
     assert_eq!(
         normalize_outcome(&a, start, len),
         normalize_outcome(&b, start, len),
@@ -111,13 +149,14 @@ pub fn engines(p: &Program, h: &Helpers) -> (Vm, Vm) {
 /// 0, 1, 2, count/2, count-1 and count. Returns the unbudgeted outcome.
 pub fn check_with(p: &Program, h: &Helpers, mem: &[u8], what: &str) -> (RunOutcome, Vec<u8>) {
     let (i, j) = engines(p, h);
-    let (out, final_mem) = both(&i, &j, mem, None, what);
+    let mut arena = Arena::new(mem.len());
+    let (out, final_mem) = both_in(&i, &j, mem, arena.buf(), None, what);
     let n = out.insn_count;
     let mut budgets = vec![0, 1, 2, n / 2, n.saturating_sub(1), n];
     budgets.sort_unstable();
     budgets.dedup();
     for b in budgets {
-        let (o, _) = both(&i, &j, mem, Some(b), what);
+        let (o, _) = both_in(&i, &j, mem, arena.buf(), Some(b), what);
         if b >= n && out.result.is_ok() {
             assert_eq!(
                 o.result, out.result,

@@ -6,3 +6,4 @@ mod clif;
 mod conformance;
 mod harness;
 mod mem;
+mod random;

@@ -173,6 +173,41 @@ fn random_insn(g: &mut Rng, remaining: usize) -> Insn {
     }
 }
 
+/// Lays out `body` followed by `exit` at slot `base`: converts jump
+/// offsets (generated in instructions) to slots and points local calls at
+/// slot `callee` (if any; else they become `mov r0, 0`).
+fn layout(body: &[Insn], base: i64, callee: Option<i64>) -> Vec<Insn> {
+    let len = body.len();
+    let mut slot_of = Vec::with_capacity(len + 1);
+    let mut s = base;
+    for insn in body {
+        slot_of.push(s);
+        s += insn.slots() as i64;
+    }
+    slot_of.push(s); // the final exit
+    let mut out = Vec::with_capacity(len + 1);
+    for (i, insn) in body.iter().enumerate() {
+        let mut insn = *insn;
+        match &mut insn {
+            Insn::Jmp { off, .. } => {
+                let target = (i + 1 + *off as usize).min(len);
+                *off = (slot_of[target] - slot_of[i] - 1) as i16;
+            }
+            Insn::Call {
+                kind: CallKind::Local,
+                imm,
+            } => match callee {
+                Some(c) => *imm = (c - slot_of[i] - 1) as i32,
+                None => insn = mov(0, 0),
+            },
+            _ => {}
+        }
+        out.push(insn);
+    }
+    out.push(Insn::Exit);
+    out
+}
+
 fn random_program(g: &mut Rng) -> Vec<Insn> {
     // Give every register an interesting value from the input first.
     let mut v: Vec<Insn> = DSTS
@@ -187,26 +222,14 @@ fn random_program(g: &mut Rng) -> Vec<Insn> {
         })
         .collect();
     let len = 5 + g.below(25) as usize;
-    // Jump offsets count slots; LDDW takes two, so lay out first and fix
-    // offsets to land on instruction starts: generate with offsets in
-    // instructions, then convert.
     let body: Vec<Insn> = (0..len).map(|i| random_insn(g, len - i)).collect();
-    let mut slot_of = Vec::with_capacity(len + 1);
-    let mut s = 0i64;
-    for insn in &body {
-        slot_of.push(s);
-        s += insn.slots() as i64;
-    }
-    slot_of.push(s); // the final exit
-    for (i, insn) in body.iter().enumerate() {
-        let mut insn = *insn;
-        if let Insn::Jmp { off, .. } = &mut insn {
-            let target = (i + 1 + *off as usize).min(len);
-            *off = (slot_of[target] - slot_of[i] - 1) as i16;
-        }
-        v.push(insn);
-    }
-    v.push(Insn::Exit);
+    // A second function, called by the body's local calls.
+    let sub_len = 1 + g.below(8) as usize;
+    let sub: Vec<Insn> = (0..sub_len).map(|i| random_insn(g, sub_len - i)).collect();
+    let main_slots: i64 = body.iter().map(|i| i.slots() as i64).sum::<i64>() + 1;
+    let base = v.len() as i64;
+    v.extend(layout(&body, base, Some(base + main_slots)));
+    v.extend(layout(&sub, base + main_slots, None));
     v
 }
 

@@ -130,7 +130,7 @@ pub(crate) unsafe fn run_with(
     // The input region (and LD_ABS/LD_IND packet): chosen before the stack
     // is added, as the interpreter does.
     let input = input_region(mem, args);
-    let mut stack = Box::new(Stack([0; STACK_SIZE]));
+    let mut stack = Stack([0; STACK_SIZE]);
     let stack_start = stack.0.as_mut_ptr() as u64;
     let stack_region = Region {
         start: stack_start,

@@ -150,6 +150,13 @@ impl Vm {
         Vm::new(program, helpers, Engine::Jit)
     }
 
+    /// Compiles `program` with the JIT and explicit code generation options.
+    pub fn jit_with(program: &Program, helpers: Helpers, opts: &JitOptions) -> Result<Vm, VmError> {
+        Ok(Vm {
+            inner: Inner::Jit(JitProgram::with_options(program, helpers, opts)?),
+        })
+    }
+
     /// The engine this VM runs with.
     pub fn engine(&self) -> Engine {
         match self.inner {

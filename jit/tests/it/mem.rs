@@ -445,3 +445,53 @@ fn ld_abs_ind_big_endian_and_out_of_packet_ends_with_zero() {
     // No packet at all.
     expect_r0(&[mov(0, 3), abs(Size::B, 0), EXIT], &[], 0);
 }
+
+/// A helper that removes the input region from the map: later accesses to
+/// it fault in both engines (the JIT turns its inline input check off), and
+/// packet loads fault too (the packet bounds pass, the map check does not).
+#[test]
+fn helper_removing_the_input_region() {
+    let mut h = helpers();
+    h.register(15, "drop_input", |ctx: &mut HelperCtx<'_, '_>, a| {
+        ctx.mem.remove_at(a[0]);
+        Ok(0)
+    });
+    let before = prog(&[
+        ldx(Size::B, 0, 1, 0),
+        Insn::Call {
+            kind: CallKind::Helper,
+            imm: 15,
+        },
+        ldx(Size::B, 0, 1, 0),
+        EXIT,
+    ]);
+    let packet = prog(&[
+        Insn::Call {
+            kind: CallKind::Helper,
+            imm: 15,
+        },
+        Insn::LdAbs {
+            size: Size::B,
+            imm: 0,
+        },
+        EXIT,
+    ]);
+    for p in [before, packet] {
+        let (out, _) = check_with(&p, &h, &[1, 2, 3, 4], "drop input");
+        assert!(
+            matches!(
+                out.result,
+                Err(Fault {
+                    kind: FaultKind::OutOfBounds {
+                        size: 1,
+                        access: Access::Read,
+                        ..
+                    },
+                    ..
+                })
+            ),
+            "{:?}",
+            out.result
+        );
+    }
+}

@@ -55,10 +55,9 @@ impl Lower<'_> {
         self.b.switch_to_block(cont);
     }
 
-    /// Calls the local function that starts at `target`.
-    pub(crate) fn translate_local_call(&mut self, target: i64) -> Result<(), LowerError> {
-        let index = usize::try_from(target)
-            .ok()
+    /// Calls the local function that starts at `sem::jump_target(pc, off)`.
+    pub(crate) fn translate_local_call(&mut self, off: i64) -> Result<(), LowerError> {
+        let index = cranebpf_runtime::sem::jump_target(self.pc, off)
             .and_then(|t| self.func_index.get(&t).copied())
             .ok_or(LowerError::BadTarget { pc: self.pc })?;
         let fref = match self.func_refs.get(&index) {

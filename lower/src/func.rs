@@ -373,10 +373,9 @@ impl Lower<'_> {
             .store(MemFlagsData::trusted(), v, self.vm, offset);
     }
 
-    /// The block that leads at `pc` in this function.
-    pub fn block_at(&self, pc: i64) -> Result<Block, LowerError> {
-        usize::try_from(pc)
-            .ok()
+    /// The block that leads at `sem::jump_target(pc, off)` in this function.
+    pub fn target_block(&self, off: i64) -> Result<Block, LowerError> {
+        cranebpf_runtime::sem::jump_target(self.pc, off)
             .and_then(|t| self.blocks.get(&t).copied())
             .ok_or(LowerError::BadTarget { pc: self.pc })
     }

@@ -167,8 +167,9 @@ pub(crate) unsafe fn run_with(
     let r0 = unsafe { entry(vmp, args[0], args[1], args[2], args[3], args[4]) };
     let helper_error = host.helper_error.take();
     drop(host);
+    // The stack region leaves the map before the stack itself goes out of
+    // scope at the end of this function.
     mem.remove_at(stack_start);
-    drop(stack);
 
     let charged = initial - vmc.remaining;
     if vmc.fault_kind == vm::FAULT_NONE {

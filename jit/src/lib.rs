@@ -110,7 +110,7 @@ impl From<EngineError> for VmError {
 
 enum Inner {
     Interp(Interpreter),
-    Jit(JitProgram),
+    Jit(Box<JitProgram>),
 }
 
 /// A program ready to run with one engine. Reusable across runs, and
@@ -132,7 +132,7 @@ impl Vm {
     pub fn new(program: &Program, helpers: Helpers, engine: Engine) -> Result<Vm, VmError> {
         match engine {
             Engine::Jit => Ok(Vm {
-                inner: Inner::Jit(JitProgram::new(program, helpers)?),
+                inner: Inner::Jit(Box::new(JitProgram::new(program, helpers)?)),
             }),
             Engine::Interpreter => Ok(Vm {
                 inner: Inner::Interp(Interpreter::new(program, helpers)?),
@@ -153,7 +153,7 @@ impl Vm {
     /// Compiles `program` with the JIT and explicit code generation options.
     pub fn jit_with(program: &Program, helpers: Helpers, opts: &JitOptions) -> Result<Vm, VmError> {
         Ok(Vm {
-            inner: Inner::Jit(JitProgram::with_options(program, helpers, opts)?),
+            inner: Inner::Jit(Box::new(JitProgram::with_options(program, helpers, opts)?)),
         })
     }
 

@@ -236,10 +236,10 @@ fn read_only_input_rejects_writes_and_atomics() {
                     Err(Fault {
                         kind: FaultKind::OutOfBounds {
                             addr: reg.start,
-                            size: if access == Access::Write { 4 } else { 4 },
+                            size: 4,
                             access
                         },
-                        pc: 0 + usize::from(access == Access::ReadWrite)
+                        pc: usize::from(access == Access::ReadWrite)
                     })
                 ),
             }

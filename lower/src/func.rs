@@ -148,10 +148,10 @@ pub fn mem_check_signature(call_conv: CallConv) -> Signature {
 }
 
 /// Builds the host-callable entry wrapper into `func` (whose signature must
-/// be [`entry_signature`]): it calls eBPF function 0 with r10 = the stack
+/// be [`entry_signature`]`(host_cc)`): it calls eBPF function 0 with r10 = the stack
 /// top, r1..r5 as given and the other registers 0, and returns r0. Whether
 /// the run faulted is read from the context's `fault_kind`.
-pub fn lower_entry(env: &mut dyn LowerEnv, func: &mut ir::Function) {
+pub fn lower_entry(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Function) {
     let mut fctx = FunctionBuilderContext::new();
     let callee = env.make_function_ref(func, 0);
     let mut b = FunctionBuilder::new(func, &mut fctx);
@@ -174,7 +174,7 @@ pub fn lower_entry(env: &mut dyn LowerEnv, func: &mut ir::Function) {
     b.ins().return_(&[r0]);
     b.seal_all_blocks();
     b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
-        default_call_conv: CallConv::SystemV,
+        default_call_conv: host_cc,
         pointer_width: target_lexicon::PointerWidth::U64,
         page_size_align_log2: 12,
     });

@@ -52,7 +52,7 @@ exit
 ;; @0000                               brif v38, block5(v1, v31, v32, v4, v5, v6, v7), block6
 ;;
 ;;                                 block6:
-;; @0000                               v39 = load.i64 notrap aligned v0+16
+;; @0000                               v39 = load.i64 notrap aligned readonly can_move v0+16
 ;; @0000                               v40 = load.i64 notrap aligned v0+24
 ;; @0000                               v41 = isub.i64 v34, v39
 ;; @0000                               v42 = icmp ule v41, v40

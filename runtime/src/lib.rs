@@ -26,4 +26,4 @@ pub use insn::{
 };
 pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
-pub use validate::{validate, Function, ValidateError};
+pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};

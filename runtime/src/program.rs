@@ -6,7 +6,7 @@
 use crate::decode::{decode_all, DecodeError};
 use crate::encode::encode_all;
 use crate::insn::{slots_from_bytes, slots_to_bytes, Insn, RawInsn};
-use crate::validate::{validate, Function, ValidateError};
+use crate::validate::{check_size, validate, Function, ValidateError};
 use std::fmt;
 
 /// A decoded, validated eBPF program.
@@ -57,7 +57,11 @@ impl Program {
     }
 
     /// Decodes and validates slots.
+    ///
+    /// An empty or oversized program (more than [`crate::MAX_SLOTS`] slots) is
+    /// rejected before decoding, with a [`LoadError::Validate`].
     pub fn from_slots(slots: Vec<RawInsn>) -> Result<Program, LoadError> {
+        check_size(slots.len())?;
         let insns = decode_all(&slots)?;
         let functions = validate(&insns, slots.len())?;
         Ok(Program {

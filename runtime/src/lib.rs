@@ -7,23 +7,28 @@ pub mod asm;
 pub mod budget;
 mod decode;
 mod encode;
+mod engine_error;
 mod fault;
 mod helpers;
 mod insn;
 pub mod interp;
 mod mem;
 mod program;
+mod run;
 pub mod sem;
 mod validate;
 
 pub use decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
 pub use encode::{encode_all, encode_into};
+pub use engine_error::EngineError;
 pub use fault::{Access, Fault, FaultKind, HelperError};
 pub use helpers::{Helper, HelperCtx, HelperFn, Helpers};
 pub use insn::{
     slots_from_bytes, slots_to_bytes, AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind,
     RawInsn, Reg, Size, Src, Width,
 };
+pub use interp::Interpreter;
 pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
+pub use run::{RunOptions, RunOutcome};
 pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};

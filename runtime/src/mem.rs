@@ -111,6 +111,15 @@ impl<'a> MemoryMap<'a> {
         self.regions.push(region);
     }
 
+    /// Adds a region over raw host memory in front of every other region.
+    /// Engines register the run's stack this way, so it is always region 0.
+    ///
+    /// # Safety
+    /// As for [`MemoryMap::add_raw`].
+    pub unsafe fn add_raw_first(&mut self, region: Region) {
+        self.regions.insert(0, region);
+    }
+
     /// Removes every region that starts at `start`. Used when a helper-returned
     /// pointer's lifetime ends (e.g. a ring buffer record is submitted).
     pub fn remove_at(&mut self, start: u64) {

@@ -1,0 +1,277 @@
+//! Predecoding: a [`Program`] becomes the interpreter's code, once, at load.
+//!
+//! The code is one [`Slot`] per instruction (LDDW merged into one), with
+//! - jump and call targets as absolute indices into the code,
+//! - immediates turned into operand values by [`sem::imm_operand`], LDDW
+//!   values assembled and ST values sign-extended,
+//! - static helper calls resolved to the helper body,
+//! - each slot's block length from [`crate::budget::blocks`].
+//!
+//! **Invariant** (what makes the run loop's indexing infallible): every
+//! target is `< code.len()`, and the last slot is `exit` or `ja`, so falling
+//! through never runs past the end. A local call's return index `i + 1` is
+//! therefore in range too, because a call is never the last slot.
+
+use crate::budget::blocks;
+use crate::engine_error::EngineError;
+use crate::helpers::{HelperFn, Helpers};
+use crate::insn::{
+    AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind, Reg, Size, Src, Width,
+};
+use crate::program::Program;
+use crate::sem;
+use std::sync::Arc;
+
+/// The second operand of ALU and conditional-jump ops.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Operand {
+    /// A register's value.
+    Reg(Reg),
+    /// The immediate's operand value ([`sem::imm_operand`]).
+    Imm(u64),
+}
+
+/// One predecoded instruction. Fields mirror [`Insn`]; targets are code
+/// indices.
+#[derive(Clone)]
+pub(super) enum Op {
+    Alu {
+        w: Width,
+        op: AluOp,
+        dst: Reg,
+        src: Operand,
+    },
+    Neg {
+        w: Width,
+        dst: Reg,
+    },
+    MovSx {
+        w: Width,
+        dst: Reg,
+        src: Reg,
+        bits: u8,
+    },
+    End {
+        kind: Endian,
+        dst: Reg,
+        bits: u8,
+    },
+    Lddw {
+        dst: Reg,
+        value: u64,
+    },
+    /// LD_ABS (`index: None`) and LD_IND (`index: Some(src)`).
+    LdPacket {
+        size: Size,
+        index: Option<Reg>,
+        imm: i32,
+    },
+    Ldx {
+        size: Size,
+        sx: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
+    St {
+        size: Size,
+        dst: Reg,
+        off: i16,
+        value: u64,
+    },
+    Stx {
+        size: Size,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
+    Atomic {
+        size: Size,
+        op: AtomicOp,
+        fetch: bool,
+        dst: Reg,
+        src: Reg,
+        off: i16,
+    },
+    Ja {
+        target: usize,
+    },
+    Jmp {
+        w: Width,
+        cond: JmpCond,
+        dst: Reg,
+        src: Operand,
+        target: usize,
+    },
+    CallHelper {
+        id: u32,
+        func: Arc<HelperFn>,
+    },
+    CallLocal {
+        target: usize,
+    },
+    Callx {
+        reg: Reg,
+    },
+    Exit,
+}
+
+/// A predecoded instruction with its pc and budget block.
+#[derive(Clone)]
+pub(super) struct Slot {
+    /// The operation.
+    pub op: Op,
+    /// The instruction's slot index in the program (what faults report).
+    pub pc: usize,
+    /// Length of the budget block this instruction leads, or 0.
+    pub block_len: u32,
+}
+
+/// Predecodes `prog`, resolving static helper ids in `helpers`.
+pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, EngineError> {
+    let insns = prog.insns();
+    let target = |pc: usize, off: i64| -> Result<usize, EngineError> {
+        sem::jump_target(pc, off)
+            .and_then(|t| prog.index_of_pc(t))
+            .ok_or(EngineError::BadTarget {
+                pc,
+                target: (pc as i64).wrapping_add(1).wrapping_add(off),
+            })
+    };
+    let operand = |w: Width, src: Src| match src {
+        Src::Reg(r) => Operand::Reg(r),
+        Src::Imm(imm) => Operand::Imm(sem::imm_operand(w, imm)),
+    };
+    let lens = blocks(insns).len_if_leader;
+    let mut code = Vec::with_capacity(insns.len());
+    for (&(pc, insn), &block_len) in insns.iter().zip(&lens) {
+        let op = match insn {
+            Insn::Alu { w, op, dst, src } => Op::Alu {
+                w,
+                op,
+                dst,
+                src: operand(w, src),
+            },
+            Insn::Neg { w, dst } => Op::Neg { w, dst },
+            Insn::MovSx { w, dst, src, bits } => Op::MovSx { w, dst, src, bits },
+            Insn::End { kind, dst, bits } => Op::End { kind, dst, bits },
+            Insn::Lddw {
+                dst,
+                kind: LddwKind::Imm64,
+                imm,
+                next_imm,
+            } => Op::Lddw {
+                dst,
+                value: Insn::lddw_value(imm, next_imm),
+            },
+            Insn::Lddw { kind, .. } => return Err(EngineError::PseudoLddw { pc, kind }),
+            Insn::LdAbs { size, imm } => Op::LdPacket {
+                size,
+                index: None,
+                imm,
+            },
+            Insn::LdInd { size, src, imm } => Op::LdPacket {
+                size,
+                index: Some(src),
+                imm,
+            },
+            Insn::Ldx {
+                size,
+                sx,
+                dst,
+                src,
+                off,
+            } => Op::Ldx {
+                size,
+                sx,
+                dst,
+                src,
+                off,
+            },
+            Insn::St {
+                size,
+                dst,
+                off,
+                imm,
+            } => Op::St {
+                size,
+                dst,
+                off,
+                value: sem::st_imm_value(imm),
+            },
+            Insn::Stx {
+                size,
+                dst,
+                src,
+                off,
+            } => Op::Stx {
+                size,
+                dst,
+                src,
+                off,
+            },
+            Insn::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                off,
+            } => Op::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                off,
+            },
+            Insn::Ja { off, .. } => Op::Ja {
+                target: target(pc, off as i64)?,
+            },
+            Insn::Jmp {
+                w,
+                cond,
+                dst,
+                src,
+                off,
+            } => Op::Jmp {
+                w,
+                cond,
+                dst,
+                src: operand(w, src),
+                target: target(pc, off as i64)?,
+            },
+            Insn::Call {
+                kind: CallKind::Helper,
+                imm,
+            } => {
+                let id = imm as u32;
+                let helper = helpers
+                    .get(id)
+                    .ok_or(EngineError::UnknownHelper { pc, id })?;
+                Op::CallHelper {
+                    id,
+                    func: Arc::clone(&helper.func),
+                }
+            }
+            Insn::Call {
+                kind: CallKind::Local,
+                imm,
+            } => Op::CallLocal {
+                target: target(pc, imm as i64)?,
+            },
+            Insn::Call {
+                kind: CallKind::Btf,
+                imm,
+            } => return Err(EngineError::BtfCall { pc, id: imm }),
+            Insn::Callx { reg } => Op::Callx { reg },
+            Insn::Exit => Op::Exit,
+        };
+        code.push(Slot { op, pc, block_len });
+    }
+    match insns.last() {
+        Some((_, Insn::Exit | Insn::Ja { .. })) => Ok(code),
+        Some(&(pc, _)) => Err(EngineError::FallsOffEnd { pc }),
+        None => Err(EngineError::FallsOffEnd { pc: 0 }),
+    }
+}

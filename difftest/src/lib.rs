@@ -1,1 +1,27 @@
-//! placeholder
+//! Differential testing of cranebpf engines.
+//!
+//! This crate gathers what the tests of every engine share:
+//!
+//! - [`conformance`]: the reader for bpf_conformance `.data` files
+//!   ([`conformance::TestFile`], [`conformance::parse`],
+//!   [`conformance::load_dir`], [`conformance::program_bytes`]) and the
+//!   location of the suite ([`conformance::conformance_dir`]).
+//! - [`strategies`]: proptest strategies over the instruction model, chiefly
+//!   [`strategies::any_insn`], which yields every instruction the strict
+//!   decoder accepts.
+//!
+//! ```
+//! use cranebpf_difftest::conformance::{parse, program_bytes};
+//!
+//! let test = parse("ret1.data", "-- asm\nmov %r0, 1\nexit\n-- result\n0x1\n")?;
+//! assert_eq!(test.result, Some(1));
+//! let bytes = program_bytes(&test)?;
+//! assert_eq!(bytes.len(), 16);
+//! let program = cranebpf_runtime::Program::from_bytes(&bytes)?;
+//! assert_eq!(program.insns().len(), 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod conformance;
+pub mod strategies;

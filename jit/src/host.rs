@@ -130,7 +130,7 @@ pub(crate) unsafe fn run_with(
     // The input region (and LD_ABS/LD_IND packet): chosen before the stack
     // is added, as the interpreter does.
     let input = input_region(mem, args);
-    let mut stack = Box::new(Stack([0; STACK_SIZE]));
+    let mut stack = Stack([0; STACK_SIZE]);
     let stack_start = stack.0.as_mut_ptr() as u64;
     let stack_region = Region {
         start: stack_start,
@@ -167,8 +167,9 @@ pub(crate) unsafe fn run_with(
     let r0 = unsafe { entry(vmp, args[0], args[1], args[2], args[3], args[4]) };
     let helper_error = host.helper_error.take();
     drop(host);
+    // The stack region leaves the map before the stack itself goes out of
+    // scope at the end of this function.
     mem.remove_at(stack_start);
-    drop(stack);
 
     let charged = initial - vmc.remaining;
     if vmc.fault_kind == vm::FAULT_NONE {

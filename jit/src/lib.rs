@@ -45,6 +45,9 @@ pub use isa::{JitOptions, SUPPORTED_TARGETS};
 pub use module::JitProgram;
 pub use tools::{clif_text, native_disasm};
 
+/// The assembler and disassembler (the conformance suite's syntax).
+pub use cranebpf_runtime::asm;
+
 /// The instruction model, for building programs in code.
 pub mod insn {
     pub use cranebpf_runtime::{
@@ -110,7 +113,7 @@ impl From<EngineError> for VmError {
 
 enum Inner {
     Interp(Interpreter),
-    Jit(JitProgram),
+    Jit(Box<JitProgram>),
 }
 
 /// A program ready to run with one engine. Reusable across runs, and
@@ -132,7 +135,7 @@ impl Vm {
     pub fn new(program: &Program, helpers: Helpers, engine: Engine) -> Result<Vm, VmError> {
         match engine {
             Engine::Jit => Ok(Vm {
-                inner: Inner::Jit(JitProgram::new(program, helpers)?),
+                inner: Inner::Jit(Box::new(JitProgram::new(program, helpers)?)),
             }),
             Engine::Interpreter => Ok(Vm {
                 inner: Inner::Interp(Interpreter::new(program, helpers)?),
@@ -150,6 +153,13 @@ impl Vm {
         Vm::new(program, helpers, Engine::Jit)
     }
 
+    /// Compiles `program` with the JIT and explicit code generation options.
+    pub fn jit_with(program: &Program, helpers: Helpers, opts: &JitOptions) -> Result<Vm, VmError> {
+        Ok(Vm {
+            inner: Inner::Jit(Box::new(JitProgram::with_options(program, helpers, opts)?)),
+        })
+    }
+
     /// The engine this VM runs with.
     pub fn engine(&self) -> Engine {
         match self.inner {
@@ -161,6 +171,12 @@ impl Vm {
     /// Runs with `input` as the (read-write) input region: r1 = its address
     /// (0 if empty), r2 = its length. Returns r0 or the fault.
     pub fn run(&self, input: &mut [u8]) -> Result<u64, Fault> {
+        self.run_input(input, &RunOptions::default()).result
+    }
+
+    /// [`Vm::run`] with options, returning the whole outcome (result and
+    /// instruction count).
+    pub fn run_input(&self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
         let mut mem = MemoryMap::new();
         let args = if input.is_empty() {
             [0; 5]
@@ -168,8 +184,7 @@ impl Vm {
             let r = mem.add_mut(input);
             [r.start, r.len, 0, 0, 0]
         };
-        self.run_with(&mut mem, args, &RunOptions::default(), None)
-            .result
+        self.run_with(&mut mem, args, opts, None)
     }
 
     /// Runs with an explicit memory map and r1..r5. The input region (read

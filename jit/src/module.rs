@@ -184,7 +184,7 @@ fn compile_into(
         module: &mut *module,
         ids: &ids,
     };
-    lower_entry(&mut env, &mut ctx.func);
+    lower_entry(&mut env, host_cc, &mut ctx.func);
     module.define_function(entry_id, &mut ctx)?;
     code_size += ctx
         .compiled_code()

@@ -37,7 +37,7 @@ fn lower_all(program: &Program, isa: &OwnedTargetIsa) -> Result<Vec<ir::Function
     }
     let mut entry =
         ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_signature(host_cc));
-    lower_entry(&mut env, &mut entry);
+    lower_entry(&mut env, host_cc, &mut entry);
     out.push(entry);
     Ok(out)
 }

@@ -10,7 +10,7 @@
 //! afterwards (RFC 9669: x / 0 = 0, x % 0 = x, MIN s/ -1 = MIN, x s% -1 = 0).
 
 use crate::func::Lower;
-use cranebpf_runtime::{AluOp, Endian, JmpCond, Reg, Src, Width};
+use cranebpf_runtime::{sem, AluOp, Endian, JmpCond, Reg, Src, Width};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32, I64, I8};
 use cranelift_codegen::ir::{InstBuilder, Type, Value};
@@ -37,10 +37,13 @@ impl Lower<'_> {
     pub(crate) fn operand(&mut self, w: Width, src: Src) -> Value {
         match (src, w) {
             (Src::Reg(r), _) => self.read(w, r),
-            // Zero-extended form of the i32 immediate, as Cranelift expects
-            // for narrow constants.
-            (Src::Imm(k), Width::W32) => self.b.ins().iconst(I32, i64::from(k as u32)),
-            (Src::Imm(k), Width::W64) => self.b.ins().iconst(I64, i64::from(k)),
+            // 32-bit: the low half, zero-extended as Cranelift expects for
+            // narrow constants.
+            (Src::Imm(k), Width::W32) => {
+                let v = sem::imm_operand(w, k) as u32;
+                self.b.ins().iconst(I32, i64::from(v))
+            }
+            (Src::Imm(k), Width::W64) => self.b.ins().iconst(I64, sem::imm_operand(w, k) as i64),
         }
     }
 

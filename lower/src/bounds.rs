@@ -90,7 +90,9 @@ impl Lower<'_> {
 
         // Step 2: off = ea - s; off <=u len && len - off >=u size.
         self.b.switch_to_block(try_input);
-        let s = self.vm_load(vm::OFF_INPUT_START, false);
+        // The start never changes during a run; the lengths may shrink
+        // after a helper call (see `VmContext::input_len`).
+        let s = self.vm_load(vm::OFF_INPUT_START, true);
         let len_field = match access {
             Access::Read => vm::OFF_INPUT_LEN,
             Access::Write | Access::ReadWrite => vm::OFF_INPUT_WLEN,

@@ -1,8 +1,11 @@
 //! Budget accounting at block leaders (the rule is
 //! [`cranebpf_runtime::budget`]'s module doc).
 //!
-//! The context holds `remaining` = budget − charge (`u64::MAX` without a
-//! budget). Entering a block of `n` instructions:
+//! `remaining` = budget − charge (`u64::MAX` without a budget) lives in the
+//! context between functions and in a variable within one: it is loaded at
+//! function entry and after each local call, and written back before every
+//! return (normal, early end, fault) and before each local call. Entering a
+//! block of `n` instructions:
 //! `remaining < n`  → budget fault at the leader, nothing charged (adj 0);
 //! otherwise          `remaining -= n`.
 //! A later fault at the `k`-th instruction of the block records
@@ -17,7 +20,7 @@ use cranelift_codegen::ir::InstBuilder;
 impl Lower<'_> {
     /// Charges the `n` instructions of the block that starts here.
     pub(crate) fn before_block(&mut self, n: u32) {
-        let rem = self.vm_load(vm::OFF_REMAINING, false);
+        let rem = self.b.use_var(self.rem);
         let enough = self
             .b
             .ins()
@@ -35,6 +38,6 @@ impl Lower<'_> {
 
         self.b.switch_to_block(ok);
         let left = self.b.ins().iadd_imm_s(rem, -i64::from(n));
-        self.vm_store(vm::OFF_REMAINING, left);
+        self.b.def_var(self.rem, left);
     }
 }

@@ -55,10 +55,9 @@ impl Lower<'_> {
         self.b.switch_to_block(cont);
     }
 
-    /// Calls the local function that starts at `target`.
-    pub(crate) fn translate_local_call(&mut self, target: i64) -> Result<(), LowerError> {
-        let index = usize::try_from(target)
-            .ok()
+    /// Calls the local function that starts at `sem::jump_target(pc, off)`.
+    pub(crate) fn translate_local_call(&mut self, off: i64) -> Result<(), LowerError> {
+        let index = cranebpf_runtime::sem::jump_target(self.pc, off)
             .and_then(|t| self.func_index.get(&t).copied())
             .ok_or(LowerError::BadTarget { pc: self.pc })?;
         let fref = match self.func_refs.get(&index) {
@@ -88,6 +87,7 @@ impl Lower<'_> {
         self.jump_fault(vm::FAULT_CALL_DEPTH);
 
         self.b.switch_to_block(call_blk);
+        self.store_remaining();
         let callee_fp = self.b.ins().iadd_imm_s(fp, -(STACK_FRAME_SIZE as i64));
         let mut args = vec![self.vm, callee_fp];
         for r in 0..10u8 {
@@ -102,10 +102,13 @@ impl Lower<'_> {
         self.b.set_cold_block(propagate);
         self.b.ins().brif(status, propagate, &[], cont, &[]);
 
+        // The callee already wrote the budget counter back.
         self.b.switch_to_block(propagate);
         self.b.ins().return_(&results);
 
         self.b.switch_to_block(cont);
+        let rem = self.vm_load(vm::OFF_REMAINING, false);
+        self.b.def_var(self.rem, rem);
         for r in 0..6u8 {
             self.b.def_var(self.regs[r as usize], results[r as usize]);
         }

@@ -148,10 +148,10 @@ pub fn mem_check_signature(call_conv: CallConv) -> Signature {
 }
 
 /// Builds the host-callable entry wrapper into `func` (whose signature must
-/// be [`entry_signature`]): it calls eBPF function 0 with r10 = the stack
+/// be [`entry_signature`]`(host_cc)`): it calls eBPF function 0 with r10 = the stack
 /// top, r1..r5 as given and the other registers 0, and returns r0. Whether
 /// the run faulted is read from the context's `fault_kind`.
-pub fn lower_entry(env: &mut dyn LowerEnv, func: &mut ir::Function) {
+pub fn lower_entry(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Function) {
     let mut fctx = FunctionBuilderContext::new();
     let callee = env.make_function_ref(func, 0);
     let mut b = FunctionBuilder::new(func, &mut fctx);
@@ -174,7 +174,7 @@ pub fn lower_entry(env: &mut dyn LowerEnv, func: &mut ir::Function) {
     b.ins().return_(&[r0]);
     b.seal_all_blocks();
     b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
-        default_call_conv: CallConv::SystemV,
+        default_call_conv: host_cc,
         pointer_width: target_lexicon::PointerWidth::U64,
         page_size_align_log2: 12,
     });
@@ -191,9 +191,13 @@ pub(crate) struct Lower<'a> {
     pub host_cc: CallConv,
     /// One variable per register r0..r10.
     pub regs: [Variable; 11],
+    /// The budget counter `remaining` (see `budget.rs`), kept in a variable
+    /// and written back to the context before every return and local call.
+    pub rem: Variable,
     /// The VM context pointer (entry block parameter).
     pub vm: Value,
-    /// The shared cold fault block: params `(kind, pc, addr, size, access, adj)`.
+    /// The shared cold fault block: params
+    /// `(kind, pc, addr, size, access, adj, remaining)`.
     pub fault_block: Block,
     /// Block of each leader in this function, by pc.
     pub blocks: HashMap<usize, Block>,
@@ -245,6 +249,7 @@ pub fn lower_function(
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
+    let rem = b.declare_var(I64);
 
     // Entry block: bind the parameters to registers.
     let entry = b.create_block();
@@ -256,6 +261,10 @@ pub fn lower_function(
     for r in 0..10 {
         b.def_var(regs[r], params[2 + r]);
     }
+    let remaining = b
+        .ins()
+        .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
+    b.def_var(rem, remaining);
 
     // One block per leader.
     let mut blocks = HashMap::new();
@@ -268,7 +277,7 @@ pub fn lower_function(
     b.ins().jump(first_block, &[]);
 
     let fault_block = b.create_block();
-    for _ in 0..6 {
+    for _ in 0..7 {
         b.append_block_param(fault_block, I64);
     }
     b.set_cold_block(fault_block);
@@ -284,6 +293,7 @@ pub fn lower_function(
         env,
         host_cc,
         regs,
+        rem,
         vm: vmp,
         fault_block,
         blocks,
@@ -363,10 +373,9 @@ impl Lower<'_> {
             .store(MemFlagsData::trusted(), v, self.vm, offset);
     }
 
-    /// The block that leads at `pc` in this function.
-    pub fn block_at(&self, pc: i64) -> Result<Block, LowerError> {
-        usize::try_from(pc)
-            .ok()
+    /// The block that leads at `sem::jump_target(pc, off)` in this function.
+    pub fn target_block(&self, off: i64) -> Result<Block, LowerError> {
+        cranebpf_runtime::sem::jump_target(self.pc, off)
             .and_then(|t| self.blocks.get(&t).copied())
             .ok_or(LowerError::BadTarget { pc: self.pc })
     }
@@ -380,7 +389,7 @@ impl Lower<'_> {
         addr: Value,
         size: u64,
         access: u64,
-    ) -> [BlockArg; 6] {
+    ) -> [BlockArg; 7] {
         let adj = u64::from(self.block_len.saturating_sub(self.pos));
         self.fault_args_adj(kind, addr, size, access, adj)
     }
@@ -393,11 +402,12 @@ impl Lower<'_> {
         size: u64,
         access: u64,
         adj: u64,
-    ) -> [BlockArg; 6] {
+    ) -> [BlockArg; 7] {
         let pc = self.iconst(self.pc as u64);
         let size = self.iconst(size);
         let access = self.iconst(access);
         let adj = self.iconst(adj);
+        let rem = self.b.use_var(self.rem);
         [
             kind.into(),
             pc.into(),
@@ -405,6 +415,7 @@ impl Lower<'_> {
             size.into(),
             access.into(),
             adj.into(),
+            rem.into(),
         ]
     }
 
@@ -417,7 +428,7 @@ impl Lower<'_> {
         self.b.ins().jump(self.fault_block, &args);
     }
 
-    /// Fills the cold fault block: store the six parameters into the context
+    /// Fills the cold fault block: store the seven parameters into the context
     /// and return status [`vm::STATUS_FAULT`].
     fn emit_fault_block(&mut self) {
         self.b.set_srcloc(SourceLoc::default());
@@ -430,6 +441,7 @@ impl Lower<'_> {
             vm::OFF_FAULT_SIZE,
             vm::OFF_FAULT_ACCESS,
             vm::OFF_FAULT_ADJ,
+            vm::OFF_REMAINING,
         ]) {
             self.vm_store(off, *v);
         }
@@ -440,12 +452,208 @@ impl Lower<'_> {
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
     }
 
-    /// Returns from the function with the current r0..r5 and `status`.
+    /// Writes the budget counter back to the context.
+    pub fn store_remaining(&mut self) {
+        let rem = self.b.use_var(self.rem);
+        self.vm_store(vm::OFF_REMAINING, rem);
+    }
+
+    /// Returns from the function with the current r0..r5 and `status`
+    /// (after writing the budget counter back).
     pub fn return_with(&mut self, status: u64) {
+        self.store_remaining();
         let mut vals: Vec<Value> = (0..6u8)
             .map(|r| self.b.use_var(self.regs[r as usize]))
             .collect();
         vals.push(self.iconst(status));
         self.b.ins().return_(&vals);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::ModuleFreeEnv;
+    use cranebpf_runtime::{AluOp, AtomicOp, CallKind, Endian, JmpCond, Size, Src, Width};
+    use cranelift_codegen::ir::{Opcode, UserFuncName};
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    /// Every instruction form, straight-line, plus a local function.
+    fn every_form() -> Program {
+        let mut v = Vec::new();
+        for w in [Width::W32, Width::W64] {
+            for op in AluOp::ALL {
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Imm(3),
+                });
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                });
+            }
+            v.push(Insn::Neg { w, dst: r(0) });
+            for cond in JmpCond::ALL {
+                v.push(Insn::Jmp {
+                    w,
+                    cond,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                    off: 0,
+                });
+            }
+            v.push(Insn::MovSx {
+                w,
+                dst: r(0),
+                src: r(2),
+                bits: 8,
+            });
+        }
+        for kind in [Endian::Le, Endian::Be, Endian::Swap] {
+            v.push(Insn::End {
+                kind,
+                dst: r(0),
+                bits: 16,
+            });
+        }
+        for size in [Size::B, Size::H, Size::W, Size::DW] {
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: 0,
+            });
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(10),
+                off: -8,
+            });
+            v.push(Insn::St {
+                size,
+                dst: r(1),
+                off: 0,
+                imm: 1,
+            });
+            v.push(Insn::Stx {
+                size,
+                dst: r(10),
+                src: r(0),
+                off: -16,
+            });
+            if size != Size::DW {
+                v.push(Insn::LdInd {
+                    size,
+                    src: r(2),
+                    imm: 0,
+                });
+            }
+        }
+        for size in [Size::W, Size::DW] {
+            for op in [AtomicOp::Add, AtomicOp::Xchg, AtomicOp::Cmpxchg] {
+                v.push(Insn::Atomic {
+                    size,
+                    op,
+                    fetch: true,
+                    dst: r(1),
+                    src: r(2),
+                    off: 0,
+                });
+            }
+        }
+        v.push(Insn::Call {
+            kind: CallKind::Helper,
+            imm: 5,
+        });
+        v.push(Insn::Callx { reg: r(2) });
+        v.push(Insn::Call {
+            kind: CallKind::Local,
+            imm: 1,
+        });
+        v.push(Insn::Exit);
+        v.push(Insn::Exit);
+        Program::from_insns(&v).expect("test program loads")
+    }
+
+    /// The architecture invariant: no reachable trapping instruction (the
+    /// guarded divisions are the only `can_trap` opcodes, and their
+    /// divisors are never 0 or -1), and every memory access is `notrap`.
+    #[test]
+    fn no_trapping_instructions_and_all_accesses_notrap() {
+        let p = every_form();
+        let mut env = ModuleFreeEnv::default();
+        let mut accesses = 0;
+        for i in 0..function_ranges(&p).len() {
+            let mut f = ir::Function::with_name_signature(
+                UserFuncName::user(0, i as u32),
+                function_signature(),
+            );
+            lower_function(&p, i, &mut env, CallConv::SystemV, &mut f).expect("lowers");
+            for block in f.layout.blocks() {
+                for inst in f.layout.block_insts(block) {
+                    let data = &f.dfg.insts[inst];
+                    let op = data.opcode();
+                    assert!(
+                        !matches!(
+                            op,
+                            Opcode::Trap
+                                | Opcode::Trapz
+                                | Opcode::Trapnz
+                                | Opcode::UaddOverflowTrap
+                        ),
+                        "trap instruction {op}"
+                    );
+                    if let Some(flags) = data.memflags_data(&f.dfg) {
+                        accesses += 1;
+                        assert!(flags.notrap(), "{op} without notrap");
+                    } else if op.can_trap() {
+                        assert!(
+                            matches!(
+                                op,
+                                Opcode::Udiv | Opcode::Urem | Opcode::Sdiv | Opcode::Srem
+                            ),
+                            "unexpected trapping opcode {op}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(accesses > 20);
+    }
+
+    #[test]
+    fn programs_writing_r10_are_refused() {
+        // The decoder/validator should already refuse these; the lowering
+        // checks again because r10-relative elision depends on it.
+        let insns = [
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: Reg::R10,
+                src: Src::Imm(0),
+            },
+            Insn::Exit,
+        ];
+        if let Ok(p) = Program::from_insns(&insns) {
+            let mut f =
+                ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+            let e = lower_function(
+                &p,
+                0,
+                &mut ModuleFreeEnv::default(),
+                CallConv::SystemV,
+                &mut f,
+            );
+            assert_eq!(e, Err(LowerError::WritesFramePointer { pc: 0 }));
+        }
     }
 }

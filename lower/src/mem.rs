@@ -8,7 +8,7 @@
 use crate::func::{Lower, LowerError};
 use cranebpf_runtime::{vm, Access, AtomicOp, Reg, Size};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::types::{I32, I64};
+use cranelift_codegen::ir::types::{I16, I32, I64};
 use cranelift_codegen::ir::{AtomicRmwOp, Endianness, InstBuilder, MemFlagsData, Type, Value};
 
 /// Flags of a checked plain access: cannot trap (it was checked), may be
@@ -141,10 +141,7 @@ impl Lower<'_> {
         };
         let s = self.vm_load(vm::OFF_PACKET_START, true);
         let len = self.vm_load(vm::OFF_PACKET_LEN, true);
-        let c1 = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
+        let c1 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
         let rest = self.b.ins().isub(len, offv);
         let c2 = self
             .b
@@ -164,14 +161,25 @@ impl Lower<'_> {
         self.b.switch_to_block(load);
         let ea = self.b.ins().iadd(s, offv);
         self.check_ea(ea, n, Access::Read);
-        let f = MemFlagsData::new()
-            .with_notrap()
-            .with_endianness(Endianness::Big);
+        // Network order: a little-endian load of the narrow type, swapped
+        // (not every backend lowers big-endian loads).
+        let f = data_flags();
         let v = match size {
             Size::B => self.b.ins().uload8(I64, f, ea, 0),
-            Size::H => self.b.ins().uload16(I64, f, ea, 0),
-            Size::W => self.b.ins().uload32(f, ea, 0),
-            Size::DW => self.b.ins().load(I64, f, ea, 0),
+            Size::H | Size::W | Size::DW => {
+                let ty = match size {
+                    Size::H => I16,
+                    Size::W => I32,
+                    _ => I64,
+                };
+                let raw = self.b.ins().load(ty, f, ea, 0);
+                let swapped = self.b.ins().bswap(raw);
+                if ty == I64 {
+                    swapped
+                } else {
+                    self.b.ins().uextend(I64, swapped)
+                }
+            }
         };
         self.set(Reg::R0, v);
     }

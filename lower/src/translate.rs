@@ -1,10 +1,13 @@
-//! The one `match insn`: each arm lowers one instruction form, mirroring
-//! `runtime::sem` and the interpreter's match arm for arm. Family banners
-//! state the semantics so the arms stay bare; bodies longer than a few lines
-//! live in the family files.
+//! The one `match insn`: each arm lowers one instruction form, in the same
+//! order and under the same banners as the interpreter's match
+//! (`runtime::interp::exec`), so the two read side by side. Where the
+//! interpreter calls a `runtime::sem` function on run-time values, the arm
+//! emits IR with that function's semantics (its doc is the contract);
+//! constants are computed with the `sem` functions themselves. Bodies longer
+//! than a few lines live in the family files.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::{CallKind, Insn, LddwKind};
+use cranebpf_runtime::{sem, vm, CallKind, Insn, LddwKind};
 use cranelift_codegen::ir::InstBuilder;
 
 impl Lower<'_> {
@@ -13,10 +16,10 @@ impl Lower<'_> {
     /// stays open).
     pub(crate) fn translate_insn(&mut self, insn: Insn) -> Result<bool, LowerError> {
         match insn {
-            /**** ALU, ALU64: RFC 9669 §4.1. 32-bit forms work on the low halves
-            (i32 values) and `write` zero-extends; 64-bit immediates are
-            sign-extended. Shifts mask the count (Cranelift's shifts do); division
-            is guarded so it never traps (`alu.rs`). ****/
+            /**** ALU, ALU64: RFC 9669 §4.1, §4.2. 32-bit forms work on i32 values
+            and `write` zero-extends; immediates are `sem::imm_operand`; shifts
+            mask the count (Cranelift's do); division is guarded so it never
+            traps (`alu.rs`); byte order truncates (little-endian targets). ****/
             Insn::Alu { w, op, dst, src } => self.translate_alu(w, op, dst, src),
             Insn::Neg { w, dst } => {
                 let a = self.read(w, dst);
@@ -24,13 +27,7 @@ impl Lower<'_> {
                 self.write(w, dst, v);
             }
             Insn::MovSx { w, dst, src, bits } => self.translate_movsx(w, dst, src, bits),
-
-            /**** Byte order, RFC 9669 §4.2: convert the low `bits`, truncate,
-            zero-extend. Targets are little-endian: `le` only truncates. ****/
             Insn::End { kind, dst, bits } => self.translate_end(kind, dst, bits),
-
-            /**** 64-bit immediate, RFC 9669 §5.4 (src 0 only; the driver
-            rejects pseudo-loads). ****/
             Insn::Lddw {
                 dst,
                 kind: LddwKind::Imm64,
@@ -47,15 +44,8 @@ impl Lower<'_> {
                 })
             }
 
-            /**** Legacy packet loads, RFC 9669 §5.5: r0 = big-endian load at
-            input + imm (+ src); out of the input region the program ends
-            normally with r0 = 0. ****/
-            Insn::LdAbs { size, imm } => self.translate_ld_packet(size, None, imm),
-            Insn::LdInd { size, src, imm } => self.translate_ld_packet(size, Some(src), imm),
-
-            /**** Loads and stores, RFC 9669 §5.1/§5.2: little-endian at
-            base + off after the bounds check of `bounds.rs`; LDXS
-            sign-extends; ST of DW sign-extends imm. ****/
+            /**** Loads and stores: §5.1, §5.2. Little-endian at base + off
+            (wrapping) after the checks of `bounds.rs`; LDXS sign-extends. ****/
             Insn::Ldx {
                 size,
                 sx,
@@ -69,7 +59,7 @@ impl Lower<'_> {
                 off,
                 imm,
             } => {
-                let v = self.iconst(imm as i64 as u64);
+                let v = self.iconst(sem::st_imm_value(imm));
                 self.translate_store(size, dst, off, v)?;
             }
             Insn::Stx {
@@ -82,8 +72,8 @@ impl Lower<'_> {
                 self.translate_store(size, dst, off, v)?;
             }
 
-            /**** Atomics, RFC 9669 §5.3: checked in bounds, writable and
-            naturally aligned, then one sequentially consistent RMW. ****/
+            /**** Atomics: §5.3. In bounds, writable and naturally aligned, then
+            one sequentially consistent RMW. ****/
             Insn::Atomic {
                 size,
                 op,
@@ -93,10 +83,15 @@ impl Lower<'_> {
                 off,
             } => self.translate_atomic(size, op, fetch, dst, src, off)?,
 
-            /**** Jumps, RFC 9669 §4.3: target = pc + 1 + off; JMP32 compares
-            the low halves; JSET tests dst & src != 0. ****/
+            /**** Legacy packet loads: §5.5. Out of the packet ends the run with
+            r0 = 0 (status END). ****/
+            Insn::LdAbs { size, imm } => self.translate_ld_packet(size, None, imm),
+            Insn::LdInd { size, src, imm } => self.translate_ld_packet(size, Some(src), imm),
+
+            /**** Jumps: §4.3. Targets are `sem::jump_target`, each the start of
+            a Cranelift block; JMP32 compares the low halves. ****/
             Insn::Ja { off, .. } => {
-                let target = self.block_at(self.pc as i64 + 1 + off as i64)?;
+                let target = self.target_block(i64::from(off))?;
                 self.b.ins().jump(target, &[]);
                 return Ok(false);
             }
@@ -107,19 +102,19 @@ impl Lower<'_> {
                 src,
                 off,
             } => {
-                let taken = self.block_at(self.pc as i64 + 1 + off as i64)?;
-                let next = self.block_at(self.pc as i64 + 1)?;
+                let taken = self.target_block(i64::from(off))?;
+                let next = self.target_block(0)?;
                 let c = self.condition(w, cond, dst, src);
                 self.b.ins().brif(c, taken, &[], next, &[]);
                 return Ok(false);
             }
 
-            /**** Calls, RFC 9669 §4.3.1: helpers through the host trampoline
-            (r1-r5 unchanged, r0 = result); local calls to the callee's
-            compiled function (depth-checked; r1-r5 = what the callee left,
-            r6-r9 preserved); exit returns r0..r5 with status OK. ****/
+            /**** Calls and exit: §4.3.1 and the engine contract. Helpers through
+            the host trampoline (r1-r5 unchanged, r0 = result); local calls to
+            the callee's compiled function (depth-checked; r1-r5 = what the
+            callee left, r6-r9 preserved); exit returns r0..r5, status OK. ****/
             Insn::Call {
-                kind: CallKind::Helper | CallKind::Btf,
+                kind: CallKind::Helper,
                 imm,
             } => {
                 let id = self.iconst(u64::from(imm as u32));
@@ -128,13 +123,22 @@ impl Lower<'_> {
             Insn::Call {
                 kind: CallKind::Local,
                 imm,
-            } => self.translate_local_call(self.pc as i64 + 1 + i64::from(imm))?,
+            } => self.translate_local_call(i64::from(imm))?,
+            Insn::Call {
+                kind: CallKind::Btf,
+                ..
+            } => {
+                return Err(LowerError::Unsupported {
+                    pc: self.pc,
+                    what: "call by BTF id",
+                })
+            }
             Insn::Callx { reg } => {
                 let id = self.get(reg);
                 self.translate_helper_call(id);
             }
             Insn::Exit => {
-                self.return_with(cranebpf_runtime::vm::STATUS_OK);
+                self.return_with(vm::STATUS_OK);
                 return Ok(false);
             }
         }

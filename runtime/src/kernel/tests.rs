@@ -206,3 +206,18 @@ fn printk_goes_to_the_sink_and_prandom_is_seeded() {
     assert_eq!(a, b, "same seed, same first value");
     assert!(a <= u64::from(u32::MAX));
 }
+
+#[test]
+fn ktime_is_monotonic_and_cpu_is_zero() {
+    // r6 = ktime; r7 = ktime; r0 = (r7 >= r6) + cpu id (0)
+    let src = "
+        call 5
+        mov %r6, %r0
+        call 5
+        mov %r7, %r0
+        call 8
+        jlt %r7, %r6, +1
+        add %r0, 1
+        exit";
+    assert_eq!(run(src, &[], &KernelOptions::default()), Ok(1));
+}

@@ -9,7 +9,8 @@
 //!
 //! Helpers keep per-run state in a [`KernelRun`], which the run drivers
 //! ([`LoadedProgram::run_mem`](crate::elf::LoadedProgram::run_mem),
-//! [`LoadedProgram::run_xdp`](crate::elf::LoadedProgram::run_xdp)) create,
+//! [`LoadedProgram::run_xdp`](crate::elf::LoadedProgram::run_xdp),
+//! [`LoadedProgram::run_with_ctx`](crate::elf::LoadedProgram::run_with_ctx)) create,
 //! hand to the engine as its `user` state, and drop after the run. Pointers
 //! helpers return become regions of the run's [`MemoryMap`]:
 //! - a map value from `bpf_map_lookup_elem`: read-write until the run ends

@@ -18,6 +18,29 @@
 //! accesses rewritten for its [`ProgramType`](crate::ctx::ProgramType),
 //! decoded, validated, and paired with the kernel helpers it may call.
 //!
+//! ```
+//! use cranebpf_runtime::elf::Object;
+//! use cranebpf_runtime::kernel::XdpAction;
+//! use cranebpf_runtime::{Interpreter, RunOptions};
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bpf/firewall.o");
+//! let obj = Object::parse(&std::fs::read(path)?)?;
+//! let prog = obj.load("xdp")?; // by section or function name
+//! let interp = Interpreter::new(prog.program(), prog.helpers().clone())?;
+//! // An ARP frame: not IPv4, so the firewall passes it.
+//! let mut packet = vec![0xff; 6];
+//! packet.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+//! packet.resize(42, 0);
+//! let out = prog.run_xdp(&mut packet, |mem, args, user| {
+//!     interp.run_with(mem, args, &RunOptions::default(), Some(user))
+//! });
+//! assert_eq!(XdpAction::from_r0(out.result?), XdpAction::Pass);
+//! // The program counted it in its `.bss` global.
+//! let bss = obj.map(".bss").unwrap().lookup(&0u32.to_le_bytes()).unwrap();
+//! assert_eq!(bss, 1u64.to_le_bytes());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Anything the loader does not implement (other relocation types, CO-RE
 //! relocations, map types such as program arrays, calls through function
 //! pointers, kfuncs, `bpf_tail_call`) is an [`ElfError`] naming it, never a

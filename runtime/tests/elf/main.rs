@@ -96,6 +96,23 @@ fn firewall_matches_model_under_interpreter() {
 }
 
 #[test]
+fn firewall_unoptimised_spills_ctx_and_still_matches_model() {
+    // At -O0 clang stores the context pointer to the stack and reloads it
+    // before each field access.
+    let obj = object("firewall_O0.o");
+    let lp = obj.load("xdp_firewall").unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    let mut model = models::Firewall::new();
+    for (i, p) in packets::packets().into_iter().enumerate() {
+        assert_eq!(
+            xdp_interp(&lp, &it, &mut p.clone()),
+            model.run(&p),
+            "packet {i}"
+        );
+    }
+}
+
+#[test]
 fn firewall_rodata_set_by_embedder_before_load() {
     // Like a libbpf skeleton setting `rodata->blocked_port` before load.
     let obj = object("firewall.o");

@@ -335,3 +335,35 @@ fn jit_options_other_settings_agree() {
         Err(VmError::Jit(_))
     ));
 }
+
+#[test]
+fn infinite_loop_stops_at_the_budget() {
+    // 0: mov r0, 0 | 1: add r0, 1 | 2: ja -2   (blocks [0], [1, 2])
+    let p = prog(&[
+        mov(0, 0),
+        alu(Width::W64, AluOp::Add, 0, 1),
+        Insn::Ja {
+            off: -2,
+            wide: false,
+        },
+    ]);
+    let (i, j) = engines(&p, &helpers());
+    for budget in [0, 1, 2, 3, 1000, 1001] {
+        let (o, _) = both(&i, &j, &[], Some(budget), "infinite loop");
+        // 1 + 2k <= budget: the count is the largest such value.
+        let expect = if budget == 0 {
+            0
+        } else {
+            1 + (budget - 1) / 2 * 2
+        };
+        assert_eq!(o.insn_count, expect, "budget {budget}");
+        let pc = if budget == 0 { 0 } else { 1 };
+        assert_eq!(
+            o.result,
+            Err(Fault {
+                kind: FaultKind::Budget { budget },
+                pc
+            })
+        );
+    }
+}

@@ -11,7 +11,14 @@
 //!
 //! Run contract: r1 = input pointer (0 if empty), r2 = input length, r10 =
 //! stack top, other registers 0; the stack is one zeroed region of
-//! [`STACK_SIZE`] bytes per run.
+//! [`STACK_SIZE`] bytes per run (see the interpreter's module docs for the
+//! whole engine contract, which both engines follow).
+//!
+//! The JIT targets the host (x86-64, aarch64 or riscv64); [`clif_text`] and
+//! [`native_disasm`] also work for the other [`SUPPORTED_TARGETS`].
+//! Generated code contains no trapping instruction and the library installs
+//! no signal handler: every fault is an explicit check that returns to the
+//! host. [`JitProgram`] is the compiled form; [`Vm`] wraps either engine.
 //!
 //! ```
 //! use cranebpf::{Program, Helpers, Vm};

@@ -79,3 +79,118 @@ pub fn native_disasm(program: &Program, target: Option<&str>) -> Result<String, 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::SUPPORTED_TARGETS;
+    use cranebpf_runtime::{AluOp, AtomicOp, Insn, Reg, Size, Src, Width};
+    use cranelift_codegen::ir::TrapCode;
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    /// Memory accesses of every kind, calls, and (optionally) divisions.
+    fn program(with_div: bool) -> Program {
+        let mut v = vec![
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: r(2),
+                src: r(1),
+                off: 0,
+            },
+            Insn::Ldx {
+                size: Size::W,
+                sx: true,
+                dst: r(3),
+                src: r(10),
+                off: -8,
+            },
+            Insn::Stx {
+                size: Size::H,
+                dst: r(1),
+                src: r(2),
+                off: 2,
+            },
+            Insn::Atomic {
+                size: Size::W,
+                op: AtomicOp::Cmpxchg,
+                fetch: true,
+                dst: r(1),
+                src: r(2),
+                off: 0,
+            },
+            Insn::LdInd {
+                size: Size::W,
+                src: r(2),
+                imm: 1,
+            },
+            Insn::Call {
+                kind: cranebpf_runtime::CallKind::Helper,
+                imm: 5,
+            },
+        ];
+        if with_div {
+            for w in [Width::W32, Width::W64] {
+                for op in [AluOp::Div, AluOp::Mod, AluOp::Sdiv, AluOp::Smod] {
+                    v.push(Insn::Alu {
+                        w,
+                        op,
+                        dst: r(0),
+                        src: Src::Reg(r(2)),
+                    });
+                }
+            }
+        }
+        v.push(Insn::Exit);
+        Program::from_insns(&v).expect("loads")
+    }
+
+    /// The trap codes in the machine code of every function.
+    fn traps(p: &Program, target: Option<&str>) -> Vec<TrapCode> {
+        let isa = make_isa(target, &JitOptions::default()).expect("isa");
+        let mut out = Vec::new();
+        for f in lower_all(p, &isa).expect("lowers") {
+            let mut ctx = Context::for_function(f);
+            ctx.compile(&*isa, &mut ControlPlane::default())
+                .expect("compiles");
+            let code = ctx.compiled_code().expect("code");
+            out.extend(code.buffer.traps().iter().map(|t| t.code));
+        }
+        out
+    }
+
+    /// At the machine-code level, for every target: a program without
+    /// division has no trap site at all (every access is `notrap`), and the
+    /// only trap sites of one with divisions are Cranelift's own division
+    /// guards, which our `select`ed divisors never trigger.
+    ///
+    /// Exception: Cranelift's riscv64 backend records a `heap_oob` trap site
+    /// for every atomic instruction whatever its flags. That is metadata
+    /// only: our atomics run after their bounds and alignment checks, and
+    /// nothing installs a handler that would consult it.
+    #[test]
+    fn machine_code_trap_sites_are_only_division_guards() {
+        let targets = SUPPORTED_TARGETS.iter().map(|t| Some(*t)).chain([None]);
+        for t in targets {
+            let riscv_atomic = |c: &TrapCode| {
+                t.is_some_and(|t| t.starts_with("riscv64")) && *c == TrapCode::HEAP_OUT_OF_BOUNDS
+            };
+            let unexpected: Vec<_> = traps(&program(false), t)
+                .into_iter()
+                .filter(|c| !riscv_atomic(c))
+                .collect();
+            assert_eq!(unexpected, Vec::new(), "{t:?}");
+            for code in traps(&program(true), t) {
+                assert!(
+                    code == TrapCode::INTEGER_DIVISION_BY_ZERO
+                        || code == TrapCode::INTEGER_OVERFLOW
+                        || riscv_atomic(&code),
+                    "{t:?}: unexpected trap site {code}"
+                );
+            }
+        }
+    }
+}

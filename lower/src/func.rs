@@ -273,7 +273,11 @@ pub fn lower_function(
             blocks.insert(pc, b.create_block());
         }
     }
-    let first_block = blocks[&range.start_pc];
+    // A function's first instruction always leads a budget block (it is
+    // the program start or a local-call target).
+    let first_block = *blocks
+        .get(&range.start_pc)
+        .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
     b.ins().jump(first_block, &[]);
 
     let fault_block = b.create_block();
@@ -311,8 +315,8 @@ pub fn lower_function(
         lw.pc = pc;
         lw.b.set_srcloc(SourceLoc::new(pc as u32));
         let n = blocks_info.len_if_leader[range.first + i];
-        if n > 0 {
-            let block = lw.blocks[&pc];
+        // `blocks` holds exactly the leaders (n > 0).
+        if let Some(&block) = lw.blocks.get(&pc) {
             if open {
                 lw.b.ins().jump(block, &[]);
             }

@@ -12,6 +12,11 @@
 //! The runtime crate owns the struct (it has no Cranelift dependency); the
 //! lowering and the JIT both depend on it.
 //!
+//! There is no call-depth field: compiled functions receive their frame
+//! pointer, and the depth limit is checked against it
+//! (`r10 - stack_start >= 2 * 512` before a call; see the lowering's
+//! `call.rs`), which needs no memory traffic.
+//!
 //! Lifecycle of one run:
 //! 1. the host allocates a zeroed stack of [`crate::STACK_SIZE`] bytes and
 //!    fills the region fields, `remaining` and `host`;

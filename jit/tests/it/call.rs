@@ -268,3 +268,102 @@ fn compiled_program_is_reusable_and_shareable() {
         t.join().expect("thread ran");
     }
 }
+
+#[test]
+fn helpers_reach_user_state_in_both_engines() {
+    let mut h = helpers();
+    h.register(17, "count", |ctx, a| {
+        let n = ctx
+            .user
+            .as_deref_mut()
+            .and_then(|u| u.downcast_mut::<u64>())
+            .ok_or_else(|| HelperError::new("no user state"))?;
+        *n += a[0];
+        Ok(*n)
+    });
+    let p = prog(&[mov(1, 3), call(17), mov(1, 4), call(17), EXIT]);
+    let (i, j) = engines(&p, &h);
+    for vm in [&i, &j] {
+        let mut state = 10u64;
+        let out = vm.run_with(
+            &mut cranebpf::MemoryMap::new(),
+            [0; 5],
+            &RunOptions::default(),
+            Some(&mut state),
+        );
+        assert_eq!(out.result, Ok(17), "{:?}", vm.engine());
+        assert_eq!(state, 17);
+        // Without user state the helper fails, at the first call.
+        let out = vm.run_with(
+            &mut cranebpf::MemoryMap::new(),
+            [0; 5],
+            &RunOptions::default(),
+            None,
+        );
+        assert_eq!(
+            out.result,
+            Err(Fault {
+                kind: FaultKind::Helper {
+                    id: 17,
+                    error: HelperError::new("no user state")
+                },
+                pc: 1
+            })
+        );
+    }
+}
+
+#[test]
+fn jit_options_other_settings_agree() {
+    let p = recursion(3);
+    for opt_level in ["none", "speed", "speed_and_size"] {
+        for verifier in [false, true] {
+            let opts = cranebpf::JitOptions {
+                verifier,
+                opt_level: opt_level.to_string(),
+            };
+            let vm = Vm::jit_with(&p, helpers(), &opts).expect("compiles");
+            assert_eq!(vm.run(&mut []), Ok(42));
+        }
+    }
+    let bad = cranebpf::JitOptions {
+        verifier: true,
+        opt_level: "fastest".to_string(),
+    };
+    assert!(matches!(
+        Vm::jit_with(&p, helpers(), &bad),
+        Err(VmError::Jit(_))
+    ));
+}
+
+#[test]
+fn infinite_loop_stops_at_the_budget() {
+    // 0: mov r0, 0 | 1: add r0, 1 | 2: ja -2   (blocks [0], [1, 2])
+    let p = prog(&[
+        mov(0, 0),
+        alu(Width::W64, AluOp::Add, 0, 1),
+        Insn::Ja {
+            off: -2,
+            wide: false,
+        },
+    ]);
+    let (i, j) = engines(&p, &helpers());
+    for budget in [0, 1, 2, 3, 1000, 1001] {
+        let (o, _) = both(&i, &j, &[], Some(budget), "infinite loop");
+        // 1 + 2k <= budget: the count is the largest such value.
+        let expect = if budget == 0 {
+            0
+        } else {
+            1 + (budget - 1) / 2 * 2
+        };
+        assert_eq!(o.insn_count, expect, "budget {budget}");
+        let pc = if budget == 0 { 0 } else { 1 };
+        assert_eq!(
+            o.result,
+            Err(Fault {
+                kind: FaultKind::Budget { budget },
+                pc
+            })
+        );
+    }
+}

@@ -1,4 +1,11 @@
-//! Integration tests of the JIT: both engines on the same programs.
+//! Integration tests of the JIT: both engines on the same programs (see
+//! `harness.rs`), the conformance suite, random programs, bounds edges,
+//! calls, budgets and properties of the generated code.
+//!
+//! The same binary runs natively on the other supported architectures
+//! under qemu-user (runners in `.cargo/config.toml`):
+//! `cargo test -p cranebpf --test it --target aarch64-unknown-linux-gnu`
+//! (or `riscv64gc-unknown-linux-gnu`).
 
 mod alu;
 mod call;

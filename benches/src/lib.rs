@@ -1,6 +1,18 @@
-//! Workloads shared by the cranebpf benchmarks (`benches/exec.rs`,
-//! `benches/compile.rs`), each a program in assembly with the input it runs on.
+//! Workloads and engines shared by the cranebpf benchmarks (`benches/exec.rs`,
+//! `benches/compile.rs`, the `cranebpf-bench` binary and the correctness test).
+//!
+//! Two kinds of workload live here: small hand-written assembly loops
+//! ([`ARITH_LOOP`], [`MEM_LOOP`], [`HELPER_LOOP`], [`synthetic`]) and the C
+//! workloads of [`c_workloads`], compiled with clang to eBPF for `-mcpu=v2`,
+//! `v3` and `v4` (committed bytecode, `workloads/build.sh`) and natively from
+//! the same source (`build.rs`). [`EngineKind`] lists every engine that can run
+//! them in one process: cranebpf's interpreter and JIT, rbpf's interpreter and
+//! x86-64 JIT, and native code.
 #![deny(missing_docs)]
+
+pub mod c_workloads;
+pub mod engines;
+pub mod timing;
 
 /// A tight arithmetic loop: 100 000 iterations of a xorshift-multiply mix.
 /// r0 is a hash of the iteration count; no memory is touched.
@@ -60,21 +72,37 @@ loop:
 /// measurements: ALU work on r0-r5, a stack store and load every 8
 /// instructions, and a forward conditional branch every 16.
 pub fn synthetic(n: usize) -> String {
-    let mut s = String::from("mov %r0, 0\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\n");
+    let mut s =
+        String::from("mov %r0, 0\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\n");
     let mut i = 6;
     let mut label = 0;
     while i + 2 < n {
         match i % 16 {
             0 => {
-                s.push_str(&format!("jgt %r{}, %r{}, l{label}\nadd %r0, 1\nl{label}:\n", i % 5, (i + 1) % 5));
+                s.push_str(&format!(
+                    "jgt %r{}, %r{}, l{label}\nadd %r0, 1\nl{label}:\n",
+                    i % 5,
+                    (i + 1) % 5
+                ));
                 label += 1;
                 i += 2;
                 continue;
             }
-            8 => s.push_str(&format!("stxdw [%r10-{}], %r{}\nldxdw %r{}, [%r10-{}]\n", 8 * (1 + i % 8), i % 6, (i + 3) % 6, 8 * (1 + (i + 4) % 8))),
+            8 => s.push_str(&format!(
+                "stxdw [%r10-{}], %r{}\nldxdw %r{}, [%r10-{}]\n",
+                8 * (1 + i % 8),
+                i % 6,
+                (i + 3) % 6,
+                8 * (1 + (i + 4) % 8)
+            )),
             _ => {
                 let ops = ["add", "sub", "xor", "or", "mul", "lsh", "rsh", "and"];
-                s.push_str(&format!("{} %r{}, %r{}\n", ops[i % ops.len()], i % 6, (i * 7 + 1) % 6));
+                s.push_str(&format!(
+                    "{} %r{}, %r{}\n",
+                    ops[i % ops.len()],
+                    i % 6,
+                    (i * 7 + 1) % 6
+                ));
                 i += 1;
                 continue;
             }

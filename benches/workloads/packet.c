@@ -5,7 +5,12 @@
  * drop TCP to port 23 or with SYN+FIN; pass (1) TCP to port 80 or 443;
  * else 2. r0 = sum over frames of verdict * (frame index + 1). */
 #define FRAME 64
-static inline u16 be16(const u8 *q) { return (u16)((q[0] << 8) | q[1]); }
+/* A 16-bit load and a byte swap: `be16` in v2/v3, `bswap16` in v4. */
+static inline u16 be16(const u8 *q) {
+    u16 v;
+    __builtin_memcpy(&v, q, 2);
+    return __builtin_bswap16(v);
+}
 static inline u64 verdict(const u8 *f) {
     u64 off = 12;
     u16 type = be16(f + off);

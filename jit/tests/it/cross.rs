@@ -25,7 +25,12 @@ fn program() -> Program {
 const SHAPES: [(&str, &[&[&str]], &[&str]); 3] = [
     (
         "x86_64",
-        &[&["ret"], &["%rsp"], &["lock cmpxchg"], &["lock xadd", "lock add"]],
+        &[
+            &["ret"],
+            &["%rsp"],
+            &["lock cmpxchg"],
+            &["lock xadd", "lock add"],
+        ],
         &["x29", "jalr", "a0,"],
     ),
     (

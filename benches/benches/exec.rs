@@ -18,8 +18,11 @@ fn helpers() -> Helpers {
 }
 
 fn exec(c: &mut Criterion) {
-    let workloads: [(&str, &str, usize); 3] =
-        [("arith_loop", ARITH_LOOP, 0), ("mem_loop", MEM_LOOP, MEM_LOOP_INPUT), ("helper_loop", HELPER_LOOP, 0)];
+    let workloads: [(&str, &str, usize); 3] = [
+        ("arith_loop", ARITH_LOOP, 0),
+        ("mem_loop", MEM_LOOP, MEM_LOOP_INPUT),
+        ("helper_loop", HELPER_LOOP, 0),
+    ];
     for (name, src, input_len) in workloads {
         let prog = program(src);
         let mut group = c.benchmark_group(name);

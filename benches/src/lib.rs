@@ -60,21 +60,37 @@ loop:
 /// measurements: ALU work on r0-r5, a stack store and load every 8
 /// instructions, and a forward conditional branch every 16.
 pub fn synthetic(n: usize) -> String {
-    let mut s = String::from("mov %r0, 0\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\n");
+    let mut s =
+        String::from("mov %r0, 0\nmov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\n");
     let mut i = 6;
     let mut label = 0;
     while i + 2 < n {
         match i % 16 {
             0 => {
-                s.push_str(&format!("jgt %r{}, %r{}, l{label}\nadd %r0, 1\nl{label}:\n", i % 5, (i + 1) % 5));
+                s.push_str(&format!(
+                    "jgt %r{}, %r{}, l{label}\nadd %r0, 1\nl{label}:\n",
+                    i % 5,
+                    (i + 1) % 5
+                ));
                 label += 1;
                 i += 2;
                 continue;
             }
-            8 => s.push_str(&format!("stxdw [%r10-{}], %r{}\nldxdw %r{}, [%r10-{}]\n", 8 * (1 + i % 8), i % 6, (i + 3) % 6, 8 * (1 + (i + 4) % 8))),
+            8 => s.push_str(&format!(
+                "stxdw [%r10-{}], %r{}\nldxdw %r{}, [%r10-{}]\n",
+                8 * (1 + i % 8),
+                i % 6,
+                (i + 3) % 6,
+                8 * (1 + (i + 4) % 8)
+            )),
             _ => {
                 let ops = ["add", "sub", "xor", "or", "mul", "lsh", "rsh", "and"];
-                s.push_str(&format!("{} %r{}, %r{}\n", ops[i % ops.len()], i % 6, (i * 7 + 1) % 6));
+                s.push_str(&format!(
+                    "{} %r{}, %r{}\n",
+                    ops[i % ops.len()],
+                    i % 6,
+                    (i * 7 + 1) % 6
+                ));
                 i += 1;
                 continue;
             }

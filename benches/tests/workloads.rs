@@ -8,7 +8,10 @@ fn run(src: &str, input: &mut [u8], engine: Engine) -> u64 {
     let prog = Program::from_insns(&asm::assemble(src).expect("assembles")).expect("validates");
     let mut h = Helpers::new();
     h.register(1, "add", |_, a| Ok(a[0].wrapping_add(a[1])));
-    Vm::new(&prog, h, engine).expect("engine").run(input).expect("runs to exit")
+    Vm::new(&prog, h, engine)
+        .expect("engine")
+        .run(input)
+        .expect("runs to exit")
 }
 
 #[test]
@@ -30,7 +33,11 @@ fn workloads_match_rust() {
         let mut input = vec![1u8; MEM_LOOP_INPUT];
         assert_eq!(run(MEM_LOOP, &mut input, engine), sum, "{engine:?}");
         assert_eq!(input, expect_mem, "{engine:?}");
-        assert_eq!(run(HELPER_LOOP, &mut [], engine), 10_000 * 10_001 / 2, "{engine:?}");
+        assert_eq!(
+            run(HELPER_LOOP, &mut [], engine),
+            10_000 * 10_001 / 2,
+            "{engine:?}"
+        );
     }
 }
 

@@ -8,10 +8,16 @@ use cranebpf_difftest::conformance::{conformance_dir, load_dir, program_bytes, T
 fn run_file(t: &TestFile, engine: Engine) -> Result<(), String> {
     let code = program_bytes(t)?;
     let prog = Program::from_bytes(&code).map_err(|e| format!("load: {e}"))?;
-    let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine).map_err(|e| format!("engine: {e}"))?;
+    let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine)
+        .map_err(|e| format!("engine: {e}"))?;
     let mut mem = t.mem.clone();
     // A generous budget turns an accidental infinite loop into a failure, not a hang.
-    let out = vm.run_input(&mut mem, &RunOptions { budget: Some(10_000_000) });
+    let out = vm.run_input(
+        &mut mem,
+        &RunOptions {
+            budget: Some(10_000_000),
+        },
+    );
     match (out.result, t.result) {
         (Ok(r0), Some(want)) if r0 == want => Ok(()),
         (Ok(r0), Some(want)) => Err(format!("r0 = {r0:#x}, expected {want:#x}")),
@@ -23,7 +29,12 @@ fn run_file(t: &TestFile, engine: Engine) -> Result<(), String> {
 
 fn suite(engine: Engine) {
     let dir = conformance_dir();
-    let files = load_dir(&dir).unwrap_or_else(|e| panic!("cannot read the conformance suite at {}: {e}", dir.display()));
+    let files = load_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the conformance suite at {}: {e}",
+            dir.display()
+        )
+    });
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for t in &files {
         if let Some(why) = &t.skipped_reason {

@@ -13,9 +13,18 @@ fn plugin(args: &[&str], stdin: &str) -> (bool, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn plugin");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 // ldxh %r0, [%r1+2]; exit
@@ -33,7 +42,10 @@ fn plugin_reads_memory_and_prints_r0_hex() {
 #[test]
 fn plugin_calls_helper_5_and_reports_faults() {
     // mov r1, 7; call 5; exit  -> 7
-    let (ok, out, _) = plugin(&["--jit"], "b7 01 00 00 07 00 00 00 85 00 00 00 05 00 00 00 95 00 00 00 00 00 00 00");
+    let (ok, out, _) = plugin(
+        &["--jit"],
+        "b7 01 00 00 07 00 00 00 85 00 00 00 05 00 00 00 95 00 00 00 00 00 00 00",
+    );
     assert!(ok);
     assert_eq!(out.trim(), "7");
     // ldxh past the end of a 2-byte input faults cleanly.

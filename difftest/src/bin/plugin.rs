@@ -50,8 +50,11 @@ fn run() -> Result<u64, String> {
     let code = decode_hex(&program_hex).map_err(|e| format!("program: {e}"))?;
     let mut mem = decode_hex(&mem_hex).map_err(|e| format!("memory: {e}"))?;
     let prog = Program::from_bytes(&code).map_err(|e| e.to_string())?;
-    let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine).map_err(|e| e.to_string())?;
-    vm.run_input(&mut mem, &RunOptions { budget }).result.map_err(|f| f.to_string())
+    let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine)
+        .map_err(|e| e.to_string())?;
+    vm.run_input(&mut mem, &RunOptions { budget })
+        .result
+        .map_err(|f| f.to_string())
 }
 
 fn decode_hex(s: &str) -> Result<Vec<u8>, String> {

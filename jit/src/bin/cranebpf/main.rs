@@ -127,7 +127,16 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.cmd {
-        Cmd::Run { program, mem, mem_file, budget, engine, format, conformance_helpers, dump_mem } => {
+        Cmd::Run {
+            program,
+            mem,
+            mem_file,
+            budget,
+            engine,
+            format,
+            conformance_helpers,
+            dump_mem,
+        } => {
             let prog = load_program(&program, format)?;
             let input = match (mem, mem_file) {
                 (Some(hex), _) => parse_hex(&hex)?,
@@ -141,7 +150,11 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             let opts = RunOptions { budget };
             match engine {
                 EngineArg::Interp | EngineArg::Jit => {
-                    let e = if engine == EngineArg::Jit { Engine::Jit } else { Engine::Interpreter };
+                    let e = if engine == EngineArg::Jit {
+                        Engine::Jit
+                    } else {
+                        Engine::Interpreter
+                    };
                     let vm = Vm::new(&prog, helpers, e)?;
                     let mut mem = input;
                     let out = vm.run_input(&mut mem, &opts);
@@ -177,11 +190,15 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         }
         Cmd::Asm { input, output } => {
             let text = read_text(&input)?;
-            let insns = cranebpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", input.display()))?;
-            let prog = Program::from_insns(&insns).map_err(|e| format!("{}: {e}", input.display()))?;
+            let insns =
+                cranebpf::asm::assemble(&text).map_err(|e| format!("{}: {e}", input.display()))?;
+            let prog =
+                Program::from_insns(&insns).map_err(|e| format!("{}: {e}", input.display()))?;
             let bytes = prog.to_bytes();
             match output {
-                Some(path) => fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?,
+                Some(path) => {
+                    fs::write(&path, &bytes).map_err(|e| format!("{}: {e}", path.display()))?
+                }
                 None => {
                     let mut out = std::io::stdout().lock();
                     for slot in bytes.chunks(8) {
@@ -191,7 +208,12 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Disasm { input, format, native, target } => {
+        Cmd::Disasm {
+            input,
+            format,
+            native,
+            target,
+        } => {
             let prog = load_program(&input, format)?;
             if native {
                 print!("{}", cranebpf::native_disasm(&prog, target.as_deref())?);
@@ -200,7 +222,11 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Clif { input, format, target } => {
+        Cmd::Clif {
+            input,
+            format,
+            target,
+        } => {
             let prog = load_program(&input, format)?;
             print!("{}", cranebpf::clif_text(&prog, target.as_deref())?);
             Ok(ExitCode::SUCCESS)
@@ -213,7 +239,8 @@ fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 }
 
 fn read_text(path: &Path) -> Result<String, CliError> {
-    String::from_utf8(read(path)?).map_err(|_| CliError(format!("{} is not UTF-8 text", path.display())))
+    String::from_utf8(read(path)?)
+        .map_err(|_| CliError(format!("{} is not UTF-8 text", path.display())))
 }
 
 /// Reads a program: assembly or raw bytecode, decided by `format`, the file
@@ -233,7 +260,8 @@ fn load_program(path: &Path, format: Format) -> Result<Program, CliError> {
     };
     let where_ = path.display();
     if is_asm {
-        let text = std::str::from_utf8(&bytes).map_err(|_| CliError(format!("{where_} is not UTF-8 text")))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| CliError(format!("{where_} is not UTF-8 text")))?;
         let insns = cranebpf::asm::assemble(text).map_err(|e| format!("{where_}: {e}"))?;
         Ok(Program::from_insns(&insns).map_err(|e| format!("{where_}: {e}"))?)
     } else {
@@ -245,19 +273,30 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, CliError> {
     let digits: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
     if digits.len() % 2 != 0 {
-        return Err(CliError(format!("--mem: odd number of hex digits ({})", digits.len())));
+        return Err(CliError(format!(
+            "--mem: odd number of hex digits ({})",
+            digits.len()
+        )));
     }
     (0..digits.len())
         .step_by(2)
         .map(|i| {
-            u8::from_str_radix(&digits[i..i + 2], 16)
-                .map_err(|_| CliError(format!("--mem: `{}` at digit {i} is not a hex byte", &digits[i..i + 2])))
+            u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| {
+                CliError(format!(
+                    "--mem: `{}` at digit {i} is not a hex byte",
+                    &digits[i..i + 2]
+                ))
+            })
         })
         .collect()
 }
 
 fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn print_outcome(out: &RunOutcome) {
@@ -284,10 +323,17 @@ fn compare(a: &RunOutcome, b: &RunOutcome, ma: &[u8], mb: &[u8]) -> Vec<String> 
         Err(f) => f.to_string(),
     };
     if !same_result(&a.result, &b.result) {
-        d.push(format!("result: interpreter {} / JIT {}", show(&a.result), show(&b.result)));
+        d.push(format!(
+            "result: interpreter {} / JIT {}",
+            show(&a.result),
+            show(&b.result)
+        ));
     }
     if a.insn_count != b.insn_count {
-        d.push(format!("instructions: interpreter {} / JIT {}", a.insn_count, b.insn_count));
+        d.push(format!(
+            "instructions: interpreter {} / JIT {}",
+            a.insn_count, b.insn_count
+        ));
     }
     if ma != mb {
         let first = ma.iter().zip(mb).position(|(x, y)| x != y).unwrap_or(0);
@@ -304,9 +350,18 @@ fn same_result(a: &Result<u64, Fault>, b: &Result<u64, Fault>) -> bool {
     match (a, b) {
         (Ok(x), Ok(y)) => x == y,
         (Err(x), Err(y)) => match (&x.kind, &y.kind) {
-            (OutOfBounds { size: s1, access: a1, .. }, OutOfBounds { size: s2, access: a2, .. }) => {
-                x.pc == y.pc && s1 == s2 && a1 == a2
-            }
+            (
+                OutOfBounds {
+                    size: s1,
+                    access: a1,
+                    ..
+                },
+                OutOfBounds {
+                    size: s2,
+                    access: a2,
+                    ..
+                },
+            ) => x.pc == y.pc && s1 == s2 && a1 == a2,
             _ => x == y,
         },
         _ => false,

@@ -1,6 +1,18 @@
-//! Workloads shared by the cranebpf benchmarks (`benches/exec.rs`,
-//! `benches/compile.rs`), each a program in assembly with the input it runs on.
+//! Workloads and engines shared by the cranebpf benchmarks (`benches/exec.rs`,
+//! `benches/compile.rs`, the `cranebpf-bench` binary and the correctness test).
+//!
+//! Two kinds of workload live here: small hand-written assembly loops
+//! ([`ARITH_LOOP`], [`MEM_LOOP`], [`HELPER_LOOP`], [`synthetic`]) and the C
+//! workloads of [`c_workloads`], compiled with clang to eBPF for `-mcpu=v2`,
+//! `v3` and `v4` (committed bytecode, `workloads/build.sh`) and natively from
+//! the same source (`build.rs`). [`EngineKind`] lists every engine that can run
+//! them in one process: cranebpf's interpreter and JIT, rbpf's interpreter and
+//! x86-64 JIT, and native code.
 #![deny(missing_docs)]
+
+pub mod c_workloads;
+pub mod engines;
+pub mod timing;
 
 /// A tight arithmetic loop: 100 000 iterations of a xorshift-multiply mix.
 /// r0 is a hash of the iteration count; no memory is touched.

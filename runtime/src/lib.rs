@@ -1,17 +1,27 @@
 //! The non-Cranelift half of cranebpf: the eBPF instruction model, the
 //! assembler and disassembler, the validator, the memory model, helpers, and
 //! the reference interpreter.
+//!
+//! Real programs: [`elf::Object`] loads relocatable eBPF objects as clang
+//! builds them (programs, BTF and legacy maps, global data, bpf-to-bpf
+//! calls), [`maps`] implements the maps, [`kernel`] the kernel helpers and
+//! the per-run drivers (`run_xdp`, `run_mem`, `run_with_ctx`), and [`ctx`]
+//! the program types and context rewriting (`struct xdp_md`).
 #![deny(missing_docs)]
 
 pub mod asm;
 pub mod budget;
+pub mod ctx;
 mod decode;
+pub mod elf;
 mod encode;
 mod engine_error;
 mod fault;
 mod helpers;
 mod insn;
 pub mod interp;
+pub mod kernel;
+pub mod maps;
 mod mem;
 mod program;
 mod run;

@@ -1,6 +1,8 @@
 //! The `cranebpf` command-line tool: run, assemble, disassemble and inspect
 //! eBPF programs with the interpreter and the Cranelift JIT.
 
+mod pcap;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use cranebpf::{Engine, Fault, Helpers, Program, RunOptions, RunOutcome, Vm};
 use std::fs;
@@ -48,6 +50,14 @@ enum Cmd {
         /// Print the input memory after the run, as hex.
         #[arg(long)]
         dump_mem: bool,
+        /// Run PROGRAM as an eBPF ELF object (clang -target bpf) over every
+        /// packet of this pcap file, as an XDP program; see --section.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// With --pcap: the program to run, by function or section name
+        /// (default: the object's first XDP program).
+        #[arg(long, requires = "pcap")]
+        section: Option<String>,
     },
     /// Assemble a program into raw bytecode.
     Asm {
@@ -136,7 +146,24 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             format,
             conformance_helpers,
             dump_mem,
+            pcap,
+            section,
         } => {
+            if let Some(pcap) = pcap {
+                let choice = match engine {
+                    EngineArg::Interp => pcap::EngineChoice::Interp,
+                    EngineArg::Jit => pcap::EngineChoice::Jit,
+                    EngineArg::Both => pcap::EngineChoice::Both,
+                };
+                let (report, agree) =
+                    pcap::run(&program, section.as_deref(), &pcap, choice, budget)?;
+                print!("{report}");
+                return Ok(if agree {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(3)
+                });
+            }
             let prog = load_program(&program, format)?;
             let input = match (mem, mem_file) {
                 (Some(hex), _) => parse_hex(&hex)?,

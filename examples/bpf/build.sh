@@ -1,0 +1,20 @@
+#!/bin/sh
+# Rebuilds the example eBPF objects from their C sources.
+# Needs clang 19 (Debian: apt-get install -y clang-19). The objects are
+# committed; CI rebuilds them and checks they are unchanged.
+set -eu
+cd "$(dirname "$0")"
+CLANG=${CLANG:-clang-19}
+for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c; do
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
+		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
+done
+# The firewall unoptimised: clang spills the context pointer to the stack,
+# which the context rewriting must follow.
+"$CLANG" -target bpf -O0 -g -mcpu=v3 -Wall -Werror \
+	-fdebug-prefix-map="$PWD"=. -c firewall.c -o firewall_O0.o
+# Objects the loader must refuse, each with a clear error.
+for src in negative/*.c; do
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Wno-unused-function \
+		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
+done

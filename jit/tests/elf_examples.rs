@@ -1,0 +1,247 @@
+//! The clang-built example objects through the JIT (and the interpreter,
+//! through the same `Vm` facade), checked against the independent Rust
+//! models shared with `runtime/tests/elf`.
+
+#[path = "../../runtime/tests/elf/models.rs"]
+mod models;
+#[path = "../../runtime/tests/elf/packets.rs"]
+mod packets;
+
+use cranebpf::{Engine, RunOptions, Vm};
+use cranebpf_runtime::elf::{LoadedProgram, Object};
+use std::path::PathBuf;
+
+fn object(name: &str) -> Object {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/bpf")
+        .join(name);
+    Object::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn xdp(lp: &LoadedProgram, vm: &Vm, pkt: &mut Vec<u8>) -> u64 {
+    lp.run_xdp(pkt, |m, a, u| {
+        vm.run_with(m, a, &RunOptions::default(), Some(u))
+    })
+    .result
+    .expect("no fault")
+}
+
+fn u64s(v: &[u8]) -> Vec<u64> {
+    v.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+const ENGINES: [Engine; 2] = [Engine::Jit, Engine::Interpreter];
+
+#[test]
+fn elf_firewall_jit_matches_model() {
+    for engine in ENGINES {
+        let obj = object("firewall.o");
+        let lp = obj.load("xdp_firewall").unwrap();
+        let vm = Vm::new(lp.program(), lp.helpers().clone(), engine).unwrap();
+        let mut model = models::Firewall::new();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            assert_eq!(
+                xdp(&lp, &vm, &mut p.clone()),
+                model.run(&p),
+                "{engine:?}, packet {i}"
+            );
+        }
+        let flows: Vec<(Vec<u8>, (u64, u64))> = obj
+            .map("flows")
+            .unwrap()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (k, (u64s(&v)[0], u64s(&v)[1])))
+            .collect();
+        assert_eq!(
+            flows,
+            model.flows.into_iter().collect::<Vec<_>>(),
+            "{engine:?}"
+        );
+        let bss = obj
+            .map(".bss")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(u64s(&bss), vec![model.total_seen]);
+    }
+}
+
+#[test]
+fn elf_lb_jit_matches_model() {
+    for engine in ENGINES {
+        let obj = object("lb.o");
+        let lp = obj.load("xdp_lb").unwrap();
+        let vm = Vm::new(lp.program(), lp.helpers().clone(), engine).unwrap();
+        let mut model = models::Lb::default();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            let (mut got, mut want) = (p.clone(), p.clone());
+            assert_eq!(
+                xdp(&lp, &vm, &mut got),
+                model.run(&mut want),
+                "{engine:?}, packet {i}"
+            );
+            assert_eq!(got, want, "{engine:?}, packet {i}");
+        }
+        let hits: Vec<u64> = obj
+            .map("backend_hits")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(_, v)| u64s(v)[0])
+            .collect();
+        assert_eq!(hits, model.hits);
+    }
+}
+
+#[test]
+fn elf_hist_jit_matches_model() {
+    for engine in ENGINES {
+        let obj = object("hist.o");
+        let opts = cranebpf_runtime::elf::LoadOptions {
+            kernel: cranebpf_runtime::kernel::KernelOptions {
+                printk: Some(std::sync::Arc::new(|_: &str| {})),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let lp = obj.load_with("hist_u32", opts).unwrap();
+        let vm = Vm::new(lp.program(), lp.helpers().clone(), engine).unwrap();
+        let samples: Vec<u32> = (0..500u32)
+            .map(|i| i.wrapping_mul(2_654_435_761) >> (i % 29))
+            .collect();
+        let mut buf: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let out = lp.run_mem(&mut buf, |m, a, u| {
+            vm.run_with(m, a, &RunOptions::default(), Some(u))
+        });
+        let (h, n, s, m) = models::hist(&buf);
+        assert_eq!(out.result, Ok(n));
+        let got: Vec<u64> = obj
+            .map("hist")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(_, v)| u64s(v)[0])
+            .collect();
+        assert_eq!(got, h);
+        let rec = obj.map("events").unwrap().ringbuf_pop().unwrap().unwrap();
+        assert_eq!(u64s(&rec[..16]), vec![n, s]);
+        assert_eq!(u32::from_le_bytes(rec[16..20].try_into().unwrap()), m);
+    }
+}
+
+/// Concurrent runs share the maps: per-protocol counters (atomic adds in
+/// the C source) add up exactly across threads.
+#[test]
+fn elf_concurrent_runs_share_maps() {
+    for engine in ENGINES {
+        let obj = object("firewall.o");
+        let lp = obj.load("xdp_firewall").unwrap();
+        let vm = Vm::new(lp.program(), lp.helpers().clone(), engine).unwrap();
+        let threads = 4;
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    for p in packets::packets() {
+                        let _ = xdp(&lp, &vm, &mut p.clone());
+                    }
+                });
+            }
+        });
+        let mut model = models::Firewall::new();
+        for p in packets::packets() {
+            model.run(&p);
+        }
+        for (k, v) in obj.map("proto_stats").unwrap().entries() {
+            let (p, b) = model.proto_stats.get(&k[0]).copied().unwrap_or((0, 0));
+            assert_eq!(
+                u64s(&v),
+                vec![p * threads, b * threads],
+                "{engine:?}, proto {}",
+                k[0]
+            );
+        }
+        let bss = obj
+            .map(".bss")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(u64s(&bss), vec![model.total_seen * threads]);
+    }
+}
+
+#[test]
+fn elf_cli_runs_the_main_job() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
+        .arg("run")
+        .arg(root.join("examples/bpf/firewall.o"))
+        .args(["--section", "xdp", "--engine", "both", "--pcap"])
+        .arg(root.join("examples/pcap/mixed.pcap"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut model = models::Firewall::new();
+    let mut counts = [0usize; 5];
+    for p in packets::packets() {
+        counts[model.run(&p) as usize] += 1;
+    }
+    for (name, n) in [
+        "XDP_ABORTED",
+        "XDP_DROP",
+        "XDP_PASS",
+        "XDP_TX",
+        "XDP_REDIRECT",
+    ]
+    .iter()
+    .zip(counts)
+    {
+        assert!(
+            text.contains(&format!("  {name:<13} {n}\n")),
+            "{name} {n} not in:\n{text}"
+        );
+    }
+    assert!(text.contains("packets/s"), "{text}");
+    assert!(text.contains("engines agree"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "flows (hash, key 16 B, value 16 B, max 1024): {} entries",
+            model.flows.len()
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn elf_vlan_adjust_jit_matches_model() {
+    for engine in ENGINES {
+        let obj = object("vlan.o");
+        let push = obj.load("xdp_vlan_push").unwrap();
+        let trim = obj.load("xdp_trim").unwrap();
+        let vp = Vm::new(push.program(), push.helpers().clone(), engine).unwrap();
+        let vt = Vm::new(trim.program(), trim.helpers().clone(), engine).unwrap();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            let mut got = p.clone();
+            let (v, want) = models::vlan_push(&p);
+            assert_eq!(
+                (xdp(&push, &vp, &mut got), &got),
+                (v, &want),
+                "{engine:?} push, packet {i}"
+            );
+            let mut got = p.clone();
+            let (v, want, _) = models::trim(&p);
+            assert_eq!(
+                (xdp(&trim, &vt, &mut got), &got),
+                (v, &want),
+                "{engine:?} trim, packet {i}"
+            );
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Just enough BTF (the `.BTF` section) to read BTF-defined maps: the
+//! `.maps` DATASEC's variables and the `__uint`/`__type` members of their
+//! structs. Every read is bounds-checked; malformed BTF is an error.
+//!
+//! Layout (kernel `Documentation/bpf/btf.rst`): a 24-byte header
+//! (`magic 0xeB9F, version, flags, hdr_len, type_off, type_len, str_off,
+//! str_len`), then the type section (type ids from 1, each a 12-byte
+//! `btf_type` plus kind-specific trailing data), then the string section.
+
+use std::collections::HashMap;
+
+const KIND_INT: u32 = 1;
+const KIND_PTR: u32 = 2;
+const KIND_ARRAY: u32 = 3;
+const KIND_STRUCT: u32 = 4;
+const KIND_UNION: u32 = 5;
+const KIND_ENUM: u32 = 6;
+const KIND_FWD: u32 = 7;
+const KIND_TYPEDEF: u32 = 8;
+const KIND_VOLATILE: u32 = 9;
+const KIND_CONST: u32 = 10;
+const KIND_RESTRICT: u32 = 11;
+const KIND_FUNC: u32 = 12;
+const KIND_FUNC_PROTO: u32 = 13;
+const KIND_VAR: u32 = 14;
+const KIND_DATASEC: u32 = 15;
+const KIND_FLOAT: u32 = 16;
+const KIND_DECL_TAG: u32 = 17;
+const KIND_TYPE_TAG: u32 = 18;
+const KIND_ENUM64: u32 = 19;
+
+/// How deep type chains (typedef, const, arrays) may nest before we call
+/// them cyclic.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Clone, Debug)]
+struct Type {
+    name_off: u32,
+    kind: u32,
+    /// `size` or `type`, depending on the kind.
+    size_or_type: u32,
+    /// ARRAY: (elem type, nelems).
+    array: Option<(u32, u32)>,
+    /// STRUCT/UNION members and DATASEC entries: (name_off or type, type or offset).
+    members: Vec<(u32, u32)>,
+}
+
+/// Parsed BTF: types by id and the string table.
+pub(crate) struct Btf<'d> {
+    types: Vec<Type>,
+    strings: &'d [u8],
+}
+
+fn u32_at(d: &[u8], off: usize) -> Option<u32> {
+    let b = d.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A map definition read from BTF; fields absent from the struct are `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BtfMapDef {
+    pub map_type: Option<u32>,
+    pub key_size: Option<u32>,
+    pub value_size: Option<u32>,
+    pub max_entries: Option<u32>,
+    pub map_flags: Option<u32>,
+    /// Members we do not implement (`values`, `inner_map`, ...), by name.
+    pub unsupported: Vec<String>,
+}
+
+impl<'d> Btf<'d> {
+    /// Parses a little-endian `.BTF` section.
+    pub(crate) fn parse(d: &'d [u8]) -> Result<Btf<'d>, String> {
+        let short = || "truncated BTF header".to_string();
+        let magic = d.get(0..2).ok_or_else(short)?;
+        if magic != [0x9f, 0xeb] {
+            return Err("bad BTF magic (or big-endian BTF)".into());
+        }
+        let hdr_len = u32_at(d, 4).ok_or_else(short)? as usize;
+        let field = |i: usize| u32_at(d, 8 + 4 * i).ok_or_else(short).map(|v| v as usize);
+        let (type_off, type_len, str_off, str_len) = (field(0)?, field(1)?, field(2)?, field(3)?);
+        let body = d
+            .get(hdr_len..)
+            .ok_or("BTF header longer than the section")?;
+        let range = |off: usize, len: usize, what: &str| {
+            off.checked_add(len)
+                .and_then(|end| body.get(off..end))
+                .ok_or(format!("BTF {what} section out of bounds"))
+        };
+        let tsec = range(type_off, type_len, "type")?;
+        let strings = range(str_off, str_len, "string")?;
+        let mut types = Vec::new();
+        let mut p = 0usize;
+        while p < tsec.len() {
+            let rd = |o: usize| {
+                u32_at(tsec, p + o).ok_or(format!("BTF type {} truncated", types.len() + 1))
+            };
+            let (name_off, info, sz) = (rd(0)?, rd(4)?, rd(8)?);
+            let kind = (info >> 24) & 0x1f;
+            let vlen = info & 0xffff;
+            p += 12;
+            let mut t = Type {
+                name_off,
+                kind,
+                size_or_type: sz,
+                array: None,
+                members: Vec::new(),
+            };
+            let n = vlen as usize;
+            let rd = |o: usize| {
+                u32_at(tsec, p + o).ok_or(format!("BTF type {} truncated", types.len() + 1))
+            };
+            let extra = match kind {
+                KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+                KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
+                | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => 0,
+                KIND_ARRAY => {
+                    t.array = Some((rd(0)?, rd(8)?));
+                    12
+                }
+                KIND_STRUCT | KIND_UNION | KIND_DATASEC => {
+                    for i in 0..n {
+                        // STRUCT: name_off, type, offset; DATASEC: type, offset, size.
+                        let (a, b) = (rd(12 * i)?, rd(12 * i + 4)?);
+                        t.members.push((a, b));
+                    }
+                    12 * n
+                }
+                KIND_ENUM | KIND_FUNC_PROTO => 8 * n,
+                KIND_ENUM64 => 12 * n,
+                k => return Err(format!("unknown BTF kind {k} (type {})", types.len() + 1)),
+            };
+            p = p
+                .checked_add(extra)
+                .filter(|&e| e <= tsec.len())
+                .ok_or("BTF type section truncated")?;
+            types.push(t);
+        }
+        Ok(Btf { types, strings })
+    }
+
+    fn ty(&self, id: u32) -> Result<&Type, String> {
+        (id as usize)
+            .checked_sub(1)
+            .and_then(|i| self.types.get(i))
+            .ok_or(format!("BTF type id {id} out of range"))
+    }
+
+    fn name(&self, off: u32) -> String {
+        let s = self.strings.get(off as usize..).unwrap_or(&[]);
+        let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+        String::from_utf8_lossy(&s[..end]).into_owned()
+    }
+
+    /// Follows typedef/const/volatile/restrict/type_tag.
+    fn skip_mods(&self, mut id: u32) -> Result<(u32, &Type), String> {
+        for _ in 0..MAX_DEPTH {
+            let t = self.ty(id)?;
+            match t.kind {
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
+                    id = t.size_or_type
+                }
+                _ => return Ok((id, t)),
+            }
+        }
+        Err(format!("BTF type {id}: modifier chain too deep"))
+    }
+
+    /// The size in bytes of a type.
+    fn size_of(&self, id: u32, depth: usize) -> Result<u32, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("BTF type {id}: nesting too deep"));
+        }
+        let (id, t) = self.skip_mods(id)?;
+        match t.kind {
+            KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | KIND_FLOAT
+            | KIND_DATASEC => Ok(t.size_or_type),
+            KIND_PTR => Ok(8),
+            KIND_ARRAY => {
+                let (elem, n) = t.array.ok_or("BTF array without data")?;
+                self.size_of(elem, depth + 1)?
+                    .checked_mul(n)
+                    .ok_or(format!("BTF array type {id} too large"))
+            }
+            k => Err(format!("BTF type {id} of kind {k} has no size")),
+        }
+    }
+
+    /// `__uint(name, N)` is `int (*name)[N]`: a pointer to an array of N.
+    fn uint_member(&self, id: u32) -> Result<u32, String> {
+        let (_, t) = self.skip_mods(id)?;
+        if t.kind != KIND_PTR {
+            return Err("__uint member is not a pointer".into());
+        }
+        let (_, a) = self.skip_mods(t.size_or_type)?;
+        a.array
+            .map(|(_, n)| n)
+            .ok_or("__uint member is not a pointer to an array".into())
+    }
+
+    /// `__type(name, T)` is `T *name`: the size of T.
+    fn type_member(&self, id: u32) -> Result<u32, String> {
+        let (_, t) = self.skip_mods(id)?;
+        if t.kind != KIND_PTR {
+            return Err("__type member is not a pointer".into());
+        }
+        self.size_of(t.size_or_type, 0)
+    }
+
+    /// Map definitions of the `.maps` DATASEC, by variable name.
+    pub(crate) fn map_defs(&self) -> Result<HashMap<String, BtfMapDef>, String> {
+        let mut out = HashMap::new();
+        let Some(sec) = self
+            .types
+            .iter()
+            .find(|t| t.kind == KIND_DATASEC && self.name(t.name_off) == ".maps")
+        else {
+            return Ok(out);
+        };
+        for &(var_id, _) in &sec.members {
+            let var = self.ty(var_id)?;
+            if var.kind != KIND_VAR {
+                return Err(format!("BTF .maps entry {var_id} is not a variable"));
+            }
+            let name = self.name(var.name_off);
+            let (_, st) = self.skip_mods(var.size_or_type)?;
+            if st.kind != KIND_STRUCT {
+                return Err(format!("BTF map {name} is not a struct"));
+            }
+            let mut def = BtfMapDef::default();
+            for &(m_name, m_type) in &st.members {
+                let m = self.name(m_name);
+                let ctx = |e: String| format!("BTF map {name}, member {m}: {e}");
+                match m.as_str() {
+                    "type" => def.map_type = Some(self.uint_member(m_type).map_err(ctx)?),
+                    "max_entries" => def.max_entries = Some(self.uint_member(m_type).map_err(ctx)?),
+                    "map_flags" => def.map_flags = Some(self.uint_member(m_type).map_err(ctx)?),
+                    "key_size" => def.key_size = Some(self.uint_member(m_type).map_err(ctx)?),
+                    "value_size" => def.value_size = Some(self.uint_member(m_type).map_err(ctx)?),
+                    "key" => def.key_size = Some(self.type_member(m_type).map_err(ctx)?),
+                    "value" => def.value_size = Some(self.type_member(m_type).map_err(ctx)?),
+                    "pinning" => {}
+                    _ => def.unsupported.push(m),
+                }
+            }
+            out.insert(name, def);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a `.BTF.ext` section carries CO-RE relocations (which cranebpf
+/// does not apply: programs using them are refused rather than miscompiled).
+pub(crate) fn has_core_relocs(ext: &[u8]) -> Result<bool, String> {
+    if ext.get(0..2) != Some(&[0x9f, 0xeb][..]) {
+        return Err("bad .BTF.ext magic".into());
+    }
+    let hdr_len = u32_at(ext, 4).ok_or("truncated .BTF.ext header")?;
+    if hdr_len < 32 {
+        return Ok(false);
+    }
+    // core_relo_len at offset 28; the section holds a 4-byte record size
+    // followed by per-section records.
+    let len = u32_at(ext, 28).ok_or("truncated .BTF.ext header")?;
+    Ok(len > 4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds BTF from (kind, vlen, size_or_type, trailing words) and a
+    /// string table.
+    fn build(types: &[(u32, u32, u32, u32, Vec<u32>)], strings: &[u8]) -> Vec<u8> {
+        let mut t = Vec::new();
+        for (name, kind, vlen, sz, extra) in types {
+            for w in [*name, (kind << 24) | vlen, *sz].iter().chain(extra) {
+                t.extend_from_slice(&w.to_le_bytes());
+            }
+        }
+        let mut d = vec![0x9f, 0xeb, 1, 0];
+        for w in [
+            24u32,
+            0,
+            t.len() as u32,
+            t.len() as u32,
+            strings.len() as u32,
+        ] {
+            d.extend_from_slice(&w.to_le_bytes());
+        }
+        d.extend_from_slice(&t);
+        d.extend_from_slice(strings);
+        d
+    }
+
+    #[test]
+    fn btf_map_definition_is_read() {
+        // strings: 0 "", 1 "int", 5 "type", 10 "key", 14 "value", 20 "m", 22 ".maps", 28 "max_entries"
+        let s = b"\0int\0type\0key\0value\0m\0.maps\0max_entries\0";
+        let types = vec![
+            (1, KIND_INT, 0, 4, vec![32]),        // 1: int
+            (0, KIND_ARRAY, 0, 0, vec![1, 1, 2]), // 2: int[2]
+            (0, KIND_PTR, 0, 2, vec![]),          // 3: int (*)[2]
+            (0, KIND_PTR, 0, 1, vec![]),          // 4: int *
+            (0, KIND_ARRAY, 0, 0, vec![1, 1, 8]), // 5: int[8]
+            (0, KIND_PTR, 0, 5, vec![]),          // 6: int (*)[8]
+            (0, KIND_ARRAY, 0, 0, vec![1, 1, 3]), // 7: int[3]
+            (0, KIND_PTR, 0, 7, vec![]),          // 8: int (*)[3]
+            // 9: struct { type; key; value; max_entries }
+            (
+                0,
+                KIND_STRUCT,
+                4,
+                32,
+                vec![5, 3, 0, 10, 4, 64, 14, 8, 128, 28, 6, 192],
+            ),
+            (20, KIND_VAR, 0, 9, vec![1]),             // 10: var m
+            (22, KIND_DATASEC, 1, 0, vec![10, 0, 32]), // 11: .maps
+        ];
+        let d = build(&types, s);
+        let btf = Btf::parse(&d).unwrap();
+        let defs = btf.map_defs().unwrap();
+        let m = &defs["m"];
+        assert_eq!(m.map_type, Some(2));
+        assert_eq!(m.key_size, Some(4));
+        assert_eq!(m.value_size, Some(12)); // int[3]
+        assert_eq!(m.max_entries, Some(8));
+    }
+
+    #[test]
+    fn btf_malformed_is_an_error() {
+        assert!(Btf::parse(&[]).is_err());
+        assert!(Btf::parse(&[0x9f, 0xeb, 1, 0, 24, 0, 0, 0]).is_err());
+        let mut d = build(&[(0, KIND_STRUCT, 3, 0, vec![])], b"\0");
+        assert!(Btf::parse(&d).is_err()); // members missing
+        d = build(&[(0, 31, 0, 0, vec![])], b"\0");
+        assert!(Btf::parse(&d).is_err()); // unknown kind
+                                          // A typedef cycle is refused, not followed forever.
+        let d = build(
+            &[(0, KIND_TYPEDEF, 0, 1, vec![]), (0, KIND_PTR, 0, 1, vec![])],
+            b"\0",
+        );
+        let btf = Btf::parse(&d).unwrap();
+        assert!(btf.size_of(1, 0).is_err());
+        assert!(btf.type_member(2).is_err());
+    }
+}

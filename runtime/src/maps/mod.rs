@@ -1,0 +1,648 @@
+//! eBPF maps in userspace: shared between the embedder and programs, safe
+//! under concurrent runs.
+//!
+//! A [`Map`] is a cheap handle (`Arc` inside): clone it into as many loaded
+//! programs and threads as needed. Every kind keeps its values in stable,
+//! 8-byte aligned host memory, so `bpf_map_lookup_elem` can return a real
+//! pointer that the program dereferences directly.
+//!
+//! # Userspace semantics
+//! - **Array** (`BPF_MAP_TYPE_ARRAY`): `max_entries` values, keys are `u32`
+//!   indexes, all present and zero at creation, never deleted
+//!   (`delete` is `EINVAL`, as in the kernel).
+//! - **Hash** (`BPF_MAP_TYPE_HASH`): at most `max_entries` entries; inserting
+//!   into a full map is `E2BIG`. Updating an existing key rewrites its value
+//!   in place.
+//! - **LRU hash** (`BPF_MAP_TYPE_LRU_HASH`): like hash, but inserting into a
+//!   full map evicts the least recently used entry (looked up or updated
+//!   longest ago). Eviction scans the map: fine for the small maps eBPF
+//!   programs use.
+//! - **Per-CPU** (`PERCPU_ARRAY`, `PERCPU_HASH`, `LRU_PERCPU_HASH`): cranebpf
+//!   runs every program on **one virtual CPU**: `bpf_get_smp_processor_id`
+//!   returns 0 and a per-CPU map holds exactly one value per key, so it
+//!   behaves as its shared counterpart, and the embedder API reads and writes
+//!   that single value.
+//! - **Ring buffer** (`BPF_MAP_TYPE_RINGBUF`): `max_entries` is the capacity
+//!   in bytes (a power of two, as in the kernel); every record costs an 8-byte
+//!   header plus its length rounded up to 8. The embedder consumes records
+//!   with [`Map::ringbuf_pop`].
+//! - Program arrays (tail calls) and every other kernel map type are refused
+//!   with [`MapError::UnsupportedType`].
+//!
+//! # Value lifetime
+//! A value pointer given to a program stays valid for the rest of that run,
+//! even if the entry is deleted or evicted meanwhile: lookups hand out a
+//! [`ValueRef`] that the run keeps until it ends, so deleted memory is freed
+//! only after the last run that saw it. (A deleted entry's pointer then points
+//! at a detached copy: later lookups do not see its writes.)
+//!
+//! Concurrent runs and the embedder see each other's plain writes to a value
+//! without synchronisation, exactly like kernel maps; programs use atomic
+//! instructions for shared counters.
+
+mod ringbuf;
+mod value;
+
+use ringbuf::RingStore;
+pub(crate) use value::ValueBuf;
+pub use value::ValueRef;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The largest memory one map may take (keys, values and ring buffer bytes).
+pub const MAX_MAP_BYTES: u64 = 256 << 20;
+/// The largest key, as in the kernel (`MAX_BPF_STACK`).
+pub const MAX_KEY_SIZE: u32 = 512;
+/// The largest value (the kernel's `KMALLOC_MAX_SIZE` is larger; this keeps
+/// hostile objects from making us allocate gigabytes).
+pub const MAX_VALUE_SIZE: u32 = 1 << 20;
+
+/// Map kinds cranebpf implements, with the kernel's `enum bpf_map_type` ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MapType {
+    /// `BPF_MAP_TYPE_HASH` (1).
+    Hash,
+    /// `BPF_MAP_TYPE_ARRAY` (2).
+    Array,
+    /// `BPF_MAP_TYPE_PERCPU_HASH` (5): one virtual CPU, see the module docs.
+    PerCpuHash,
+    /// `BPF_MAP_TYPE_PERCPU_ARRAY` (6): one virtual CPU.
+    PerCpuArray,
+    /// `BPF_MAP_TYPE_LRU_HASH` (9).
+    LruHash,
+    /// `BPF_MAP_TYPE_LRU_PERCPU_HASH` (10): one virtual CPU.
+    LruPerCpuHash,
+    /// `BPF_MAP_TYPE_RINGBUF` (27).
+    RingBuf,
+}
+
+impl MapType {
+    /// The kernel's id for this type.
+    pub const fn kernel_id(self) -> u32 {
+        match self {
+            MapType::Hash => 1,
+            MapType::Array => 2,
+            MapType::PerCpuHash => 5,
+            MapType::PerCpuArray => 6,
+            MapType::LruHash => 9,
+            MapType::LruPerCpuHash => 10,
+            MapType::RingBuf => 27,
+        }
+    }
+
+    /// The type with kernel id `id`, or `None` if cranebpf does not implement it.
+    pub const fn from_kernel_id(id: u32) -> Option<MapType> {
+        Some(match id {
+            1 => MapType::Hash,
+            2 => MapType::Array,
+            5 => MapType::PerCpuHash,
+            6 => MapType::PerCpuArray,
+            9 => MapType::LruHash,
+            10 => MapType::LruPerCpuHash,
+            27 => MapType::RingBuf,
+            _ => return None,
+        })
+    }
+
+    /// The kernel's name for a map type id, for error messages.
+    pub fn kernel_name(id: u32) -> &'static str {
+        const NAMES: [&str; 34] = [
+            "UNSPEC",
+            "HASH",
+            "ARRAY",
+            "PROG_ARRAY",
+            "PERF_EVENT_ARRAY",
+            "PERCPU_HASH",
+            "PERCPU_ARRAY",
+            "STACK_TRACE",
+            "CGROUP_ARRAY",
+            "LRU_HASH",
+            "LRU_PERCPU_HASH",
+            "LPM_TRIE",
+            "ARRAY_OF_MAPS",
+            "HASH_OF_MAPS",
+            "DEVMAP",
+            "SOCKMAP",
+            "CPUMAP",
+            "XSKMAP",
+            "SOCKHASH",
+            "CGROUP_STORAGE",
+            "REUSEPORT_SOCKARRAY",
+            "PERCPU_CGROUP_STORAGE",
+            "QUEUE",
+            "STACK",
+            "SK_STORAGE",
+            "DEVMAP_HASH",
+            "STRUCT_OPS",
+            "RINGBUF",
+            "INODE_STORAGE",
+            "TASK_STORAGE",
+            "BLOOM_FILTER",
+            "USER_RINGBUF",
+            "CGRP_STORAGE",
+            "ARENA",
+        ];
+        NAMES.get(id as usize).copied().unwrap_or("unknown")
+    }
+
+    fn is_array(self) -> bool {
+        matches!(self, MapType::Array | MapType::PerCpuArray)
+    }
+
+    fn is_lru(self) -> bool {
+        matches!(self, MapType::LruHash | MapType::LruPerCpuHash)
+    }
+}
+
+/// A map's shape, as `struct bpf_map_def` / BTF map definitions give it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapDef {
+    /// The kind.
+    pub map_type: MapType,
+    /// Key size in bytes (4 for arrays, 0 for ring buffers).
+    pub key_size: u32,
+    /// Value size in bytes (0 for ring buffers).
+    pub value_size: u32,
+    /// Capacity: entries, or bytes for a ring buffer.
+    pub max_entries: u32,
+    /// `map_flags` (kept for inspection; cranebpf ignores them).
+    pub flags: u32,
+}
+
+/// `flags` of `bpf_map_update_elem`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateFlags {
+    /// `BPF_ANY` (0): create or update.
+    Any,
+    /// `BPF_NOEXIST` (1): create only.
+    NoExist,
+    /// `BPF_EXIST` (2): update only.
+    Exist,
+}
+
+impl UpdateFlags {
+    /// From the helper's `flags` argument.
+    pub fn from_raw(flags: u64) -> Option<UpdateFlags> {
+        match flags {
+            0 => Some(UpdateFlags::Any),
+            1 => Some(UpdateFlags::NoExist),
+            2 => Some(UpdateFlags::Exist),
+            _ => None,
+        }
+    }
+}
+
+/// Why a map operation failed. [`MapError::errno`] gives the negative kernel
+/// errno a helper returns for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapError {
+    /// No entry for the key (`ENOENT`).
+    NotFound,
+    /// `BPF_NOEXIST` on an existing key (`EEXIST`).
+    Exists,
+    /// The map is full (`E2BIG`).
+    Full,
+    /// Key of the wrong size, array index out of range, bad flags, or an
+    /// operation the type forbids, such as deleting from an array (`EINVAL`).
+    Invalid {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The ring buffer has no room for the record (`EAGAIN`).
+    NoSpace,
+    /// A map type cranebpf does not implement.
+    UnsupportedType {
+        /// The kernel's map type id.
+        id: u32,
+        /// The kernel's name for it.
+        name: &'static str,
+    },
+    /// A definition the kernel would refuse or that is too large to allocate.
+    BadDef {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+impl MapError {
+    /// The negative errno the kernel's helper returns for this error.
+    pub fn errno(&self) -> i64 {
+        match self {
+            MapError::NotFound => -2,
+            MapError::Exists => -17,
+            MapError::Full => -7,
+            MapError::NoSpace => -11,
+            MapError::Invalid { .. }
+            | MapError::UnsupportedType { .. }
+            | MapError::BadDef { .. } => -22,
+        }
+    }
+
+    fn invalid(reason: impl Into<String>) -> MapError {
+        MapError::Invalid {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::NotFound => f.write_str("no such key"),
+            MapError::Exists => f.write_str("key already exists"),
+            MapError::Full => f.write_str("map is full"),
+            MapError::NoSpace => f.write_str("ring buffer is full"),
+            MapError::Invalid { reason } => write!(f, "invalid map operation: {reason}"),
+            MapError::UnsupportedType { id, name } => {
+                write!(f, "map type {id} (BPF_MAP_TYPE_{name}) is not supported")
+            }
+            MapError::BadDef { reason } => write!(f, "bad map definition: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for MapError {}
+
+/// A map: a shared handle (clones refer to the same map).
+#[derive(Clone)]
+pub struct Map {
+    inner: Arc<MapInner>,
+}
+
+struct MapInner {
+    name: String,
+    def: MapDef,
+    store: Store,
+}
+
+enum Store {
+    /// All values in one buffer; value `i` at `i * stride`.
+    Array {
+        buf: Arc<ValueBuf>,
+        stride: usize,
+    },
+    Hash(Mutex<HashStore>),
+    RingBuf(Mutex<RingStore>),
+}
+
+#[derive(Default)]
+struct HashStore {
+    entries: HashMap<Box<[u8]>, HashEntry>,
+    /// Use counter for LRU eviction.
+    tick: u64,
+}
+
+struct HashEntry {
+    value: Arc<ValueBuf>,
+    last_used: u64,
+}
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it (map
+/// operations never leave a store half-updated).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl fmt::Debug for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("name", &self.inner.name)
+            .field("def", &self.inner.def)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Map {
+    /// Creates an empty map (arrays start with every value zero).
+    pub fn new(name: impl Into<String>, def: MapDef) -> Result<Map, MapError> {
+        let bad = |reason: String| Err(MapError::BadDef { reason });
+        let store = if def.map_type == MapType::RingBuf {
+            let n = def.max_entries;
+            if n < 8 || !n.is_power_of_two() || u64::from(n) > MAX_MAP_BYTES {
+                return bad(format!(
+                    "ring buffer size {n} must be a power of two between 8 and {MAX_MAP_BYTES}"
+                ));
+            }
+            Store::RingBuf(Mutex::new(RingStore::new(n as usize)))
+        } else {
+            if def.value_size == 0 || def.value_size > MAX_VALUE_SIZE {
+                return bad(format!(
+                    "value size {} out of 1..={MAX_VALUE_SIZE}",
+                    def.value_size
+                ));
+            }
+            if def.max_entries == 0 {
+                return bad("max_entries is 0".into());
+            }
+            let stride = u64::from(def.value_size).div_ceil(8) * 8;
+            if def.map_type.is_array() {
+                if def.key_size != 4 {
+                    return bad(format!("array key size {} is not 4", def.key_size));
+                }
+                let total = stride * u64::from(def.max_entries);
+                if total > MAX_MAP_BYTES {
+                    return bad(format!("array of {total} bytes exceeds {MAX_MAP_BYTES}"));
+                }
+                Store::Array {
+                    buf: ValueBuf::zeroed(total as usize),
+                    stride: stride as usize,
+                }
+            } else {
+                if def.key_size == 0 || def.key_size > MAX_KEY_SIZE {
+                    return bad(format!(
+                        "key size {} out of 1..={MAX_KEY_SIZE}",
+                        def.key_size
+                    ));
+                }
+                let total = (stride + u64::from(def.key_size)) * u64::from(def.max_entries);
+                if total > MAX_MAP_BYTES {
+                    return bad(format!(
+                        "hash of up to {total} bytes exceeds {MAX_MAP_BYTES}"
+                    ));
+                }
+                Store::Hash(Mutex::new(HashStore::default()))
+            }
+        };
+        Ok(Map {
+            inner: Arc::new(MapInner {
+                name: name.into(),
+                def,
+                store,
+            }),
+        })
+    }
+
+    /// A single-entry array holding `init` (how global data sections
+    /// `.data`, `.rodata`, `.bss` become maps, as libbpf does it).
+    pub fn global_data(name: impl Into<String>, init: &[u8]) -> Result<Map, MapError> {
+        let size = u32::try_from(init.len().max(1))
+            .ok()
+            .filter(|&s| s <= MAX_VALUE_SIZE)
+            .ok_or_else(|| MapError::BadDef {
+                reason: format!("global data of {} bytes is too large", init.len()),
+            })?;
+        let map = Map::new(
+            name,
+            MapDef {
+                map_type: MapType::Array,
+                key_size: 4,
+                value_size: size,
+                max_entries: 1,
+                flags: 0,
+            },
+        )?;
+        if let Store::Array { buf, .. } = &map.inner.store {
+            buf.write(0, init);
+        }
+        Ok(map)
+    }
+
+    /// The map's name (its symbol or section name in the object).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The definition.
+    pub fn def(&self) -> MapDef {
+        self.inner.def
+    }
+
+    /// Whether two handles refer to the same map.
+    pub fn same(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<(), MapError> {
+        if key.len() != self.inner.def.key_size as usize {
+            return Err(MapError::invalid(format!(
+                "key of {} bytes, map {} has {}-byte keys",
+                key.len(),
+                self.inner.name,
+                self.inner.def.key_size
+            )));
+        }
+        Ok(())
+    }
+
+    fn array_index(&self, key: &[u8]) -> Result<usize, MapError> {
+        self.check_key(key)?;
+        let idx = u32::from_le_bytes([key[0], key[1], key[2], key[3]]);
+        if idx >= self.inner.def.max_entries {
+            return Err(MapError::NotFound);
+        }
+        Ok(idx as usize)
+    }
+
+    /// The live value for `key`, for a program: its memory stays valid while
+    /// the returned handle exists. `None` if absent (or a ring buffer).
+    pub fn lookup_ref(&self, key: &[u8]) -> Option<ValueRef> {
+        let len = self.inner.def.value_size as usize;
+        match &self.inner.store {
+            Store::Array { buf, stride } => {
+                let i = self.array_index(key).ok()?;
+                Some(ValueRef {
+                    buf: buf.clone(),
+                    off: i * stride,
+                    len,
+                })
+            }
+            Store::Hash(h) => {
+                self.check_key(key).ok()?;
+                let mut h = lock(h);
+                h.tick += 1;
+                let tick = h.tick;
+                let e = h.entries.get_mut(key)?;
+                e.last_used = tick;
+                Some(ValueRef {
+                    buf: e.value.clone(),
+                    off: 0,
+                    len,
+                })
+            }
+            Store::RingBuf(_) => None,
+        }
+    }
+
+    /// A copy of the value for `key`, or `None` if absent.
+    pub fn lookup(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.lookup_ref(key).map(|v| v.to_vec())
+    }
+
+    /// Creates or updates the entry for `key` (the value is copied).
+    pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<(), MapError> {
+        let def = self.inner.def;
+        if value.len() != def.value_size as usize {
+            return Err(MapError::invalid(format!(
+                "value of {} bytes, map {} has {}-byte values",
+                value.len(),
+                self.inner.name,
+                def.value_size
+            )));
+        }
+        match &self.inner.store {
+            Store::Array { buf, stride } => {
+                let i = self.array_index(key).map_err(|e| match e {
+                    MapError::NotFound => MapError::Full,
+                    e => e,
+                })?;
+                if flags == UpdateFlags::NoExist {
+                    return Err(MapError::Exists);
+                }
+                buf.write(i * stride, value);
+                Ok(())
+            }
+            Store::Hash(h) => {
+                self.check_key(key)?;
+                let mut h = lock(h);
+                h.tick += 1;
+                let tick = h.tick;
+                if let Some(e) = h.entries.get_mut(key) {
+                    if flags == UpdateFlags::NoExist {
+                        return Err(MapError::Exists);
+                    }
+                    e.value.write(0, value);
+                    e.last_used = tick;
+                    return Ok(());
+                }
+                if flags == UpdateFlags::Exist {
+                    return Err(MapError::NotFound);
+                }
+                if h.entries.len() >= def.max_entries as usize {
+                    if !def.map_type.is_lru() {
+                        return Err(MapError::Full);
+                    }
+                    let oldest = h
+                        .entries
+                        .iter()
+                        .min_by_key(|(_, e)| e.last_used)
+                        .map(|(k, _)| k.clone());
+                    if let Some(k) = oldest {
+                        h.entries.remove(&k);
+                    }
+                }
+                let buf = ValueBuf::zeroed(def.value_size as usize);
+                buf.write(0, value);
+                h.entries.insert(
+                    key.into(),
+                    HashEntry {
+                        value: buf,
+                        last_used: tick,
+                    },
+                );
+                Ok(())
+            }
+            Store::RingBuf(_) => Err(MapError::invalid("update on a ring buffer")),
+        }
+    }
+
+    /// Deletes the entry for `key`. Arrays refuse (`EINVAL`), as in the kernel.
+    pub fn delete(&self, key: &[u8]) -> Result<(), MapError> {
+        match &self.inner.store {
+            Store::Array { .. } => Err(MapError::invalid("delete from an array map")),
+            Store::Hash(h) => {
+                self.check_key(key)?;
+                match lock(h).entries.remove(key) {
+                    Some(_) => Ok(()),
+                    None => Err(MapError::NotFound),
+                }
+            }
+            Store::RingBuf(_) => Err(MapError::invalid("delete on a ring buffer")),
+        }
+    }
+
+    /// A snapshot of every entry, sorted by key bytes (arrays: every index,
+    /// as a little-endian `u32` key). Empty for ring buffers.
+    pub fn entries(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let len = self.inner.def.value_size as usize;
+        match &self.inner.store {
+            Store::Array { buf, stride } => (0..self.inner.def.max_entries)
+                .map(|i| (i.to_le_bytes().to_vec(), buf.read(i as usize * stride, len)))
+                .collect(),
+            Store::Hash(h) => {
+                let h = lock(h);
+                let mut v: Vec<_> = h
+                    .entries
+                    .iter()
+                    .map(|(k, e)| (k.to_vec(), e.value.read(0, len)))
+                    .collect();
+                drop(h);
+                v.sort();
+                v
+            }
+            Store::RingBuf(_) => Vec::new(),
+        }
+    }
+
+    /// Number of entries (arrays: `max_entries`; ring buffers: records waiting).
+    pub fn len(&self) -> usize {
+        match &self.inner.store {
+            Store::Array { .. } => self.inner.def.max_entries as usize,
+            Store::Hash(h) => lock(h).entries.len(),
+            Store::RingBuf(r) => lock(r).records(),
+        }
+    }
+
+    /// Whether [`Map::len`] is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn ring(&self) -> Result<&Mutex<RingStore>, MapError> {
+        match &self.inner.store {
+            Store::RingBuf(r) => Ok(r),
+            _ => Err(MapError::invalid(format!(
+                "map {} is not a ring buffer",
+                self.inner.name
+            ))),
+        }
+    }
+
+    /// Takes the oldest submitted ring buffer record, if any.
+    pub fn ringbuf_pop(&self) -> Result<Option<Vec<u8>>, MapError> {
+        Ok(lock(self.ring()?).pop())
+    }
+
+    /// Appends a record (`bpf_ringbuf_output`).
+    pub fn ringbuf_output(&self, data: &[u8]) -> Result<(), MapError> {
+        let mut r = lock(self.ring()?);
+        r.reserve(data.len())?;
+        r.commit(data.to_vec());
+        Ok(())
+    }
+
+    /// Reserves room for a `size`-byte record (`bpf_ringbuf_reserve`): the
+    /// returned buffer is the record until [`Map::ringbuf_submit`] or
+    /// [`Map::ringbuf_discard`].
+    pub(crate) fn ringbuf_reserve(&self, size: usize) -> Result<ValueRef, MapError> {
+        lock(self.ring()?).reserve(size)?;
+        Ok(ValueRef {
+            buf: ValueBuf::zeroed(size),
+            off: 0,
+            len: size,
+        })
+    }
+
+    /// Publishes a reserved record.
+    pub(crate) fn ringbuf_submit(&self, rec: &ValueRef) -> Result<(), MapError> {
+        lock(self.ring()?).commit(rec.to_vec());
+        Ok(())
+    }
+
+    /// Gives back a reserved record's room.
+    pub(crate) fn ringbuf_discard(&self, rec: &ValueRef) -> Result<(), MapError> {
+        lock(self.ring()?).unreserve(rec.len());
+        Ok(())
+    }
+}
+
+/// A fresh zeroed buffer (for run drivers' shadow contexts).
+pub(crate) fn value_buf(len: usize) -> Arc<ValueBuf> {
+    ValueBuf::zeroed(len)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,284 @@
+//! The same objects on the same packets in the running kernel, through
+//! `bpftool` (`prog loadall` + `prog run`, i.e. `BPF_PROG_TEST_RUN`), compared
+//! with the interpreter: verdicts, output packets and map contents.
+//!
+//! Needs root, `bpf()`, a bpffs mount (made under /tmp for the test) and
+//! `bpftool` (Debian: `apt-get install -y bpftool`). When any is missing the
+//! tests say so loudly on stderr and pass without comparing.
+
+use super::{example_path, object, packets};
+use cranebpf_runtime::elf::{LoadedProgram, Object};
+use cranebpf_runtime::{Interpreter, RunOptions};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn skip(reason: &str) {
+    eprintln!("\n*** KERNEL COMPARISON SKIPPED: {reason} ***\n");
+}
+
+/// A bpffs mounted under /tmp for one test, unmounted on drop.
+struct Bpffs {
+    dir: PathBuf,
+}
+
+impl Bpffs {
+    fn mount() -> Option<Bpffs> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        match Command::new("bpftool").arg("version").output() {
+            Ok(o) if o.status.success() => {}
+            _ => {
+                skip("bpftool is not installed (apt-get install -y bpftool)");
+                return None;
+            }
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "cranebpf-bpffs-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "bpf", "bpf"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir(&dir);
+            skip("cannot mount a bpf filesystem (not root, or no bpffs)");
+            return None;
+        }
+        Some(Bpffs { dir })
+    }
+
+    /// Loads every program of `obj` and pins programs and maps; `None` (after
+    /// saying why) if the kernel refuses.
+    fn load(&self, obj: &str) -> Option<()> {
+        let out = Command::new("bpftool")
+            .args(["prog", "loadall"])
+            .arg(example_path(&format!("bpf/{obj}")))
+            .arg(self.dir.join("progs"))
+            .arg("pinmaps")
+            .arg(self.dir.join("maps"))
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            skip(&format!(
+                "the kernel refused {obj} (bpf() unavailable?): {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ));
+            return None;
+        }
+        Some(())
+    }
+
+    /// `BPF_PROG_TEST_RUN` of a pinned program on one packet: (retval, packet out).
+    fn run(&self, prog: &str, pkt: &[u8]) -> (u64, Vec<u8>) {
+        let (inp, outp) = (
+            self.dir.with_extension("in"),
+            self.dir.with_extension("out"),
+        );
+        std::fs::write(&inp, pkt).unwrap();
+        let out = bpftool(&[
+            "prog".as_ref(),
+            "run".as_ref(),
+            "pinned".as_ref(),
+            self.dir.join("progs").join(prog).as_os_str(),
+            "data_in".as_ref(),
+            inp.as_os_str(),
+            "data_out".as_ref(),
+            outp.as_os_str(),
+            "repeat".as_ref(),
+            "1".as_ref(),
+        ]);
+        let data = std::fs::read(&outp).unwrap_or_default();
+        let _ = std::fs::remove_file(&inp);
+        let _ = std::fs::remove_file(&outp);
+        (out["retval"].as_u64().expect("retval"), data)
+    }
+
+    /// A pinned map's entries, per-CPU values summed as u64 words.
+    fn dump(&self, map: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let path = self.dir.join("maps").join(map);
+        let v = bpftool(&[
+            "map".as_ref(),
+            "dump".as_ref(),
+            "pinned".as_ref(),
+            path.as_os_str(),
+        ]);
+        let mut out: Vec<(Vec<u8>, Vec<u8>)> = v
+            .as_array()
+            .expect("map dump is an array")
+            .iter()
+            .map(|e| {
+                let key = hex_bytes(&e["key"]);
+                let value = match e.get("values") {
+                    Some(per_cpu) => {
+                        let mut sum = Vec::<u64>::new();
+                        for c in per_cpu.as_array().unwrap() {
+                            let b = hex_bytes(&c["value"]);
+                            for (i, w) in b.chunks_exact(8).enumerate() {
+                                let w = u64::from_le_bytes(w.try_into().unwrap());
+                                if sum.len() <= i {
+                                    sum.push(0);
+                                }
+                                sum[i] += w;
+                            }
+                        }
+                        sum.iter().flat_map(|w| w.to_le_bytes()).collect()
+                    }
+                    None => hex_bytes(&e["value"]),
+                };
+                (key, value)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for Bpffs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.dir).status();
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+fn bpftool(args: &[&std::ffi::OsStr]) -> Value {
+    let out = Command::new("bpftool")
+        .arg("-j")
+        .args(args)
+        .output()
+        .expect("bpftool runs");
+    assert!(
+        out.status.success(),
+        "bpftool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("bpftool prints JSON")
+}
+
+fn hex_bytes(v: &Value) -> Vec<u8> {
+    v.as_array()
+        .expect("hex array")
+        .iter()
+        .map(|b| u8::from_str_radix(b.as_str().unwrap().trim_start_matches("0x"), 16).unwrap())
+        .collect()
+}
+
+/// The interpreter's result for one packet: (r0, packet out).
+fn interp(lp: &LoadedProgram, it: &Interpreter, pkt: &[u8]) -> (u64, Vec<u8>) {
+    let mut p = pkt.to_vec();
+    let out = lp.run_xdp(&mut p, |m, a, u| {
+        it.run_with(m, a, &RunOptions::default(), Some(u))
+    });
+    (out.result.expect("no fault"), p)
+}
+
+/// Packets the kernel accepts in `BPF_PROG_TEST_RUN` (at least `ETH_HLEN`).
+fn kernel_packets() -> Vec<Vec<u8>> {
+    packets::packets()
+        .into_iter()
+        .filter(|p| p.len() >= 14)
+        .collect()
+}
+
+fn compare_maps(fs: &Bpffs, obj: &Object, pairs: &[(&str, &str)]) {
+    for (ours, theirs) in pairs {
+        let mine = obj.map(ours).unwrap().entries();
+        let kernel = fs.dump(theirs);
+        // The kernel lists hash maps in its own order; both are sorted.
+        assert_eq!(
+            mine, kernel,
+            "map {ours} differs from the kernel's {theirs}"
+        );
+    }
+}
+
+#[test]
+fn kernel_firewall_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("firewall.o").is_none() {
+        return;
+    }
+    let obj = object("firewall.o");
+    let lp = obj.load("xdp_firewall").unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    for (i, p) in kernel_packets().iter().enumerate() {
+        let (k, kp) = fs.run("xdp_firewall", p);
+        let (c, cp) = interp(&lp, &it, p);
+        assert_eq!(c, k, "packet {i}: verdict differs from the kernel's");
+        assert_eq!(cp, kp, "packet {i}: output differs from the kernel's");
+    }
+    compare_maps(
+        &fs,
+        &obj,
+        &[
+            ("flows", "flows"),
+            ("proto_stats", "proto_stats"),
+            (".bss", "firewall_bss"),
+            (".data", "firewall_data"),
+        ],
+    );
+}
+
+#[test]
+fn kernel_lb_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("lb.o").is_none() {
+        return;
+    }
+    let obj = object("lb.o");
+    for prog in ["xdp_lb", "xdp_count"] {
+        let lp = obj.load(prog).unwrap();
+        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+        for (i, p) in kernel_packets().iter().enumerate() {
+            let (k, kp) = fs.run(prog, p);
+            let (c, cp) = interp(&lp, &it, p);
+            assert_eq!(
+                c, k,
+                "{prog}, packet {i}: verdict differs from the kernel's"
+            );
+            assert_eq!(
+                cp, kp,
+                "{prog}, packet {i}: output differs from the kernel's"
+            );
+        }
+    }
+    compare_maps(
+        &fs,
+        &obj,
+        &[
+            ("backend_hits", "backend_hits"),
+            (".bss", "lb_bss"),
+            (".rodata", "lb_rodata"),
+        ],
+    );
+}
+
+#[test]
+fn kernel_vlan_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("vlan.o").is_none() {
+        return;
+    }
+    let obj = object("vlan.o");
+    for prog in ["xdp_vlan_push", "xdp_trim"] {
+        let lp = obj.load(prog).unwrap();
+        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+        for (i, p) in kernel_packets().iter().enumerate() {
+            let (k, kp) = fs.run(prog, p);
+            let (c, cp) = interp(&lp, &it, p);
+            assert_eq!(
+                (c, &cp),
+                (k, &kp),
+                "{prog}, packet {i}: differs from the kernel"
+            );
+        }
+    }
+    compare_maps(&fs, &obj, &[(".bss", "vlan_bss")]);
+}

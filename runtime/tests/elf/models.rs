@@ -1,0 +1,182 @@
+//! Independent Rust models of the example programs: the same logic as the C
+//! sources, written from their descriptions, over the same packets.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+/// XDP verdicts as numbers: ABORTED 0, DROP 1, PASS 2, TX 3.
+pub const ABORTED: u64 = 0;
+pub const DROP: u64 = 1;
+pub const PASS: u64 = 2;
+pub const TX: u64 = 3;
+
+fn be16(p: &[u8], o: usize) -> u16 {
+    u16::from_be_bytes([p[o], p[o + 1]])
+}
+
+/// State of `firewall.c`.
+#[derive(Default, Debug)]
+pub struct Firewall {
+    /// flows: key bytes (saddr, daddr as on the wire; sport, dport as
+    /// little-endian host values; proto; 3 pad) -> (packets, bytes).
+    pub flows: BTreeMap<Vec<u8>, (u64, u64)>,
+    /// proto -> (packets, bytes).
+    pub proto_stats: BTreeMap<u8, (u64, u64)>,
+    pub total_seen: u64,
+    pub blocked_port: u16,
+    pub flow_limit: u64,
+}
+
+impl Firewall {
+    pub fn new() -> Firewall {
+        Firewall {
+            blocked_port: 23,
+            flow_limit: 4,
+            ..Firewall::default()
+        }
+    }
+
+    pub fn run(&mut self, p: &[u8]) -> u64 {
+        let len = p.len() as u64;
+        self.total_seen += 1;
+        if p.len() < 14 {
+            return ABORTED;
+        }
+        if be16(p, 12) != 0x0800 {
+            return PASS;
+        }
+        if p.len() < 34 {
+            return ABORTED;
+        }
+        let proto = p[23];
+        let s = self.proto_stats.entry(proto).or_default();
+        s.0 += 1;
+        s.1 += len;
+        if proto != 6 && proto != 17 {
+            return PASS;
+        }
+        let l4 = 14 + usize::from(p[14] & 0x0f) * 4;
+        if l4 + 4 > p.len() {
+            return ABORTED;
+        }
+        let (sport, dport) = (be16(p, l4), be16(p, l4 + 2));
+        if proto == 6 && dport == self.blocked_port {
+            return DROP;
+        }
+        let mut key = Vec::new();
+        key.extend_from_slice(&p[26..34]);
+        key.extend_from_slice(&sport.to_le_bytes());
+        key.extend_from_slice(&dport.to_le_bytes());
+        key.extend_from_slice(&[proto, 0, 0, 0]);
+        match self.flows.get_mut(&key) {
+            None => {
+                self.flows.insert(key, (1, len));
+                PASS
+            }
+            Some(c) => {
+                c.0 += 1;
+                c.1 += len;
+                if c.0 > self.flow_limit {
+                    DROP
+                } else {
+                    PASS
+                }
+            }
+        }
+    }
+}
+
+/// The load balancer's backends: (address, MAC).
+pub fn backends() -> Vec<([u8; 4], [u8; 6])> {
+    (0..4u8)
+        .map(|i| ([10, 1, 0, 10 + i], [0x02, 0xbe, 0, 0, 0, i]))
+        .collect()
+}
+
+/// The `backends` map value of backend `i`: addr (4), mac (6), pad (2).
+pub fn backend_value(i: usize) -> Vec<u8> {
+    let (a, m) = backends()[i];
+    let mut v = a.to_vec();
+    v.extend_from_slice(&m);
+    v.extend_from_slice(&[0, 0]);
+    v
+}
+
+fn flow_hash(saddr: u32, ports: u32) -> u32 {
+    let mut h = saddr ^ ports;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x45d9f3b);
+    h ^= h >> 16;
+    h
+}
+
+/// State of `lb.c`'s `xdp_lb`.
+#[derive(Default, Debug)]
+pub struct Lb {
+    pub hits: [u64; 4],
+}
+
+impl Lb {
+    /// Returns the verdict; rewrites `p` like the program should, with
+    /// checksums recomputed from scratch.
+    pub fn run(&mut self, p: &mut [u8]) -> u64 {
+        if p.len() < 34 {
+            return ABORTED;
+        }
+        if be16(p, 12) != 0x0800 || p[14] != 0x45 || p[30..34] != super::packets::VIP {
+            return PASS;
+        }
+        let proto = p[23];
+        if proto != 6 && proto != 17 {
+            return PASS;
+        }
+        if 34 + 20 > p.len() {
+            return ABORTED;
+        }
+        let saddr = u32::from_le_bytes([p[26], p[27], p[28], p[29]]);
+        let ports = u32::from_le_bytes([p[34], p[35], p[36], p[37]]);
+        let idx = (flow_hash(saddr, ports) % 4) as usize;
+        let (addr, mac) = backends()[idx];
+        p[30..34].copy_from_slice(&addr);
+        let dst_mac: [u8; 6] = [p[0], p[1], p[2], p[3], p[4], p[5]];
+        p[6..12].copy_from_slice(&dst_mac);
+        p[0..6].copy_from_slice(&mac);
+        super::packets::fix_checksums(p);
+        self.hits[idx] += 1;
+        TX
+    }
+}
+
+/// `hist.c` over one buffer: (histogram, count, sum, max).
+pub fn hist(buf: &[u8]) -> ([u64; 32], u64, u64, u32) {
+    let mut h = [0u64; 32];
+    let (mut sum, mut max) = (0u64, 0u32);
+    let n = buf.len() / 4;
+    for c in buf.chunks_exact(4) {
+        let v = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let slot = if v == 0 { 0 } else { 31 - v.leading_zeros() };
+        h[slot as usize] += 1;
+        sum += u64::from(v);
+        max = max.max(v);
+    }
+    (h, n as u64, sum, max)
+}
+
+/// `vlan.c`'s `xdp_vlan_push`: (verdict, packet out).
+pub fn vlan_push(p: &[u8]) -> (u64, Vec<u8>) {
+    if p.len() < 14 || be16(p, 12) != 0x0800 {
+        return (PASS, p.to_vec());
+    }
+    let mut out = p[..12].to_vec();
+    out.extend_from_slice(&[0x81, 0x00, 0x00, 42]);
+    out.extend_from_slice(&p[12..]);
+    (PASS, out)
+}
+
+/// `vlan.c`'s `xdp_trim`: (verdict, packet out, bytes trimmed).
+pub fn trim(p: &[u8]) -> (u64, Vec<u8>, u64) {
+    if p.len() <= 64 {
+        return (PASS, p.to_vec(), 0);
+    }
+    (PASS, p[..64].to_vec(), p.len() as u64 - 64)
+}

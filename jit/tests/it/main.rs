@@ -11,6 +11,7 @@ mod alu;
 mod call;
 mod clif;
 mod conformance;
+mod cross;
 mod harness;
 mod mem;
 mod random;

@@ -23,7 +23,15 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
+pub mod case;
+pub mod cli;
 pub mod conformance;
+pub mod engine;
+pub mod gen;
+pub mod kernel;
+pub mod shrink;
+pub mod state;
 pub mod strategies;
 
 use cranebpf_runtime::Helpers;

@@ -1,0 +1,1 @@
+//! The `difftest` command line (being written).

@@ -1,0 +1,1 @@
+//! The Linux kernel as a third oracle (being written).

@@ -135,6 +135,10 @@ pub struct Summary {
     pub budget: u64,
     /// Cases engine `a` could not load.
     pub load_errors: u64,
+    /// Cases `a` loads and `b` may refuse ([`Engine::may_reject`]) and did.
+    pub rejected: u64,
+    /// The first such refusal, for diagnosis.
+    pub first_rejection: Option<String>,
     /// Cases where the engines disagree.
     pub divergences: u64,
     /// Cases that differed but whose reference state depends on where
@@ -152,6 +156,10 @@ impl Summary {
         self.faults += o.faults;
         self.budget += o.budget;
         self.load_errors += o.load_errors;
+        self.rejected += o.rejected;
+        if self.first_rejection.is_none() {
+            self.first_rejection = o.first_rejection;
+        }
         self.divergences += o.divergences;
         self.artefacts += o.artefacts;
         self.reports.extend(o.reports);
@@ -178,6 +186,12 @@ impl fmt::Display for Summary {
         )?;
         if self.load_errors > 0 {
             writeln!(f, "load errors:   {}", self.load_errors)?;
+        }
+        if self.rejected > 0 {
+            writeln!(f, "rejected by b:  {}", self.rejected)?;
+            if let Some(r) = &self.first_rejection {
+                writeln!(f, "  first: {r}")?;
+            }
         }
         if self.artefacts > 0 {
             writeln!(
@@ -245,6 +259,12 @@ pub fn run_batch(
                             }
                         }
                         Err(_) => local.load_errors += 1,
+                    }
+                    if let (Ok(_), Err(e)) = (&cmp.a, &cmp.b) {
+                        local.rejected += 1;
+                        if local.first_rejection.is_none() {
+                            local.first_rejection = Some(format!("seed {}: {e}", case.seed));
+                        }
                     }
                     if !cmp.diffs.is_empty() && !is_deterministic(a, &case) {
                         // The reference engine disagrees with itself when

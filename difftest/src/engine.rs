@@ -9,7 +9,7 @@
 
 use crate::case::Case;
 use crate::gen::SCRATCH_LEN;
-use crate::state::{HelperCall, Layout, State};
+use crate::state::{HelperCall, Layout, State, Value};
 use cranebpf_runtime::{
     AluOp, HelperError, Helpers, Insn, Interpreter, MemoryMap, Program, Region, RunOptions,
     RunOutcome, Width, STACK_SIZE,
@@ -39,6 +39,25 @@ pub const HELPER_MEMSUM: u32 = 6;
 pub trait Engine: Send + Sync {
     /// A short name for reports (`interp`, `jit`, ...).
     fn name(&self) -> &str;
+
+    /// Whether the engine counts instructions by the budget rule (the
+    /// counts are compared only if both engines do).
+    fn counts_instructions(&self) -> bool {
+        true
+    }
+
+    /// How many low bits of r0 the engine reports (the kernel's XDP return
+    /// value has 32); r0 is compared on those bits only.
+    fn result_bits(&self) -> u32 {
+        64
+    }
+
+    /// Whether the engine may legitimately refuse programs the reference
+    /// accepts (e.g. the kernel's verifier); such refusals are counted, not
+    /// reported as divergences.
+    fn may_reject(&self) -> bool {
+        false
+    }
 
     /// Loads `prog` with `helpers` and runs it once. `Err` is a load error
     /// (e.g. an unregistered helper), as text.
@@ -351,8 +370,22 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
     let sa = execute(a, case);
     let sb = execute(b, case);
     let (na, nb) = (a.name(), b.name());
+    let counts = a.counts_instructions() && b.counts_instructions();
     let diffs = match (&sa, &sb) {
+        (Ok(x), Ok(y)) if !counts || a.result_bits() < 64 || b.result_bits() < 64 => {
+            let bits = a.result_bits().min(b.result_bits());
+            let cut = |s: &State| State {
+                result: s.result.clone().map(|v| match v {
+                    Value::Scalar(r) if bits < 64 => Value::Scalar(r & ((1u64 << bits) - 1)),
+                    v => v,
+                }),
+                insn_count: if counts { s.insn_count } else { 0 },
+                ..s.clone()
+            };
+            cut(x).diff(&cut(y), na, nb)
+        }
         (Ok(x), Ok(y)) => x.diff(y, na, nb),
+        (Ok(_), Err(_)) if b.may_reject() => Vec::new(),
         (Err(x), Err(y)) if x == y => Vec::new(),
         (Err(x), Err(y)) => vec![format!("load error: {na} `{x}` / {nb} `{y}`")],
         (Err(x), Ok(_)) => vec![format!("load: {na} rejects (`{x}`), {nb} accepts")],

@@ -20,8 +20,15 @@ fn hunt(bug: PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
         ..BatchConfig::default()
     };
     let s = run_batch(&Interp, &mutant, &cfg, &|_| ());
-    assert!(s.divergences >= 1, "{bug:?} not found in {budget} programs:\n{s}");
-    let r = s.reports.into_iter().next().expect("a report for the divergence");
+    assert!(
+        s.divergences >= 1,
+        "{bug:?} not found in {budget} programs:\n{s}"
+    );
+    let r = s
+        .reports
+        .into_iter()
+        .next()
+        .expect("a report for the divergence");
     println!("{r}");
     r
 }

@@ -96,8 +96,14 @@ fn callx(rng: &mut Rng, risky: bool) -> Code {
 /// kernel mode r1-r5 are re-initialised afterwards (the verifier treats
 /// them as clobbered).
 fn local(rng: &mut Rng, cx: &Ctx) -> Code {
-    let mut code = Code::default();
     let target = rng.range(cx.func as i64 + 1, cx.nfuncs as i64) as usize;
+    chain_call(rng, cx, target)
+}
+
+/// A local call to function `target`, with fresh arguments sometimes; in
+/// kernel mode r1-r5 are re-initialised afterwards.
+pub(crate) fn chain_call(rng: &mut Rng, cx: &Ctx, target: usize) -> Code {
+    let mut code = Code::default();
     if rng.chance(50) {
         let r = rng.pick(&[Reg::R1, Reg::R2, Reg::R3, Reg::R4, Reg::R5]);
         code.push(load_const(r, rng.imm64()));

@@ -27,7 +27,14 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
     };
     let n = size.bytes() as i64;
     // Pick the base register and the offset.
-    let (base, off): (Reg, i64) = match rng.below(100) {
+    // In kernel mode only the entry function has the input pointer (the
+    // verifier does not let callees read the caller's r6).
+    let roll = match rng.below(100) {
+        // Nor atomics on packet memory.
+        45..=84 if kernel && (cx.func != 0 || atomic) => 0,
+        r => r,
+    };
+    let (base, off): (Reg, i64) = match roll {
         // The stack.
         0..=44 => {
             let off = if kernel || rng.chance(80) {

@@ -381,6 +381,11 @@ pub fn generate(seed: u64, cfg: &GenConfig) -> Case {
         let mut code = prologue(&mut rng, &cx);
         let n = 1 + rng.below(cfg.max_fragments as u64) as usize;
         code.append(fragments(&mut rng, &cx, n));
+        if f < nfuncs {
+            // Every function is called at least once: a chain 0 -> 1 -> ...
+            // (the kernel rejects unreachable functions).
+            code.append(call::chain_call(&mut rng, &cx, f + 1));
+        }
         if f == 0 {
             code.append(epilogue(&cx));
         } else {

@@ -19,7 +19,7 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
     }
     match rng.below(100) {
         0..=39 if can_call_local => local(rng, cx),
-        0..=29 => simple_helper(rng),
+        0..=29 => simple_helper(rng, cx.risky),
         40..=59 => memory_helper(rng, cx),
         60..=79 => callx(rng, cx.risky),
         80..=84 if cx.risky => {
@@ -28,15 +28,15 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
             code.call_local(cx.func);
             code
         }
-        _ => simple_helper(rng),
+        _ => simple_helper(rng, cx.risky),
     }
 }
 
 /// `call mix` / `call fallible` / `call identity` with scalar arguments.
-fn simple_helper(rng: &mut Rng) -> Code {
+fn simple_helper(rng: &mut Rng, risky: bool) -> Code {
     let mut code = Code::default();
     let id = rng.pick(&[HELPER_MIX, HELPER_FALLIBLE, HELPER_IDENTITY]);
-    if id == HELPER_FALLIBLE && rng.chance(80) {
+    if id == HELPER_FALLIBLE && (!risky || rng.chance(50)) {
         // Mostly an argument it accepts (not a multiple of 16).
         code.push(load_const(Reg::R1, (rng.next_u64() | 1) & 0xffff));
     }
@@ -85,7 +85,8 @@ fn callx(rng: &mut Rng, risky: bool) -> Code {
     let reg = rng.pick(&DATA);
     let id = match rng.below(10) {
         0 if risky => rng.pick(&[0u64, 99, 0x1_0000_0001, u64::MAX]),
-        _ => rng.pick(&[HELPER_MIX, HELPER_FALLIBLE, HELPER_IDENTITY]) as u64,
+        _ if risky => rng.pick(&[HELPER_MIX, HELPER_FALLIBLE, HELPER_IDENTITY]) as u64,
+        _ => rng.pick(&[HELPER_MIX, HELPER_IDENTITY]) as u64,
     };
     code.push(load_const(reg, id));
     code.push(Insn::Callx { reg });

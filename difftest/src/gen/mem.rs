@@ -54,6 +54,8 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
                     _ => -4096 - rng.range(1, 16),
                 }
             };
+            // Atomics are aligned (misaligned ones are planted below).
+            let off = if atomic { off - off.rem_euclid(n) } else { off };
             if !kernel && rng.chance(30) {
                 // Through a computed pointer.
                 let k = rng.range(-64, 0);
@@ -87,7 +89,7 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
                 code.push(alu(Width::W64, AluOp::Mov, TMP, Src::Reg(idx)));
                 code.push(alu(Width::W64, AluOp::And, TMP, Src::Imm(mask as i32)));
                 code.push(alu(Width::W64, AluOp::Add, TMP, Src::Reg(INPUT)));
-                (TMP, rng.range(0, 8 - n))
+                (TMP, if atomic { 0 } else { rng.range(0, 8 - n) })
             } else if !kernel && rng.chance(20) {
                 let k = rng.range(0, data);
                 code.push(alu(Width::W64, AluOp::Mov, TMP, Src::Reg(INPUT)));

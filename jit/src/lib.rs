@@ -1,1 +1,205 @@
-//! placeholder
+//! cranebpf: a userspace eBPF runtime (RFC 9669) with a reference
+//! interpreter and a Cranelift JIT.
+//!
+//! A [`Program`] is bytecode that decoded strictly and passed the validator.
+//! A [`Vm`] runs it with one of two interchangeable [`Engine`]s: the
+//! interpreter (the oracle) or the JIT, which lowers each eBPF function to
+//! Cranelift IR (crate `cranebpf-lower`) and compiles it for the host. Both
+//! take the same [`Helpers`], return the same [`Fault`]s and count
+//! instructions by the same budget rule, so they agree on every program and
+//! input.
+//!
+//! Run contract: r1 = input pointer (0 if empty), r2 = input length, r10 =
+//! stack top, other registers 0; the stack is one zeroed region of
+//! [`STACK_SIZE`] bytes per run.
+//!
+//! ```
+//! use cranebpf::{Program, Helpers, Vm};
+//! use cranebpf::insn::{Insn, Reg, Size};
+//!
+//! // r0 = *(u32 *)(r1 + 0); exit
+//! let prog = Program::from_insns(&[
+//!     Insn::Ldx { size: Size::W, sx: false, dst: Reg::R0, src: Reg::R1, off: 0 },
+//!     Insn::Exit,
+//! ])?;
+//! let vm = Vm::jit(&prog, Helpers::new())?;
+//! let mut input = [0x78, 0x56, 0x34, 0x12];
+//! assert_eq!(vm.run(&mut input)?, 0x1234_5678);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod host;
+mod isa;
+mod module;
+mod tools;
+
+pub use cranebpf_runtime::{
+    Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
+    LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, MAX_CALL_DEPTH,
+    STACK_FRAME_SIZE, STACK_SIZE,
+};
+pub use error::JitError;
+pub use isa::{JitOptions, SUPPORTED_TARGETS};
+pub use module::JitProgram;
+pub use tools::{clif_text, native_disasm};
+
+/// The assembler and disassembler (the conformance suite's syntax).
+pub use cranebpf_runtime::asm;
+
+/// The instruction model, for building programs in code.
+pub mod insn {
+    pub use cranebpf_runtime::{
+        AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind, RawInsn, Reg, Size, Src, Width,
+    };
+}
+
+use std::any::Any;
+use std::fmt;
+
+/// Which engine a [`Vm`] runs programs with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// The reference interpreter.
+    Interpreter,
+    /// Native code compiled by Cranelift for the host.
+    Jit,
+}
+
+/// Why a [`Vm`] could not be made.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum VmError {
+    /// The program uses a feature no engine supports (both engines report
+    /// the same error for the same program and helpers).
+    Engine(EngineError),
+    /// The JIT could not compile the program.
+    Jit(JitError),
+}
+
+impl fmt::Display for VmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VmError::Engine(e) => write!(f, "{e}"),
+            VmError::Jit(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for VmError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VmError::Engine(e) => Some(e),
+            VmError::Jit(e) => Some(e),
+        }
+    }
+}
+
+impl From<JitError> for VmError {
+    fn from(e: JitError) -> VmError {
+        match e.engine_error() {
+            Some(ee) => VmError::Engine(ee.clone()),
+            None => VmError::Jit(e),
+        }
+    }
+}
+
+impl From<EngineError> for VmError {
+    fn from(e: EngineError) -> VmError {
+        VmError::Engine(e)
+    }
+}
+
+enum Inner {
+    Interp(Interpreter),
+    Jit(Box<JitProgram>),
+}
+
+/// A program ready to run with one engine. Reusable across runs, and
+/// `Send + Sync`: runs on several threads at once do not interfere.
+pub struct Vm {
+    inner: Inner,
+}
+
+impl fmt::Debug for Vm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Vm")
+            .field("engine", &self.engine())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Vm {
+    /// Prepares `program` for `engine`.
+    pub fn new(program: &Program, helpers: Helpers, engine: Engine) -> Result<Vm, VmError> {
+        match engine {
+            Engine::Jit => Ok(Vm {
+                inner: Inner::Jit(Box::new(JitProgram::new(program, helpers)?)),
+            }),
+            Engine::Interpreter => Ok(Vm {
+                inner: Inner::Interp(Interpreter::new(program, helpers)?),
+            }),
+        }
+    }
+
+    /// Prepares `program` for the interpreter.
+    pub fn interpreter(program: &Program, helpers: Helpers) -> Result<Vm, VmError> {
+        Vm::new(program, helpers, Engine::Interpreter)
+    }
+
+    /// Compiles `program` with the JIT.
+    pub fn jit(program: &Program, helpers: Helpers) -> Result<Vm, VmError> {
+        Vm::new(program, helpers, Engine::Jit)
+    }
+
+    /// Compiles `program` with the JIT and explicit code generation options.
+    pub fn jit_with(program: &Program, helpers: Helpers, opts: &JitOptions) -> Result<Vm, VmError> {
+        Ok(Vm {
+            inner: Inner::Jit(Box::new(JitProgram::with_options(program, helpers, opts)?)),
+        })
+    }
+
+    /// The engine this VM runs with.
+    pub fn engine(&self) -> Engine {
+        match self.inner {
+            Inner::Interp(_) => Engine::Interpreter,
+            Inner::Jit(_) => Engine::Jit,
+        }
+    }
+
+    /// Runs with `input` as the (read-write) input region: r1 = its address
+    /// (0 if empty), r2 = its length. Returns r0 or the fault.
+    pub fn run(&self, input: &mut [u8]) -> Result<u64, Fault> {
+        self.run_input(input, &RunOptions::default()).result
+    }
+
+    /// [`Vm::run`] with options, returning the whole outcome (result and
+    /// instruction count).
+    pub fn run_input(&self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
+        let mut mem = MemoryMap::new();
+        let args = if input.is_empty() {
+            [0; 5]
+        } else {
+            let r = mem.add_mut(input);
+            [r.start, r.len, 0, 0, 0]
+        };
+        self.run_with(&mut mem, args, opts, None)
+    }
+
+    /// Runs with an explicit memory map and r1..r5. The input region (read
+    /// by LD_ABS/LD_IND) is the region of `mem` that starts at r1. `user` is
+    /// passed to helpers as [`HelperCtx::user`].
+    pub fn run_with(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        match &self.inner {
+            Inner::Interp(i) => i.run_with(mem, args, opts, user),
+            Inner::Jit(p) => p.run_with(mem, args, opts, user),
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod program;
 mod run;
 pub mod sem;
 mod validate;
+pub mod vm;
 
 pub use decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
 pub use encode::{encode_all, encode_into};
@@ -32,3 +33,4 @@ pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
 pub use run::{RunOptions, RunOutcome};
 pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};
+pub use vm::VmContext;

@@ -1,0 +1,214 @@
+//! The host side of a JIT run: the per-run state, the two `extern "C"`
+//! thunks JIT code calls (helper trampoline, memory check), and the run
+//! driver that fills a [`VmContext`], calls the entry and turns the context
+//! back into a [`RunOutcome`].
+
+use cranebpf_runtime::vm::{self, VmContext};
+use cranebpf_runtime::{
+    Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, RunOptions,
+    RunOutcome, MAX_CALL_DEPTH, STACK_SIZE,
+};
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The signature of the compiled entry wrapper (see
+/// [`cranebpf_lower::lower_entry`]).
+pub(crate) type EntryFn = unsafe extern "C" fn(*mut VmContext, u64, u64, u64, u64, u64) -> u64;
+
+/// What the thunks reach through [`VmContext::host`] during one run.
+struct HostState<'r, 'a> {
+    mem: &'r mut MemoryMap<'a>,
+    helpers: &'r Helpers,
+    user: Option<&'r mut (dyn Any + Send)>,
+    /// The input region as it was at the start of the run.
+    input: Option<Region>,
+    /// The error of a failed helper, until the run ends.
+    helper_error: Option<HelperError>,
+}
+
+/// The run's stack: one zeroed region of `STACK_SIZE` bytes, 16-aligned so
+/// that frame-relative alignment matches absolute alignment.
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+
+/// The helper trampoline: calls helper `id` with r1..r5 and returns r0. On
+/// failure it records the fault in the context and returns 0.
+///
+/// # Safety
+/// `vmp` must be the context of a run in progress (made by [`run_with`]),
+/// whose `host` field points to that run's `HostState`.
+pub(crate) unsafe extern "C" fn helper_trampoline(
+    vmp: *mut VmContext,
+    id: u64,
+    a1: u64,
+    a2: u64,
+    a3: u64,
+    a4: u64,
+    a5: u64,
+) -> u64 {
+    // SAFETY: per the contract, `vmp` is the live context of the current run
+    // and no Rust reference to it exists while JIT code runs (`run_with` only
+    // holds the raw pointer), so a unique borrow for this call is sound.
+    let vmc = unsafe { &mut *vmp };
+    // SAFETY: `host` was set by `run_with` to a `HostState` that outlives the
+    // run, and nothing else borrows it while JIT code runs.
+    let host = unsafe { &mut *(vmc.host as *mut HostState<'_, '_>) };
+    let Some((id32, helper)) = host.helpers.get_u64(id) else {
+        vmc.fault_kind = vm::FAULT_UNKNOWN_HELPER;
+        vmc.fault_addr = id;
+        return 0;
+    };
+    let func = helper.func.clone();
+    let mut ctx = HelperCtx {
+        mem: &mut *host.mem,
+        user: host.user.as_deref_mut(),
+    };
+    // A panic must not unwind into JIT frames (that would abort): catch it
+    // and report it as a helper error.
+    let result = catch_unwind(AssertUnwindSafe(|| func(&mut ctx, [a1, a2, a3, a4, a5])));
+    refresh_input(vmc, host);
+    match result {
+        Ok(Ok(r0)) => r0,
+        Ok(Err(e)) => {
+            vmc.fault_kind = vm::FAULT_HELPER;
+            vmc.fault_addr = u64::from(id32);
+            host.helper_error = Some(e);
+            0
+        }
+        Err(_) => {
+            vmc.fault_kind = vm::FAULT_HELPER;
+            vmc.fault_addr = u64::from(id32);
+            host.helper_error = Some(HelperError::new("helper panicked"));
+            0
+        }
+    }
+}
+
+/// After a helper ran: if it removed the input region from the map, turn the
+/// inline input check off so every access goes to `MemoryMap::check`.
+fn refresh_input(vmc: &mut VmContext, host: &HostState<'_, '_>) {
+    if let Some(r) = host.input {
+        if !host.mem.regions().contains(&r) {
+            vmc.input_len = 0;
+            vmc.input_wlen = 0;
+        }
+    }
+}
+
+/// The memory-check thunk: 1 if `MemoryMap::check` allows the access.
+///
+/// # Safety
+/// As for [`helper_trampoline`].
+pub(crate) unsafe extern "C" fn mem_check_thunk(
+    vmp: *mut VmContext,
+    addr: u64,
+    size: u64,
+    access: u64,
+) -> u64 {
+    // SAFETY: as in `helper_trampoline`; only shared borrows are needed.
+    let vmc = unsafe { &*vmp };
+    // SAFETY: as in `helper_trampoline`.
+    let host = unsafe { &*(vmc.host as *const HostState<'_, '_>) };
+    let access = Access::from_code(access).unwrap_or(Access::ReadWrite);
+    u64::from(host.mem.check(addr, size, access).is_ok())
+}
+
+/// Runs the compiled program `entry` once. See [`crate::Vm::run_with`].
+///
+/// # Safety
+/// `entry` must be the entry wrapper of a finalized program compiled with
+/// the thunks of this module, and its code must stay mapped for the call.
+pub(crate) unsafe fn run_with(
+    entry: EntryFn,
+    helpers: &Helpers,
+    mem: &mut MemoryMap<'_>,
+    args: [u64; 5],
+    opts: &RunOptions,
+    user: Option<&mut (dyn Any + Send)>,
+) -> RunOutcome {
+    // The input region (and LD_ABS/LD_IND packet): chosen before the stack
+    // is added, as the interpreter does.
+    let input = input_region(mem, args);
+    let mut stack = Stack([0; STACK_SIZE]);
+    let stack_start = stack.0.as_mut_ptr() as u64;
+    let stack_region = Region {
+        start: stack_start,
+        len: STACK_SIZE as u64,
+        writable: true,
+    };
+    // SAFETY: the stack buffer is valid for reads and writes until it is
+    // dropped at the end of this function, after `remove_at` below; during
+    // the run it is only accessed through raw addresses.
+    unsafe { mem.add_raw_first(stack_region) };
+
+    let mut vmc = VmContext::new(stack_start);
+    if let Some(r) = input {
+        vmc.input_start = r.start;
+        vmc.input_len = r.len;
+        vmc.input_wlen = if r.writable { r.len } else { 0 };
+        vmc.packet_start = r.start;
+        vmc.packet_len = r.len;
+    }
+    let initial = opts.budget.unwrap_or(u64::MAX);
+    vmc.remaining = initial;
+    let mut host = HostState {
+        mem: &mut *mem,
+        helpers,
+        user,
+        input,
+        helper_error: None,
+    };
+    vmc.host = &mut host as *mut HostState<'_, '_> as *mut c_void;
+    let vmp: *mut VmContext = &mut vmc;
+    // SAFETY: `entry` is valid per this function's contract; `vmp` points to
+    // a fully initialised context whose stack, map and host state outlive the
+    // call. JIT code only touches memory its checks allowed.
+    let r0 = unsafe { entry(vmp, args[0], args[1], args[2], args[3], args[4]) };
+    let helper_error = host.helper_error.take();
+    drop(host);
+    // The stack region leaves the map before the stack itself goes out of
+    // scope at the end of this function.
+    mem.remove_at(stack_start);
+
+    let charged = initial - vmc.remaining;
+    if vmc.fault_kind == vm::FAULT_NONE {
+        return RunOutcome {
+            result: Ok(r0),
+            insn_count: charged,
+        };
+    }
+    let kind = match vmc.fault_kind {
+        vm::FAULT_OUT_OF_BOUNDS => FaultKind::OutOfBounds {
+            addr: vmc.fault_addr,
+            size: vmc.fault_size,
+            access: Access::from_code(vmc.fault_access).unwrap_or(Access::ReadWrite),
+        },
+        vm::FAULT_MISALIGNED => FaultKind::Misaligned {
+            addr: vmc.fault_addr,
+            size: vmc.fault_size,
+        },
+        vm::FAULT_BUDGET => FaultKind::Budget { budget: initial },
+        vm::FAULT_CALL_DEPTH => FaultKind::CallDepth {
+            limit: MAX_CALL_DEPTH as u64,
+        },
+        vm::FAULT_UNKNOWN_HELPER => FaultKind::UnknownHelper { id: vmc.fault_addr },
+        _ => FaultKind::Helper {
+            id: vmc.fault_addr as u32,
+            error: helper_error.unwrap_or_else(|| HelperError::new("unknown helper failure")),
+        },
+    };
+    RunOutcome {
+        result: Err(Fault {
+            kind,
+            pc: vmc.fault_pc as usize,
+        }),
+        insn_count: charged.saturating_sub(vmc.fault_adj),
+    }
+}
+
+/// The input region of a run: the first region of `mem` that starts at r1.
+/// LD_ABS/LD_IND read it, and the JIT checks it inline.
+pub(crate) fn input_region(mem: &MemoryMap<'_>, args: [u64; 5]) -> Option<Region> {
+    mem.regions().iter().copied().find(|r| r.start == args[0])
+}

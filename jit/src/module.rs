@@ -1,0 +1,195 @@
+//! Compiling a program into executable memory: [`JitProgram`] owns one
+//! `JITModule` per program and frees its code on drop.
+
+use crate::error::JitError;
+use crate::host::{self, EntryFn};
+use crate::isa::{make_isa, JitOptions};
+use cranebpf_lower::{
+    entry_signature, function_ranges, function_signature, lower_entry, lower_function, LowerEnv,
+};
+use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome};
+use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
+use cranelift_codegen::isa::CallConv;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use std::any::Any;
+use std::fmt;
+
+/// The JIT's [`LowerEnv`]: functions are module declarations, thunks are the
+/// real host functions.
+struct JitEnv<'m> {
+    module: &'m mut JITModule,
+    ids: &'m [FuncId],
+}
+
+impl LowerEnv for JitEnv<'_> {
+    fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef {
+        // `lower_function` only asks for indices of `function_ranges`, all of
+        // which were declared.
+        self.module.declare_func_in_func(self.ids[index], func)
+    }
+
+    fn helper_trampoline(&self) -> u64 {
+        host::helper_trampoline as *const () as usize as u64
+    }
+
+    fn mem_check_thunk(&self) -> u64 {
+        host::mem_check_thunk as *const () as usize as u64
+    }
+}
+
+/// A program compiled to native code for the host, with its helpers.
+///
+/// Reusable across runs; each run gets a fresh zeroed stack and context.
+pub struct JitProgram {
+    /// `Some` until drop; owns the executable memory.
+    module: Option<JITModule>,
+    entry: EntryFn,
+    helpers: Helpers,
+    code_size: usize,
+}
+
+// SAFETY: after `finalize_definitions` the module's code memory is read-only
+// and executable and is never written again until `free_memory` in `Drop`
+// (which needs `&mut self`, so no run can be in progress). A run shares
+// nothing mutable between threads: its context, stack and host state are
+// local to the `run_with` call, the helpers are `Send + Sync`, and the
+// module's bookkeeping (names, declarations) is only touched at compile time
+// and at drop. So the program may be moved to and shared between threads.
+unsafe impl Send for JitProgram {}
+// SAFETY: see `Send` above; `&JitProgram` only allows running.
+unsafe impl Sync for JitProgram {}
+
+impl fmt::Debug for JitProgram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JitProgram")
+            .field("code_size", &self.code_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JitProgram {
+    /// Compiles `program` for the host with default options.
+    pub fn new(program: &Program, helpers: Helpers) -> Result<JitProgram, JitError> {
+        JitProgram::with_options(program, helpers, &JitOptions::default())
+    }
+
+    /// Compiles `program` for the host.
+    pub fn with_options(
+        program: &Program,
+        helpers: Helpers,
+        opts: &JitOptions,
+    ) -> Result<JitProgram, JitError> {
+        // The load-time engine rules (unregistered static helper, BTF call,
+        // LDDW pseudo-load, bad target, fall-through off the end) live in
+        // one place, the interpreter's predecode; running it gives the JIT
+        // exactly the interpreter's errors. It is linear and cheap.
+        Interpreter::new(program, helpers.clone())?;
+        let isa = make_isa(None, opts)?;
+        let host_cc = isa.default_call_conv();
+        let builder = JITBuilder::with_isa(isa, default_libcall_names());
+        let mut module = JITModule::new(builder);
+        match compile_into(&mut module, program, host_cc) {
+            Ok((entry_id, code_size)) => {
+                let ptr = module.get_finalized_function(entry_id);
+                // SAFETY: `entry_id` is the entry wrapper, compiled with
+                // `entry_signature(host_cc)` = (i64 x 6) -> i64 in the host's
+                // default calling convention, which is `extern "C"`'s.
+                let entry = unsafe { std::mem::transmute::<*const u8, EntryFn>(ptr) };
+                Ok(JitProgram {
+                    module: Some(module),
+                    entry,
+                    helpers,
+                    code_size,
+                })
+            }
+            Err(e) => {
+                // SAFETY: nothing of this module ever ran or escaped.
+                unsafe { module.free_memory() };
+                Err(e)
+            }
+        }
+    }
+
+    /// Total bytes of machine code.
+    pub fn code_size(&self) -> usize {
+        self.code_size
+    }
+
+    /// The helpers the program was compiled with.
+    pub fn helpers(&self) -> &Helpers {
+        &self.helpers
+    }
+
+    /// Runs once with the given memory map, r1..r5, options and user data.
+    pub fn run_with(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        // SAFETY: `entry` is this program's finalized entry wrapper, compiled
+        // against `host`'s thunks, and `self.module` keeps it mapped.
+        unsafe { host::run_with(self.entry, &self.helpers, mem, args, opts, user) }
+    }
+}
+
+impl Drop for JitProgram {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: `&mut self` proves no run is in progress, and `entry`
+            // is dropped with `self`, so no pointer into the code survives.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// Declares, lowers and defines every function and the entry wrapper, then
+/// finalizes. Returns the entry's id and the total code size.
+fn compile_into(
+    module: &mut JITModule,
+    program: &Program,
+    host_cc: CallConv,
+) -> Result<(FuncId, usize), JitError> {
+    let ranges = function_ranges(program);
+    if ranges.is_empty() {
+        return Err(JitError::codegen("the program has no instructions".into()));
+    }
+    let sig = function_signature();
+    let mut ids = Vec::with_capacity(ranges.len());
+    for i in 0..ranges.len() {
+        ids.push(module.declare_function(&format!("bpf_fn{i}"), Linkage::Local, &sig)?);
+    }
+    let entry_sig = entry_signature(host_cc);
+    let entry_id = module.declare_function("bpf_entry", Linkage::Local, &entry_sig)?;
+
+    let mut ctx = module.make_context();
+    let mut code_size = 0usize;
+    for (i, &id) in ids.iter().enumerate() {
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
+        let mut env = JitEnv {
+            module: &mut *module,
+            ids: &ids,
+        };
+        lower_function(program, i, &mut env, host_cc, &mut ctx.func)?;
+        module.define_function(id, &mut ctx)?;
+        code_size += ctx
+            .compiled_code()
+            .map_or(0, |c| c.code_info().total_size as usize);
+        module.clear_context(&mut ctx);
+    }
+    ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
+    let mut env = JitEnv {
+        module: &mut *module,
+        ids: &ids,
+    };
+    lower_entry(&mut env, host_cc, &mut ctx.func);
+    module.define_function(entry_id, &mut ctx)?;
+    code_size += ctx
+        .compiled_code()
+        .map_or(0, |c| c.code_info().total_size as usize);
+    module.clear_context(&mut ctx);
+    module.finalize_definitions()?;
+    Ok((entry_id, code_size))
+}

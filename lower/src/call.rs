@@ -1,0 +1,117 @@
+//! Helper calls, `callx` and local calls (RFC 9669 §4.3.1).
+//!
+//! Helpers go through the host trampoline (`extern "C"`, the target's
+//! default calling convention) with `(vm, id, r1..r5)`; it returns r0 and,
+//! on failure, sets `fault_kind` (and `fault_addr` = id) in the context, so
+//! every call site checks `fault_kind` afterwards. r1-r5 are unchanged.
+//!
+//! Local calls call the callee's compiled function (`tail` convention) with
+//! the whole register file and the callee's frame pointer `r10 - 512`. The
+//! depth limit is checked against the frame pointer: the caller at depth `d`
+//! has `r10 = top - d*512 = stack_start + (8 - d)*512`, and the call is
+//! allowed iff `d + 1 < MAX_CALL_DEPTH`, i.e.
+//! `r10 - stack_start >= 2 * 512` (unsigned; r10 never drops below
+//! `stack_start + 512`). A non-zero status from the callee (fault, or an
+//! early end) is returned at once with the callee's r0..r5.
+
+use crate::func::{Lower, LowerError};
+use cranebpf_runtime::{vm, Reg, STACK_FRAME_SIZE};
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{InstBuilder, Value};
+
+impl Lower<'_> {
+    /// Calls helper `id` (an i64 value) with r1..r5; r0 = its result.
+    pub(crate) fn translate_helper_call(&mut self, id: Value) {
+        let sig = match self.helper_sig {
+            Some(s) => s,
+            None => {
+                let s = self
+                    .b
+                    .import_signature(crate::func::helper_signature(self.host_cc));
+                self.helper_sig = Some(s);
+                s
+            }
+        };
+        let tramp = self.iconst(self.env.helper_trampoline());
+        let mut args = vec![self.vm, id];
+        for r in 1..=5u8 {
+            args.push(self.b.use_var(self.regs[r as usize]));
+        }
+        let call = self.b.ins().call_indirect(sig, tramp, &args);
+        let r0 = self.b.inst_results(call)[0];
+        self.set(Reg::R0, r0);
+
+        let kind = self.vm_load(vm::OFF_FAULT_KIND, false);
+        let fail = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(fail);
+        self.b.ins().brif(kind, fail, &[], cont, &[]);
+
+        self.b.switch_to_block(fail);
+        let id = self.vm_load(vm::OFF_FAULT_ADDR, false);
+        let args = self.fault_args(kind, id, 0, 0);
+        self.b.ins().jump(self.fault_block, &args);
+
+        self.b.switch_to_block(cont);
+    }
+
+    /// Calls the local function that starts at `sem::jump_target(pc, off)`.
+    pub(crate) fn translate_local_call(&mut self, off: i64) -> Result<(), LowerError> {
+        let index = cranebpf_runtime::sem::jump_target(self.pc, off)
+            .and_then(|t| self.func_index.get(&t).copied())
+            .ok_or(LowerError::BadTarget { pc: self.pc })?;
+        let fref = match self.func_refs.get(&index) {
+            Some(&f) => f,
+            None => {
+                let f = self.env.make_function_ref(self.b.func, index);
+                self.func_refs.insert(index, f);
+                f
+            }
+        };
+
+        // Depth: r10 - stack_start >= 2 * 512.
+        let fp = self.get(Reg::R10);
+        let start = self.vm_load(vm::OFF_STACK_START, true);
+        let room = self.b.ins().isub(fp, start);
+        let ok = self.b.ins().icmp_imm_u(
+            IntCC::UnsignedGreaterThanOrEqual,
+            room,
+            2 * STACK_FRAME_SIZE as i64,
+        );
+        let call_blk = self.b.create_block();
+        let too_deep = self.b.create_block();
+        self.b.set_cold_block(too_deep);
+        self.b.ins().brif(ok, call_blk, &[], too_deep, &[]);
+
+        self.b.switch_to_block(too_deep);
+        self.jump_fault(vm::FAULT_CALL_DEPTH);
+
+        self.b.switch_to_block(call_blk);
+        self.store_remaining();
+        let callee_fp = self.b.ins().iadd_imm_s(fp, -(STACK_FRAME_SIZE as i64));
+        let mut args = vec![self.vm, callee_fp];
+        for r in 0..10u8 {
+            args.push(self.b.use_var(self.regs[r as usize]));
+        }
+        let call = self.b.ins().call(fref, &args);
+        let results = self.b.inst_results(call).to_vec();
+        let status = results[6];
+
+        let propagate = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.set_cold_block(propagate);
+        self.b.ins().brif(status, propagate, &[], cont, &[]);
+
+        // The callee already wrote the budget counter back.
+        self.b.switch_to_block(propagate);
+        self.b.ins().return_(&results);
+
+        self.b.switch_to_block(cont);
+        let rem = self.vm_load(vm::OFF_REMAINING, false);
+        self.b.def_var(self.rem, rem);
+        for r in 0..6u8 {
+            self.b.def_var(self.regs[r as usize], results[r as usize]);
+        }
+        Ok(())
+    }
+}

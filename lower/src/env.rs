@@ -1,0 +1,58 @@
+//! [`LowerEnv`]: what the lowering needs from its embedder.
+//!
+//! Two implementors exist: the JIT's (functions are declared in a
+//! `JITModule`; thunk addresses are real host functions) and
+//! [`ModuleFreeEnv`] (functions are named by index; thunk addresses are
+//! placeholders), used for CLIF text, golden tests and foreign-ISA
+//! disassembly.
+
+use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, FuncRef, UserExternalName};
+
+/// Embedder specifics of the lowering.
+pub trait LowerEnv {
+    /// A reference, usable in `func`, to compiled eBPF function `index` (an
+    /// index into [`crate::function_ranges`]). It must have
+    /// [`crate::function_signature`] with the `tail` calling convention.
+    fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef;
+
+    /// Address of the host helper trampoline, an `extern "C"` function with
+    /// [`crate::helper_signature`]. Placeholders are fine for code that is
+    /// never run.
+    fn helper_trampoline(&self) -> u64;
+
+    /// Address of the host memory-check thunk, an `extern "C"` function with
+    /// [`crate::mem_check_signature`].
+    fn mem_check_thunk(&self) -> u64;
+}
+
+/// A [`LowerEnv`] that needs no module: function `i` is the user external
+/// name `u0:i`, and the thunk addresses are the given placeholders (0 by
+/// default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ModuleFreeEnv {
+    /// Value used as the helper trampoline's address.
+    pub helper_trampoline: u64,
+    /// Value used as the memory-check thunk's address.
+    pub mem_check_thunk: u64,
+}
+
+impl LowerEnv for ModuleFreeEnv {
+    fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef {
+        let name = func.declare_imported_user_function(UserExternalName::new(0, index as u32));
+        let signature = func.import_signature(crate::function_signature());
+        func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        })
+    }
+
+    fn helper_trampoline(&self) -> u64 {
+        self.helper_trampoline
+    }
+
+    fn mem_check_thunk(&self) -> u64 {
+        self.mem_check_thunk
+    }
+}

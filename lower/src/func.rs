@@ -1,0 +1,659 @@
+//! The driver: signatures, function ranges, and the per-function loop that
+//! makes blocks and variables and calls `translate_insn` once per
+//! instruction.
+//!
+//! Blocks: one Cranelift block per budget-block leader
+//! ([`cranebpf_runtime::budget::blocks`]). Every jump target and every
+//! instruction after a jump, call, exit or legacy packet load is a leader, so
+//! each jump lands on the start of a Cranelift block. Before an instruction
+//! the driver sets the source location to its pc, so every CLIF instruction
+//! shows which eBPF instruction it came from.
+
+use crate::env::LowerEnv;
+use cranebpf_runtime::budget;
+use cranebpf_runtime::vm;
+use cranebpf_runtime::{Insn, LddwKind, Program, Reg};
+use cranelift_codegen::ir::{
+    self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
+    Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use std::collections::HashMap;
+use std::fmt;
+
+/// Why a program could not be lowered. The validator rejects every program
+/// that would produce one of these, so they indicate a validator gap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LowerError {
+    /// A jump or call names a pc that is not an instruction of the right
+    /// function.
+    BadTarget {
+        /// The jump or call.
+        pc: usize,
+    },
+    /// The instruction writes r10 (r10-relative accesses are proven in-frame
+    /// on the assumption that r10 never changes).
+    WritesFramePointer {
+        /// The instruction.
+        pc: usize,
+    },
+    /// The last instruction of a function can fall through past its end.
+    FallsOffEnd {
+        /// The last instruction.
+        pc: usize,
+    },
+    /// A form the engines do not run (e.g. LDDW map pseudo-loads).
+    Unsupported {
+        /// The instruction.
+        pc: usize,
+        /// What is not supported.
+        what: &'static str,
+    },
+    /// There is no function with this index.
+    NoSuchFunction {
+        /// The index asked for.
+        index: usize,
+    },
+}
+
+impl fmt::Display for LowerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LowerError::BadTarget { pc } => write!(f, "pc {pc}: jump or call target is invalid"),
+            LowerError::WritesFramePointer { pc } => write!(f, "pc {pc}: writes r10"),
+            LowerError::FallsOffEnd { pc } => {
+                write!(f, "pc {pc}: control falls off the end of the function")
+            }
+            LowerError::Unsupported { pc, what } => write!(f, "pc {pc}: unsupported {what}"),
+            LowerError::NoSuchFunction { index } => write!(f, "no function {index}"),
+        }
+    }
+}
+
+impl std::error::Error for LowerError {}
+
+/// One eBPF function: instruction indices `[first, end)` into
+/// [`Program::insns`], and its first pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FunctionRange {
+    /// Slot index of the first instruction.
+    pub start_pc: usize,
+    /// Index into [`Program::insns`] of the first instruction.
+    pub first: usize,
+    /// One past the index of the last instruction.
+    pub end: usize,
+}
+
+/// The functions of `program`, entry first then in pc order, as instruction
+/// index ranges. This is [`Program::functions`] mapped to instruction
+/// indices; functions that hold no instruction are dropped.
+pub fn function_ranges(program: &Program) -> Vec<FunctionRange> {
+    let insns = program.insns();
+    let mut out = Vec::new();
+    for f in program.functions() {
+        let first = insns.partition_point(|&(pc, _)| pc < f.start);
+        let end = insns.partition_point(|&(pc, _)| pc < f.end);
+        if first < end {
+            out.push(FunctionRange {
+                start_pc: insns[first].0,
+                first,
+                end,
+            });
+        }
+    }
+    out
+}
+
+/// Signature of every compiled eBPF function (calling convention `tail`):
+/// `(vm, fp, r0, r1, .., r9) -> (r0, r1, .., r5, status)`.
+pub fn function_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 12));
+    sig.returns
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 7));
+    sig
+}
+
+/// Signature of the host-callable entry wrapper: `(vm, r1, .., r5) -> r0`.
+pub fn entry_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 6));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Signature of the helper trampoline: `(vm, id, r1, .., r5) -> r0`. On
+/// failure the trampoline sets `fault_kind` (and `fault_addr`) in the
+/// context; the caller checks `fault_kind` after every call.
+pub fn helper_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 7));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Signature of the memory-check thunk: `(vm, addr, size, access) -> ok`,
+/// `ok != 0` iff [`cranebpf_runtime::MemoryMap::check`] allows the access.
+pub fn mem_check_signature(call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 4));
+    sig.returns.push(AbiParam::new(I64));
+    sig
+}
+
+/// Builds the host-callable entry wrapper into `func` (whose signature must
+/// be [`entry_signature`]`(host_cc)`): it calls eBPF function 0 with r10 = the stack
+/// top, r1..r5 as given and the other registers 0, and returns r0. Whether
+/// the run faulted is read from the context's `fault_kind`.
+pub fn lower_entry(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Function) {
+    let mut fctx = FunctionBuilderContext::new();
+    let callee = env.make_function_ref(func, 0);
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let p = b.block_params(block).to_vec();
+    let fp = b.ins().load(
+        I64,
+        MemFlagsData::trusted().with_readonly(),
+        p[0],
+        vm::OFF_STACK_TOP,
+    );
+    let zero = b.ins().iconst(I64, 0);
+    let args = [
+        p[0], fp, zero, p[1], p[2], p[3], p[4], p[5], zero, zero, zero, zero,
+    ];
+    let call = b.ins().call(callee, &args);
+    let r0 = b.inst_results(call)[0];
+    b.ins().return_(&[r0]);
+    b.seal_all_blocks();
+    b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: host_cc,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+}
+
+/// The state of one function's lowering. Family files (`alu.rs`, `mem.rs`,
+/// …) add methods; `translate.rs` dispatches to them.
+pub(crate) struct Lower<'a> {
+    /// The builder, positioned in the block of the current instruction.
+    pub b: FunctionBuilder<'a>,
+    /// The embedder.
+    pub env: &'a mut dyn LowerEnv,
+    /// Calling convention of the host thunks.
+    pub host_cc: CallConv,
+    /// One variable per register r0..r10.
+    pub regs: [Variable; 11],
+    /// The budget counter `remaining` (see `budget.rs`), kept in a variable
+    /// and written back to the context before every return and local call.
+    pub rem: Variable,
+    /// The VM context pointer (entry block parameter).
+    pub vm: Value,
+    /// The shared cold fault block: params
+    /// `(kind, pc, addr, size, access, adj, remaining)`.
+    pub fault_block: Block,
+    /// Block of each leader in this function, by pc.
+    pub blocks: HashMap<usize, Block>,
+    /// Compiled-function index of each function start pc.
+    pub func_index: HashMap<usize, usize>,
+    /// pc of the instruction being translated.
+    pub pc: usize,
+    /// Length of the budget block being translated.
+    pub block_len: u32,
+    /// 1-based position of the current instruction in its budget block.
+    pub pos: u32,
+    /// Lazily made references to other compiled functions, by index.
+    pub func_refs: HashMap<usize, ir::FuncRef>,
+    /// Lazily imported signatures of the host thunks.
+    pub helper_sig: Option<ir::SigRef>,
+    /// See `helper_sig`.
+    pub check_sig: Option<ir::SigRef>,
+}
+
+/// Builds eBPF function `index` of `program` into `func`, whose signature
+/// must be [`function_signature`]. `host_cc` is the calling convention of
+/// the host thunks (the target's default).
+pub fn lower_function(
+    program: &Program,
+    index: usize,
+    env: &mut dyn LowerEnv,
+    host_cc: CallConv,
+    func: &mut ir::Function,
+) -> Result<(), LowerError> {
+    let ranges = function_ranges(program);
+    let range = *ranges
+        .get(index)
+        .ok_or(LowerError::NoSuchFunction { index })?;
+    let insns = &program.insns()[range.first..range.end];
+    let blocks_info = budget::blocks(program.insns());
+    for &(pc, insn) in insns {
+        if insn.written_reg() == Some(Reg::R10) {
+            return Err(LowerError::WritesFramePointer { pc });
+        }
+        if let Insn::Lddw { kind, .. } = insn {
+            if kind != LddwKind::Imm64 {
+                return Err(LowerError::Unsupported {
+                    pc,
+                    what: "LDDW pseudo-load (src != 0)",
+                });
+            }
+        }
+    }
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
+    let rem = b.declare_var(I64);
+
+    // Entry block: bind the parameters to registers.
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let vmp = params[0];
+    b.def_var(regs[10], params[1]);
+    for r in 0..10 {
+        b.def_var(regs[r], params[2 + r]);
+    }
+    let remaining = b
+        .ins()
+        .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
+    b.def_var(rem, remaining);
+
+    // One block per leader.
+    let mut blocks = HashMap::new();
+    for (i, &(pc, _)) in insns.iter().enumerate() {
+        if blocks_info.len_if_leader[range.first + i] > 0 {
+            blocks.insert(pc, b.create_block());
+        }
+    }
+    let first_block = blocks[&range.start_pc];
+    b.ins().jump(first_block, &[]);
+
+    let fault_block = b.create_block();
+    for _ in 0..7 {
+        b.append_block_param(fault_block, I64);
+    }
+    b.set_cold_block(fault_block);
+
+    let func_index = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.start_pc, i))
+        .collect();
+
+    let mut lw = Lower {
+        b,
+        env,
+        host_cc,
+        regs,
+        rem,
+        vm: vmp,
+        fault_block,
+        blocks,
+        func_index,
+        pc: range.start_pc,
+        block_len: 0,
+        pos: 0,
+        func_refs: HashMap::new(),
+        helper_sig: None,
+        check_sig: None,
+    };
+
+    let mut open = false; // whether the current block still needs a terminator
+    for (i, &(pc, insn)) in insns.iter().enumerate() {
+        lw.pc = pc;
+        lw.b.set_srcloc(SourceLoc::new(pc as u32));
+        let n = blocks_info.len_if_leader[range.first + i];
+        if n > 0 {
+            let block = lw.blocks[&pc];
+            if open {
+                lw.b.ins().jump(block, &[]);
+            }
+            lw.b.switch_to_block(block);
+            lw.block_len = n;
+            lw.pos = 0;
+            lw.before_block(n);
+        }
+        lw.pos += 1;
+        let falls_through = lw.translate_insn(insn)?;
+        open = falls_through;
+        if falls_through && i + 1 == insns.len() {
+            return Err(LowerError::FallsOffEnd { pc });
+        }
+    }
+
+    lw.emit_fault_block();
+    lw.b.seal_all_blocks();
+    lw.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: host_cc,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+    Ok(())
+}
+
+impl Lower<'_> {
+    /// Reads register `r` as an i64.
+    pub fn get(&mut self, r: Reg) -> Value {
+        self.b.use_var(self.regs[r.index()])
+    }
+
+    /// Writes register `r` (an i64).
+    pub fn set(&mut self, r: Reg, v: Value) {
+        self.b.def_var(self.regs[r.index()], v);
+    }
+
+    /// An i64 constant.
+    pub fn iconst(&mut self, v: u64) -> Value {
+        self.b.ins().iconst(I64, v as i64)
+    }
+
+    /// Loads a u64 field of the VM context. `fixed` fields never change
+    /// during a run and may be hoisted and merged.
+    pub fn vm_load(&mut self, offset: i32, fixed: bool) -> Value {
+        let flags = if fixed {
+            MemFlagsData::trusted().with_readonly().with_can_move()
+        } else {
+            MemFlagsData::trusted()
+        };
+        self.b.ins().load(I64, flags, self.vm, offset)
+    }
+
+    /// Stores a u64 field of the VM context.
+    pub fn vm_store(&mut self, offset: i32, v: Value) {
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), v, self.vm, offset);
+    }
+
+    /// The block that leads at `sem::jump_target(pc, off)` in this function.
+    pub fn target_block(&self, off: i64) -> Result<Block, LowerError> {
+        cranebpf_runtime::sem::jump_target(self.pc, off)
+            .and_then(|t| self.blocks.get(&t).copied())
+            .ok_or(LowerError::BadTarget { pc: self.pc })
+    }
+
+    /// Branches to the fault block from the current instruction: records
+    /// `kind` with `addr`, `size`, `access` and the count adjustment of the
+    /// current position (block length minus 1-based position).
+    pub fn fault_args(
+        &mut self,
+        kind: Value,
+        addr: Value,
+        size: u64,
+        access: u64,
+    ) -> [BlockArg; 7] {
+        let adj = u64::from(self.block_len.saturating_sub(self.pos));
+        self.fault_args_adj(kind, addr, size, access, adj)
+    }
+
+    /// [`Lower::fault_args`] with an explicit count adjustment.
+    pub fn fault_args_adj(
+        &mut self,
+        kind: Value,
+        addr: Value,
+        size: u64,
+        access: u64,
+        adj: u64,
+    ) -> [BlockArg; 7] {
+        let pc = self.iconst(self.pc as u64);
+        let size = self.iconst(size);
+        let access = self.iconst(access);
+        let adj = self.iconst(adj);
+        let rem = self.b.use_var(self.rem);
+        [
+            kind.into(),
+            pc.into(),
+            addr.into(),
+            size.into(),
+            access.into(),
+            adj.into(),
+            rem.into(),
+        ]
+    }
+
+    /// Jumps to the fault block with a fault of constant `kind` and no
+    /// address (budget, call depth).
+    pub fn jump_fault(&mut self, kind: u64) {
+        let k = self.iconst(kind);
+        let zero = self.iconst(0);
+        let args = self.fault_args(k, zero, 0, 0);
+        self.b.ins().jump(self.fault_block, &args);
+    }
+
+    /// Fills the cold fault block: store the seven parameters into the context
+    /// and return status [`vm::STATUS_FAULT`].
+    fn emit_fault_block(&mut self) {
+        self.b.set_srcloc(SourceLoc::default());
+        self.b.switch_to_block(self.fault_block);
+        let p = self.b.block_params(self.fault_block).to_vec();
+        for (v, off) in p.iter().zip([
+            vm::OFF_FAULT_KIND,
+            vm::OFF_FAULT_PC,
+            vm::OFF_FAULT_ADDR,
+            vm::OFF_FAULT_SIZE,
+            vm::OFF_FAULT_ACCESS,
+            vm::OFF_FAULT_ADJ,
+            vm::OFF_REMAINING,
+        ]) {
+            self.vm_store(off, *v);
+        }
+        let zero = self.iconst(0);
+        let status = self.iconst(vm::STATUS_FAULT);
+        self.b
+            .ins()
+            .return_(&[zero, zero, zero, zero, zero, zero, status]);
+    }
+
+    /// Writes the budget counter back to the context.
+    pub fn store_remaining(&mut self) {
+        let rem = self.b.use_var(self.rem);
+        self.vm_store(vm::OFF_REMAINING, rem);
+    }
+
+    /// Returns from the function with the current r0..r5 and `status`
+    /// (after writing the budget counter back).
+    pub fn return_with(&mut self, status: u64) {
+        self.store_remaining();
+        let mut vals: Vec<Value> = (0..6u8)
+            .map(|r| self.b.use_var(self.regs[r as usize]))
+            .collect();
+        vals.push(self.iconst(status));
+        self.b.ins().return_(&vals);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::ModuleFreeEnv;
+    use cranebpf_runtime::{AluOp, AtomicOp, CallKind, Endian, JmpCond, Size, Src, Width};
+    use cranelift_codegen::ir::{Opcode, UserFuncName};
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    /// Every instruction form, straight-line, plus a local function.
+    fn every_form() -> Program {
+        let mut v = Vec::new();
+        for w in [Width::W32, Width::W64] {
+            for op in AluOp::ALL {
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Imm(3),
+                });
+                v.push(Insn::Alu {
+                    w,
+                    op,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                });
+            }
+            v.push(Insn::Neg { w, dst: r(0) });
+            for cond in JmpCond::ALL {
+                v.push(Insn::Jmp {
+                    w,
+                    cond,
+                    dst: r(0),
+                    src: Src::Reg(r(2)),
+                    off: 0,
+                });
+            }
+            v.push(Insn::MovSx {
+                w,
+                dst: r(0),
+                src: r(2),
+                bits: 8,
+            });
+        }
+        for kind in [Endian::Le, Endian::Be, Endian::Swap] {
+            v.push(Insn::End {
+                kind,
+                dst: r(0),
+                bits: 16,
+            });
+        }
+        for size in [Size::B, Size::H, Size::W, Size::DW] {
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: 0,
+            });
+            v.push(Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(10),
+                off: -8,
+            });
+            v.push(Insn::St {
+                size,
+                dst: r(1),
+                off: 0,
+                imm: 1,
+            });
+            v.push(Insn::Stx {
+                size,
+                dst: r(10),
+                src: r(0),
+                off: -16,
+            });
+            if size != Size::DW {
+                v.push(Insn::LdInd {
+                    size,
+                    src: r(2),
+                    imm: 0,
+                });
+            }
+        }
+        for size in [Size::W, Size::DW] {
+            for op in [AtomicOp::Add, AtomicOp::Xchg, AtomicOp::Cmpxchg] {
+                v.push(Insn::Atomic {
+                    size,
+                    op,
+                    fetch: true,
+                    dst: r(1),
+                    src: r(2),
+                    off: 0,
+                });
+            }
+        }
+        v.push(Insn::Call {
+            kind: CallKind::Helper,
+            imm: 5,
+        });
+        v.push(Insn::Callx { reg: r(2) });
+        v.push(Insn::Call {
+            kind: CallKind::Local,
+            imm: 1,
+        });
+        v.push(Insn::Exit);
+        v.push(Insn::Exit);
+        Program::from_insns(&v).expect("test program loads")
+    }
+
+    /// The architecture invariant: no reachable trapping instruction (the
+    /// guarded divisions are the only `can_trap` opcodes, and their
+    /// divisors are never 0 or -1), and every memory access is `notrap`.
+    #[test]
+    fn no_trapping_instructions_and_all_accesses_notrap() {
+        let p = every_form();
+        let mut env = ModuleFreeEnv::default();
+        let mut accesses = 0;
+        for i in 0..function_ranges(&p).len() {
+            let mut f = ir::Function::with_name_signature(
+                UserFuncName::user(0, i as u32),
+                function_signature(),
+            );
+            lower_function(&p, i, &mut env, CallConv::SystemV, &mut f).expect("lowers");
+            for block in f.layout.blocks() {
+                for inst in f.layout.block_insts(block) {
+                    let data = &f.dfg.insts[inst];
+                    let op = data.opcode();
+                    assert!(
+                        !matches!(
+                            op,
+                            Opcode::Trap
+                                | Opcode::Trapz
+                                | Opcode::Trapnz
+                                | Opcode::UaddOverflowTrap
+                        ),
+                        "trap instruction {op}"
+                    );
+                    if let Some(flags) = data.memflags_data(&f.dfg) {
+                        accesses += 1;
+                        assert!(flags.notrap(), "{op} without notrap");
+                    } else if op.can_trap() {
+                        assert!(
+                            matches!(
+                                op,
+                                Opcode::Udiv | Opcode::Urem | Opcode::Sdiv | Opcode::Srem
+                            ),
+                            "unexpected trapping opcode {op}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(accesses > 20);
+    }
+
+    #[test]
+    fn programs_writing_r10_are_refused() {
+        // The decoder/validator should already refuse these; the lowering
+        // checks again because r10-relative elision depends on it.
+        let insns = [
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: Reg::R10,
+                src: Src::Imm(0),
+            },
+            Insn::Exit,
+        ];
+        if let Ok(p) = Program::from_insns(&insns) {
+            let mut f =
+                ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+            let e = lower_function(
+                &p,
+                0,
+                &mut ModuleFreeEnv::default(),
+                CallConv::SystemV,
+                &mut f,
+            );
+            assert_eq!(e, Err(LowerError::WritesFramePointer { pc: 0 }));
+        }
+    }
+}

@@ -7,7 +7,7 @@
 
 use crate::batch::{run_batch, BatchConfig, Summary};
 use crate::case::Case;
-use crate::engine::{compare, Engine, Interp, Mutant, PlantedBug};
+use crate::engine::{compare, Engine, Interp, Jit, Mutant, PlantedBug};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -40,7 +40,7 @@ pub enum Oracle {
 pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
     Ok(match choice {
         EngineChoice::Interp => Box::new(Interp),
-        EngineChoice::Jit => jit_engine()?,
+        EngineChoice::Jit => Box::new(Jit),
         EngineChoice::MutantMov32 => Box::new(Mutant {
             inner: Interp,
             bug: PlantedBug::Mov32NoZeroExtend,
@@ -50,10 +50,6 @@ pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
             bug: PlantedBug::Jmp32AsJmp64,
         }),
     })
-}
-
-fn jit_engine() -> Result<Box<dyn Engine>, String> {
-    Err("the JIT engine is not available in this build".into())
 }
 
 /// Options of a differential batch (`cranebpf-difftest run`).

@@ -3,7 +3,7 @@
 //! normalised [`State`].
 //!
 //! An engine is anything that implements [`Engine`]: the reference
-//! interpreter ([`Interp`]), the Cranelift JIT, a deliberately
+//! interpreter ([`Interp`]), the Cranelift JIT ([`Jit`]), a deliberately
 //! broken engine ([`Mutant`], which proves the harness finds bugs), or an
 //! embedder's own engine.
 
@@ -165,6 +165,30 @@ impl<E: Engine> Engine for Mutant<E> {
             .collect();
         let mutated = Program::from_insns(&insns).map_err(|e| e.to_string())?;
         self.inner.run(&mutated, helpers, mem, args, opts)
+    }
+}
+
+/// The Cranelift JIT through the `cranebpf` facade ([`cranebpf::Vm`] with
+/// [`cranebpf::Engine::Jit`]); each run compiles the program afresh.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Jit;
+
+impl Engine for Jit {
+    fn name(&self) -> &str {
+        "jit"
+    }
+
+    fn run(
+        &self,
+        prog: &Program,
+        helpers: Helpers,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+    ) -> Result<RunOutcome, String> {
+        let vm =
+            cranebpf::Vm::new(prog, helpers, cranebpf::Engine::Jit).map_err(|e| e.to_string())?;
+        Ok(vm.run_with(mem, args, opts, None))
     }
 }
 

@@ -27,6 +27,12 @@
 //! input, and through the dump generated programs write there, every data
 //! register (all 64 bits of r0 included) and the top of the stack. The XDP
 //! return value is only 32 bits, so kernel-mode programs end with r0 = 2.
+//! Each case runs twice, after the stack was zeroed and after it was filled
+//! with a pattern (by a helper XDP program run just before): a case whose
+//! result differs reads stack bytes it never wrote (the verifier allows
+//! that to root) and is refused, not compared; with the zeroed stack it
+//! matches our engines' zeroed stacks.
+//!
 //! The kernel does not count instructions the way we do, so
 //! [`Engine::counts_instructions`] is false and counts are not compared. A
 //! program the verifier rejects is a load error whose text is the
@@ -199,6 +205,47 @@ fn prologue(len: usize) -> Vec<Insn> {
     ]
 }
 
+/// A program that fills its 512-byte frame with `pattern` (run just before
+/// a case, it leaves that pattern where the case's frames will be).
+fn dirtier(pattern: u64) -> Vec<Insn> {
+    let mut v = vec![Insn::Lddw {
+        dst: Reg::R1,
+        kind: cranebpf_runtime::LddwKind::Imm64,
+        imm: pattern as u32 as i32,
+        next_imm: (pattern >> 32) as u32 as i32,
+    }];
+    for k in 1..=64i16 {
+        v.push(Insn::Stx {
+            size: Size::DW,
+            dst: Reg::R10,
+            src: Reg::R1,
+            off: -8 * k,
+        });
+    }
+    v.push(Insn::Alu {
+        w: Width::W64,
+        op: AluOp::Mov,
+        dst: Reg::R0,
+        src: Src::Imm(2),
+    });
+    v.push(Insn::Exit);
+    v
+}
+
+/// The two dirtiers (zeros, then a pattern), loaded once per process.
+fn dirtiers() -> Result<&'static [Fd; 2], String> {
+    static D: std::sync::OnceLock<Result<[Fd; 2], String>> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let load = |p: u64| -> Result<Fd, String> {
+            let prog = Program::from_insns(&dirtier(p)).map_err(|e| e.to_string())?;
+            load_xdp(&prog.to_bytes())
+        };
+        Ok([load(0)?, load(0x5a5a_5a5a_5a5a_5a5a)?])
+    })
+    .as_ref()
+    .map_err(|e| e.clone())
+}
+
 /// Whether `bpf()` can load and test-run an XDP program here; the error
 /// says why not.
 pub fn available() -> Result<(), String> {
@@ -259,7 +306,20 @@ impl Engine for Kernel {
         insns.extend(prog.insns().iter().map(|&(_, i)| i));
         let wrapped = Program::from_insns(&insns).map_err(|e| e.to_string())?;
         let fd = load_xdp(&wrapped.to_bytes())?;
-        let (ret, out) = test_run(&fd, &packet)?;
+        // The verifier lets root read stack bytes never written; their
+        // value is whatever the kernel stack held. Run twice, after zeroing
+        // the stack and after filling it with a pattern: a result that
+        // differs read such bytes and is refused rather than compared.
+        let dirty = dirtiers()?;
+        let mut results = Vec::with_capacity(2);
+        for d in dirty {
+            test_run(d, &packet)?;
+            results.push(test_run(&fd, &packet)?);
+        }
+        if results[0] != results[1] {
+            return Err("kernel: the result depends on uninitialised stack bytes".into());
+        }
+        let (ret, out) = results.swap_remove(0);
         if out.len() != packet.len() {
             return Err(format!(
                 "kernel: the packet came back with {} bytes, not {}",

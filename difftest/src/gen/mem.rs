@@ -135,6 +135,16 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
             AtomicOp::Xchg,
             AtomicOp::Cmpxchg,
         ]);
+        // Kernel mode leaves out the 32-bit cmpxchg: on Linux 6.18 (x86-64)
+        // the kernel oracle found programs where r0 keeps its upper half
+        // after it (the RFC zero-extends the old value into r0; see the
+        // harness report of issue 4), and every kernel batch would report
+        // that one difference again.
+        let op = if kernel && op == AtomicOp::Cmpxchg && size == Size::W {
+            AtomicOp::Xchg
+        } else {
+            op
+        };
         let fetch = matches!(op, AtomicOp::Xchg | AtomicOp::Cmpxchg) || rng.chance(50);
         let off = if risky && rng.chance(15) {
             off.wrapping_add(rng.pick(&[1, 2, 4]))

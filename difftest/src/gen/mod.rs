@@ -115,20 +115,48 @@ impl GenConfig {
 }
 
 /// A small deterministic random source (SplitMix64): fast, seedable, and
-/// the same on every platform.
+/// the same on every platform. It can also replay a byte tape first (see
+/// [`generate_from_bytes`]), so a fuzzer's mutations steer the choices.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng {
+    state: u64,
+    tape: Vec<u8>,
+    pos: usize,
+}
 
 impl Rng {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed)
+        Rng {
+            state: seed,
+            tape: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// A generator that returns `tape`'s bytes, 8 at a time, then
+    /// continues pseudo-randomly.
+    pub fn from_tape(tape: &[u8]) -> Rng {
+        let seed = tape
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+        Rng {
+            state: seed,
+            tape: tape.to_vec(),
+            pos: 0,
+        }
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
+        if let Some(b) = self.tape.get(self.pos..self.pos + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            self.pos += 8;
+            return u64::from_le_bytes(w);
+        }
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
@@ -349,7 +377,16 @@ pub(crate) fn fragments(rng: &mut Rng, cx: &Ctx, n: usize) -> Code {
 
 /// Generates the case for `seed`.
 pub fn generate(seed: u64, cfg: &GenConfig) -> Case {
-    let mut rng = Rng::new(seed);
+    generate_with(Rng::new(seed), seed, cfg)
+}
+
+/// Generates a case whose random choices are read from `tape` (then
+/// continue pseudo-randomly): a structured-program entry point for fuzzers.
+pub fn generate_from_bytes(tape: &[u8], cfg: &GenConfig) -> Case {
+    generate_with(Rng::from_tape(tape), 0, cfg)
+}
+
+fn generate_with(mut rng: Rng, seed: u64, cfg: &GenConfig) -> Case {
     let data_len = rng.pick(&[8usize, 16, 32, 64, 64, 128]);
     let input_len = data_len + DUMP_LEN;
     let mut input = vec![0u8; input_len];

@@ -41,10 +41,10 @@ fn batch(seed: u64, count: u64, gen: GenConfig) {
 
 #[test]
 fn interp_vs_jit_fixed_seed() {
-    batch(0x00c1_ba7c, count(10_000), GenConfig::default());
+    batch(0x00c1_ba7c, count(8_000), GenConfig::default());
 }
 
 #[test]
 fn interp_vs_jit_kernel_subset() {
-    batch(0x00c1_ba7d, count(10_000) / 4, GenConfig::kernel());
+    batch(0x00c1_ba7d, count(8_000) / 4, GenConfig::kernel());
 }

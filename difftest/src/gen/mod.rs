@@ -137,9 +137,9 @@ impl Rng {
     /// A generator that returns `tape`'s bytes, 8 at a time, then
     /// continues pseudo-randomly.
     pub fn from_tape(tape: &[u8]) -> Rng {
-        let seed = tape
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+        let seed = tape.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+        });
         Rng {
             state: seed,
             tape: tape.to_vec(),

@@ -294,7 +294,7 @@ fn repro(
 /// Hex bytes, whitespace allowed.
 fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err("--mem: odd number of hex digits".into());
     }
     digits

@@ -64,6 +64,8 @@ pub struct Report {
     pub case: Case,
     /// The differences the minimised case shows.
     pub diffs: Vec<String>,
+    /// The differences the original case showed.
+    pub original_diffs: Vec<String>,
 }
 
 impl fmt::Display for Report {
@@ -83,6 +85,15 @@ impl fmt::Display for Report {
         )?;
         for d in &self.diffs {
             writeln!(f, "  - {d}")?;
+        }
+        if self.diffs != self.original_diffs {
+            writeln!(f, "  the original case showed:")?;
+            for d in &self.original_diffs {
+                writeln!(f, "  - {d}")?;
+            }
+            if self.diffs.is_empty() {
+                writeln!(f, "  (not reproduced when run again: a flaky difference)")?;
+            }
         }
         writeln!(f, "  program (save as repro.s):")?;
         for line in self.case.asm().lines() {
@@ -223,6 +234,7 @@ pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) 
         engines: (a.name().to_string(), b.name().to_string()),
         original_len: case.insns.len(),
         diffs: compare(a, b, &small).diffs,
+        original_diffs: compare(a, b, case).diffs,
         case: small,
     }
 }
@@ -287,6 +299,7 @@ pub fn run_batch(
                         if keep {
                             let mut r = report(a, b, &case, cfg.shrink_tries);
                             r.origin = Some((cfg.seed, i));
+                            r.original_diffs = cmp.diffs.clone();
                             local.reports.push(r);
                         }
                         if cfg.stop_at_first {

@@ -10,6 +10,19 @@
 //!   [`strategies::any_insn`], which yields every instruction the strict
 //!   decoder accepts.
 //!
+//! The differential harness:
+//!
+//! - [`gen`]: seeded, shrinkable generators of valid, mostly terminating
+//!   programs ([`gen::generate`], [`gen::arb_case`]), with a
+//!   kernel-acceptable subset ([`gen::GenConfig::kernel`]).
+//! - [`case`], [`state`]: a [`case::Case`] (program, input, budget) and the
+//!   normalised final [`state::State`] engines must agree on.
+//! - [`engine`]: the [`engine::Engine`] trait with the interpreter, the JIT
+//!   and planted-bug mutants; [`engine::execute`] and [`engine::compare`].
+//! - [`kernel`]: the Linux kernel as a third oracle (`BPF_PROG_TEST_RUN`).
+//! - [`shrink`], [`batch`]: minimising divergences; running batches with
+//!   statistics. [`cli`] is the `cranebpf-difftest` command line.
+//!
 //! ```
 //! use cranebpf_difftest::conformance::{parse, program_bytes};
 //!
@@ -23,7 +36,15 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod batch;
+pub mod case;
+pub mod cli;
 pub mod conformance;
+pub mod engine;
+pub mod gen;
+pub mod kernel;
+pub mod shrink;
+pub mod state;
 pub mod strategies;
 
 use cranebpf_runtime::Helpers;

@@ -1,0 +1,323 @@
+//! Running many generated cases on two engines: statistics, and minimised
+//! reports of every divergence.
+
+use crate::case::Case;
+use crate::engine::{compare, is_deterministic, Engine};
+use crate::gen::{generate, GenConfig};
+use crate::shrink::shrink;
+use crate::state::Ending;
+use cranebpf_runtime::{CallKind, Insn};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct BatchConfig {
+    /// The batch seed; case `i` uses [`case_seed`]`(seed, i)`.
+    pub seed: u64,
+    /// Number of cases.
+    pub count: u64,
+    /// The generator's configuration.
+    pub gen: GenConfig,
+    /// Shrinking tries per divergence (0: report unshrunk).
+    pub shrink_tries: usize,
+    /// Divergences kept as full reports (all are counted).
+    pub max_reports: usize,
+    /// Stop after the first divergence.
+    pub stop_at_first: bool,
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> BatchConfig {
+        BatchConfig {
+            seed: 0,
+            count: 1000,
+            gen: GenConfig::default(),
+            shrink_tries: 2000,
+            max_reports: 5,
+            stop_at_first: false,
+            jobs: 1,
+        }
+    }
+}
+
+/// The seed of case `i` of a batch with seed `seed`.
+pub fn case_seed(seed: u64, i: u64) -> u64 {
+    let mut z = seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    z ^ (z >> 33)
+}
+
+/// A divergence, minimised.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The batch seed and case index, if it came from a batch.
+    pub origin: Option<(u64, u64)>,
+    /// The engines, `a` then `b`.
+    pub engines: (String, String),
+    /// Instructions in the case before shrinking.
+    pub original_len: usize,
+    /// The minimised case.
+    pub case: Case,
+    /// The differences the minimised case shows.
+    pub diffs: Vec<String>,
+    /// The differences the original case showed.
+    pub original_diffs: Vec<String>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (a, b) = &self.engines;
+        writeln!(f, "DIVERGENCE between {a} and {b}")?;
+        if let Some((seed, i)) = self.origin {
+            writeln!(f, "  batch seed {seed}, case {i}")?;
+        }
+        writeln!(
+            f,
+            "  case seed {} (cranebpf-difftest case --seed {}), shrunk from {} to {} instructions",
+            self.case.seed,
+            self.case.seed,
+            self.original_len,
+            self.case.insns.len()
+        )?;
+        for d in &self.diffs {
+            writeln!(f, "  - {d}")?;
+        }
+        if self.diffs != self.original_diffs {
+            writeln!(f, "  the original case showed:")?;
+            for d in &self.original_diffs {
+                writeln!(f, "  - {d}")?;
+            }
+            if self.diffs.is_empty() {
+                writeln!(f, "  (not reproduced when run again: a flaky difference)")?;
+            }
+        }
+        writeln!(f, "  program (save as repro.s):")?;
+        for line in self.case.asm().lines() {
+            writeln!(f, "    {line}")?;
+        }
+        let mem = self.case.input_hex();
+        let needs_helpers = self.case.insns.iter().any(|i| {
+            matches!(
+                i,
+                Insn::Callx { .. }
+                    | Insn::Call {
+                        kind: CallKind::Helper,
+                        ..
+                    }
+            )
+        });
+        writeln!(f, "  reproduce:")?;
+        if !needs_helpers {
+            writeln!(
+                f,
+                "    cranebpf run --engine both --budget {} --dump-mem --mem \"{mem}\" repro.s",
+                self.case.budget
+            )?;
+        } else {
+            writeln!(
+                f,
+                "    (the program calls the difftest helpers, which `cranebpf run` lacks)"
+            )?;
+        }
+        writeln!(
+            f,
+            "    cranebpf-difftest repro --budget {} --mem \"{mem}\" repro.s",
+            self.case.budget
+        )
+    }
+}
+
+/// Totals of a batch.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    /// Cases run.
+    pub programs: u64,
+    /// Instructions the reference engine (`a`) counted, summed.
+    pub instructions: u64,
+    /// Cases that ran to `exit` (on engine `a`).
+    pub exits: u64,
+    /// Cases that faulted, budget aside.
+    pub faults: u64,
+    /// Cases that ran out of budget.
+    pub budget: u64,
+    /// Cases engine `a` could not load.
+    pub load_errors: u64,
+    /// Cases `a` loads and `b` may refuse ([`Engine::may_reject`]) and did.
+    pub rejected: u64,
+    /// The first such refusal, for diagnosis.
+    pub first_rejection: Option<String>,
+    /// Cases where the engines disagree.
+    pub divergences: u64,
+    /// Cases that differed but whose reference state depends on where
+    /// memory is (a generator bug, not counted as divergences).
+    pub artefacts: u64,
+    /// Minimised reports of the first divergences.
+    pub reports: Vec<Report>,
+}
+
+impl Summary {
+    fn add(&mut self, o: Summary) {
+        self.programs += o.programs;
+        self.instructions += o.instructions;
+        self.exits += o.exits;
+        self.faults += o.faults;
+        self.budget += o.budget;
+        self.load_errors += o.load_errors;
+        self.rejected += o.rejected;
+        if self.first_rejection.is_none() {
+            self.first_rejection = o.first_rejection;
+        }
+        self.divergences += o.divergences;
+        self.artefacts += o.artefacts;
+        self.reports.extend(o.reports);
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pct = |n: u64| 100.0 * n as f64 / self.programs.max(1) as f64;
+        writeln!(f, "programs:      {}", self.programs)?;
+        writeln!(f, "instructions:  {}", self.instructions)?;
+        writeln!(f, "exit:          {} ({:.1}%)", self.exits, pct(self.exits))?;
+        writeln!(
+            f,
+            "fault:         {} ({:.1}%)",
+            self.faults,
+            pct(self.faults)
+        )?;
+        writeln!(
+            f,
+            "budget:        {} ({:.1}%)",
+            self.budget,
+            pct(self.budget)
+        )?;
+        if self.load_errors > 0 {
+            writeln!(f, "load errors:   {}", self.load_errors)?;
+        }
+        if self.rejected > 0 {
+            writeln!(f, "rejected by b:  {}", self.rejected)?;
+            if let Some(r) = &self.first_rejection {
+                writeln!(f, "  first: {r}")?;
+            }
+        }
+        if self.artefacts > 0 {
+            writeln!(
+                f,
+                "artefacts:     {} (address-dependent cases: generator bug)",
+                self.artefacts
+            )?;
+        }
+        write!(f, "divergences:   {}", self.divergences)
+    }
+}
+
+/// Minimises a diverging case and builds its report.
+///
+/// Against an engine that [`Engine::may_reject`] (the kernel) the case is
+/// not shrunk: removing instructions can remove the initialisation the
+/// kernel's verifier leaves to the program (root may read unwritten stack,
+/// whose bytes are then the kernel's garbage), which manufactures
+/// divergences that are not there.
+pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) -> Report {
+    let shrink_tries = if b.may_reject() { 0 } else { shrink_tries };
+    // A candidate counts only if the reference engine's state does not
+    // depend on addresses: shrinking must not manufacture a divergence by,
+    // say, removing the load that overwrote a pointer before it was stored.
+    let mut fails = |c: &Case| !compare(a, b, c).diffs.is_empty() && is_deterministic(a, c);
+    let (small, _) = shrink(case, &mut fails, shrink_tries);
+    Report {
+        origin: None,
+        engines: (a.name().to_string(), b.name().to_string()),
+        original_len: case.insns.len(),
+        diffs: compare(a, b, &small).diffs,
+        original_diffs: compare(a, b, case).diffs,
+        case: small,
+    }
+}
+
+/// Runs a batch: generates `count` cases, runs each on `a` (the reference)
+/// and `b`, counts how they end, and minimises up to `max_reports`
+/// divergences. `progress` is called with the number of cases just done.
+pub fn run_batch(
+    a: &dyn Engine,
+    b: &dyn Engine,
+    cfg: &BatchConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Summary {
+    let next = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let total = Mutex::new(Summary::default());
+    let reports_left = AtomicU64::new(cfg.max_reports as u64);
+    std::thread::scope(|s| {
+        for _ in 0..cfg.jobs.max(1) {
+            s.spawn(|| {
+                let mut local = Summary::default();
+                let mut since = 0;
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= cfg.count {
+                        break;
+                    }
+                    let case = generate(case_seed(cfg.seed, i), &cfg.gen);
+                    let cmp = compare(a, b, &case);
+                    local.programs += 1;
+                    match &cmp.a {
+                        Ok(st) => {
+                            local.instructions += st.insn_count;
+                            match st.ending() {
+                                Ending::Exit => local.exits += 1,
+                                Ending::Fault => local.faults += 1,
+                                Ending::Budget => local.budget += 1,
+                            }
+                        }
+                        Err(_) => local.load_errors += 1,
+                    }
+                    if let (Ok(_), Err(e)) = (&cmp.a, &cmp.b) {
+                        local.rejected += 1;
+                        if local.first_rejection.is_none() {
+                            local.first_rejection = Some(format!("seed {}: {e}", case.seed));
+                        }
+                    }
+                    if !cmp.diffs.is_empty() && !is_deterministic(a, &case) {
+                        // The reference engine disagrees with itself when
+                        // memory moves: the generator leaked an address.
+                        local.artefacts += 1;
+                    } else if !cmp.diffs.is_empty() {
+                        local.divergences += 1;
+                        let keep = reports_left
+                            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                                n.checked_sub(1)
+                            })
+                            .is_ok();
+                        if keep {
+                            let mut r = report(a, b, &case, cfg.shrink_tries);
+                            r.origin = Some((cfg.seed, i));
+                            r.original_diffs = cmp.diffs.clone();
+                            local.reports.push(r);
+                        }
+                        if cfg.stop_at_first {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    since += 1;
+                    if since == 64 {
+                        progress(since);
+                        since = 0;
+                    }
+                }
+                progress(since);
+                total.lock().unwrap_or_else(|p| p.into_inner()).add(local);
+            });
+        }
+    });
+    let mut t = total.into_inner().unwrap_or_else(|p| p.into_inner());
+    t.reports.sort_by_key(|r| r.origin);
+    t
+}

@@ -83,6 +83,14 @@ enum Cmd {
         target: Option<String>,
     },
     /// Print the Cranelift IR the JIT builds for a program.
+    /// Differential testing: generated programs through the interpreter and
+    /// the JIT (and optionally the Linux kernel), compared in full. Runs the
+    /// `cranebpf-difftest` binary built beside this one; see its `--help`.
+    Difftest {
+        /// Arguments for `cranebpf-difftest run`, e.g. `--count 10000 --seed 1`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     Clif {
         /// Program file.
         input: PathBuf,
@@ -248,6 +256,22 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
                 print!("{}", cranebpf::asm::disassemble(prog.insns()));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Difftest { args } => {
+            let exe = std::env::current_exe()?.with_file_name("cranebpf-difftest");
+            let status = std::process::Command::new(&exe)
+                .arg("run")
+                .args(args)
+                .status()
+                .map_err(|e| {
+                    format!(
+                        "cannot start {} (build it with `cargo build -p cranebpf-difftest`): {e}",
+                        exe.display()
+                    )
+                })?;
+            Ok(ExitCode::from(
+                status.code().map_or(2, |c| c.clamp(0, 255) as u8),
+            ))
         }
         Cmd::Clif {
             input,

@@ -78,7 +78,7 @@ for t in $targets; do
   line="$arch: conformance"
   for e in Interpreter Jit; do
     # "<Engine>: P passed, F failed, S skipped"
-    read -r p f s < <(sed -nE "s/^$e: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/p" "$log" | tail -1) || true
+    read -r p f s < <(sed -nE "s/^[^A-Za-z]*$e: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/p" "$log" | tail -1) || true
     if [ -n "${p:-}" ]; then
       line+=" ${e,,} $p/$((p + f + s)),"
     else
@@ -97,8 +97,8 @@ for t in $targets; do
     echo "== $arch: differential batch (interpreter vs JIT, fixed seeds, $count programs + kernel subset)"
     if CRANEBPF_DIFFTEST_COUNT=$count cargo test --locked -q "${tflag[@]}" -p cranebpf-difftest \
         --test ci_batch -- --nocapture --test-threads=1 >"$log" 2>&1; then ok=1; else ok=0; status=1; fi
-    progs=$(awk '/^programs:/ { n += $2 } END { print n + 0 }' "$log")
-    divs=$(awk '/^divergences:/ { n += $2; seen = 1 } END { print seen ? n : "?" }' "$log")
+    progs=$(awk '/^[^A-Za-z]*programs:/ { n += $2 } END { print n + 0 }' "$log")
+    divs=$(awk '/^[^A-Za-z]*divergences:/ { n += $2; seen = 1 } END { print seen ? n : "?" }' "$log")
     line="$arch: differential $progs programs (fixed seeds), $divs divergences"
   else
     # Until the differential batch lands: the JIT's integration tests (both

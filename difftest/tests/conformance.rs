@@ -50,7 +50,7 @@ fn suite(engine: Engine) {
             }
         }
     }
-    println!("{engine:?}: {passed} passed, {failed} failed, {skipped} skipped");
+    println!("\n{engine:?}: {passed} passed, {failed} failed, {skipped} skipped");
     assert_eq!(failed, 0, "{failed} conformance programs failed");
     assert_eq!(skipped, 0, "{skipped} conformance programs skipped");
     assert_eq!(passed, 313, "expected all 313 conformance programs to run");

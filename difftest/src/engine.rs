@@ -12,7 +12,7 @@ use crate::gen::SCRATCH_LEN;
 use crate::state::{HelperCall, Layout, State, Value};
 use cranebpf_runtime::{
     AluOp, HelperError, Helpers, Insn, Interpreter, MemoryMap, Program, Region, RunOptions,
-    RunOutcome, Width, STACK_SIZE,
+    RunOutcome, Stack, Width, STACK_SIZE,
 };
 use std::sync::{Arc, Mutex};
 
@@ -59,12 +59,20 @@ pub trait Engine: Send + Sync {
         false
     }
 
-    /// Loads `prog` with `helpers` and runs it once. `Err` is a load error
-    /// (e.g. an unregistered helper), as text.
+    /// Whether the engine runs on the `stack` it is given, so that the
+    /// final stack contents are compared (the kernel uses its own).
+    fn uses_given_stack(&self) -> bool {
+        true
+    }
+
+    /// Loads `prog` with `helpers` and runs it once on `stack` (as
+    /// [`Interpreter::run_with_stack`]). `Err` is a load error (e.g. an
+    /// unregistered helper), as text.
     fn run(
         &self,
         prog: &Program,
         helpers: Helpers,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
@@ -84,12 +92,13 @@ impl Engine for Interp {
         &self,
         prog: &Program,
         helpers: Helpers,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
     ) -> Result<RunOutcome, String> {
         let vm = Interpreter::new(prog, helpers).map_err(|e| e.to_string())?;
-        Ok(vm.run_with(mem, args, opts, None))
+        Ok(vm.run_with_stack(stack, mem, args, opts, None))
     }
 }
 
@@ -118,10 +127,15 @@ impl<E: Engine> Engine for Mutant<E> {
         "mutant"
     }
 
+    fn uses_given_stack(&self) -> bool {
+        self.inner.uses_given_stack()
+    }
+
     fn run(
         &self,
         prog: &Program,
         helpers: Helpers,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
@@ -164,7 +178,7 @@ impl<E: Engine> Engine for Mutant<E> {
             })
             .collect();
         let mutated = Program::from_insns(&insns).map_err(|e| e.to_string())?;
-        self.inner.run(&mutated, helpers, mem, args, opts)
+        self.inner.run(&mutated, helpers, stack, mem, args, opts)
     }
 }
 
@@ -182,13 +196,14 @@ impl Engine for Jit {
         &self,
         prog: &Program,
         helpers: Helpers,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
     ) -> Result<RunOutcome, String> {
         let vm =
             cranebpf::Vm::new(prog, helpers, cranebpf::Engine::Jit).map_err(|e| e.to_string())?;
-        Ok(vm.run_with(mem, args, opts, None))
+        Ok(vm.run_with_stack(stack, mem, args, opts, None))
     }
 }
 
@@ -200,6 +215,8 @@ pub struct HelperLog {
     pub input_start: u64,
     /// Start of the scratch region.
     pub scratch_start: u64,
+    /// Start of the stack.
+    pub stack_start: u64,
     /// The calls so far.
     pub calls: Vec<HelperCall>,
 }
@@ -226,7 +243,12 @@ pub fn difftest_helpers(log: Arc<Mutex<HelperLog>>) -> Helpers {
         move |ctx: &mut cranebpf_runtime::HelperCtx<'_, '_>, args: [u64; 5]| {
             let scratch = {
                 let mut l = lock(&log);
-                let layout = Layout::from_map(ctx.mem.regions(), l.input_start, l.scratch_start);
+                let layout = Layout::from_map(
+                    ctx.mem.regions(),
+                    l.input_start,
+                    l.scratch_start,
+                    l.stack_start,
+                );
                 let norm = args.map(|a| layout.value(a));
                 l.calls.push(HelperCall { id, args: norm });
                 l.scratch_start
@@ -300,47 +322,84 @@ pub fn difftest_helpers(log: Arc<Mutex<HelperLog>>) -> Helpers {
 }
 
 /// Bytes between our regions and around them, so that an access just
-/// outside one region never lands in another (or in a neighbouring heap
-/// allocation we registered).
+/// outside one region never lands in another (nor in memory we did not
+/// register).
 const GUARD: usize = 128;
 
+/// The largest input [`execute`] accepts.
+pub const MAX_INPUT: usize = 4096;
+
+/// All memory of one run in one allocation: the stack, the scratch region
+/// and the input at fixed distances from each other. Every engine and every
+/// run sees the same layout up to one base address, so an access through a
+/// pointer derived from one region (however wild its offset) lands at the
+/// same place relative to every region in every run: whether it hits a
+/// region is never a matter of where the allocator put things. (With the
+/// engines' own stacks, a wild stack-relative access could hit the input in
+/// one engine and nothing in the other.) Input bytes past the case's length
+/// are never registered.
+#[repr(C, align(16))]
+struct Arena {
+    lead: [u8; GUARD],
+    stack: Stack,
+    gap: [u8; GUARD],
+    scratch: [u8; SCRATCH_LEN],
+    gap2: [u8; GUARD],
+    input: [u8; MAX_INPUT],
+    tail: [u8; GUARD],
+}
+
+impl Arena {
+    fn boxed() -> Box<Arena> {
+        Box::new(Arena {
+            lead: [0; GUARD],
+            stack: Stack::new(),
+            gap: [0; GUARD],
+            scratch: [0; SCRATCH_LEN],
+            gap2: [0; GUARD],
+            input: [0; MAX_INPUT],
+            tail: [0; GUARD],
+        })
+    }
+}
+
 /// Runs `case` on `engine`: a fresh copy of the input and a zeroed scratch
-/// region (registered in that order, after which the engine adds its
-/// stack), r1 = the input, r2 = its length, the case's budget, and the
+/// region (registered in that order) and a stack, all in one [`Arena`];
+/// r1 = the input, r2 = its length, the case's budget, and the
 /// [`difftest_helpers`]. `Err` is a load error.
 pub fn execute(engine: &dyn Engine, case: &Case) -> Result<State, String> {
     execute_at(engine, case, false)
 }
 
-/// [`execute`], with `moved` placing the input, the scratch region and
-/// (very likely) the engine's stack at other addresses than an unmoved run
-/// that precedes it. A case whose state differs between the two depends on
-/// where memory is: a harness or generator artefact, never an engine bug.
+/// [`execute`], with `moved` placing the arena at another address than an
+/// unmoved run that precedes it. A case whose state differs between the two
+/// depends on absolute addresses (e.g. it hashed a pointer): a generator
+/// artefact, never an engine bug.
 pub fn execute_at(engine: &dyn Engine, case: &Case, moved: bool) -> Result<State, String> {
     let prog = case.program().map_err(|e| format!("load: {e}"))?;
+    let len = case.input.len();
+    if len > MAX_INPUT {
+        return Err(format!(
+            "input of {len} bytes: the harness takes at most {MAX_INPUT}"
+        ));
+    }
     let log = Arc::new(Mutex::new(HelperLog::default()));
     let helpers = difftest_helpers(Arc::clone(&log));
-    let len = case.input.len();
-    // Holding a stack-sized block makes the engine's stack allocation land
-    // elsewhere than in the previous run's freed block.
-    let hold = if moved {
-        vec![0u64; STACK_SIZE / 8 + 1]
-    } else {
-        Vec::new()
-    };
-    let lead = if moved { GUARD + 40 } else { GUARD };
-    let mut buf = vec![0u8; lead + len + GUARD + SCRATCH_LEN + GUARD];
-    let (_, rest) = buf.split_at_mut(lead);
-    let (input, rest) = rest.split_at_mut(len);
-    let (_, rest) = rest.split_at_mut(GUARD);
-    let (scratch, _) = rest.split_at_mut(SCRATCH_LEN);
-    input.copy_from_slice(&case.input);
+    // Holding an arena while allocating ours puts ours elsewhere than the
+    // previous run's freed block.
+    let hold = moved.then(Arena::boxed);
+    let mut arena = Arena::boxed();
+    let a = &mut *arena;
+    a.input[..len].copy_from_slice(&case.input);
+    let input = &mut a.input[..len];
     let input_start = input.as_mut_ptr() as u64;
-    let scratch_start = scratch.as_mut_ptr() as u64;
+    let scratch_start = a.scratch.as_mut_ptr() as u64;
+    let stack_start = a.stack.bytes().as_ptr() as u64;
     {
         let mut l = lock(&log);
         l.input_start = input_start;
         l.scratch_start = scratch_start;
+        l.stack_start = stack_start;
     }
     let region = |start, len: usize| Region {
         start,
@@ -350,26 +409,35 @@ pub fn execute_at(engine: &dyn Engine, case: &Case, moved: bool) -> Result<State
     let layout = Layout::new(
         region(input_start, len),
         region(scratch_start, SCRATCH_LEN),
-        None,
+        Some(region(stack_start, STACK_SIZE)),
     );
     let out = {
         let mut mem = MemoryMap::new();
         if len > 0 {
             mem.add_mut(input);
         }
-        mem.add_mut(scratch);
+        mem.add_mut(&mut a.scratch);
         let args = [if len > 0 { input_start } else { 0 }, len as u64, 0, 0, 0];
         let opts = RunOptions {
             budget: Some(case.budget),
         };
-        engine.run(&prog, helpers, &mut mem, args, &opts)?
+        engine.run(&prog, helpers, &mut a.stack, &mut mem, args, &opts)?
     };
     drop(hold);
-    let input = buf[lead..lead + len].to_vec();
-    let s0 = lead + len + GUARD;
-    let scratch = buf[s0..s0 + SCRATCH_LEN].to_vec();
     let calls = std::mem::take(&mut lock(&log).calls);
-    Ok(State::new(&out, &layout, input, scratch, calls))
+    let stack = if engine.uses_given_stack() {
+        a.stack.bytes().to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(State::new(
+        &out,
+        &layout,
+        a.input[..len].to_vec(),
+        a.scratch.to_vec(),
+        stack,
+        calls,
+    ))
 }
 
 /// The result of running one case on two engines.
@@ -395,6 +463,17 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
     let sb = execute(b, case);
     let (na, nb) = (a.name(), b.name());
     let counts = a.counts_instructions() && b.counts_instructions();
+    let stacks = a.uses_given_stack() && b.uses_given_stack();
+    let no_stack = |s: &mut Result<State, String>| {
+        if let Ok(s) = s {
+            s.stack.clear();
+        }
+    };
+    let (mut sa, mut sb) = (sa, sb);
+    if !stacks {
+        no_stack(&mut sa);
+        no_stack(&mut sb);
+    }
     let diffs = match (&sa, &sb) {
         (Ok(x), Ok(y)) if !counts || a.result_bits() < 64 || b.result_bits() < 64 => {
             let bits = a.result_bits().min(b.result_bits());

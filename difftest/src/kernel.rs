@@ -41,7 +41,7 @@
 use crate::engine::Engine;
 use cranebpf_runtime::{
     AluOp, Helpers, Insn, JmpCond, MemoryMap, Program, Reg, RunOptions, RunOutcome, Size, Src,
-    Width,
+    Stack, Width,
 };
 
 const BPF_PROG_LOAD: libc::c_long = 5;
@@ -290,10 +290,15 @@ impl Engine for Kernel {
         32
     }
 
+    fn uses_given_stack(&self) -> bool {
+        false
+    }
+
     fn run(
         &self,
         prog: &Program,
         _helpers: Helpers,
+        _stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         _opts: &RunOptions,

@@ -4,23 +4,21 @@
 //! # Normalisation
 //!
 //! Engines run the same case on different host memory: each run gets its own
-//! copy of the input and scratch region (at addresses that differ between
-//! runs) and each engine allocates its own stack. So raw addresses are never
-//! compared. A value that points into or near (within [`NEAR`] bytes of) a
-//! region is reported as [`Value::Ptr`]`{ region, off }`, the offset from the
-//! region's start; fault addresses likewise as [`Addr::In`], or
-//! [`Addr::Outside`] when they are near no known region.
+//! arena holding the stack, the input and the scratch region (see
+//! [`crate::engine::execute`]), at a base address that differs between runs
+//! but with the same distances between the regions. So raw addresses are
+//! never compared. A value that points into or near (within [`NEAR`] bytes
+//! of) a region is reported as [`Value::Ptr`]`{ region, off }`, the offset
+//! from the region's start. Fault addresses likewise as [`Addr::In`]; one
+//! near no region but within [`FAR`] bytes of the stack is reported
+//! relative to the stack (the distances are fixed, so that is exact), and
+//! only a wilder one as [`Addr::Outside`].
 //!
-//! The known regions are the input and the scratch region (whose addresses
-//! the harness knows) and, during helper calls, the stack (the region of
-//! [`cranebpf_runtime::STACK_SIZE`] bytes in the map the helper sees).
-//! After a run the stack is gone, so a fault address near the stack is
-//! [`Addr::Outside`]: its pc, size and access are still compared. Generated
-//! programs never leave pointers in r0 or in memory, so nothing is lost there.
-//!
-//! The final stack contents cannot be read after a run without engine hooks;
-//! generated programs copy the top of their stack into the input before they
-//! exit (see [`crate::gen`]), so the input comparison covers it.
+//! The known regions are the input, the scratch region and the stack; a
+//! helper sees them in the map it gets. The final bytes of all three are
+//! compared (the stack only between engines that run on the harness's
+//! stack; the kernel does not). Generated programs never leave pointers in
+//! r0 or in memory, so raw bytes compare.
 
 use cranebpf_runtime::{Access, Fault, FaultKind, Region, RunOutcome, STACK_SIZE};
 use std::fmt;
@@ -30,6 +28,9 @@ use std::fmt;
 /// just outside the stack is never attributed to the input or scratch
 /// region, whatever the heap layout.
 pub const NEAR: u64 = 32;
+
+/// How far from the stack a fault address is still reported relative to it.
+pub const FAR: u64 = 1 << 20;
 
 /// The regions the harness can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -66,8 +67,7 @@ pub enum Addr {
         /// `addr - start`.
         off: i64,
     },
-    /// Near no known region (a wild address, or near the stack after the
-    /// stack is gone).
+    /// Near no known region and more than [`FAR`] bytes from the stack.
     Outside,
 }
 
@@ -90,16 +90,21 @@ impl Layout {
         }
     }
 
-    /// The layout seen from inside a helper: `input` and `scratch` by their
-    /// start, the stack as the one other region of [`STACK_SIZE`] bytes.
-    pub fn from_map(regions: &[Region], input_start: u64, scratch_start: u64) -> Layout {
+    /// The layout seen from inside a helper: each known region by its start
+    /// (a region the program removed is not there).
+    pub fn from_map(
+        regions: &[Region],
+        input_start: u64,
+        scratch_start: u64,
+        stack_start: u64,
+    ) -> Layout {
         let mut l = Layout::default();
         for r in regions {
             let kind = if r.start == input_start {
                 RegionKind::Input
             } else if r.start == scratch_start {
                 RegionKind::Scratch
-            } else if r.len == STACK_SIZE as u64 {
+            } else if r.start == stack_start && r.len == STACK_SIZE as u64 {
                 RegionKind::Stack
             } else {
                 continue;
@@ -144,9 +149,20 @@ impl Layout {
 
     /// `a` as an [`Addr`].
     pub fn addr(&self, a: u64) -> Addr {
-        match self.locate(a) {
-            Some((region, off)) => Addr::In { region, off },
-            None => Addr::Outside,
+        if let Some((region, off)) = self.locate(a) {
+            return Addr::In { region, off };
+        }
+        let stack = self
+            .regions
+            .iter()
+            .flatten()
+            .find(|(k, _)| *k == RegionKind::Stack);
+        match stack {
+            Some((_, r)) if a.wrapping_sub(r.start).wrapping_add(FAR) <= 2 * FAR => Addr::In {
+                region: RegionKind::Stack,
+                off: a.wrapping_sub(r.start) as i64,
+            },
+            _ => Addr::Outside,
         }
     }
 }
@@ -263,6 +279,9 @@ pub struct State {
     pub input: Vec<u8>,
     /// The scratch region's final bytes.
     pub scratch: Vec<u8>,
+    /// The stack's final bytes (all frames; empty for an engine that does
+    /// not run on the harness's stack, such as the kernel).
+    pub stack: Vec<u8>,
     /// Every helper call, in order.
     pub helper_calls: Vec<HelperCall>,
 }
@@ -274,6 +293,7 @@ impl State {
         layout: &Layout,
         input: Vec<u8>,
         scratch: Vec<u8>,
+        stack: Vec<u8>,
         helper_calls: Vec<HelperCall>,
     ) -> State {
         State {
@@ -284,6 +304,7 @@ impl State {
             insn_count: out.insn_count,
             input,
             scratch,
+            stack,
             helper_calls,
         }
     }
@@ -319,6 +340,7 @@ impl State {
         }
         bytes_diff(&mut d, "input", &self.input, &other.input, a, b);
         bytes_diff(&mut d, "scratch", &self.scratch, &other.scratch, a, b);
+        bytes_diff(&mut d, "stack", &self.stack, &other.stack, a, b);
         if self.helper_calls != other.helper_calls {
             let i = self
                 .helper_calls
@@ -451,6 +473,7 @@ mod tests {
             insn_count: 3,
             input: vec![0; 16],
             scratch: vec![],
+            stack: vec![],
             helper_calls: vec![],
         };
         assert!(s.diff(&s.clone(), "a", "b").is_empty());

@@ -1,17 +1,109 @@
-//! Proof that the harness can fail: engines with a planted semantic bug
-//! (see [`PlantedBug`]) are caught within a fixed budget of programs, and
-//! the report is minimised to a handful of instructions.
+//! Proof that the harness can fail: a JIT compiled with a planted semantic
+//! bug (`cranebpf::PlantedBug`, the `planted-bugs` feature) and engines
+//! running mutated programs (see [`PlantedBug`]) are caught within a fixed
+//! budget of programs, and the report is minimised to a handful of
+//! instructions.
 
 use cranebpf_difftest::batch::{run_batch, BatchConfig};
-use cranebpf_difftest::engine::{compare, is_deterministic, Interp, Mutant, PlantedBug};
+use cranebpf_difftest::engine::{
+    compare, is_deterministic, Engine, Interp, Jit, Mutant, PlantedBug,
+};
 use cranebpf_difftest::gen::{arb_case, GenConfig};
-use cranebpf_runtime::{AluOp, Insn, Width};
+use cranebpf_runtime::{
+    AluOp, Helpers, Insn, MemoryMap, Program, RunOptions, RunOutcome, Stack, Width,
+};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+
+/// The JIT with a bug planted in its lowering.
+struct BuggyJit(cranebpf::PlantedBug);
+
+impl Engine for BuggyJit {
+    fn name(&self) -> &str {
+        "buggy-jit"
+    }
+
+    fn run(
+        &self,
+        prog: &Program,
+        helpers: Helpers,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+    ) -> Result<RunOutcome, String> {
+        let p = cranebpf::JitProgram::with_planted_bug(prog, helpers, self.0)
+            .map_err(|e| e.to_string())?;
+        Ok(p.run_with_stack(stack, mem, args, opts, None))
+    }
+}
+
+/// Runs at most `budget` programs against a JIT with `bug` planted and
+/// returns the first (minimised) report.
+fn hunt_jit(bug: cranebpf::PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
+    hunt_engine(&BuggyJit(bug), &format!("{bug:?}"), budget)
+}
+
+#[test]
+fn finds_jit_mov32_without_zero_extension() {
+    let r = hunt_jit(cranebpf::PlantedBug::Mov32NoZeroExtend, 200);
+    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
+    assert!(r.case.insns.iter().any(|i| matches!(
+        i,
+        Insn::Alu {
+            w: Width::W32,
+            op: AluOp::Mov,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn finds_jit_mod32_by_zero_keeping_the_upper_half() {
+    // The conformance suite never observes this one.
+    let r = hunt_jit(cranebpf::PlantedBug::Mod32ByZeroKeepsUpper, 2000);
+    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
+    assert!(r.case.insns.iter().any(|i| matches!(
+        i,
+        Insn::Alu {
+            w: Width::W32,
+            op: AluOp::Mod,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn finds_jit_jmp32_comparing_64_bits() {
+    let r = hunt_jit(cranebpf::PlantedBug::Jmp32AsJmp64, 200);
+    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
+    assert!(r
+        .case
+        .insns
+        .iter()
+        .any(|i| matches!(i, Insn::Jmp { w: Width::W32, .. })));
+}
+
+/// The JIT without a planted bug agrees on the same programs (so the
+/// divergences above are the bug's, not the harness's).
+#[test]
+fn the_unplanted_jit_agrees() {
+    let cfg = BatchConfig {
+        seed: 42,
+        count: 300,
+        ..BatchConfig::default()
+    };
+    let s = run_batch(&Interp, &Jit, &cfg, &|_| ());
+    assert_eq!(s.divergences, 0, "{s}");
+    assert_eq!(s.programs, 300);
+}
 
 /// Runs at most `budget` programs against a mutant and returns the first
 /// (minimised) report.
 fn hunt(bug: PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
-    let mutant = Mutant { inner: Interp, bug };
+    hunt_engine(&Mutant { inner: Interp, bug }, &format!("{bug:?}"), budget)
+}
+
+fn hunt_engine(engine: &dyn Engine, bug: &str, budget: u64) -> cranebpf_difftest::batch::Report {
     let cfg = BatchConfig {
         seed: 42,
         count: budget,
@@ -19,10 +111,10 @@ fn hunt(bug: PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
         max_reports: 1,
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, &mutant, &cfg, &|_| ());
+    let s = run_batch(&Interp, engine, &cfg, &|_| ());
     assert!(
         s.divergences >= 1,
-        "{bug:?} not found in {budget} programs:\n{s}"
+        "{bug} not found in {budget} programs:\n{s}"
     );
     let r = s
         .reports

@@ -6,7 +6,7 @@
 use cranebpf_runtime::vm::{self, VmContext};
 use cranebpf_runtime::{
     Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, RunOptions,
-    RunOutcome, MAX_CALL_DEPTH, STACK_SIZE,
+    RunOutcome, Stack, MAX_CALL_DEPTH,
 };
 use std::any::Any;
 use std::ffi::c_void;
@@ -26,11 +26,6 @@ struct HostState<'r, 'a> {
     /// The error of a failed helper, until the run ends.
     helper_error: Option<HelperError>,
 }
-
-/// The run's stack: one zeroed region of `STACK_SIZE` bytes, 16-aligned so
-/// that frame-relative alignment matches absolute alignment.
-#[repr(C, align(16))]
-struct Stack([u8; STACK_SIZE]);
 
 /// The helper trampoline: calls helper `id` with r1..r5 and returns r0. On
 /// failure it records the fault in the context and returns 0.
@@ -122,6 +117,7 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
 pub(crate) unsafe fn run_with(
     entry: EntryFn,
     helpers: &Helpers,
+    stack: &mut Stack,
     mem: &mut MemoryMap<'_>,
     args: [u64; 5],
     opts: &RunOptions,
@@ -130,16 +126,12 @@ pub(crate) unsafe fn run_with(
     // The input region (and LD_ABS/LD_IND packet): chosen before the stack
     // is added, as the interpreter does.
     let input = input_region(mem, args);
-    let mut stack = Stack([0; STACK_SIZE]);
-    let stack_start = stack.0.as_mut_ptr() as u64;
-    let stack_region = Region {
-        start: stack_start,
-        len: STACK_SIZE as u64,
-        writable: true,
-    };
-    // SAFETY: the stack buffer is valid for reads and writes until it is
-    // dropped at the end of this function, after `remove_at` below; during
-    // the run it is only accessed through raw addresses.
+    let stack_region = stack.prepare();
+    let stack_start = stack_region.start;
+    // SAFETY: the stack is borrowed mutably for this whole call and valid for
+    // reads and writes; its region leaves the map (`remove_at` below) before
+    // this function returns, and during the run it is only accessed through
+    // raw addresses.
     unsafe { mem.add_raw_first(stack_region) };
 
     let mut vmc = VmContext::new(stack_start);
@@ -167,8 +159,8 @@ pub(crate) unsafe fn run_with(
     let r0 = unsafe { entry(vmp, args[0], args[1], args[2], args[3], args[4]) };
     let helper_error = host.helper_error.take();
     drop(host);
-    // The stack region leaves the map before the stack itself goes out of
-    // scope at the end of this function.
+    // The stack region leaves the map before the caller's borrow of the
+    // stack ends.
     mem.remove_at(stack_start);
 
     let charged = initial - vmc.remaining;

@@ -6,8 +6,9 @@ use crate::host::{self, EntryFn};
 use crate::isa::{make_isa, JitOptions};
 use cranebpf_lower::{
     entry_signature, function_ranges, function_signature, lower_entry, lower_function, LowerEnv,
+    PlantedBug,
 };
-use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome};
+use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome, Stack};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -20,6 +21,9 @@ use std::fmt;
 struct JitEnv<'m> {
     module: &'m mut JITModule,
     ids: &'m [FuncId],
+    /// Only read with the `planted-bugs` feature.
+    #[cfg_attr(not(feature = "planted-bugs"), allow(dead_code))]
+    bug: Option<PlantedBug>,
 }
 
 impl LowerEnv for JitEnv<'_> {
@@ -35,6 +39,11 @@ impl LowerEnv for JitEnv<'_> {
 
     fn mem_check_thunk(&self) -> u64 {
         host::mem_check_thunk as *const () as usize as u64
+    }
+
+    #[cfg(feature = "planted-bugs")]
+    fn planted_bug(&self) -> Option<PlantedBug> {
+        self.bug
     }
 }
 
@@ -80,6 +89,27 @@ impl JitProgram {
         helpers: Helpers,
         opts: &JitOptions,
     ) -> Result<JitProgram, JitError> {
+        JitProgram::compile(program, helpers, opts, None)
+    }
+
+    /// Compiles `program` with a known semantic bug planted in the generated
+    /// code (see [`PlantedBug`]): for tests proving that a differential
+    /// harness catches a wrong JIT. Only with the `planted-bugs` feature.
+    #[cfg(feature = "planted-bugs")]
+    pub fn with_planted_bug(
+        program: &Program,
+        helpers: Helpers,
+        bug: PlantedBug,
+    ) -> Result<JitProgram, JitError> {
+        JitProgram::compile(program, helpers, &JitOptions::default(), Some(bug))
+    }
+
+    fn compile(
+        program: &Program,
+        helpers: Helpers,
+        opts: &JitOptions,
+        bug: Option<PlantedBug>,
+    ) -> Result<JitProgram, JitError> {
         // The load-time engine rules (unregistered static helper, BTF call,
         // LDDW pseudo-load, bad target, fall-through off the end) live in
         // one place, the interpreter's predecode; running it gives the JIT
@@ -89,7 +119,7 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        match compile_into(&mut module, program, host_cc) {
+        match compile_into(&mut module, program, host_cc, bug) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
                 // SAFETY: `entry_id` is the entry wrapper, compiled with
@@ -129,9 +159,24 @@ impl JitProgram {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
+        let mut stack = Stack::new();
+        self.run_with_stack(&mut stack, mem, args, opts, user)
+    }
+
+    /// [`JitProgram::run_with`] on a stack the caller provides (zeroed first,
+    /// region 0 during the run, holding the final contents afterwards), as
+    /// [`cranebpf_runtime::Interpreter::run_with_stack`].
+    pub fn run_with_stack(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
         // SAFETY: `entry` is this program's finalized entry wrapper, compiled
         // against `host`'s thunks, and `self.module` keeps it mapped.
-        unsafe { host::run_with(self.entry, &self.helpers, mem, args, opts, user) }
+        unsafe { host::run_with(self.entry, &self.helpers, stack, mem, args, opts, user) }
     }
 }
 
@@ -151,6 +196,7 @@ fn compile_into(
     module: &mut JITModule,
     program: &Program,
     host_cc: CallConv,
+    bug: Option<PlantedBug>,
 ) -> Result<(FuncId, usize), JitError> {
     let ranges = function_ranges(program);
     if ranges.is_empty() {
@@ -171,6 +217,7 @@ fn compile_into(
         let mut env = JitEnv {
             module: &mut *module,
             ids: &ids,
+            bug,
         };
         lower_function(program, i, &mut env, host_cc, &mut ctx.func)?;
         module.define_function(id, &mut ctx)?;
@@ -183,6 +230,7 @@ fn compile_into(
     let mut env = JitEnv {
         module: &mut *module,
         ids: &ids,
+        bug,
     };
     lower_entry(&mut env, host_cc, &mut ctx.func);
     module.define_function(entry_id, &mut ctx)?;

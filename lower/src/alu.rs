@@ -10,6 +10,7 @@
 //! afterwards (RFC 9669: x / 0 = 0, x % 0 = x, MIN s/ -1 = MIN, x s% -1 = 0).
 
 use crate::func::Lower;
+use crate::PlantedBug;
 use cranebpf_runtime::{sem, AluOp, Endian, JmpCond, Reg, Src, Width};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32, I64, I8};
@@ -61,6 +62,10 @@ impl Lower<'_> {
         if matches!(op, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod) {
             return self.translate_divmod(w, op, dst, src);
         }
+        if w == Width::W32 && op == AluOp::Mov && self.bug == Some(PlantedBug::Mov32NoZeroExtend) {
+            let v = self.operand(Width::W64, src);
+            return self.set(dst, v);
+        }
         let b = self.operand(w, src);
         let a = self.read(w, dst);
         let ins = self.b.ins();
@@ -98,6 +103,12 @@ impl Lower<'_> {
                 if op == AluOp::Div {
                     let q = self.b.ins().udiv(x, safe);
                     self.b.ins().select(y_is_0, zero, q)
+                } else if w == Width::W32 && self.bug == Some(PlantedBug::Mod32ByZeroKeepsUpper) {
+                    let r = self.b.ins().urem(x, safe);
+                    let r = self.b.ins().uextend(I64, r);
+                    let whole = self.get(dst);
+                    let v = self.b.ins().select(y_is_0, whole, r);
+                    return self.set(dst, v);
                 } else {
                     let r = self.b.ins().urem(x, safe);
                     self.b.ins().select(y_is_0, x, r)

@@ -23,6 +23,42 @@ pub trait LowerEnv {
     /// Address of the host memory-check thunk, an `extern "C"` function with
     /// [`crate::mem_check_signature`].
     fn mem_check_thunk(&self) -> u64;
+
+    /// The semantic bug to plant in the generated code (tests of the
+    /// differential harness only; see [`PlantedBug`]).
+    #[cfg(feature = "planted-bugs")]
+    fn planted_bug(&self) -> Option<PlantedBug> {
+        None
+    }
+}
+
+/// A known semantic bug the lowering plants on request, so tests can prove
+/// that the differential harness finds a JIT that is wrong. The request
+/// exists only with the `planted-bugs` cargo feature (through
+/// [`LowerEnv::planted_bug`]); without it no code path can plant a bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PlantedBug {
+    /// `mov32` does not zero-extend: it moves all 64 bits (a register's
+    /// upper half leaks; an immediate is sign-extended).
+    Mov32NoZeroExtend,
+    /// A 32-bit `mod` by zero leaves the destination's upper half instead of
+    /// zero-extending the low half (RFC 9669: `dst = (u32)dst`).
+    Mod32ByZeroKeepsUpper,
+    /// 32-bit conditional jumps compare all 64 bits.
+    Jmp32AsJmp64,
+}
+
+/// The bug `env` asks for (always `None` without the `planted-bugs` feature).
+pub(crate) fn planted_bug(env: &dyn LowerEnv) -> Option<PlantedBug> {
+    #[cfg(feature = "planted-bugs")]
+    {
+        env.planted_bug()
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        let _ = env;
+        None
+    }
 }
 
 /// A [`LowerEnv`] that needs no module: function `i` is the user external

@@ -209,6 +209,8 @@ pub(crate) struct Lower<'a> {
     pub block_len: u32,
     /// 1-based position of the current instruction in its budget block.
     pub pos: u32,
+    /// The planted bug, if any (see [`crate::PlantedBug`]).
+    pub bug: Option<crate::PlantedBug>,
     /// Lazily made references to other compiled functions, by index.
     pub func_refs: HashMap<usize, ir::FuncRef>,
     /// Lazily imported signatures of the host thunks.
@@ -292,6 +294,7 @@ pub fn lower_function(
         .map(|(i, r)| (r.start_pc, i))
         .collect();
 
+    let bug = crate::env::planted_bug(env);
     let mut lw = Lower {
         b,
         env,
@@ -305,6 +308,7 @@ pub fn lower_function(
         pc: range.start_pc,
         block_len: 0,
         pos: 0,
+        bug,
         func_refs: HashMap::new(),
         helper_sig: None,
         check_sig: None,

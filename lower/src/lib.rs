@@ -62,7 +62,7 @@ mod func;
 mod mem;
 mod translate;
 
-pub use env::{LowerEnv, ModuleFreeEnv};
+pub use env::{LowerEnv, ModuleFreeEnv, PlantedBug};
 pub use func::{
     entry_signature, function_ranges, function_signature, helper_signature, lower_entry,
     lower_function, mem_check_signature, FunctionRange, LowerError,

@@ -104,6 +104,10 @@ impl Lower<'_> {
             } => {
                 let taken = self.target_block(i64::from(off))?;
                 let next = self.target_block(0)?;
+                let w = match self.bug {
+                    Some(crate::PlantedBug::Jmp32AsJmp64) => cranebpf_runtime::Width::W64,
+                    _ => w,
+                };
                 let c = self.condition(w, cond, dst, src);
                 self.b.ins().brif(c, taken, &[], next, &[]);
                 return Ok(false);

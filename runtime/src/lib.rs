@@ -39,7 +39,7 @@ pub use insn::{
     RawInsn, Reg, Size, Src, Width,
 };
 pub use interp::Interpreter;
-pub use mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
+pub use mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use program::{LoadError, Program};
 pub use run::{RunOptions, RunOutcome};
 pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};

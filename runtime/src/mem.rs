@@ -32,6 +32,67 @@ pub const MAX_CALL_DEPTH: usize = 8;
 /// Total stack bytes: one frame per possible call depth.
 pub const STACK_SIZE: usize = STACK_FRAME_SIZE as usize * MAX_CALL_DEPTH;
 
+/// The memory of one run's stack: [`STACK_SIZE`] bytes, 16-byte aligned so
+/// that alignment relative to a frame is alignment in host memory.
+///
+/// Engines allocate one per run unless the caller passes its own to a
+/// `run_with_stack` method (the interpreter's and the JIT's): then the
+/// stack sits where the caller wants it (e.g. next to the input, at a fixed
+/// distance, as the differential harness does) and its final contents can
+/// be read after the run. Every run zeroes it first.
+#[derive(Clone)]
+#[repr(C, align(16))]
+pub struct Stack([u8; STACK_SIZE]);
+
+impl Stack {
+    /// A zeroed stack.
+    pub const fn new() -> Stack {
+        Stack([0; STACK_SIZE])
+    }
+
+    /// A zeroed stack on the heap.
+    pub fn boxed() -> Box<Stack> {
+        Box::new(Stack::new())
+    }
+
+    /// The bytes, lowest address first: the frame of call depth `d` is
+    /// `[STACK_SIZE - (d + 1) * 512, STACK_SIZE - d * 512)`.
+    pub fn bytes(&self) -> &[u8; STACK_SIZE] {
+        &self.0
+    }
+
+    /// The bytes, mutable.
+    pub fn bytes_mut(&mut self) -> &mut [u8; STACK_SIZE] {
+        &mut self.0
+    }
+
+    /// Zeroes the stack and returns it as a read-write [`Region`] at its
+    /// host address. The region must leave any map before the stack is
+    /// borrowed again or moved (engines remove it when the run ends).
+    pub fn prepare(&mut self) -> Region {
+        self.0.fill(0);
+        Region {
+            start: self.0.as_mut_ptr() as u64,
+            len: STACK_SIZE as u64,
+            writable: true,
+        }
+    }
+}
+
+impl Default for Stack {
+    fn default() -> Stack {
+        Stack::new()
+    }
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack")
+            .field("start", &self.0.as_ptr())
+            .finish_non_exhaustive()
+    }
+}
+
 /// One contiguous range of host memory a program may access.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(C)]

@@ -16,7 +16,8 @@
 //! - **Entry.** r1..r5 = the five `args`, r10 = the top of the stack, every
 //!   other register 0. [`Interpreter::run`] uses the conformance convention:
 //!   r1 = pointer to the input (0 if the input is empty), r2 = its length.
-//! - **Stack.** Each run gets [`STACK_SIZE`] zeroed bytes, 8-byte aligned,
+//! - **Stack.** Each run gets [`STACK_SIZE`] zeroed bytes, 16-byte aligned
+//!   (a fresh [`Stack`], or the caller's with `run_with_stack`),
 //!   registered as region 0 of the map for the duration of the run (and
 //!   removed afterwards, even if a helper panics). The frame of call depth
 //!   `d` is `[top - (d + 1) * 512, top - d * 512)`; r10 = `top - d * 512`.
@@ -54,7 +55,7 @@ mod predecode;
 use crate::engine_error::EngineError;
 use crate::fault::Fault;
 use crate::helpers::Helpers;
-use crate::mem::{MemoryMap, Region, STACK_SIZE};
+use crate::mem::{MemoryMap, Stack, STACK_SIZE};
 use crate::program::Program;
 use crate::run::{RunOptions, RunOutcome};
 use predecode::{predecode, Slot};
@@ -132,20 +133,31 @@ impl Interpreter {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
+        let mut stack = Stack::boxed();
+        self.run_with_stack(&mut stack, mem, args, opts, user)
+    }
+
+    /// [`Interpreter::run_with`] on a stack the caller provides: it is
+    /// zeroed, registered as region 0 for the run and removed afterwards, and
+    /// keeps the program's final stack contents for the caller to read.
+    pub fn run_with_stack(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
         // The packet of LD_ABS/LD_IND: chosen before the stack is added.
         let packet = mem.regions().iter().find(|r| r.start == args[0]).copied();
-        let mut stack = vec![0u64; STACK_SIZE / 8];
-        let region = Region {
-            start: stack.as_mut_ptr() as u64,
-            len: STACK_SIZE as u64,
-            writable: true,
-        };
-        // SAFETY: `stack` is a live, 8-byte aligned allocation of STACK_SIZE
-        // bytes, valid for reads and writes. It is declared before `guard`, so
-        // it is dropped after `guard`, whose `Drop` removes the region from the
-        // map (also on unwinding): the map never holds the region after the
-        // memory is freed. No Rust reference to `stack`'s contents is used
-        // while the region is registered; all accesses go through the map.
+        let region = stack.prepare();
+        // SAFETY: `stack` is a live, 16-byte aligned block of STACK_SIZE
+        // bytes, valid for reads and writes, borrowed mutably for this whole
+        // call. `guard`'s `Drop` removes the region from the map before this
+        // function returns (also on unwinding), so the map never holds the
+        // region after the borrow ends. No Rust reference to the stack's
+        // contents is used while the region is registered; all accesses go
+        // through the map.
         unsafe { mem.add_raw_first(region) };
         let guard = StackGuard {
             mem,
@@ -159,7 +171,6 @@ impl Interpreter {
         };
         let outcome = exec::run(&self.code, &self.helpers, entry, &mut *guard.mem, user);
         drop(guard);
-        drop(stack);
         outcome
     }
 }

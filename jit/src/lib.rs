@@ -19,6 +19,8 @@
 //! Generated code contains no trapping instruction and the library installs
 //! no signal handler: every fault is an explicit check that returns to the
 //! host. [`JitProgram`] is the compiled form; [`Vm`] wraps either engine.
+//! [`ObjectVm`] prepares every program of a loaded ELF object
+//! ([`cranebpf_runtime::elf::ProgramSet`]) and runs chains of tail calls.
 //!
 //! ```
 //! use cranebpf::{Program, Helpers, Vm};
@@ -40,6 +42,7 @@ mod error;
 mod host;
 mod isa;
 mod module;
+mod set;
 mod tools;
 
 pub use cranebpf_runtime::{
@@ -49,7 +52,9 @@ pub use cranebpf_runtime::{
 };
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
+pub use cranebpf_runtime::kernel::tail::ChainOutcome;
 pub use module::JitProgram;
+pub use set::ObjectVm;
 pub use tools::{clif_text, native_disasm};
 
 /// The assembler and disassembler (the conformance suite's syntax).

@@ -245,3 +245,47 @@ fn elf_vlan_adjust_jit_matches_model() {
         }
     }
 }
+
+#[test]
+fn elf_dispatch_tail_calls_match_model() {
+    use cranebpf::ObjectVm;
+    use cranebpf_runtime::elf::LoadOptions;
+    for engine in ENGINES {
+        let obj = object("dispatch.o");
+        let set = obj
+            .load_set("xdp_dispatch", LoadOptions::default())
+            .unwrap();
+        let vm = ObjectVm::new(set, engine).unwrap();
+        let mut model = models::Dispatch::default();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            let before = model.tail_calls;
+            let want = model.run(&p);
+            let out = vm.run_xdp(&mut p.clone(), &RunOptions::default());
+            assert_eq!(out.outcome.result, Ok(want), "{engine:?}, packet {i}");
+            assert_eq!(out.tail_calls, model.tail_calls - before, "{engine:?}, packet {i}");
+            assert_eq!(
+                vm.set().program(out.program).unwrap().name(),
+                model.last,
+                "{engine:?}, packet {i}"
+            );
+        }
+        let hits: Vec<u64> = obj
+            .map("hits")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(_, v)| u64s(v)[0])
+            .collect();
+        assert_eq!(hits, model.hits, "{engine:?}");
+        let bss = obj
+            .map(".bss")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(
+            u64s(&bss),
+            [model.dispatched, model.missed, model.tcp_bytes],
+            "{engine:?}"
+        );
+    }
+}

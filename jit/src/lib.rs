@@ -45,6 +45,7 @@ mod module;
 mod set;
 mod tools;
 
+pub use cranebpf_runtime::kernel::tail::ChainOutcome;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, MAX_CALL_DEPTH,
@@ -52,7 +53,6 @@ pub use cranebpf_runtime::{
 };
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
-pub use cranebpf_runtime::kernel::tail::ChainOutcome;
 pub use module::JitProgram;
 pub use set::ObjectVm;
 pub use tools::{clif_text, native_disasm};

@@ -98,12 +98,14 @@ impl ObjectVm {
 
     /// Runs the chain on one XDP packet ([`ProgramSet::run_xdp`]).
     pub fn run_xdp(&self, packet: &mut Vec<u8>, opts: &RunOptions) -> ChainOutcome {
-        self.set.run_xdp(packet, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+        self.set
+            .run_xdp(packet, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
     }
 
     /// Runs the chain of a memory-buffer program ([`ProgramSet::run_mem`]).
     pub fn run_mem(&self, buf: &mut [u8], opts: &RunOptions) -> ChainOutcome {
-        self.set.run_mem(buf, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+        self.set
+            .run_mem(buf, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
     }
 
     /// Runs the chain with an embedder's context and regions
@@ -115,6 +117,8 @@ impl ObjectVm {
         opts: &RunOptions,
     ) -> ChainOutcome {
         self.set
-            .run_with_ctx(shadow_ctx, mem, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+            .run_with_ctx(shadow_ctx, mem, opts, |i, m, a, o, u| {
+                self.segment(i, m, a, o, u)
+            })
     }
 }

@@ -262,7 +262,11 @@ fn elf_dispatch_tail_calls_match_model() {
             let want = model.run(&p);
             let out = vm.run_xdp(&mut p.clone(), &RunOptions::default());
             assert_eq!(out.outcome.result, Ok(want), "{engine:?}, packet {i}");
-            assert_eq!(out.tail_calls, model.tail_calls - before, "{engine:?}, packet {i}");
+            assert_eq!(
+                out.tail_calls,
+                model.tail_calls - before,
+                "{engine:?}, packet {i}"
+            );
             assert_eq!(
                 vm.set().program(out.program).unwrap().name(),
                 model.last,

@@ -63,7 +63,10 @@ fn tail_call_out_of_range_index_fails_and_continues() {
     // max_entries is 8: slot 8 is out of range, even with slot 0 filled.
     let (out, entered, _) = chain(&[(0, 0)], 8, None);
     assert_eq!(out.outcome.result, Ok(TAIL_CALL_FAILED));
-    assert_eq!((out.outcome.insn_count, out.program, out.tail_calls, entered), (7, 0, 0, 1));
+    assert_eq!(
+        (out.outcome.insn_count, out.program, out.tail_calls, entered),
+        (7, 0, 0, 1)
+    );
     // Only the low 32 bits of the index count (the kernel's `u32 index`) is
     // not reachable from C here; u32::MAX is simply out of range.
     let (out, ..) = chain(&[(0, 0)], u32::MAX, None);
@@ -105,7 +108,10 @@ fn tail_call_budget_applies_to_the_whole_chain() {
             pc: 7
         })
     );
-    assert_eq!((out.outcome.insn_count, entered, out.tail_calls), (total - 1, 34, 33));
+    assert_eq!(
+        (out.outcome.insn_count, entered, out.tail_calls),
+        (total - 1, 34, 33)
+    );
     // Budget 100: segments of 6 fit while 6 remain: 16 segments (96), the
     // 17th faults at its first instruction.
     let (out, entered, _) = chain(&[(0, 0)], 0, Some(100));
@@ -116,7 +122,10 @@ fn tail_call_budget_applies_to_the_whole_chain() {
             pc: 0
         })
     );
-    assert_eq!((out.outcome.insn_count, entered, out.tail_calls, out.program), (96, 16, 16, 0));
+    assert_eq!(
+        (out.outcome.insn_count, entered, out.tail_calls, out.program),
+        (96, 16, 16, 0)
+    );
 }
 
 #[test]
@@ -147,7 +156,9 @@ fn tail_call_without_a_set_fails() {
     let lp = obj.load("again").unwrap();
     let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
     let mut buf = [0u8; 8];
-    let out = lp.run_mem(&mut buf, |m, a, u| it.run_with(m, a, &RunOptions::default(), Some(u)));
+    let out = lp.run_mem(&mut buf, |m, a, u| {
+        it.run_with(m, a, &RunOptions::default(), Some(u))
+    });
     assert_eq!(out.result, Ok(TAIL_CALL_FAILED));
     assert_eq!(buf[4], 1);
 }

@@ -250,7 +250,11 @@ impl<'d> Btf<'d> {
                     "value" => def.value_size = Some(self.type_member(m_type).map_err(ctx)?),
                     "pinning" => {}
                     "values" => {
-                        let bits = if bitfields { m_off & 0x00ff_ffff } else { m_off };
+                        let bits = if bitfields {
+                            m_off & 0x00ff_ffff
+                        } else {
+                            m_off
+                        };
                         if bits % 8 != 0 {
                             return Err(ctx("not byte aligned".into()));
                         }

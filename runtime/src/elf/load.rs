@@ -285,7 +285,11 @@ impl Object {
     }
 
     /// Loads program `index` of [`Object::programs`].
-    pub(super) fn load_at(&self, index: usize, opts: LoadOptions) -> Result<LoadedProgram, ElfError> {
+    pub(super) fn load_at(
+        &self,
+        index: usize,
+        opts: LoadOptions,
+    ) -> Result<LoadedProgram, ElfError> {
         let p = &self.programs[index];
         let prog_type = match opts.prog_type {
             Some(t) => t,

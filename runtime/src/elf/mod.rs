@@ -17,6 +17,13 @@
 //! [`Object::load`] then turns one program into a [`LoadedProgram`]: context
 //! accesses rewritten for its [`ProgramType`](crate::ctx::ProgramType),
 //! decoded, validated, and paired with the kernel helpers it may call.
+//! [`Object::load_set`] loads an entry program with every program of the
+//! same type as a [`ProgramSet`], whose drivers follow `bpf_tail_call`s
+//! (semantics in [`crate::kernel::tail`]). Program arrays
+//! (`BPF_MAP_TYPE_PROG_ARRAY`) hold program indexes into
+//! [`Object::programs`]; a BTF `__array(values, ...)` initialiser
+//! (`R_BPF_64_ABS64` relocations in `.maps` against program symbols) fills
+//! them at parse time, as libbpf does.
 //!
 //! ```
 //! use cranebpf_runtime::elf::Object;
@@ -42,9 +49,9 @@
 //! ```
 //!
 //! Anything the loader does not implement (other relocation types, CO-RE
-//! relocations, map types such as program arrays, calls through function
-//! pointers, kfuncs, `bpf_tail_call`) is an [`ElfError`] naming it, never a
-//! silent miscompile. Malformed input (truncated, wrong machine, bad
+//! relocations, map types such as map-in-map, calls through function
+//! pointers, kfuncs, `bpf_tail_call` from a subprogram) is an [`ElfError`]
+//! naming it, never a silent miscompile. Malformed input (truncated, wrong machine, bad
 //! relocation offsets, out-of-range indexes, huge sizes) is an error too.
 
 mod btf;
@@ -116,7 +123,7 @@ pub enum ElfError {
         r_type: u32,
     },
     /// A feature the loader does not implement (CO-RE, function pointers,
-    /// `bpf_tail_call`, kfuncs, unknown program types...).
+    /// `bpf_tail_call` from a subprogram, kfuncs, unknown program types...).
     Unsupported {
         /// What, and where.
         what: String,
@@ -629,7 +636,16 @@ impl Object {
         }
         if let Some(msec) = maps_sec {
             let list = relocs.get(&msec).map(Vec::as_slice).unwrap_or(&[]);
-            init_prog_arrays(&sections[msec].name, list, &symbols, msec, &values_at, &targets, &maps, &programs)?;
+            init_prog_arrays(
+                &sections[msec].name,
+                list,
+                &symbols,
+                msec,
+                &values_at,
+                &targets,
+                &maps,
+                &programs,
+            )?;
         }
         Ok(Object {
             maps,
@@ -770,7 +786,12 @@ fn init_prog_arrays(
             .checked_sub(u64::from(values))
             .filter(|o| o % 8 == 0)
             .map(|o| o / 8)
-            .ok_or_else(|| bad(format!("not a slot of map {}'s values", symbols[owner].name)))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "not a slot of map {}'s values",
+                    symbols[owner].name
+                ))
+            })?;
         let map = &maps[*m];
         let slot = u32::try_from(slot)
             .ok()

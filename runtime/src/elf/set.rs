@@ -133,14 +133,35 @@ impl ProgramSet {
         engine: impl ChainEngine,
     ) -> ChainOutcome {
         self.entry().run_xdp(packet, |mem, args, user| {
-            tail::drive(self.entry, self.runnable.clone(), mem, args, opts, user, engine)
+            tail::drive(
+                self.entry,
+                self.runnable.clone(),
+                mem,
+                args,
+                opts,
+                user,
+                engine,
+            )
         })
     }
 
     /// [`LoadedProgram::run_mem`] for the chain that starts at the entry.
-    pub fn run_mem(&self, buf: &mut [u8], opts: &RunOptions, engine: impl ChainEngine) -> ChainOutcome {
+    pub fn run_mem(
+        &self,
+        buf: &mut [u8],
+        opts: &RunOptions,
+        engine: impl ChainEngine,
+    ) -> ChainOutcome {
         self.entry().run_mem(buf, |mem, args, user| {
-            tail::drive(self.entry, self.runnable.clone(), mem, args, opts, user, engine)
+            tail::drive(
+                self.entry,
+                self.runnable.clone(),
+                mem,
+                args,
+                opts,
+                user,
+                engine,
+            )
         })
     }
 
@@ -152,8 +173,17 @@ impl ProgramSet {
         opts: &RunOptions,
         engine: impl ChainEngine,
     ) -> ChainOutcome {
-        self.entry().run_with_ctx(shadow_ctx, mem, |mem, args, user| {
-            tail::drive(self.entry, self.runnable.clone(), mem, args, opts, user, engine)
-        })
+        self.entry()
+            .run_with_ctx(shadow_ctx, mem, |mem, args, user| {
+                tail::drive(
+                    self.entry,
+                    self.runnable.clone(),
+                    mem,
+                    args,
+                    opts,
+                    user,
+                    engine,
+                )
+            })
     }
 }

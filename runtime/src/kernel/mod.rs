@@ -19,6 +19,9 @@
 //! - a ring buffer record from `bpf_ringbuf_reserve`: read-write until
 //!   `bpf_ringbuf_submit`/`discard` removes it (records still reserved when
 //!   the run ends are discarded).
+//!
+//! `bpf_tail_call` and the chain driver of
+//! [`ProgramSet`](crate::elf::ProgramSet) runs are defined in [`tail`].
 
 mod run;
 pub mod tail;

@@ -363,7 +363,11 @@ impl Map {
                     MAX_MAP_BYTES / 4
                 ));
             }
-            Store::ProgArray((0..def.max_entries).map(|_| AtomicU32::new(NO_PROG)).collect())
+            Store::ProgArray(
+                (0..def.max_entries)
+                    .map(|_| AtomicU32::new(NO_PROG))
+                    .collect(),
+            )
         } else {
             if def.value_size == 0 || def.value_size > MAX_VALUE_SIZE {
                 return bad(format!(
@@ -620,7 +624,9 @@ impl Map {
     pub fn set_prog(&self, index: u32, prog: u32) -> Result<(), MapError> {
         let slot = self.prog_slot(index)?;
         if prog == NO_PROG {
-            return Err(MapError::invalid(format!("program index {prog:#x} is reserved")));
+            return Err(MapError::invalid(format!(
+                "program index {prog:#x} is reserved"
+            )));
         }
         slot.store(prog, Ordering::SeqCst);
         Ok(())
@@ -674,7 +680,8 @@ impl Map {
                 .enumerate()
                 .filter_map(|(i, p)| {
                     let p = p.load(Ordering::SeqCst);
-                    (p != NO_PROG).then(|| ((i as u32).to_le_bytes().to_vec(), p.to_le_bytes().to_vec()))
+                    (p != NO_PROG)
+                        .then(|| ((i as u32).to_le_bytes().to_vec(), p.to_le_bytes().to_vec()))
                 })
                 .collect(),
         }

@@ -100,8 +100,8 @@ fn run_engine(
     packets: &[Vec<u8>],
     opts: &RunOptions,
 ) -> Result<Report, String> {
-    let vm = ObjectVm::new(set.clone(), engine)
-        .map_err(|e| format!("{}: {e}", set.entry().name()))?;
+    let vm =
+        ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
     let mut results = Vec::with_capacity(packets.len());
     let start = Instant::now();
     for p in packets {

@@ -61,7 +61,7 @@ impl Object {
             .ok_or_else(|| ElfError::NoProgram { name: entry.into() })?;
         let kind = |section: &str| ProgramType::for_section(section).map(|t| t.name);
         let entry_kind = kind(&self.programs[e].section);
-        let first = self.load_with(&self.programs[e].name, opts.clone())?;
+        let first = self.load_at(e, opts.clone())?;
         let same = LoadOptions {
             prog_type: Some(first.prog_type().clone()),
             ..opts

@@ -293,3 +293,35 @@ fn elf_dispatch_tail_calls_match_model() {
         );
     }
 }
+
+#[test]
+fn cli_runs_a_tail_calling_object_over_a_pcap() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
+        .arg("run")
+        .arg(root.join("examples/bpf/dispatch.o"))
+        .args(["--section", "xdp", "--pcap"])
+        .arg(root.join("examples/pcap/mixed.pcap"))
+        .args(["--engine", "both"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("program xdp_dispatch (section xdp)"),
+        "{text}"
+    );
+    assert!(text.contains("engines agree"), "{text}");
+    let mut model = models::Dispatch::default();
+    let mut counts = [0usize; 3];
+    for p in packets::packets() {
+        counts[model.run(&p) as usize] += 1;
+    }
+    for (name, n) in ["XDP_ABORTED", "XDP_DROP", "XDP_PASS"].iter().zip(counts) {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().eq([*name, &n.to_string()])),
+            "{name} {n}:\n{text}"
+        );
+    }
+}

@@ -203,3 +203,90 @@ pub(crate) fn drive(
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::maps::MapDef;
+
+    fn prog_array(slots: &[(u32, u32)]) -> Map {
+        let def = MapDef {
+            map_type: MapType::ProgArray,
+            key_size: 4,
+            value_size: 4,
+            max_entries: 4,
+            flags: 0,
+        };
+        let m = Map::new("progs", def).unwrap();
+        for &(i, p) in slots {
+            m.set_prog(i, p).unwrap();
+        }
+        m
+    }
+
+    fn run_with_chain(runnable: &[bool]) -> KernelRun {
+        let mut run = KernelRun::new();
+        run.chain = Some(Chain {
+            runnable: runnable.into(),
+            count: 0,
+            pending: None,
+        });
+        run
+    }
+
+    fn count(run: &KernelRun) -> u32 {
+        run.chain.as_ref().map_or(0, |c| c.count)
+    }
+
+    #[test]
+    fn tail_call_checks_in_the_kernels_order() {
+        let m = prog_array(&[(0, 1), (1, 5)]);
+        let mut run = run_with_chain(&[true, true]);
+        // Out of range: fails before the counter.
+        assert_eq!(tail_call(&mut run, &m, 4), Ok(TAIL_CALL_FAILED));
+        assert_eq!(count(&run), 0);
+        // Empty slot, and a program outside the set: fail after counting.
+        assert_eq!(tail_call(&mut run, &m, 2), Ok(TAIL_CALL_FAILED));
+        assert_eq!(tail_call(&mut run, &m, 1), Ok(TAIL_CALL_FAILED));
+        assert_eq!(count(&run), 2);
+        // Success: recorded, and the engine is told to stop.
+        assert_eq!(
+            tail_call(&mut run, &m, 0),
+            Err(HelperError::new(TAIL_CALL_EXIT))
+        );
+        assert_eq!(run.chain.as_ref().and_then(|c| c.pending), Some(1));
+        assert_eq!(count(&run), 3);
+    }
+
+    #[test]
+    fn tail_call_limit_counts_failed_attempts_too() {
+        let m = prog_array(&[(0, 0)]);
+        let mut run = run_with_chain(&[true]);
+        for _ in 0..MAX_TAIL_CALL_CNT - 1 {
+            assert_eq!(tail_call(&mut run, &m, 3), Ok(TAIL_CALL_FAILED)); // empty
+        }
+        assert!(tail_call(&mut run, &m, 0).is_err()); // the 33rd: succeeds
+        assert_eq!(tail_call(&mut run, &m, 0), Ok(TAIL_CALL_FAILED)); // the 34th
+        assert_eq!(count(&run), MAX_TAIL_CALL_CNT);
+    }
+
+    #[test]
+    fn tail_call_needs_a_chain_and_a_program_array() {
+        let m = prog_array(&[(0, 0)]);
+        // No set driving the run: every tail call fails.
+        assert_eq!(
+            tail_call(&mut KernelRun::new(), &m, 0),
+            Ok(TAIL_CALL_FAILED)
+        );
+        let def = MapDef {
+            map_type: MapType::Array,
+            key_size: 4,
+            value_size: 4,
+            max_entries: 4,
+            flags: 0,
+        };
+        let array = Map::new("a", def).unwrap();
+        let e = tail_call(&mut run_with_chain(&[true]), &array, 0).unwrap_err();
+        assert!(e.message.contains("not a program array"), "{e}");
+    }
+}

@@ -51,8 +51,9 @@
 //! Anything the loader does not implement (other relocation types, CO-RE
 //! relocations, map types such as map-in-map, calls through function
 //! pointers, kfuncs, `bpf_tail_call` from a subprogram) is an [`ElfError`]
-//! naming it, never a silent miscompile. Malformed input (truncated, wrong machine, bad
-//! relocation offsets, out-of-range indexes, huge sizes) is an error too.
+//! naming it, never a silent miscompile. Malformed input (truncated, wrong
+//! machine, bad relocation offsets, out-of-range indexes, huge sizes) is an
+//! error too.
 
 mod btf;
 mod load;

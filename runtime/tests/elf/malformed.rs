@@ -21,6 +21,8 @@ fn elf_unsupported_features_are_named() {
         e.to_string().contains("bpf_tail_call from a subprogram"),
         "{e}"
     );
+    let e = negative("map_values.o").unwrap_err();
+    assert!(e.to_string().contains("\"values\""), "{e}");
     let e = negative("core.o").unwrap_err();
     assert!(e.to_string().contains("CO-RE"), "{e}");
     let e = negative("callback.o").unwrap_err();

@@ -19,6 +19,8 @@
 //! Generated code contains no trapping instruction and the library installs
 //! no signal handler: every fault is an explicit check that returns to the
 //! host. [`JitProgram`] is the compiled form; [`Vm`] wraps either engine.
+//! [`ObjectVm`] prepares every program of a loaded ELF object
+//! ([`cranebpf_runtime::elf::ProgramSet`]) and runs chains of tail calls.
 //!
 //! ```
 //! use cranebpf::{Program, Helpers, Vm};
@@ -40,9 +42,11 @@ mod error;
 mod host;
 mod isa;
 mod module;
+mod set;
 mod tools;
 
 pub use cranebpf_lower::PlantedBug;
+pub use cranebpf_runtime::kernel::tail::ChainOutcome;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, MAX_CALL_DEPTH,
@@ -51,6 +55,7 @@ pub use cranebpf_runtime::{
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
 pub use module::JitProgram;
+pub use set::ObjectVm;
 pub use tools::{clif_text, native_disasm};
 
 /// The assembler and disassembler (the conformance suite's syntax).

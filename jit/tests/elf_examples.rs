@@ -245,3 +245,83 @@ fn elf_vlan_adjust_jit_matches_model() {
         }
     }
 }
+
+#[test]
+fn elf_dispatch_tail_calls_match_model() {
+    use cranebpf::ObjectVm;
+    use cranebpf_runtime::elf::LoadOptions;
+    for engine in ENGINES {
+        let obj = object("dispatch.o");
+        let set = obj
+            .load_set("xdp_dispatch", LoadOptions::default())
+            .unwrap();
+        let vm = ObjectVm::new(set, engine).unwrap();
+        let mut model = models::Dispatch::default();
+        for (i, p) in packets::packets().into_iter().enumerate() {
+            let before = model.tail_calls;
+            let want = model.run(&p);
+            let out = vm.run_xdp(&mut p.clone(), &RunOptions::default());
+            assert_eq!(out.outcome.result, Ok(want), "{engine:?}, packet {i}");
+            assert_eq!(
+                out.tail_calls,
+                model.tail_calls - before,
+                "{engine:?}, packet {i}"
+            );
+            assert_eq!(
+                vm.set().program(out.program).unwrap().name(),
+                model.last,
+                "{engine:?}, packet {i}"
+            );
+        }
+        let hits: Vec<u64> = obj
+            .map("hits")
+            .unwrap()
+            .entries()
+            .iter()
+            .map(|(_, v)| u64s(v)[0])
+            .collect();
+        assert_eq!(hits, model.hits, "{engine:?}");
+        let bss = obj
+            .map(".bss")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(
+            u64s(&bss),
+            [model.dispatched, model.missed, model.tcp_bytes],
+            "{engine:?}"
+        );
+    }
+}
+
+#[test]
+fn cli_runs_a_tail_calling_object_over_a_pcap() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
+        .arg("run")
+        .arg(root.join("examples/bpf/dispatch.o"))
+        .args(["--section", "xdp", "--pcap"])
+        .arg(root.join("examples/pcap/mixed.pcap"))
+        .args(["--engine", "both"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("program xdp_dispatch (section xdp)"),
+        "{text}"
+    );
+    assert!(text.contains("engines agree"), "{text}");
+    let mut model = models::Dispatch::default();
+    let mut counts = [0usize; 3];
+    for p in packets::packets() {
+        counts[model.run(&p) as usize] += 1;
+    }
+    for (name, n) in ["XDP_ABORTED", "XDP_DROP", "XDP_PASS"].iter().zip(counts) {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().eq([*name, &n.to_string()])),
+            "{name} {n}:\n{text}"
+        );
+    }
+}

@@ -41,8 +41,11 @@ struct Type {
     size_or_type: u32,
     /// ARRAY: (elem type, nelems).
     array: Option<(u32, u32)>,
-    /// STRUCT/UNION members and DATASEC entries: (name_off or type, type or offset).
-    members: Vec<(u32, u32)>,
+    /// `kind_flag`: for structs, member offsets carry bitfield sizes.
+    kind_flag: bool,
+    /// STRUCT/UNION members and DATASEC entries: (name_off or type, type or
+    /// offset, offset in bits or size).
+    members: Vec<(u32, u32, u32)>,
 }
 
 /// Parsed BTF: types by id and the string table.
@@ -64,7 +67,10 @@ pub(crate) struct BtfMapDef {
     pub value_size: Option<u32>,
     pub max_entries: Option<u32>,
     pub map_flags: Option<u32>,
-    /// Members we do not implement (`values`, `inner_map`, ...), by name.
+    /// Byte offset of a `values` member (`__array(values, ...)`: a program
+    /// array's initial slots, or map-in-map values).
+    pub values_offset: Option<u32>,
+    /// Members we do not implement (`inner_map`, ...), by name.
     pub unsupported: Vec<String>,
 }
 
@@ -97,6 +103,7 @@ impl<'d> Btf<'d> {
             };
             let (name_off, info, sz) = (rd(0)?, rd(4)?, rd(8)?);
             let kind = (info >> 24) & 0x1f;
+            let kind_flag = info >> 31 == 1;
             let vlen = info & 0xffff;
             p += 12;
             let mut t = Type {
@@ -105,6 +112,7 @@ impl<'d> Btf<'d> {
                 size_or_type: sz,
                 array: None,
                 members: Vec::new(),
+                kind_flag,
             };
             let n = vlen as usize;
             let rd = |o: usize| {
@@ -121,8 +129,8 @@ impl<'d> Btf<'d> {
                 KIND_STRUCT | KIND_UNION | KIND_DATASEC => {
                     for i in 0..n {
                         // STRUCT: name_off, type, offset; DATASEC: type, offset, size.
-                        let (a, b) = (rd(12 * i)?, rd(12 * i + 4)?);
-                        t.members.push((a, b));
+                        let (a, b, c) = (rd(12 * i)?, rd(12 * i + 4)?, rd(12 * i + 8)?);
+                        t.members.push((a, b, c));
                     }
                     12 * n
                 }
@@ -217,7 +225,7 @@ impl<'d> Btf<'d> {
         else {
             return Ok(out);
         };
-        for &(var_id, _) in &sec.members {
+        for &(var_id, _, _) in &sec.members {
             let var = self.ty(var_id)?;
             if var.kind != KIND_VAR {
                 return Err(format!("BTF .maps entry {var_id} is not a variable"));
@@ -228,7 +236,8 @@ impl<'d> Btf<'d> {
                 return Err(format!("BTF map {name} is not a struct"));
             }
             let mut def = BtfMapDef::default();
-            for &(m_name, m_type) in &st.members {
+            let bitfields = st.kind_flag;
+            for &(m_name, m_type, m_off) in &st.members {
                 let m = self.name(m_name);
                 let ctx = |e: String| format!("BTF map {name}, member {m}: {e}");
                 match m.as_str() {
@@ -240,6 +249,17 @@ impl<'d> Btf<'d> {
                     "key" => def.key_size = Some(self.type_member(m_type).map_err(ctx)?),
                     "value" => def.value_size = Some(self.type_member(m_type).map_err(ctx)?),
                     "pinning" => {}
+                    "values" => {
+                        let bits = if bitfields {
+                            m_off & 0x00ff_ffff
+                        } else {
+                            m_off
+                        };
+                        if bits % 8 != 0 {
+                            return Err(ctx("not byte aligned".into()));
+                        }
+                        def.values_offset = Some(bits / 8);
+                    }
                     _ => def.unsupported.push(m),
                 }
             }

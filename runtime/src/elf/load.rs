@@ -275,9 +275,22 @@ impl Object {
 
     /// Loads a program (by function name or section name).
     pub fn load_with(&self, name: &str, opts: LoadOptions) -> Result<LoadedProgram, ElfError> {
-        let p = self
-            .program(name)
+        let i = self
+            .programs
+            .iter()
+            .position(|p| p.name == name)
+            .or_else(|| self.programs.iter().position(|p| p.section == name))
             .ok_or_else(|| ElfError::NoProgram { name: name.into() })?;
+        self.load_at(i, opts)
+    }
+
+    /// Loads program `index` of [`Object::programs`].
+    pub(super) fn load_at(
+        &self,
+        index: usize,
+        opts: LoadOptions,
+    ) -> Result<LoadedProgram, ElfError> {
+        let p = &self.programs[index];
         let prog_type = match opts.prog_type {
             Some(t) => t,
             None => ProgramType::for_section(&p.section).ok_or_else(|| ElfError::Unsupported {
@@ -307,11 +320,6 @@ impl Object {
             } = *insn
             {
                 let id = imm as u32;
-                if id == kernel::HELPER_TAIL_CALL {
-                    return Err(ElfError::Unsupported {
-                        what: format!("program {}, pc {pc}: bpf_tail_call (program arrays are not implemented)", p.name),
-                    });
-                }
                 if !prog_type.kernel_helpers.contains(&id) && opts.extra_helpers.get(id).is_none() {
                     return Err(ElfError::UnsupportedHelper {
                         program: p.name.clone(),
@@ -331,6 +339,22 @@ impl Object {
             }
         }
         let program = Program::from_slots(slots).map_err(to_load)?;
+        // Tail calls only from the entry function: see `kernel::tail`.
+        let entry_end = program.functions().first().map_or(0, |f| f.end);
+        for (pc, insn) in program.insns() {
+            let tail = Insn::Call {
+                kind: CallKind::Helper,
+                imm: kernel::HELPER_TAIL_CALL as i32,
+            };
+            if *insn == tail && *pc >= entry_end {
+                return Err(ElfError::Unsupported {
+                    what: format!(
+                        "program {}, pc {pc}: bpf_tail_call from a subprogram (only the entry function may tail-call)",
+                        p.name
+                    ),
+                });
+            }
+        }
         let mut helpers =
             kernel::kernel_helpers(&self.maps, &prog_type.kernel_helpers, &opts.kernel);
         for id in opts.extra_helpers.ids() {

@@ -17,6 +17,13 @@
 //! [`Object::load`] then turns one program into a [`LoadedProgram`]: context
 //! accesses rewritten for its [`ProgramType`](crate::ctx::ProgramType),
 //! decoded, validated, and paired with the kernel helpers it may call.
+//! [`Object::load_set`] loads an entry program with every program of the
+//! same type as a [`ProgramSet`], whose drivers follow `bpf_tail_call`s
+//! (semantics in [`crate::kernel::tail`]). Program arrays
+//! (`BPF_MAP_TYPE_PROG_ARRAY`) hold program indexes into
+//! [`Object::programs`]; a BTF `__array(values, ...)` initialiser
+//! (`R_BPF_64_ABS64` relocations in `.maps` against program symbols) fills
+//! them at parse time, as libbpf does.
 //!
 //! ```
 //! use cranebpf_runtime::elf::Object;
@@ -42,15 +49,18 @@
 //! ```
 //!
 //! Anything the loader does not implement (other relocation types, CO-RE
-//! relocations, map types such as program arrays, calls through function
-//! pointers, kfuncs, `bpf_tail_call`) is an [`ElfError`] naming it, never a
-//! silent miscompile. Malformed input (truncated, wrong machine, bad
-//! relocation offsets, out-of-range indexes, huge sizes) is an error too.
+//! relocations, map types such as map-in-map, calls through function
+//! pointers, kfuncs, `bpf_tail_call` from a subprogram) is an [`ElfError`]
+//! naming it, never a silent miscompile. Malformed input (truncated, wrong
+//! machine, bad relocation offsets, out-of-range indexes, huge sizes) is an
+//! error too.
 
 mod btf;
 mod load;
+mod set;
 
 pub use load::{LoadOptions, LoadedProgram};
+pub use set::ProgramSet;
 
 use crate::ctx::CtxError;
 use crate::insn::RawInsn;
@@ -68,6 +78,8 @@ const R_BPF_64_64: u32 = 1;
 const R_BPF_64_32: u32 = 10;
 /// `R_BPF_NONE`.
 const R_BPF_NONE: u32 = 0;
+/// `R_BPF_64_ABS64`: a 64-bit address in data (a program array's `values`).
+const R_BPF_64_ABS64: u32 = 2;
 /// The largest code section we accept (the validator's slot limit is lower).
 const MAX_CODE_BYTES: u64 = 8 << 20;
 
@@ -112,7 +124,7 @@ pub enum ElfError {
         r_type: u32,
     },
     /// A feature the loader does not implement (CO-RE, function pointers,
-    /// `bpf_tail_call`, kfuncs, unknown program types...).
+    /// `bpf_tail_call` from a subprogram, kfuncs, unknown program types...).
     Unsupported {
         /// What, and where.
         what: String,
@@ -407,8 +419,11 @@ impl Object {
         let mut targets: HashMap<usize, Target> = HashMap::new(); // symbol -> target base
         let mut sec_targets: HashMap<usize, Target> = HashMap::new(); // section -> target base
 
-        // BTF-defined maps.
-        if let Some(msec) = sections.iter().position(|s| s.name == ".maps") {
+        // BTF-defined maps; `values_at`: a program array's symbol -> offset
+        // of its `values` initialiser.
+        let mut values_at: HashMap<usize, u32> = HashMap::new();
+        let maps_sec = sections.iter().position(|s| s.name == ".maps");
+        if let Some(msec) = maps_sec {
             let btf_sec =
                 sections
                     .iter()
@@ -437,10 +452,24 @@ impl Object {
                 };
                 let raw_type = need(d.map_type, "type")?;
                 let map_type = map_type(&s.name, raw_type)?;
+                match d.values_offset {
+                    Some(off) if map_type == MapType::ProgArray => {
+                        values_at.insert(si, off);
+                    }
+                    Some(_) => {
+                        return Err(ElfError::Unsupported {
+                            what: format!("map {}: BTF map member \"values\" (map in map)", s.name),
+                        })
+                    }
+                    None => {}
+                }
+                // `__array(values, ...)` gives no value size: libbpf uses
+                // 4 (a program fd; here a program index).
+                let implied = if d.values_offset.is_some() { 4 } else { 0 };
                 let def = MapDef {
                     map_type,
                     key_size: d.key_size.unwrap_or(0),
-                    value_size: d.value_size.unwrap_or(0),
+                    value_size: d.value_size.unwrap_or(implied),
                     max_entries: need(d.max_entries, "max_entries")?,
                     flags: d.map_flags.unwrap_or(0),
                 };
@@ -606,6 +635,19 @@ impl Object {
                 programs.push(linker.link(&f.name, i, f.value, size)?);
             }
         }
+        if let Some(msec) = maps_sec {
+            let list = relocs.get(&msec).map(Vec::as_slice).unwrap_or(&[]);
+            init_prog_arrays(
+                &sections[msec].name,
+                list,
+                &symbols,
+                msec,
+                &values_at,
+                &targets,
+                &maps,
+                &programs,
+            )?;
+        }
         Ok(Object {
             maps,
             programs,
@@ -688,4 +730,84 @@ fn new_map(name: &str, def: MapDef) -> Result<Map, ElfError> {
         map: name.into(),
         error,
     })
+}
+
+/// Fills program arrays from their BTF `values` initialisers: clang emits
+/// `.values = { [i] = &prog }` as an `R_BPF_64_ABS64` relocation in `.maps`
+/// at `map + values_offset + 8 * i` against the program's symbol; slot `i`
+/// gets the program's index in [`Object::programs`].
+#[allow(clippy::too_many_arguments)]
+fn init_prog_arrays(
+    section: &str,
+    relocs: &[Reloc],
+    symbols: &[Symbol],
+    msec: usize,
+    values_at: &HashMap<usize, u32>,
+    targets: &HashMap<usize, Target>,
+    maps: &[Map],
+    programs: &[ObjProgram],
+) -> Result<(), ElfError> {
+    for r in relocs {
+        if r.r_type == R_BPF_NONE {
+            continue;
+        }
+        let bad = |reason: String| ElfError::BadRelocation {
+            section: section.into(),
+            offset: r.offset,
+            reason,
+        };
+        if r.r_type != R_BPF_64_ABS64 {
+            return Err(ElfError::UnsupportedRelocation {
+                section: section.into(),
+                offset: r.offset,
+                r_type: r.r_type,
+            });
+        }
+        // The map whose definition holds the relocated word: the last map
+        // symbol starting at or before it.
+        let owner = (0..symbols.len())
+            .filter(|&i| {
+                symbols[i].section == Some(msec)
+                    && symbols[i].st_type != object::elf::STT_SECTION.0
+                    && symbols[i].value <= r.offset
+            })
+            .max_by_key(|&i| symbols[i].value);
+        let owner = owner.ok_or_else(|| bad("not inside a map definition".into()))?;
+        let (Some(&values), Some(Target::Map(m))) = (values_at.get(&owner), targets.get(&owner))
+        else {
+            return Err(ElfError::Unsupported {
+                what: format!(
+                    "{section}+{:#x}: pointer in the definition of map {} (only program arrays' `values`)",
+                    r.offset, symbols[owner].name
+                ),
+            });
+        };
+        let rel = r.offset - symbols[owner].value;
+        let slot = rel
+            .checked_sub(u64::from(values))
+            .filter(|o| o % 8 == 0)
+            .map(|o| o / 8)
+            .ok_or_else(|| {
+                bad(format!(
+                    "not a slot of map {}'s values",
+                    symbols[owner].name
+                ))
+            })?;
+        let map = &maps[*m];
+        let slot = u32::try_from(slot)
+            .ok()
+            .filter(|&s| s < map.def().max_entries)
+            .ok_or_else(|| bad(format!("slot {slot} outside map {}", map.name())))?;
+        let sym = &symbols[r.sym];
+        let prog = programs
+            .iter()
+            .position(|p| p.name == sym.name && sym.st_type == object::elf::STT_FUNC.0)
+            .ok_or_else(|| bad(format!("{:?} is not a program of the object", sym.name)))?;
+        let prog = u32::try_from(prog).map_err(|_| bad("too many programs".into()))?;
+        map.set_prog(slot, prog).map_err(|error| ElfError::Map {
+            map: map.name().into(),
+            error,
+        })?;
+    }
+    Ok(())
 }

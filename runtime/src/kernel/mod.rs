@@ -19,15 +19,19 @@
 //! - a ring buffer record from `bpf_ringbuf_reserve`: read-write until
 //!   `bpf_ringbuf_submit`/`discard` removes it (records still reserved when
 //!   the run ends are discarded).
+//!
+//! `bpf_tail_call` and the chain driver of
+//! [`ProgramSet`](crate::elf::ProgramSet) runs are defined in [`tail`].
 
 mod run;
+pub mod tail;
 
 pub use run::{RunEngine, XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
 
 use crate::fault::HelperError;
 use crate::helpers::{HelperCtx, Helpers};
 use crate::insn::Size;
-use crate::maps::{Map, UpdateFlags, ValueRef};
+use crate::maps::{Map, MapType, UpdateFlags, ValueRef};
 use crate::mem::{MemoryMap, Region};
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
@@ -50,7 +54,7 @@ pub const HELPER_TRACE_PRINTK: u32 = 6;
 pub const HELPER_GET_PRANDOM_U32: u32 = 7;
 /// `bpf_get_smp_processor_id`.
 pub const HELPER_GET_SMP_PROCESSOR_ID: u32 = 8;
-/// `bpf_tail_call` (refused at load: program arrays are not implemented).
+/// `bpf_tail_call`: see [`tail`].
 pub const HELPER_TAIL_CALL: u32 = 12;
 /// `bpf_ringbuf_output`.
 pub const HELPER_RINGBUF_OUTPUT: u32 = 130;
@@ -162,6 +166,8 @@ pub struct KernelRun {
     /// Outstanding ring buffer reservations by address.
     reservations: HashMap<u64, (Map, ValueRef)>,
     pub(crate) xdp: Option<XdpState>,
+    /// The tail-call state of a run driven by a [`ProgramSet`](crate::elf::ProgramSet).
+    pub(crate) chain: Option<tail::Chain>,
     /// The embedder's own state, for its helpers (reach it with
     /// `ctx.user.downcast_mut::<KernelRun>()` then `.user`).
     pub user: Option<Box<dyn Any + Send>>,
@@ -174,6 +180,7 @@ impl KernelRun {
             registered: HashSet::new(),
             reservations: HashMap::new(),
             xdp: None,
+            chain: None,
             user: None,
         }
     }
@@ -277,6 +284,9 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
         h.register(2, "bpf_map_update_elem", move |ctx, a| {
             let (mem, _) = split(ctx)?;
             let map = map_of(&maps, a[0])?;
+            if map.def().map_type == MapType::ProgArray {
+                return Ok(errno(-22)); // the kernel's verifier refuses this
+            }
             let d = map.def();
             let key = read(mem, a[1], u64::from(d.key_size), "key")?;
             let value = read(mem, a[2], u64::from(d.value_size), "value")?;
@@ -294,6 +304,9 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
         h.register(3, "bpf_map_delete_elem", move |ctx, a| {
             let (mem, _) = split(ctx)?;
             let map = map_of(&maps, a[0])?;
+            if map.def().map_type == MapType::ProgArray {
+                return Ok(errno(-22)); // the kernel's verifier refuses this
+            }
             let key = read(mem, a[1], u64::from(map.def().key_size), "key")?;
             Ok(match map.delete(&key) {
                 Ok(()) => 0,
@@ -332,6 +345,13 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     if want(HELPER_GET_SMP_PROCESSOR_ID) {
         // One virtual CPU: see `crate::maps`.
         h.register(8, "bpf_get_smp_processor_id", |_, _| Ok(0));
+    }
+    if want(HELPER_TAIL_CALL) {
+        let maps = maps.clone();
+        h.register(HELPER_TAIL_CALL, "bpf_tail_call", move |ctx, a| {
+            let (_, run) = split(ctx)?;
+            tail::tail_call(run, map_of(&maps, a[1])?, a[2] as u32)
+        });
     }
     if want(HELPER_RINGBUF_OUTPUT) {
         let maps = maps.clone();

@@ -26,8 +26,19 @@
 //!   in bytes (a power of two, as in the kernel); every record costs an 8-byte
 //!   header plus its length rounded up to 8. The embedder consumes records
 //!   with [`Map::ringbuf_pop`].
-//! - Program arrays (tail calls) and every other kernel map type are refused
-//!   with [`MapError::UnsupportedType`].
+//! - **Program array** (`BPF_MAP_TYPE_PROG_ARRAY`): `max_entries` slots
+//!   with 4-byte keys and 4-byte values; a slot is empty or holds a
+//!   **program index**: the position of a program in
+//!   [`Object::programs`](crate::elf::Object::programs) (the kernel stores a
+//!   program fd). The embedder fills slots with [`Map::set_prog`] /
+//!   [`Map::update`] and empties them with [`Map::clear_prog`] /
+//!   [`Map::delete`]; the loader fills them from a BTF `values` initialiser.
+//!   Programs only pass the map to `bpf_tail_call` (see
+//!   [`crate::kernel::tail`]): looking a slot up from a program gives NULL,
+//!   updating or deleting gives `-EINVAL` (the kernel's verifier refuses
+//!   both).
+//! - Every other kernel map type is refused with
+//!   [`MapError::UnsupportedType`].
 //!
 //! # Value lifetime
 //! A value pointer given to a program stays valid for the rest of that run,
@@ -49,6 +60,7 @@ pub use value::ValueRef;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The largest memory one map may take (keys, values and ring buffer bytes).
@@ -67,6 +79,8 @@ pub enum MapType {
     Hash,
     /// `BPF_MAP_TYPE_ARRAY` (2).
     Array,
+    /// `BPF_MAP_TYPE_PROG_ARRAY` (3): slots naming programs, for tail calls.
+    ProgArray,
     /// `BPF_MAP_TYPE_PERCPU_HASH` (5): one virtual CPU, see the module docs.
     PerCpuHash,
     /// `BPF_MAP_TYPE_PERCPU_ARRAY` (6): one virtual CPU.
@@ -85,6 +99,7 @@ impl MapType {
         match self {
             MapType::Hash => 1,
             MapType::Array => 2,
+            MapType::ProgArray => 3,
             MapType::PerCpuHash => 5,
             MapType::PerCpuArray => 6,
             MapType::LruHash => 9,
@@ -98,6 +113,7 @@ impl MapType {
         Some(match id {
             1 => MapType::Hash,
             2 => MapType::Array,
+            3 => MapType::ProgArray,
             5 => MapType::PerCpuHash,
             6 => MapType::PerCpuArray,
             9 => MapType::LruHash,
@@ -287,7 +303,12 @@ enum Store {
     },
     Hash(Mutex<HashStore>),
     RingBuf(Mutex<RingStore>),
+    /// Program array slots: a program index, or [`NO_PROG`].
+    ProgArray(Box<[AtomicU32]>),
 }
+
+/// The value of an empty program array slot.
+const NO_PROG: u32 = u32::MAX;
 
 #[derive(Default)]
 struct HashStore {
@@ -328,6 +349,25 @@ impl Map {
                 ));
             }
             Store::RingBuf(Mutex::new(RingStore::new(n as usize)))
+        } else if def.map_type == MapType::ProgArray {
+            if def.key_size != 4 || def.value_size != 4 {
+                return bad(format!(
+                    "program array key and value sizes ({}, {}) must be 4",
+                    def.key_size, def.value_size
+                ));
+            }
+            if def.max_entries == 0 || u64::from(def.max_entries) * 4 > MAX_MAP_BYTES {
+                return bad(format!(
+                    "program array of {} slots (1..={})",
+                    def.max_entries,
+                    MAX_MAP_BYTES / 4
+                ));
+            }
+            Store::ProgArray(
+                (0..def.max_entries)
+                    .map(|_| AtomicU32::new(NO_PROG))
+                    .collect(),
+            )
         } else {
             if def.value_size == 0 || def.value_size > MAX_VALUE_SIZE {
                 return bad(format!(
@@ -463,12 +503,17 @@ impl Map {
                     len,
                 })
             }
-            Store::RingBuf(_) => None,
+            Store::RingBuf(_) | Store::ProgArray(_) => None,
         }
     }
 
-    /// A copy of the value for `key`, or `None` if absent.
+    /// A copy of the value for `key`, or `None` if absent (for a program
+    /// array: the slot's program index, if the slot is set).
     pub fn lookup(&self, key: &[u8]) -> Option<Vec<u8>> {
+        if let Store::ProgArray(_) = &self.inner.store {
+            let i = self.array_index(key).ok()?;
+            return self.prog_at(i as u32).map(|p| p.to_le_bytes().to_vec());
+        }
         self.lookup_ref(key).map(|v| v.to_vec())
     }
 
@@ -536,6 +581,17 @@ impl Map {
                 Ok(())
             }
             Store::RingBuf(_) => Err(MapError::invalid("update on a ring buffer")),
+            Store::ProgArray(_) => {
+                let i = self.array_index(key).map_err(|e| match e {
+                    MapError::NotFound => MapError::Full,
+                    e => e,
+                })?;
+                if flags == UpdateFlags::NoExist {
+                    return Err(MapError::Exists);
+                }
+                let prog = u32::from_le_bytes([value[0], value[1], value[2], value[3]]);
+                self.set_prog(i as u32, prog)
+            }
         }
     }
 
@@ -551,6 +607,51 @@ impl Map {
                 }
             }
             Store::RingBuf(_) => Err(MapError::invalid("delete on a ring buffer")),
+            Store::ProgArray(_) => {
+                let i = self.array_index(key)?;
+                match self.clear_prog(i as u32)? {
+                    Some(_) => Ok(()),
+                    None => Err(MapError::NotFound),
+                }
+            }
+        }
+    }
+
+    /// Puts program `prog` (an index into
+    /// [`Object::programs`](crate::elf::Object::programs)) into slot `index`
+    /// of a program array. Which programs a run can actually enter is
+    /// decided when it tail-calls (see [`crate::kernel::tail`]).
+    pub fn set_prog(&self, index: u32, prog: u32) -> Result<(), MapError> {
+        let slot = self.prog_slot(index)?;
+        if prog == NO_PROG {
+            return Err(MapError::invalid(format!(
+                "program index {prog:#x} is reserved"
+            )));
+        }
+        slot.store(prog, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Empties slot `index` of a program array; returns the program it held.
+    pub fn clear_prog(&self, index: u32) -> Result<Option<u32>, MapError> {
+        let old = self.prog_slot(index)?.swap(NO_PROG, Ordering::SeqCst);
+        Ok((old != NO_PROG).then_some(old))
+    }
+
+    /// The program in slot `index` of a program array (`None` if the slot is
+    /// empty, out of range, or the map is not a program array).
+    pub fn prog_at(&self, index: u32) -> Option<u32> {
+        let p = self.prog_slot(index).ok()?.load(Ordering::SeqCst);
+        (p != NO_PROG).then_some(p)
+    }
+
+    fn prog_slot(&self, index: u32) -> Result<&AtomicU32, MapError> {
+        match &self.inner.store {
+            Store::ProgArray(slots) => slots.get(index as usize).ok_or(MapError::NotFound),
+            _ => Err(MapError::invalid(format!(
+                "map {} is not a program array",
+                self.inner.name
+            ))),
         }
     }
 
@@ -574,15 +675,29 @@ impl Map {
                 v
             }
             Store::RingBuf(_) => Vec::new(),
+            Store::ProgArray(slots) => slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| {
+                    let p = p.load(Ordering::SeqCst);
+                    (p != NO_PROG)
+                        .then(|| ((i as u32).to_le_bytes().to_vec(), p.to_le_bytes().to_vec()))
+                })
+                .collect(),
         }
     }
 
-    /// Number of entries (arrays: `max_entries`; ring buffers: records waiting).
+    /// Number of entries (arrays: `max_entries`; program arrays: set slots;
+    /// ring buffers: records waiting).
     pub fn len(&self) -> usize {
         match &self.inner.store {
             Store::Array { .. } => self.inner.def.max_entries as usize,
             Store::Hash(h) => lock(h).entries.len(),
             Store::RingBuf(r) => lock(r).records(),
+            Store::ProgArray(slots) => slots
+                .iter()
+                .filter(|p| p.load(Ordering::SeqCst) != NO_PROG)
+                .count(),
         }
     }
 

@@ -116,8 +116,51 @@ fn huge_and_empty_definitions_are_refused() {
     assert!(Map::new("a", def(MapType::Hash, 0, 4, 1)).is_err());
     assert!(Map::new("a", def(MapType::Hash, 4, 0, 1)).is_err());
     assert!(Map::new("a", def(MapType::Array, 8, 4, 1)).is_err());
-    assert_eq!(MapType::from_kernel_id(3), None);
-    assert_eq!(MapType::kernel_name(3), "PROG_ARRAY");
+    assert_eq!(MapType::from_kernel_id(4), None);
+    assert_eq!(MapType::kernel_name(4), "PERF_EVENT_ARRAY");
+    assert!(Map::new("p", def(MapType::ProgArray, 4, 8, 4)).is_err());
+    assert!(Map::new("p", def(MapType::ProgArray, 4, 4, 0)).is_err());
+}
+
+#[test]
+fn prog_array_slots() {
+    assert_eq!(MapType::from_kernel_id(3), Some(MapType::ProgArray));
+    let m = Map::new("p", def(MapType::ProgArray, 4, 4, 4)).unwrap();
+    assert!(m.is_empty() && m.entries().is_empty());
+    m.set_prog(1, 7).unwrap();
+    assert_eq!(m.prog_at(1), Some(7));
+    assert_eq!(m.prog_at(0), None);
+    assert_eq!(m.prog_at(4), None);
+    assert_eq!(m.set_prog(4, 0), Err(MapError::NotFound));
+    assert!(m.set_prog(0, u32::MAX).is_err());
+    // The generic API: values are little-endian u32 program indexes.
+    m.update(&2u32.to_le_bytes(), &9u32.to_le_bytes(), UpdateFlags::Any)
+        .unwrap();
+    assert_eq!(
+        m.lookup(&2u32.to_le_bytes()),
+        Some(9u32.to_le_bytes().to_vec())
+    );
+    assert!(m.lookup_ref(&2u32.to_le_bytes()).is_none()); // never to programs
+    assert_eq!(
+        m.update(&4u32.to_le_bytes(), &0u32.to_le_bytes(), UpdateFlags::Any),
+        Err(MapError::Full)
+    );
+    assert_eq!(m.len(), 2);
+    assert_eq!(
+        m.entries(),
+        vec![
+            (1u32.to_le_bytes().to_vec(), 7u32.to_le_bytes().to_vec()),
+            (2u32.to_le_bytes().to_vec(), 9u32.to_le_bytes().to_vec()),
+        ]
+    );
+    assert_eq!(m.clear_prog(1), Ok(Some(7)));
+    assert_eq!(m.delete(&1u32.to_le_bytes()), Err(MapError::NotFound));
+    m.delete(&2u32.to_le_bytes()).unwrap();
+    assert!(m.is_empty());
+    // Not a program array.
+    let a = Map::new("a", def(MapType::Array, 4, 4, 4)).unwrap();
+    assert!(a.set_prog(0, 0).is_err());
+    assert_eq!(a.prog_at(0), None);
 }
 
 #[test]

@@ -282,3 +282,38 @@ fn kernel_vlan_agrees_with_interpreter() {
     }
     compare_maps(&fs, &obj, &[(".bss", "vlan_bss")]);
 }
+
+#[test]
+fn kernel_dispatch_tail_calls_agree_with_interpreter() {
+    use cranebpf_runtime::elf::LoadOptions;
+    let Some(fs) = Bpffs::mount() else { return };
+    // libbpf fills the program array from its `values` initialiser.
+    if fs.load("dispatch.o").is_none() {
+        return;
+    }
+    let obj = object("dispatch.o");
+    let set = obj
+        .load_set("xdp_dispatch", LoadOptions::default())
+        .unwrap();
+    let it: Vec<Option<Interpreter>> = set
+        .programs()
+        .iter()
+        .map(|p| {
+            p.as_ref()
+                .map(|p| Interpreter::new(p.program(), p.helpers().clone()).unwrap())
+        })
+        .collect();
+    for (i, p) in kernel_packets().iter().enumerate() {
+        let (k, kp) = fs.run("xdp_dispatch", p);
+        let mut cp = p.clone();
+        let out = set.run_xdp(&mut cp, &RunOptions::default(), |n, m, a, o, u| {
+            it[n].as_ref().unwrap().run_with(m, a, o, Some(u))
+        });
+        assert_eq!(
+            (out.outcome.result.expect("no fault"), &cp),
+            (k, &kp),
+            "packet {i}: differs from the kernel"
+        );
+    }
+    compare_maps(&fs, &obj, &[("hits", "hits"), (".bss", "dispatch_bss")]);
+}

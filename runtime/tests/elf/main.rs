@@ -7,6 +7,7 @@ mod kernel;
 mod malformed;
 mod models;
 mod packets;
+mod tail;
 
 use cranebpf_runtime::elf::{LoadOptions, LoadedProgram, Object};
 use cranebpf_runtime::kernel::KernelOptions;

@@ -180,3 +180,78 @@ pub fn trim(p: &[u8]) -> (u64, Vec<u8>, u64) {
     }
     (PASS, p[..64].to_vec(), p.len() as u64 - 64)
 }
+
+/// State of `dispatch.c`: a dispatcher tail-calling per-protocol handlers
+/// (slot 0 IPv4, 1 IPv6, 2 ARP left empty, 3 TCP behind IPv4).
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Dispatch {
+    /// Packets counted by each handler slot.
+    pub hits: [u64; 4],
+    pub dispatched: u64,
+    /// Tail calls that failed (ARP: empty slot).
+    pub missed: u64,
+    pub tcp_bytes: u64,
+    /// Tail calls made.
+    pub tail_calls: u32,
+    /// The handler that gave the verdict: the program's name.
+    pub last: &'static str,
+}
+
+impl Dispatch {
+    pub fn run(&mut self, p: &[u8]) -> u64 {
+        self.dispatched += 1;
+        self.last = "xdp_dispatch";
+        if p.len() < 14 {
+            return ABORTED;
+        }
+        match be16(p, 12) {
+            0x0800 => {
+                self.tail_calls += 1;
+                self.ipv4(p)
+            }
+            0x86dd => {
+                self.tail_calls += 1;
+                self.last = "handle_ipv6";
+                self.hits[1] += 1;
+                DROP
+            }
+            0x0806 => {
+                self.missed += 1;
+                PASS
+            }
+            _ => PASS,
+        }
+    }
+
+    fn ipv4(&mut self, p: &[u8]) -> u64 {
+        self.last = "handle_ipv4";
+        self.hits[0] += 1;
+        if p.len() < 14 + 20 {
+            return DROP;
+        }
+        match p[14 + 9] {
+            6 => {
+                self.tail_calls += 1;
+                self.tcp(p)
+            }
+            1 => DROP,
+            _ => PASS,
+        }
+    }
+
+    fn tcp(&mut self, p: &[u8]) -> u64 {
+        self.last = "handle_tcp";
+        self.hits[3] += 1;
+        let ihl = usize::from(p[14] & 0xf);
+        if ihl < 5 || p.len() < 14 + ihl * 4 + 4 {
+            return ABORTED;
+        }
+        self.tcp_bytes += p.len() as u64;
+        let dport = be16(p, 14 + ihl * 4 + 2);
+        if dport == 22 || dport == 23 {
+            DROP
+        } else {
+            PASS
+        }
+    }
+}

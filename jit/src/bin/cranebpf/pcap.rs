@@ -3,13 +3,17 @@
 //! pcap file and prints the verdict counts, the maps' contents and the
 //! packets per second.
 //!
+//! The program may tail-call the object's other programs (of the same
+//! type) through program arrays: the object is loaded as a
+//! [`ProgramSet`] and each packet runs the whole chain.
+//!
 //! With `--engine both` the object is loaded twice (each engine gets its own
 //! maps, since XDP programs are stateful), both engines run every packet,
 //! and any difference in a verdict, an output packet or a map is reported
 //! (exit status 3).
 
-use cranebpf::{Engine, RunOptions, Vm};
-use cranebpf_runtime::elf::{LoadedProgram, Object};
+use cranebpf::{Engine, ObjectVm, RunOptions};
+use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
 use cranebpf_runtime::maps::{Map, MapType};
 use std::fmt::Write as _;
@@ -60,8 +64,9 @@ pub fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
 }
 
 /// Loads the program of `object` named by `section` (a function or section
-/// name; default: the first XDP program).
-fn load(object: &Path, section: Option<&str>) -> Result<LoadedProgram, String> {
+/// name; default: the first XDP program), with the programs it may
+/// tail-call.
+fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
     let bytes =
         std::fs::read(object).map_err(|e| format!("cannot read {}: {e}", object.display()))?;
     let obj = Object::parse(&bytes).map_err(|e| format!("{}: {e}", object.display()))?;
@@ -74,9 +79,10 @@ fn load(object: &Path, section: Option<&str>) -> Result<LoadedProgram, String> {
             .map(|p| p.name.clone())
             .ok_or_else(|| format!("{}: no XDP program (use --section)", object.display()))?,
     };
-    let lp = obj
-        .load(&name)
+    let set = obj
+        .load_set(&name, LoadOptions::default())
         .map_err(|e| format!("{}: {e}", object.display()))?;
+    let lp = set.entry();
     if lp.prog_type().name != "xdp" {
         return Err(format!(
             "{}: program {} (section {}) is not an XDP program; --pcap needs one",
@@ -85,28 +91,28 @@ fn load(object: &Path, section: Option<&str>) -> Result<LoadedProgram, String> {
             lp.section()
         ));
     }
-    Ok(lp)
+    Ok(set)
 }
 
 fn run_engine(
-    lp: &LoadedProgram,
+    set: &ProgramSet,
     engine: Engine,
     packets: &[Vec<u8>],
     opts: &RunOptions,
 ) -> Result<Report, String> {
-    let vm = Vm::new(lp.program(), lp.helpers().clone(), engine)
-        .map_err(|e| format!("{}: {e}", lp.name()))?;
+    let vm =
+        ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
     let mut results = Vec::with_capacity(packets.len());
     let start = Instant::now();
     for p in packets {
         let mut pkt = p.clone();
-        let out = lp.run_xdp(&mut pkt, |mem, args, user| {
-            vm.run_with(mem, args, opts, Some(user))
-        });
+        let out = vm.run_xdp(&mut pkt, opts);
+        let prog = set.program(out.program).map_or("?", |p| p.name());
         let verdict = out
+            .outcome
             .result
             .map(XdpAction::from_r0)
-            .map_err(|f| format!("fault at pc {}: {:?}", f.pc, f.kind));
+            .map_err(|f| format!("fault in {prog} at pc {}: {:?}", f.pc, f.kind));
         results.push((verdict, pkt));
     }
     Ok(Report {
@@ -117,7 +123,7 @@ fn run_engine(
         },
         results,
         elapsed: start.elapsed(),
-        maps: lp.maps().to_vec(),
+        maps: set.maps().to_vec(),
     })
 }
 
@@ -137,6 +143,7 @@ fn type_name(t: MapType) -> &'static str {
         MapType::LruHash => "lru_hash",
         MapType::LruPerCpuHash => "lru_percpu_hash",
         MapType::RingBuf => "ringbuf",
+        MapType::ProgArray => "prog_array",
         _ => "map",
     }
 }
@@ -258,7 +265,8 @@ pub fn run(
 ) -> Result<(String, bool), String> {
     let packets = read_packets(pcap)?;
     let opts = RunOptions { budget };
-    let lp = load(object, section)?;
+    let set = load(object, section)?;
+    let lp = set.entry();
     let mut out = format!(
         "program {} (section {}) of {}: {} packets from {}\n",
         lp.name(),
@@ -275,16 +283,16 @@ pub fn run(
                 Engine::Interpreter
             };
             out.push_str(&summary(
-                &run_engine(&lp, e, &packets, &opts)?,
+                &run_engine(&set, e, &packets, &opts)?,
                 packets.len(),
             ));
             Ok((out, true))
         }
         EngineChoice::Both => {
-            let a = run_engine(&lp, Engine::Interpreter, &packets, &opts)?;
+            let a = run_engine(&set, Engine::Interpreter, &packets, &opts)?;
             // A second, independent load: the JIT gets its own maps.
-            let lp2 = load(object, section)?;
-            let b = run_engine(&lp2, Engine::Jit, &packets, &opts)?;
+            let set2 = load(object, section)?;
+            let b = run_engine(&set2, Engine::Jit, &packets, &opts)?;
             out.push_str(&summary(&b, packets.len()));
             let secs = a.elapsed.as_secs_f64();
             let _ = writeln!(

@@ -1,0 +1,124 @@
+//! [`ObjectVm`]: the programs of a [`ProgramSet`] prepared for one engine,
+//! running chains of tail calls.
+
+use crate::{Engine, Vm, VmError};
+use cranebpf_runtime::elf::ProgramSet;
+use cranebpf_runtime::kernel::tail::ChainOutcome;
+use cranebpf_runtime::kernel::HELPER_TAIL_CALL;
+use cranebpf_runtime::{Fault, FaultKind, HelperError, MemoryMap, RunOptions, RunOutcome};
+use std::any::Any;
+use std::fmt;
+
+/// Every program of a [`ProgramSet`] prepared for one [`Engine`] (each
+/// compiled separately by the JIT, with its own helpers over the object's
+/// shared maps). Runs start at the set's entry and follow its tail calls
+/// (semantics: [`cranebpf_runtime::kernel::tail`]); both engines give the
+/// same [`ChainOutcome`].
+///
+/// ```
+/// use cranebpf::{Engine, ObjectVm, RunOptions};
+/// use cranebpf_runtime::elf::{LoadOptions, Object};
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bpf/dispatch.o");
+/// let obj = Object::parse(&std::fs::read(path)?)?;
+/// let vm = ObjectVm::new(obj.load_set("xdp_dispatch", LoadOptions::default())?, Engine::Jit)?;
+/// // An IPv6 frame: the dispatcher tail-calls handle_ipv6, which drops it.
+/// let mut packet = vec![0u8; 60];
+/// packet[12..14].copy_from_slice(&[0x86, 0xdd]);
+/// let out = vm.run_xdp(&mut packet, &RunOptions::default());
+/// assert_eq!(out.outcome.result, Ok(1)); // XDP_DROP
+/// assert_eq!(vm.set().program(out.program).map(|p| p.name()), Some("handle_ipv6"));
+/// assert_eq!(out.tail_calls, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ObjectVm {
+    set: ProgramSet,
+    engine: Engine,
+    vms: Vec<Option<Vm>>,
+}
+
+impl fmt::Debug for ObjectVm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectVm")
+            .field("entry", &self.set.entry().name())
+            .field("engine", &self.engine)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObjectVm {
+    /// Prepares every program of `set` for `engine`.
+    pub fn new(set: ProgramSet, engine: Engine) -> Result<ObjectVm, VmError> {
+        let vms = set
+            .programs()
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .map(|p| Vm::new(p.program(), p.helpers().clone(), engine))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ObjectVm { set, engine, vms })
+    }
+
+    /// The programs and maps.
+    pub fn set(&self) -> &ProgramSet {
+        &self.set
+    }
+
+    /// The engine every program runs with.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Runs program `index` once (one segment of a chain).
+    fn segment(
+        &self,
+        index: usize,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: &mut (dyn Any + Send),
+    ) -> RunOutcome {
+        match self.vms.get(index).and_then(Option::as_ref) {
+            Some(vm) => vm.run_with(mem, args, opts, Some(user)),
+            // Unreachable: the driver only enters programs of the set.
+            None => RunOutcome {
+                result: Err(Fault {
+                    kind: FaultKind::Helper {
+                        id: HELPER_TAIL_CALL,
+                        error: HelperError::new(format!("program {index} is not prepared")),
+                    },
+                    pc: 0,
+                }),
+                insn_count: 0,
+            },
+        }
+    }
+
+    /// Runs the chain on one XDP packet ([`ProgramSet::run_xdp`]).
+    pub fn run_xdp(&self, packet: &mut Vec<u8>, opts: &RunOptions) -> ChainOutcome {
+        self.set
+            .run_xdp(packet, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+    }
+
+    /// Runs the chain of a memory-buffer program ([`ProgramSet::run_mem`]).
+    pub fn run_mem(&self, buf: &mut [u8], opts: &RunOptions) -> ChainOutcome {
+        self.set
+            .run_mem(buf, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+    }
+
+    /// Runs the chain with an embedder's context and regions
+    /// ([`ProgramSet::run_with_ctx`]).
+    pub fn run_with_ctx(
+        &self,
+        shadow_ctx: &[u8],
+        mem: &mut MemoryMap<'_>,
+        opts: &RunOptions,
+    ) -> ChainOutcome {
+        self.set
+            .run_with_ctx(shadow_ctx, mem, opts, |i, m, a, o, u| {
+                self.segment(i, m, a, o, u)
+            })
+    }
+}

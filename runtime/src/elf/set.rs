@@ -1,0 +1,189 @@
+//! [`ProgramSet`]: the programs of one object loaded together, so that one
+//! can tail-call another through a program array.
+
+use super::{ElfError, LoadOptions, LoadedProgram, Object};
+use crate::ctx::ProgramType;
+use crate::kernel::tail::{self, ChainEngine, ChainOutcome};
+use crate::maps::Map;
+use crate::mem::MemoryMap;
+use crate::run::RunOptions;
+use std::sync::Arc;
+
+/// An entry program and every program of its object it may tail-call, each
+/// loaded like [`Object::load_with`] loads one. Program `i` of the set is
+/// program `i` of [`Object::programs`], the number program array slots hold.
+///
+/// The run drivers ([`ProgramSet::run_xdp`], [`ProgramSet::run_mem`],
+/// [`ProgramSet::run_with_ctx`]) set up the run as the single-program
+/// drivers do, then run the chain of tail calls (semantics in
+/// [`crate::kernel::tail`]) with the engine the caller gives for each
+/// program.
+///
+/// ```
+/// use cranebpf_runtime::elf::{LoadOptions, Object};
+/// use cranebpf_runtime::{Interpreter, RunOptions};
+///
+/// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bpf/dispatch.o");
+/// let obj = Object::parse(&std::fs::read(path)?)?;
+/// let set = obj.load_set("xdp_dispatch", LoadOptions::default())?;
+/// let interps = set.programs().iter().map(|p| {
+///     p.as_ref().map(|p| Interpreter::new(p.program(), p.helpers().clone())).transpose()
+/// }).collect::<Result<Vec<_>, _>>()?;
+/// let mut packet = vec![0u8; 60]; // not IPv4 nor IPv6: the dispatcher passes it
+/// let out = set.run_xdp(&mut packet, &RunOptions::default(), |i, mem, args, opts, user| {
+///     interps[i].as_ref().expect("runnable").run_with(mem, args, opts, Some(user))
+/// });
+/// assert_eq!(out.outcome.result, Ok(2)); // XDP_PASS
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ProgramSet {
+    entry: usize,
+    /// The entry program (also `programs[entry]`).
+    first: LoadedProgram,
+    programs: Vec<Option<LoadedProgram>>,
+    runnable: Arc<[bool]>,
+}
+
+impl Object {
+    /// Loads program `entry` (by function or section name) and every other
+    /// program of the object whose section gives the same program type
+    /// (libbpf's guess; programs of other types stay out of the set, and a
+    /// tail call to them fails, as the kernel refuses to put a program of
+    /// another type in a program array). All get `opts`, with the entry's
+    /// program type. Any of them failing to load is an error.
+    pub fn load_set(&self, entry: &str, opts: LoadOptions) -> Result<ProgramSet, ElfError> {
+        let e = self
+            .programs
+            .iter()
+            .position(|p| p.name == entry)
+            .or_else(|| self.programs.iter().position(|p| p.section == entry))
+            .ok_or_else(|| ElfError::NoProgram { name: entry.into() })?;
+        let kind = |section: &str| ProgramType::for_section(section).map(|t| t.name);
+        let entry_kind = kind(&self.programs[e].section);
+        let first = self.load_at(e, opts.clone())?;
+        let same = LoadOptions {
+            prog_type: Some(first.prog_type().clone()),
+            ..opts
+        };
+        let mut programs = Vec::with_capacity(self.programs.len());
+        for (i, p) in self.programs.iter().enumerate() {
+            programs.push(if i == e {
+                Some(first.clone())
+            } else if kind(&p.section) == entry_kind {
+                Some(self.load_at(i, same.clone())?)
+            } else {
+                None
+            });
+        }
+        let runnable = programs.iter().map(Option::is_some).collect();
+        Ok(ProgramSet {
+            entry: e,
+            first,
+            programs,
+            runnable,
+        })
+    }
+}
+
+impl ProgramSet {
+    /// The entry program.
+    pub fn entry(&self) -> &LoadedProgram {
+        &self.first
+    }
+
+    /// The entry program's index in [`Object::programs`].
+    pub fn entry_index(&self) -> usize {
+        self.entry
+    }
+
+    /// Every program of the object, by index: `None` for those not in the
+    /// set.
+    pub fn programs(&self) -> &[Option<LoadedProgram>] {
+        &self.programs
+    }
+
+    /// Program `index`, if it is in the set.
+    pub fn program(&self, index: usize) -> Option<&LoadedProgram> {
+        self.programs.get(index)?.as_ref()
+    }
+
+    /// The index of the program with this function name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.programs
+            .iter()
+            .position(|p| p.as_ref().is_some_and(|p| p.name() == name))
+    }
+
+    /// The object's maps (shared by every program of the set).
+    pub fn maps(&self) -> &[Map] {
+        self.entry().maps()
+    }
+
+    /// The map with this name.
+    pub fn map(&self, name: &str) -> Option<&Map> {
+        self.entry().map(name)
+    }
+
+    /// [`LoadedProgram::run_xdp`] for the chain that starts at the entry.
+    pub fn run_xdp(
+        &self,
+        packet: &mut Vec<u8>,
+        opts: &RunOptions,
+        engine: impl ChainEngine,
+    ) -> ChainOutcome {
+        self.entry().run_xdp(packet, |mem, args, user| {
+            tail::drive(
+                self.entry,
+                self.runnable.clone(),
+                mem,
+                args,
+                opts,
+                user,
+                engine,
+            )
+        })
+    }
+
+    /// [`LoadedProgram::run_mem`] for the chain that starts at the entry.
+    pub fn run_mem(
+        &self,
+        buf: &mut [u8],
+        opts: &RunOptions,
+        engine: impl ChainEngine,
+    ) -> ChainOutcome {
+        self.entry().run_mem(buf, |mem, args, user| {
+            tail::drive(
+                self.entry,
+                self.runnable.clone(),
+                mem,
+                args,
+                opts,
+                user,
+                engine,
+            )
+        })
+    }
+
+    /// [`LoadedProgram::run_with_ctx`] for the chain that starts at the entry.
+    pub fn run_with_ctx(
+        &self,
+        shadow_ctx: &[u8],
+        mem: &mut MemoryMap<'_>,
+        opts: &RunOptions,
+        engine: impl ChainEngine,
+    ) -> ChainOutcome {
+        self.entry()
+            .run_with_ctx(shadow_ctx, mem, |mem, args, user| {
+                tail::drive(
+                    self.entry,
+                    self.runnable.clone(),
+                    mem,
+                    args,
+                    opts,
+                    user,
+                    engine,
+                )
+            })
+    }
+}

@@ -363,6 +363,113 @@ impl Arena {
     }
 }
 
+/// Where each thread's arenas live: fixed addresses (slot `k` of the thread
+/// that first runs a case is at `ARENA_BASE + k * ARENA_SLOT`), so that a
+/// run sees the same host addresses in every process. That makes even a
+/// program whose behaviour depends on absolute addresses (it compares a
+/// pointer with a number, say) behave the same from run to run, so batch
+/// results and shrinking are reproducible. Low enough for riscv64's 39-bit
+/// address space, far from where Linux puts heaps and mappings.
+const ARENA_BASE: usize = 0x20_0000_0000;
+/// Address space per thread slot.
+const ARENA_SLOT: usize = 0x10_0000;
+/// Bytes mapped per slot: the arena at offset 0 and the moved arena.
+const ARENA_MAP: usize = 0x8000;
+/// Where the moved arena starts in a slot: another page and other low bits.
+const MOVED_OFFSET: usize = 0x4000 + 0x40;
+
+/// One thread's mapping for its two arenas (unmapped when the thread ends).
+struct ArenaMap {
+    base: *mut u8,
+}
+
+impl ArenaMap {
+    /// Maps slot `k` at its fixed address; `None` if that address is taken
+    /// or mapping fails (the caller then uses the heap).
+    fn new(k: usize) -> Option<ArenaMap> {
+        const _: () = assert!(MOVED_OFFSET + std::mem::size_of::<Arena>() <= ARENA_MAP);
+        const _: () = assert!(MOVED_OFFSET % std::mem::align_of::<Arena>() == 0);
+        let want = ARENA_BASE.checked_add(k.checked_mul(ARENA_SLOT)?)?;
+        // SAFETY: an anonymous private mapping at a hint address that must
+        // not replace anything (MAP_FIXED_NOREPLACE): it cannot affect
+        // existing memory. The result is checked below.
+        let p = unsafe {
+            libc::mmap(
+                want as *mut libc::c_void,
+                ARENA_MAP,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        if p as usize != want {
+            // An old kernel that treats the flag as a hint: not ours to use.
+            // SAFETY: `p` is the mapping just made, of ARENA_MAP bytes.
+            unsafe { libc::munmap(p, ARENA_MAP) };
+            return None;
+        }
+        Some(ArenaMap { base: p.cast() })
+    }
+
+    /// The arena at the slot's start or, if `moved`, at [`MOVED_OFFSET`],
+    /// zeroed.
+    fn arena(&mut self, moved: bool) -> &mut Arena {
+        let off = if moved { MOVED_OFFSET } else { 0 };
+        // SAFETY: `base + off` lies in this mapping (checked at compile time
+        // above), is suitably aligned (page-aligned base, `off` a multiple of
+        // Arena's alignment), is readable and writable, and is reached only
+        // through this `&mut self`, so the returned reference is unique.
+        // Arena is plain bytes, valid for any contents; it is zeroed first.
+        unsafe {
+            let p = self.base.add(off);
+            std::ptr::write_bytes(p, 0, std::mem::size_of::<Arena>());
+            &mut *p.cast::<Arena>()
+        }
+    }
+}
+
+impl Drop for ArenaMap {
+    fn drop(&mut self) {
+        // SAFETY: `base` is a mapping of ARENA_MAP bytes made by `new`; no
+        // reference into it outlives `&mut self` uses.
+        unsafe { libc::munmap(self.base.cast(), ARENA_MAP) };
+    }
+}
+
+thread_local! {
+    /// This thread's arenas, mapped on first use (`None` inside if the fixed
+    /// address was not available).
+    static ARENAS: std::cell::RefCell<Option<Option<ArenaMap>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The next thread slot.
+static NEXT_SLOT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Calls `f` with a zeroed arena: this thread's fixed one if available,
+/// else one on the heap (correct, only without the fixed addresses).
+fn with_arena<R>(moved: bool, f: impl FnOnce(&mut Arena) -> R) -> R {
+    ARENAS.with(|cell| {
+        // Not re-entered in practice; if it were, the inner run uses the heap.
+        let mut slot = cell.try_borrow_mut().ok();
+        let fixed = slot.as_mut().and_then(|s| {
+            s.get_or_insert_with(|| {
+                let k = NEXT_SLOT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                ArenaMap::new(k)
+            })
+            .as_mut()
+        });
+        match fixed {
+            Some(m) => f(m.arena(moved)),
+            None => f(&mut Arena::boxed()),
+        }
+    })
+}
+
 /// Runs `case` on `engine`: a fresh copy of the input and a zeroed scratch
 /// region (registered in that order) and a stack, all in one [`Arena`];
 /// r1 = the input, r2 = its length, the case's budget, and the
@@ -371,10 +478,10 @@ pub fn execute(engine: &dyn Engine, case: &Case) -> Result<State, String> {
     execute_at(engine, case, false)
 }
 
-/// [`execute`], with `moved` placing the arena at another address than an
-/// unmoved run that precedes it. A case whose state differs between the two
-/// depends on absolute addresses (e.g. it hashed a pointer): a generator
-/// artefact, never an engine bug.
+/// [`execute`], with `moved` placing the arena at another address (another
+/// page, other low bits) than an unmoved run. A case whose state differs
+/// between the two depends on absolute addresses (e.g. it hashed a
+/// pointer): a generator artefact, never an engine bug.
 pub fn execute_at(engine: &dyn Engine, case: &Case, moved: bool) -> Result<State, String> {
     let prog = case.program().map_err(|e| format!("load: {e}"))?;
     let len = case.input.len();
@@ -383,13 +490,18 @@ pub fn execute_at(engine: &dyn Engine, case: &Case, moved: bool) -> Result<State
             "input of {len} bytes: the harness takes at most {MAX_INPUT}"
         ));
     }
+    with_arena(moved, |a| run_in_arena(engine, case, &prog, a))
+}
+
+fn run_in_arena(
+    engine: &dyn Engine,
+    case: &Case,
+    prog: &Program,
+    a: &mut Arena,
+) -> Result<State, String> {
+    let len = case.input.len();
     let log = Arc::new(Mutex::new(HelperLog::default()));
     let helpers = difftest_helpers(Arc::clone(&log));
-    // Holding an arena while allocating ours puts ours elsewhere than the
-    // previous run's freed block.
-    let hold = moved.then(Arena::boxed);
-    let mut arena = Arena::boxed();
-    let a = &mut *arena;
     a.input[..len].copy_from_slice(&case.input);
     let input = &mut a.input[..len];
     let input_start = input.as_mut_ptr() as u64;
@@ -421,9 +533,8 @@ pub fn execute_at(engine: &dyn Engine, case: &Case, moved: bool) -> Result<State
         let opts = RunOptions {
             budget: Some(case.budget),
         };
-        engine.run(&prog, helpers, &mut a.stack, &mut mem, args, &opts)?
+        engine.run(prog, helpers, &mut a.stack, &mut mem, args, &opts)?
     };
-    drop(hold);
     let calls = std::mem::take(&mut lock(&log).calls);
     let stack = if engine.uses_given_stack() {
         a.stack.bytes().to_vec()
@@ -498,5 +609,46 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
         a: sa,
         b: sb,
         diffs,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where `with_arena` put the arena.
+    fn arena_addr(moved: bool) -> usize {
+        with_arena(moved, |a| a as *mut Arena as usize)
+    }
+
+    #[test]
+    fn arenas_sit_at_fixed_addresses() {
+        let (a, b) = (arena_addr(false), arena_addr(true));
+        assert_eq!(a, arena_addr(false), "the same thread reuses its slot");
+        if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            // MAP_FIXED_NOREPLACE works on every kernel CI runs on.
+            assert!(
+                a >= ARENA_BASE && (a - ARENA_BASE) % ARENA_SLOT == 0,
+                "{a:#x}"
+            );
+            assert_eq!(b - a, MOVED_OFFSET);
+        } else if a < ARENA_BASE {
+            println!("note: fixed arena addresses unavailable here; heap arenas used");
+        }
+        // Another thread gets another slot.
+        let other = std::thread::spawn(|| arena_addr(false)).join().unwrap_or(0);
+        assert_ne!(other, a);
+    }
+
+    #[test]
+    fn arenas_are_zeroed_for_every_run() {
+        with_arena(false, |a| {
+            a.input[7] = 9;
+            a.scratch[3] = 1;
+        });
+        with_arena(false, |a| {
+            assert_eq!(a.input[7], 0);
+            assert_eq!(a.scratch[3], 0);
+        });
     }
 }

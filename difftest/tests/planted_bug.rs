@@ -43,44 +43,60 @@ fn hunt_jit(bug: cranebpf::PlantedBug, budget: u64) -> cranebpf_difftest::batch:
     hunt_engine(&BuggyJit(bug), &format!("{bug:?}"), budget)
 }
 
-#[test]
-fn finds_jit_mov32_without_zero_extension() {
-    let r = hunt_jit(cranebpf::PlantedBug::Mov32NoZeroExtend, 200);
+/// A minimised report: at most 12 instructions, still containing one that
+/// `culprit` recognises (the instruction the bug is in).
+fn assert_minimised(r: &cranebpf_difftest::batch::Report, culprit: fn(&Insn) -> bool) {
     assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
-    assert!(r.case.insns.iter().any(|i| matches!(
+    assert!(
+        r.case.insns.iter().any(culprit),
+        "the minimised program lost the culprit:\n{r}"
+    );
+    assert!(!r.diffs.is_empty());
+}
+
+fn is_mov32(i: &Insn) -> bool {
+    matches!(
         i,
         Insn::Alu {
             w: Width::W32,
             op: AluOp::Mov,
             ..
         }
-    )));
+    )
 }
 
-#[test]
-fn finds_jit_mod32_by_zero_keeping_the_upper_half() {
-    // The conformance suite never observes this one.
-    let r = hunt_jit(cranebpf::PlantedBug::Mod32ByZeroKeepsUpper, 2000);
-    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
-    assert!(r.case.insns.iter().any(|i| matches!(
+fn is_mod32(i: &Insn) -> bool {
+    matches!(
         i,
         Insn::Alu {
             w: Width::W32,
             op: AluOp::Mod,
             ..
         }
-    )));
+    )
+}
+
+fn is_jmp32(i: &Insn) -> bool {
+    matches!(i, Insn::Jmp { w: Width::W32, .. })
+}
+
+#[test]
+fn finds_jit_mov32_without_zero_extension() {
+    let r = hunt_jit(cranebpf::PlantedBug::Mov32NoZeroExtend, 200);
+    assert_minimised(&r, is_mov32);
+}
+
+#[test]
+fn finds_jit_mod32_by_zero_keeping_the_upper_half() {
+    // The conformance suite never observes this one.
+    let r = hunt_jit(cranebpf::PlantedBug::Mod32ByZeroKeepsUpper, 2000);
+    assert_minimised(&r, is_mod32);
 }
 
 #[test]
 fn finds_jit_jmp32_comparing_64_bits() {
     let r = hunt_jit(cranebpf::PlantedBug::Jmp32AsJmp64, 200);
-    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
-    assert!(r
-        .case
-        .insns
-        .iter()
-        .any(|i| matches!(i, Insn::Jmp { w: Width::W32, .. })));
+    assert_minimised(&r, is_jmp32);
 }
 
 /// The JIT without a planted bug agrees on the same programs (so the
@@ -128,32 +144,13 @@ fn hunt_engine(engine: &dyn Engine, bug: &str, budget: u64) -> cranebpf_difftest
 #[test]
 fn finds_mov32_without_zero_extension() {
     let r = hunt(PlantedBug::Mov32NoZeroExtend, 200);
-    // Usually 4-5 instructions; the bound leaves room because shrinking
-    // occasionally stops early (a rare flaky comparison, under study).
-    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
-    assert!(
-        r.case.insns.iter().any(|i| matches!(
-            i,
-            Insn::Alu {
-                w: Width::W32,
-                op: AluOp::Mov,
-                ..
-            }
-        )),
-        "the minimised program lost the mov32:\n{r}"
-    );
-    assert!(!r.diffs.is_empty());
+    assert_minimised(&r, is_mov32);
 }
 
 #[test]
 fn finds_jmp32_comparing_64_bits() {
     let r = hunt(PlantedBug::Jmp32AsJmp64, 200);
-    assert!(r.case.insns.len() <= 12, "not minimised:\n{r}");
-    assert!(r
-        .case
-        .insns
-        .iter()
-        .any(|i| matches!(i, Insn::Jmp { w: Width::W32, .. })));
+    assert_minimised(&r, is_jmp32);
 }
 
 /// The same through proptest: the property "interp equals the mutant"

@@ -112,9 +112,9 @@ impl JitProgram {
     ) -> Result<JitProgram, JitError> {
         // The load-time engine rules (unregistered static helper, BTF call,
         // LDDW pseudo-load, bad target, fall-through off the end) live in
-        // one place, the interpreter's predecode; running it gives the JIT
-        // exactly the interpreter's errors. It is linear and cheap.
-        Interpreter::new(program, helpers.clone())?;
+        // one place; checking them gives the JIT exactly the interpreter's
+        // errors. It is linear and cheap.
+        Interpreter::check(program, &helpers)?;
         let isa = make_isa(None, opts)?;
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());

@@ -101,6 +101,14 @@ impl Interpreter {
         Ok(Interpreter { code, helpers })
     }
 
+    /// The load-time engine rules, without building an interpreter: `Ok` if
+    /// [`Interpreter::new`] would accept `prog` with `helpers`, else its
+    /// error. Every engine calls this, so all reject the same programs with
+    /// the same errors.
+    pub fn check(prog: &Program, helpers: &Helpers) -> Result<(), EngineError> {
+        predecode(prog, helpers).map(drop)
+    }
+
     /// Runs with the conformance convention: r1 = pointer to `input` (0 if
     /// it is empty), r2 = its length; `input` is the only region besides the
     /// stack, read-write; no budget, no user state.

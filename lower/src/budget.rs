@@ -31,12 +31,16 @@ impl Lower<'_> {
         self.b.ins().brif(enough, ok, &[], fail, &[]);
 
         self.b.switch_to_block(fail);
+
+        self.b.seal_block(fail);
         let kind = self.iconst(vm::FAULT_BUDGET);
         let zero = self.iconst(0);
         let args = self.fault_args_adj(kind, zero, 0, 0, 0);
         self.b.ins().jump(self.fault_block, &args);
 
         self.b.switch_to_block(ok);
+
+        self.b.seal_block(ok);
         let left = self.b.ins().iadd_imm_s(rem, -i64::from(n));
         self.b.def_var(self.rem, left);
     }

@@ -11,8 +11,9 @@
 
 use crate::env::LowerEnv;
 use cranebpf_runtime::budget;
+use cranebpf_runtime::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::vm;
-use cranebpf_runtime::{Insn, LddwKind, Program, Reg};
+use cranebpf_runtime::{CallKind, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::{
     self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
     Value,
@@ -73,6 +74,27 @@ impl fmt::Display for LowerError {
 }
 
 impl std::error::Error for LowerError {}
+
+/// Options of the lowering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LowerOptions {
+    /// Emit the bounds checks of `bounds.rs` (default `true`). With
+    /// `false`, loads, stores and atomics use the computed address as is:
+    /// the code may read and write any host memory, so it must only ever
+    /// run programs that are trusted not to stray (benchmarks measuring
+    /// the cost of the checks). The JIT gates this behind an `unsafe fn`.
+    /// Atomic alignment and the legacy packet bound are still checked.
+    pub bounds_checks: bool,
+}
+
+impl Default for LowerOptions {
+    fn default() -> LowerOptions {
+        LowerOptions {
+            bounds_checks: true,
+        }
+    }
+}
 
 /// One eBPF function: instruction indices `[first, end)` into
 /// [`Program::insns`], and its first pc.
@@ -147,6 +169,42 @@ pub fn mem_check_signature(call_conv: CallConv) -> Signature {
     sig
 }
 
+/// Signature of the check adapter: `(vm, addr, size, access)`, no results,
+/// calling convention `preserve_all` (it clobbers no register).
+pub fn check_adapter_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params
+        .extend(std::iter::repeat_n(AbiParam::new(I64), 4));
+    sig
+}
+
+/// Builds the check adapter into `func` (signature
+/// [`check_adapter_signature`]): it calls the host memory-check thunk
+/// ([`LowerEnv::mem_check_thunk`], convention `host_cc`) with its four
+/// arguments and returns nothing; the thunk's verdict reaches the caller
+/// through the context's `fault_kind` (non-zero: refused). Because the
+/// adapter preserves all registers, JIT code can keep its values in
+/// registers across the cold slow path of a bounds check.
+pub fn lower_check_adapter(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Function) {
+    let mut fctx = FunctionBuilderContext::new();
+    let thunk_addr = env.mem_check_thunk();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let sig = b.import_signature(mem_check_signature(host_cc));
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let p = b.block_params(block).to_vec();
+    let thunk = b.ins().iconst(I64, thunk_addr as i64);
+    b.ins().call_indirect(sig, thunk, &p);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: host_cc,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+}
+
 /// Builds the host-callable entry wrapper into `func` (whose signature must
 /// be [`entry_signature`]`(host_cc)`): it calls eBPF function 0 with r10 = the stack
 /// top, r1..r5 as given and the other registers 0, and returns r0. Whether
@@ -194,6 +252,20 @@ pub(crate) struct Lower<'a> {
     /// The budget counter `remaining` (see `budget.rs`), kept in a variable
     /// and written back to the context before every return and local call.
     pub rem: Variable,
+    /// The context's `input_len` and `input_wlen`, loaded at entry and
+    /// again after every call (only a helper can change them; see
+    /// `bounds.rs`), so that Cranelift can hoist them out of loops.
+    pub in_len: Variable,
+    /// See `in_len`.
+    pub in_wlen: Variable,
+    /// Frame-pointer facts before the instruction being translated.
+    pub facts: RegFacts,
+    /// The lowering options.
+    pub opts: LowerOptions,
+    /// Whether a return must carry r1..r5: false for the entry function
+    /// when no local call targets it (only the entry wrapper sees its
+    /// results, and it reads r0 alone), which frees those registers.
+    pub returns_args: bool,
     /// The VM context pointer (entry block parameter).
     pub vm: Value,
     /// The shared cold fault block: params
@@ -215,6 +287,9 @@ pub(crate) struct Lower<'a> {
     pub helper_sig: Option<ir::SigRef>,
     /// See `helper_sig`.
     pub check_sig: Option<ir::SigRef>,
+    /// The check adapter, once asked for (`Some(None)`: the embedder has
+    /// none).
+    pub check_adapter: Option<Option<ir::FuncRef>>,
 }
 
 /// Builds eBPF function `index` of `program` into `func`, whose signature
@@ -225,6 +300,18 @@ pub fn lower_function(
     index: usize,
     env: &mut dyn LowerEnv,
     host_cc: CallConv,
+    func: &mut ir::Function,
+) -> Result<(), LowerError> {
+    lower_function_with(program, index, env, host_cc, &LowerOptions::default(), func)
+}
+
+/// [`lower_function`] with explicit [`LowerOptions`].
+pub fn lower_function_with(
+    program: &Program,
+    index: usize,
+    env: &mut dyn LowerEnv,
+    host_cc: CallConv,
+    opts: &LowerOptions,
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
     let ranges = function_ranges(program);
@@ -250,11 +337,14 @@ pub fn lower_function(
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
     let rem = b.declare_var(I64);
+    let in_len = b.declare_var(I64);
+    let in_wlen = b.declare_var(I64);
 
     // Entry block: bind the parameters to registers.
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
+    b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let vmp = params[0];
     b.def_var(regs[10], params[1]);
@@ -265,6 +355,12 @@ pub fn lower_function(
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
     b.def_var(rem, remaining);
+    for (var, off) in [(in_len, vm::OFF_INPUT_LEN), (in_wlen, vm::OFF_INPUT_WLEN)] {
+        let v = b.ins().load(I64, MemFlagsData::trusted(), vmp, off);
+        b.def_var(var, v);
+    }
+    let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
+    let returns_args = index != 0 || is_call_target(program, range.start_pc);
 
     // One block per leader.
     let mut blocks = HashMap::new();
@@ -298,6 +394,11 @@ pub fn lower_function(
         host_cc,
         regs,
         rem,
+        in_len,
+        in_wlen,
+        facts: frame::entry_facts(),
+        opts: *opts,
+        returns_args,
         vm: vmp,
         fault_block,
         blocks,
@@ -308,7 +409,29 @@ pub fn lower_function(
         func_refs: HashMap::new(),
         helper_sig: None,
         check_sig: None,
+        check_adapter: None,
     };
+
+    // Blocks are sealed as soon as all their predecessors exist, so that
+    // the SSA builder adds block parameters only where a register really
+    // differs between predecessors (sealing late makes every use in a loop
+    // a parameter, which the register allocator pays for). A leader is
+    // sealed when it is entered, unless a later instruction jumps back to
+    // it; then after the last such jump.
+    let mut last_back_jump: HashMap<usize, usize> = HashMap::new();
+    for (i, &(pc, insn)) in insns.iter().enumerate() {
+        let off = match insn {
+            Insn::Ja { off, .. } => i64::from(off),
+            Insn::Jmp { off, .. } => i64::from(off),
+            _ => continue,
+        };
+        if let Some(t) = cranebpf_runtime::sem::jump_target(pc, off) {
+            if t <= pc {
+                last_back_jump.insert(t, i);
+            }
+        }
+    }
+    let mut seal_after: HashMap<usize, Vec<Block>> = HashMap::new();
 
     let mut open = false; // whether the current block still needs a terminator
     for (i, &(pc, insn)) in insns.iter().enumerate() {
@@ -321,12 +444,25 @@ pub fn lower_function(
                 lw.b.ins().jump(block, &[]);
             }
             lw.b.switch_to_block(block);
+            match last_back_jump.get(&pc) {
+                Some(&last) => seal_after.entry(last).or_default().push(block),
+                None => lw.b.seal_block(block),
+            }
             lw.block_len = n;
             lw.pos = 0;
             lw.before_block(n);
+            // Unreachable leaders get the entry facts (r10 is never written).
+            lw.facts = frame_facts
+                .at_leader(range.first + i)
+                .copied()
+                .unwrap_or_else(frame::entry_facts);
         }
         lw.pos += 1;
         let falls_through = lw.translate_insn(insn)?;
+        frame::transfer(&mut lw.facts, insn);
+        for block in seal_after.remove(&i).unwrap_or_default() {
+            lw.b.seal_block(block);
+        }
         open = falls_through;
         if falls_through && i + 1 == insns.len() {
             return Err(LowerError::FallsOffEnd { pc });
@@ -341,6 +477,17 @@ pub fn lower_function(
         page_size_align_log2: 12,
     });
     Ok(())
+}
+
+/// Whether some local call in `program` targets `pc`.
+fn is_call_target(program: &Program, pc: usize) -> bool {
+    program.insns().iter().any(|&(at, insn)| match insn {
+        Insn::Call {
+            kind: CallKind::Local,
+            imm,
+        } => cranebpf_runtime::sem::jump_target(at, i64::from(imm)) == Some(pc),
+        _ => false,
+    })
 }
 
 impl Lower<'_> {
@@ -456,6 +603,15 @@ impl Lower<'_> {
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
     }
 
+    /// Reloads the input lengths from the context (after a call: a helper
+    /// may have removed the input region).
+    pub fn reload_input_bounds(&mut self) {
+        let len = self.vm_load(vm::OFF_INPUT_LEN, false);
+        self.b.def_var(self.in_len, len);
+        let wlen = self.vm_load(vm::OFF_INPUT_WLEN, false);
+        self.b.def_var(self.in_wlen, wlen);
+    }
+
     /// Writes the budget counter back to the context.
     pub fn store_remaining(&mut self) {
         let rem = self.b.use_var(self.rem);
@@ -466,9 +622,16 @@ impl Lower<'_> {
     /// (after writing the budget counter back).
     pub fn return_with(&mut self, status: u64) {
         self.store_remaining();
-        let mut vals: Vec<Value> = (0..6u8)
-            .map(|r| self.b.use_var(self.regs[r as usize]))
-            .collect();
+        let mut vals: Vec<Value> = Vec::with_capacity(7);
+        vals.push(self.get(Reg::R0));
+        for r in 1..6u8 {
+            let v = if self.returns_args {
+                self.b.use_var(self.regs[r as usize])
+            } else {
+                self.iconst(0)
+            };
+            vals.push(v);
+        }
         vals.push(self.iconst(status));
         self.b.ins().return_(&vals);
     }

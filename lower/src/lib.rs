@@ -64,6 +64,7 @@ mod translate;
 
 pub use env::{LowerEnv, ModuleFreeEnv};
 pub use func::{
-    entry_signature, function_ranges, function_signature, helper_signature, lower_entry,
-    lower_function, mem_check_signature, FunctionRange, LowerError,
+    check_adapter_signature, entry_signature, function_ranges, function_signature,
+    helper_signature, lower_check_adapter, lower_entry, lower_function, lower_function_with,
+    mem_check_signature, FunctionRange, LowerError, LowerOptions,
 };

@@ -12,6 +12,7 @@ mod call;
 mod clif;
 mod conformance;
 mod cross;
+mod frame;
 mod harness;
 mod mem;
 mod random;

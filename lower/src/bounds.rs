@@ -144,7 +144,13 @@ impl Lower<'_> {
         let kind = self.iconst(vm::FAULT_OUT_OF_BOUNDS);
         let args = self.fault_args(kind, ea, size, access.code());
         if let Some(adapter) = adapter {
-            self.b.ins().call(adapter, &[self.vm, ea, sizev, accv]);
+            // The operands go through the context (the `fault_*` fields,
+            // which the fault block rewrites anyway), so the call needs no
+            // registers but the context pointer.
+            self.vm_store(vm::OFF_FAULT_ADDR, ea);
+            self.vm_store(vm::OFF_FAULT_SIZE, sizev);
+            self.vm_store(vm::OFF_FAULT_ACCESS, accv);
+            self.b.ins().call(adapter, &[self.vm]);
             let refused = self.vm_load(vm::OFF_FAULT_KIND, false);
             self.b.ins().brif(refused, self.fault_block, &args, ok, &[]);
         } else {
@@ -187,18 +193,14 @@ impl Lower<'_> {
     /// Step 2: `ea - input_start <u lim(len, size)`, to `ok` or `no`.
     fn emit_input_step(&mut self, ea: Value, size: u64, access: Access, ok: Block, no: Block) {
         let s = self.vm_load(vm::OFF_INPUT_START, true);
-        let len = match access {
-            Access::Read => self.b.use_var(self.in_len),
-            Access::Write | Access::ReadWrite => self.b.use_var(self.in_wlen),
+        let write = match access {
+            Access::Read => 0,
+            Access::Write | Access::ReadWrite => 4,
         };
-        // lim = len >= size ? len - size + 1 : 0
-        let fits = self
+        // size is 1, 2, 4 or 8.
+        let lim = self
             .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size as i64);
-        let room = self.b.ins().iadd_imm_s(len, 1 - size as i64);
-        let zero = self.iconst(0);
-        let lim = self.b.ins().select(fits, room, zero);
+            .use_var(self.lims[write + size.trailing_zeros() as usize]);
         let off_i = self.b.ins().isub(ea, s);
         let in_input = self.b.ins().icmp(IntCC::UnsignedLessThan, off_i, lim);
         self.b.ins().brif(in_input, ok, &[], no, &[]);

@@ -14,6 +14,7 @@ use cranebpf_runtime::budget;
 use cranebpf_runtime::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::vm;
 use cranebpf_runtime::{CallKind, Insn, LddwKind, Program, Reg};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
     Value,
@@ -169,19 +170,20 @@ pub fn mem_check_signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// Signature of the check adapter: `(vm, addr, size, access)`, no results,
-/// calling convention `preserve_all` (it clobbers no register).
+/// Signature of the check adapter: `(vm)`, no results, calling convention
+/// `preserve_all` (it clobbers no register). The access to check is in the
+/// context's `fault_addr`, `fault_size` and `fault_access`.
 pub fn check_adapter_signature() -> Signature {
     let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 4));
+    sig.params.push(AbiParam::new(I64));
     sig
 }
 
 /// Builds the check adapter into `func` (signature
 /// [`check_adapter_signature`]): it calls the host memory-check thunk
-/// ([`LowerEnv::mem_check_thunk`], convention `host_cc`) with its four
-/// arguments and returns nothing; the thunk's verdict reaches the caller
+/// ([`LowerEnv::mem_check_thunk`], convention `host_cc`) with the context
+/// and the context's `fault_addr`, `fault_size` and `fault_access`, and
+/// returns nothing; the thunk's verdict reaches the caller
 /// through the context's `fault_kind` (non-zero: refused). Because the
 /// adapter preserves all registers, JIT code can keep its values in
 /// registers across the cold slow path of a bounds check.
@@ -193,9 +195,13 @@ pub fn lower_check_adapter(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut
     let block = b.create_block();
     b.append_block_params_for_function_params(block);
     b.switch_to_block(block);
-    let p = b.block_params(block).to_vec();
+    let vmp = b.block_params(block)[0];
+    let mut args = vec![vmp];
+    for off in [vm::OFF_FAULT_ADDR, vm::OFF_FAULT_SIZE, vm::OFF_FAULT_ACCESS] {
+        args.push(b.ins().load(I64, MemFlagsData::trusted(), vmp, off));
+    }
     let thunk = b.ins().iconst(I64, thunk_addr as i64);
-    b.ins().call_indirect(sig, thunk, &p);
+    b.ins().call_indirect(sig, thunk, &args);
     b.ins().return_(&[]);
     b.seal_all_blocks();
     b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
@@ -252,12 +258,13 @@ pub(crate) struct Lower<'a> {
     /// The budget counter `remaining` (see `budget.rs`), kept in a variable
     /// and written back to the context before every return and local call.
     pub rem: Variable,
-    /// The context's `input_len` and `input_wlen`, loaded at entry and
-    /// again after every call (only a helper can change them; see
-    /// `bounds.rs`), so that Cranelift can hoist them out of loops.
-    pub in_len: Variable,
-    /// See `in_len`.
-    pub in_wlen: Variable,
+    /// The input-check limits `lim(len, size)` of `bounds.rs`, index
+    /// `4 * is_write + log2(size)` (`len` is `input_len` for reads and
+    /// `input_wlen` for writes). Computed from the context at entry and
+    /// again after every call (only a helper can change the lengths) and
+    /// passed through block parameters, so that they are computed once
+    /// there and never inside a loop.
+    pub lims: [Variable; 8],
     /// Frame-pointer facts before the instruction being translated.
     pub facts: RegFacts,
     /// The lowering options.
@@ -337,8 +344,7 @@ pub fn lower_function_with(
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
     let rem = b.declare_var(I64);
-    let in_len = b.declare_var(I64);
-    let in_wlen = b.declare_var(I64);
+    let lims: [Variable; 8] = std::array::from_fn(|_| b.declare_var(I64));
 
     // Entry block: bind the parameters to registers.
     let entry = b.create_block();
@@ -355,10 +361,6 @@ pub fn lower_function_with(
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
     b.def_var(rem, remaining);
-    for (var, off) in [(in_len, vm::OFF_INPUT_LEN), (in_wlen, vm::OFF_INPUT_WLEN)] {
-        let v = b.ins().load(I64, MemFlagsData::trusted(), vmp, off);
-        b.def_var(var, v);
-    }
     let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
     let returns_args = index != 0 || is_call_target(program, range.start_pc);
 
@@ -374,7 +376,6 @@ pub fn lower_function_with(
     let first_block = *blocks
         .get(&range.start_pc)
         .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
-    b.ins().jump(first_block, &[]);
 
     let fault_block = b.create_block();
     for _ in 0..7 {
@@ -394,8 +395,7 @@ pub fn lower_function_with(
         host_cc,
         regs,
         rem,
-        in_len,
-        in_wlen,
+        lims,
         facts: frame::entry_facts(),
         opts: *opts,
         returns_args,
@@ -411,6 +411,9 @@ pub fn lower_function_with(
         check_sig: None,
         check_adapter: None,
     };
+
+    lw.reload_input_bounds();
+    lw.b.ins().jump(first_block, &[]);
 
     // Blocks are sealed as soon as all their predecessors exist, so that
     // the SSA builder adds block parameters only where a register really
@@ -605,11 +608,36 @@ impl Lower<'_> {
 
     /// Reloads the input lengths from the context (after a call: a helper
     /// may have removed the input region).
+    /// Computes the input-check limits (see [`Lower::lims`]) and continues
+    /// in a new block that receives them as parameters (Cranelift would
+    /// otherwise recompute these pure values at each use, inside loops).
     pub fn reload_input_bounds(&mut self) {
-        let len = self.vm_load(vm::OFF_INPUT_LEN, false);
-        self.b.def_var(self.in_len, len);
-        let wlen = self.vm_load(vm::OFF_INPUT_WLEN, false);
-        self.b.def_var(self.in_wlen, wlen);
+        let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
+        for off in [vm::OFF_INPUT_LEN, vm::OFF_INPUT_WLEN] {
+            let len = self.vm_load(off, false);
+            for k in 0..4u32 {
+                let size = 1i64 << k;
+                // lim = len >= size ? len - size + 1 : 0
+                let fits = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
+                let room = self.b.ins().iadd_imm_s(len, 1 - size);
+                let zero = self.iconst(0);
+                vals.push(self.b.ins().select(fits, room, zero).into());
+            }
+        }
+        let next = self.b.create_block();
+        for _ in 0..8 {
+            self.b.append_block_param(next, I64);
+        }
+        self.b.ins().jump(next, &vals);
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
+        let params = self.b.block_params(next).to_vec();
+        for (var, v) in self.lims.iter().zip(params) {
+            self.b.def_var(*var, v);
+        }
     }
 
     /// Writes the budget counter back to the context.

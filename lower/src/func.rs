@@ -9,6 +9,7 @@
 //! the driver sets the source location to its pc, so every CLIF instruction
 //! shows which eBPF instruction it came from.
 
+use crate::budget::BudgetMode;
 use crate::env::LowerEnv;
 use cranebpf_runtime::budget;
 use cranebpf_runtime::frame::{self, FrameFacts, RegFacts};
@@ -21,7 +22,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Why a program could not be lowered. The validator rejects every program
@@ -278,8 +279,18 @@ pub(crate) struct Lower<'a> {
     /// The shared cold fault block: params
     /// `(kind, pc, addr, size, access, adj, remaining)`.
     pub fault_block: Block,
-    /// Block of each leader in this function, by pc.
+    /// Block of each leader in this function, by pc, in the copy being
+    /// built.
     pub blocks: HashMap<usize, Block>,
+    /// Block of each leader in the checked copy (see `budget.rs`).
+    pub checked_blocks: HashMap<usize, Block>,
+    /// Which copy is being built.
+    pub budget_mode: BudgetMode,
+    /// Leaders (by pc) where the fast copy checks the budget.
+    pub checkpoints: HashSet<usize>,
+    /// Instructions in this function: no forward path from a checkpoint to
+    /// the next charges more.
+    pub function_len: u64,
     /// Compiled-function index of each function start pc.
     pub func_index: HashMap<usize, usize>,
     /// pc of the instruction being translated.
@@ -364,18 +375,65 @@ pub fn lower_function_with(
     let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
     let returns_args = index != 0 || is_call_target(program, range.start_pc);
 
-    // One block per leader.
-    let mut blocks = HashMap::new();
-    for (i, &(pc, _)) in insns.iter().enumerate() {
-        if blocks_info.len_if_leader[range.first + i] > 0 {
-            blocks.insert(pc, b.create_block());
+    // Budget checkpoints (see `budget.rs`): the function start, every
+    // target of a backward jump, and every instruction after a local call.
+    let mut last_back_jump: HashMap<usize, usize> = HashMap::new();
+    let mut checkpoints: HashSet<usize> = HashSet::new();
+    checkpoints.insert(range.start_pc);
+    for (i, &(pc, insn)) in insns.iter().enumerate() {
+        let off = match insn {
+            Insn::Ja { off, .. } => i64::from(off),
+            Insn::Jmp { off, .. } => i64::from(off),
+            Insn::Call {
+                kind: CallKind::Local,
+                ..
+            } => {
+                if let Some(&(next, _)) = insns.get(i + 1) {
+                    checkpoints.insert(next);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if let Some(t) = cranebpf_runtime::sem::jump_target(pc, off) {
+            if t <= pc {
+                last_back_jump.insert(t, i);
+                checkpoints.insert(t);
+            }
         }
+    }
+    // Functions with loops get a fast copy that checks the budget only at
+    // checkpoints; loop-free ones only the checked copy.
+    let passes: &[BudgetMode] = if last_back_jump.is_empty() {
+        &[BudgetMode::Checked]
+    } else {
+        &[BudgetMode::Fast, BudgetMode::Checked]
+    };
+    let function_len: u64 = (range.first..range.end)
+        .map(|i| u64::from(blocks_info.len_if_leader[i]))
+        .sum();
+
+    // One block per leader and pass.
+    let mut pass_blocks: Vec<HashMap<usize, Block>> = Vec::new();
+    for &mode in passes {
+        let mut blocks = HashMap::new();
+        for (i, &(pc, _)) in insns.iter().enumerate() {
+            if blocks_info.len_if_leader[range.first + i] > 0 {
+                let blk = b.create_block();
+                if mode == BudgetMode::Checked && passes.len() > 1 {
+                    b.set_cold_block(blk);
+                }
+                blocks.insert(pc, blk);
+            }
+        }
+        pass_blocks.push(blocks);
     }
     // A function's first instruction always leads a budget block (it is
     // the program start or a local-call target).
-    let first_block = *blocks
+    let first_block = *pass_blocks[0]
         .get(&range.start_pc)
         .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
+    let checked_blocks = pass_blocks[pass_blocks.len() - 1].clone();
 
     let fault_block = b.create_block();
     for _ in 0..7 {
@@ -401,7 +459,11 @@ pub fn lower_function_with(
         returns_args,
         vm: vmp,
         fault_block,
-        blocks,
+        blocks: pass_blocks[0].clone(),
+        checked_blocks,
+        budget_mode: passes[0],
+        checkpoints,
+        function_len,
         func_index,
         pc: range.start_pc,
         block_len: 0,
@@ -420,55 +482,54 @@ pub fn lower_function_with(
     // differs between predecessors (sealing late makes every use in a loop
     // a parameter, which the register allocator pays for). A leader is
     // sealed when it is entered, unless a later instruction jumps back to
-    // it; then after the last such jump.
-    let mut last_back_jump: HashMap<usize, usize> = HashMap::new();
-    for (i, &(pc, insn)) in insns.iter().enumerate() {
-        let off = match insn {
-            Insn::Ja { off, .. } => i64::from(off),
-            Insn::Jmp { off, .. } => i64::from(off),
-            _ => continue,
-        };
-        if let Some(t) = cranebpf_runtime::sem::jump_target(pc, off) {
-            if t <= pc {
-                last_back_jump.insert(t, i);
+    // it; then after the last such jump. (The fast copy's jumps into the
+    // checked copy all exist before the checked copy is built.)
+    for (p, &mode) in passes.iter().enumerate() {
+        lw.blocks = pass_blocks[p].clone();
+        lw.budget_mode = mode;
+        let first_new = lw.b.func.dfg.num_blocks();
+        let mut seal_after: HashMap<usize, Vec<Block>> = HashMap::new();
+        let mut open = false; // whether the current block still needs a terminator
+        for (i, &(pc, insn)) in insns.iter().enumerate() {
+            lw.pc = pc;
+            lw.b.set_srcloc(SourceLoc::new(pc as u32));
+            let n = blocks_info.len_if_leader[range.first + i];
+            // `blocks` holds exactly the leaders (n > 0).
+            if let Some(&block) = lw.blocks.get(&pc) {
+                if open {
+                    lw.b.ins().jump(block, &[]);
+                }
+                lw.b.switch_to_block(block);
+                match last_back_jump.get(&pc) {
+                    Some(&last) => seal_after.entry(last).or_default().push(block),
+                    None => lw.b.seal_block(block),
+                }
+                lw.block_len = n;
+                lw.pos = 0;
+                lw.before_block(n);
+                // Unreachable leaders get the entry facts (r10 is never written).
+                lw.facts = frame_facts
+                    .at_leader(range.first + i)
+                    .copied()
+                    .unwrap_or_else(frame::entry_facts);
+            }
+            lw.pos += 1;
+            let falls_through = lw.translate_insn(insn)?;
+            frame::transfer(&mut lw.facts, insn);
+            for block in seal_after.remove(&i).unwrap_or_default() {
+                lw.b.seal_block(block);
+            }
+            open = falls_through;
+            if falls_through && i + 1 == insns.len() {
+                return Err(LowerError::FallsOffEnd { pc });
             }
         }
-    }
-    let mut seal_after: HashMap<usize, Vec<Block>> = HashMap::new();
-
-    let mut open = false; // whether the current block still needs a terminator
-    for (i, &(pc, insn)) in insns.iter().enumerate() {
-        lw.pc = pc;
-        lw.b.set_srcloc(SourceLoc::new(pc as u32));
-        let n = blocks_info.len_if_leader[range.first + i];
-        // `blocks` holds exactly the leaders (n > 0).
-        if let Some(&block) = lw.blocks.get(&pc) {
-            if open {
-                lw.b.ins().jump(block, &[]);
+        // The checked copy of a function that has a fast copy runs only
+        // near the end of a budget: all of it is cold.
+        if mode == BudgetMode::Checked && passes.len() > 1 {
+            for k in first_new..lw.b.func.dfg.num_blocks() {
+                lw.b.set_cold_block(Block::from_u32(k as u32));
             }
-            lw.b.switch_to_block(block);
-            match last_back_jump.get(&pc) {
-                Some(&last) => seal_after.entry(last).or_default().push(block),
-                None => lw.b.seal_block(block),
-            }
-            lw.block_len = n;
-            lw.pos = 0;
-            lw.before_block(n);
-            // Unreachable leaders get the entry facts (r10 is never written).
-            lw.facts = frame_facts
-                .at_leader(range.first + i)
-                .copied()
-                .unwrap_or_else(frame::entry_facts);
-        }
-        lw.pos += 1;
-        let falls_through = lw.translate_insn(insn)?;
-        frame::transfer(&mut lw.facts, insn);
-        for block in seal_after.remove(&i).unwrap_or_default() {
-            lw.b.seal_block(block);
-        }
-        open = falls_through;
-        if falls_through && i + 1 == insns.len() {
-            return Err(LowerError::FallsOffEnd { pc });
         }
     }
 

@@ -8,6 +8,7 @@
 //! (or `riscv64gc-unknown-linux-gnu`).
 
 mod alu;
+mod budget_copies;
 mod call;
 mod clif;
 mod conformance;

@@ -359,8 +359,9 @@ mod tests {
 
     #[test]
     fn checks_off_emits_no_check() {
-        let mut off = LowerOptions::default();
-        off.bounds_checks = false;
+        let off = LowerOptions {
+            bounds_checks: false,
+        };
         assert_eq!(checks(&access(0, 0, Size::DW), 0, off), 0);
         assert_eq!(checks(&access(i32::MIN, 0, Size::B), 0, off), 0);
         let mut insns = access(0, 0, Size::DW);

@@ -44,7 +44,12 @@
 //! 3. **Everything else** (out of line, cold): call the host thunk, which
 //!    runs `MemoryMap::check` on the run's whole map (helper-registered
 //!    regions included). If it refuses, branch to the fault block with
-//!    `OutOfBounds { ea, size, access }`.
+//!    `OutOfBounds { ea, size, access }`. The call goes through the
+//!    `preserve_all` check adapter when the embedder has one (the JIT
+//!    does): the access is stored in the context's `fault_addr`,
+//!    `fault_size`, `fault_access` and the verdict read back from
+//!    `fault_kind`, so the call needs no register but the context pointer
+//!    and clobbers none.
 //!
 //! Order of steps 1 and 2: a base that is (probably) stack-derived
 //! (`Frame` or the `Stack` hint) tries only the stack inline; any other

@@ -91,7 +91,10 @@ fn refresh_input(vmc: &mut VmContext, host: &HostState<'_, '_>) {
     }
 }
 
-/// The memory-check thunk: 1 if `MemoryMap::check` allows the access.
+/// The memory-check thunk: 1 if `MemoryMap::check` allows the access;
+/// otherwise 0, and `fault_kind` is set to `FAULT_OUT_OF_BOUNDS` (JIT code
+/// that calls it through the register-preserving check adapter reads the
+/// verdict there).
 ///
 /// # Safety
 /// As for [`helper_trampoline`].
@@ -101,12 +104,16 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
     size: u64,
     access: u64,
 ) -> u64 {
-    // SAFETY: as in `helper_trampoline`; only shared borrows are needed.
-    let vmc = unsafe { &*vmp };
     // SAFETY: as in `helper_trampoline`.
+    let vmc = unsafe { &mut *vmp };
+    // SAFETY: as in `helper_trampoline`; only a shared borrow is needed.
     let host = unsafe { &*(vmc.host as *const HostState<'_, '_>) };
     let access = Access::from_code(access).unwrap_or(Access::ReadWrite);
-    u64::from(host.mem.check(addr, size, access).is_ok())
+    let ok = host.mem.check(addr, size, access).is_ok();
+    if !ok {
+        vmc.fault_kind = vm::FAULT_OUT_OF_BOUNDS;
+    }
+    u64::from(ok)
 }
 
 /// Runs the compiled program `entry` once. See [`crate::Vm::run_with`].

@@ -14,6 +14,10 @@ pub struct JitOptions {
     /// Cranelift `opt_level`: `"none"`, `"speed"` (default) or
     /// `"speed_and_size"`.
     pub opt_level: String,
+    /// Whether memory accesses are bounds-checked (always, unless turned
+    /// off by the `unsafe` [`JitOptions::without_bounds_checks`]). Private
+    /// so that safe code cannot turn it off.
+    bounds_checks: bool,
 }
 
 impl Default for JitOptions {
@@ -21,7 +25,34 @@ impl Default for JitOptions {
         JitOptions {
             verifier: cfg!(debug_assertions),
             opt_level: "speed".to_string(),
+            bounds_checks: true,
         }
+    }
+}
+
+impl JitOptions {
+    /// These options with the memory bounds checks turned off: loads,
+    /// stores and atomics go to the computed address unchecked. Meant only
+    /// for benchmarks that measure what the checks cost; never for
+    /// programs that are not fully trusted. Atomic alignment, the legacy
+    /// packet bound, the budget and every other check stay.
+    ///
+    /// # Safety
+    /// A program compiled with these options may read and write **any**
+    /// host memory (an out-of-bounds access is not a fault but undefined
+    /// behaviour, typically a crash or silent corruption of the host). The
+    /// caller must ensure that every program compiled with them only ever
+    /// accesses memory the run's [`cranebpf_runtime::MemoryMap`] would
+    /// allow, for every input and helper it is run with.
+    pub unsafe fn without_bounds_checks(mut self) -> JitOptions {
+        self.bounds_checks = false;
+        self
+    }
+
+    /// Whether memory accesses are bounds-checked (`true` unless
+    /// [`JitOptions::without_bounds_checks`] was used).
+    pub fn bounds_checks(&self) -> bool {
+        self.bounds_checks
     }
 }
 

@@ -5,8 +5,8 @@ use crate::error::JitError;
 use crate::host::{self, EntryFn};
 use crate::isa::{make_isa, JitOptions};
 use cranebpf_lower::{
-    entry_signature, function_ranges, function_signature, lower_entry, lower_function, LowerEnv,
-    PlantedBug,
+    check_adapter_signature, entry_signature, function_ranges, function_signature,
+    lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
 use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome, Stack};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
@@ -24,6 +24,7 @@ struct JitEnv<'m> {
     /// Only read with the `planted-bugs` feature.
     #[cfg_attr(not(feature = "planted-bugs"), allow(dead_code))]
     bug: Option<PlantedBug>,
+    check_adapter: FuncId,
 }
 
 impl LowerEnv for JitEnv<'_> {
@@ -39,6 +40,10 @@ impl LowerEnv for JitEnv<'_> {
 
     fn mem_check_thunk(&self) -> u64 {
         host::mem_check_thunk as *const () as usize as u64
+    }
+
+    fn make_check_adapter_ref(&mut self, func: &mut ir::Function) -> Option<FuncRef> {
+        Some(self.module.declare_func_in_func(self.check_adapter, func))
     }
 
     #[cfg(feature = "planted-bugs")]
@@ -119,7 +124,8 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        match compile_into(&mut module, program, host_cc, bug) {
+        let lower_opts = lower_options(opts);
+        match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
                 // SAFETY: `entry_id` is the entry wrapper, compiled with
@@ -190,12 +196,20 @@ impl Drop for JitProgram {
     }
 }
 
+/// The lowering options that `opts` asks for.
+fn lower_options(opts: &JitOptions) -> LowerOptions {
+    let mut l = LowerOptions::default();
+    l.bounds_checks = opts.bounds_checks();
+    l
+}
+
 /// Declares, lowers and defines every function and the entry wrapper, then
 /// finalizes. Returns the entry's id and the total code size.
 fn compile_into(
     module: &mut JITModule,
     program: &Program,
     host_cc: CallConv,
+    lower_opts: &LowerOptions,
     bug: Option<PlantedBug>,
 ) -> Result<(FuncId, usize), JitError> {
     let ranges = function_ranges(program);
@@ -209,6 +223,9 @@ fn compile_into(
     }
     let entry_sig = entry_signature(host_cc);
     let entry_id = module.declare_function("bpf_entry", Linkage::Local, &entry_sig)?;
+    let adapter_sig = check_adapter_signature();
+    let check_adapter =
+        module.declare_function("bpf_check_adapter", Linkage::Local, &adapter_sig)?;
 
     let mut ctx = module.make_context();
     let mut code_size = 0usize;
@@ -218,8 +235,9 @@ fn compile_into(
             module: &mut *module,
             ids: &ids,
             bug,
+            check_adapter,
         };
-        lower_function(program, i, &mut env, host_cc, &mut ctx.func)?;
+        lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
         module.define_function(id, &mut ctx)?;
         code_size += ctx
             .compiled_code()
@@ -231,9 +249,23 @@ fn compile_into(
         module: &mut *module,
         ids: &ids,
         bug,
+        check_adapter,
     };
     lower_entry(&mut env, host_cc, &mut ctx.func);
     module.define_function(entry_id, &mut ctx)?;
+    code_size += ctx
+        .compiled_code()
+        .map_or(0, |c| c.code_info().total_size as usize);
+    module.clear_context(&mut ctx);
+    ctx.func = ir::Function::with_name_signature(UserFuncName::user(2, 0), adapter_sig);
+    let mut env = JitEnv {
+        module: &mut *module,
+        ids: &ids,
+        check_adapter,
+        bug,
+    };
+    lower_check_adapter(&mut env, host_cc, &mut ctx.func);
+    module.define_function(check_adapter, &mut ctx)?;
     code_size += ctx
         .compiled_code()
         .map_or(0, |c| c.code_info().total_size as usize);

@@ -4,8 +4,8 @@
 use crate::error::JitError;
 use crate::isa::{make_isa, JitOptions};
 use cranebpf_lower::{
-    entry_signature, function_ranges, function_signature, lower_entry, lower_function,
-    ModuleFreeEnv,
+    check_adapter_signature, entry_signature, function_ranges, function_signature,
+    lower_check_adapter, lower_entry, lower_function, ModuleFreeEnv,
 };
 use cranebpf_runtime::Program;
 use cranelift_codegen::control::ControlPlane;
@@ -22,7 +22,8 @@ const PLACEHOLDER_ENV: ModuleFreeEnv = ModuleFreeEnv {
 };
 
 /// Lowers every function of `program` (and the entry wrapper, last) for
-/// `isa`, without a module. Function `i` is named `u0:i`; the entry `u1:0`.
+/// `isa`, without a module. Function `i` is named `u0:i`; the entry `u1:0`
+/// and the check adapter `u2:0` follow.
 fn lower_all(program: &Program, isa: &OwnedTargetIsa) -> Result<Vec<ir::Function>, JitError> {
     let host_cc = isa.default_call_conv();
     let mut env = PLACEHOLDER_ENV;
@@ -39,6 +40,10 @@ fn lower_all(program: &Program, isa: &OwnedTargetIsa) -> Result<Vec<ir::Function
         ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_signature(host_cc));
     lower_entry(&mut env, host_cc, &mut entry);
     out.push(entry);
+    let mut adapter =
+        ir::Function::with_name_signature(UserFuncName::user(2, 0), check_adapter_signature());
+    lower_check_adapter(&mut env, host_cc, &mut adapter);
+    out.push(adapter);
     Ok(out)
 }
 

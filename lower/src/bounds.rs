@@ -11,13 +11,18 @@
 //!
 //! The rule is [`cranebpf_runtime::MemoryMap::check`]: the access
 //! `[ea, ea + size)` must lie in one region that grants it. JIT code decides
-//! it in up to four steps, cheapest first; each step only ever *accepts*
-//! accesses that the rule accepts, and the last step is the rule itself.
+//! it with the steps below; each step only ever *accepts* accesses that the
+//! rule accepts, and the last step is the rule itself, so the order of the
+//! inline steps affects speed only, never the outcome.
 //!
-//! 0. **Proven** (no code): `ea = r10 + off` with `-512 <= off` and
-//!    `off + size <= 0` lies in the current frame, which lies in the stack
-//!    region. Sound because r10 is never written (the driver rejects
-//!    programs that write it) and every frame is inside the stack.
+//! 0. **Proven** (no code): the base register holds exactly `r10 + c`
+//!    ([`cranebpf_runtime::frame`]'s `Frame(c)`; r10 itself is `Frame(0)`)
+//!    and `o = c + off` satisfies `-512 <= o` and `o + size <= 0`
+//!    (computed in `i128`, no overflow), so `[ea, ea + size)` lies in the
+//!    current frame, which lies in the stack region. Sound because r10 is
+//!    never written (the driver rejects programs that write it), every
+//!    frame is inside the stack (the depth check keeps
+//!    `r10 - stack_start >= 512`), and `Frame(c)` is an exact fact.
 //! 1. **Stack** (inline): the stack region is `[start, start + STACK_SIZE)`,
 //!    writable, and `STACK_SIZE >= size`, so
 //!    `start <= ea && ea + size <= start + STACK_SIZE`
@@ -26,16 +31,31 @@
 //!    above `STACK_SIZE`; if `ea + size` would wrap, `ea - start` is also
 //!    huge. One compare.
 //! 2. **Input** (inline): the input region `[s, s + len)` may be shorter
-//!    than `size`, so the single compare is not valid; instead
-//!    `s <= ea && ea + size <= s + len`
-//!    `<=>  off = ea - s (wrapping);  off <=u len  &&  len - off >=u size`.
-//!    The first compare makes `len - off` non-wrapping. For writes `len` is
-//!    `input_wlen` (0 for a read-only input), so writes to a read-only input
-//!    never pass here.
+//!    than `size`. With `off = ea - s` (wrapping),
+//!    `s <= ea && ea + size <= s + len  <=>  off <u lim` where
+//!    `lim = len - size + 1` if `len >= size`, else `lim = 0` (nothing
+//!    fits; `off <u 0` is false). `len - size + 1` cannot overflow
+//!    (`size >= 1`), and `lim` depends only on `len`, so Cranelift hoists
+//!    it. For writes `len` is `input_wlen` (0 for a read-only input), so
+//!    writes to a read-only input never pass here. `input_start` is fixed
+//!    for the run; the lengths live in variables loaded at function entry
+//!    and after every call, because only a helper changes them (the
+//!    trampoline zeroes them when a helper removes the input region).
 //! 3. **Everything else** (out of line, cold): call the host thunk, which
 //!    runs `MemoryMap::check` on the run's whole map (helper-registered
 //!    regions included). If it refuses, branch to the fault block with
-//!    `OutOfBounds { ea, size, access }`.
+//!    `OutOfBounds { ea, size, access }`. The call goes through the
+//!    `preserve_all` check adapter when the embedder has one (the JIT
+//!    does): the access is stored in the context's `fault_addr`,
+//!    `fault_size`, `fault_access` and the verdict read back from
+//!    `fault_kind`, so the call needs no register but the context pointer
+//!    and clobbers none.
+//!
+//! Order of steps 1 and 2: a base that is (probably) stack-derived
+//! (`Frame` or the `Stack` hint) tries only the stack inline; any other
+//! base tries the input first, then the stack.
+//!
+//! With [`crate::LowerOptions::bounds_checks`] off, no step is emitted.
 //!
 //! Atomics additionally need `ea % size == 0`, checked after the bounds
 //! (the interpreter's order: bounds first, then alignment).
@@ -43,9 +63,19 @@
 //! Loads and stores placed after a check are `notrap` and never `can_move`.
 
 use crate::func::{Lower, LowerError};
+use cranebpf_runtime::frame::RegFact;
 use cranebpf_runtime::{vm, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::{Block, InstBuilder, Value};
+
+/// Which inline steps a check tries, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Step 1 only (a stack-derived base).
+    StackOnly,
+    /// Step 2, then step 1.
+    InputFirst,
+}
 
 impl Lower<'_> {
     /// Computes `ea = base + off` and emits the checks for an access of
@@ -60,25 +90,101 @@ impl Lower<'_> {
     ) -> Result<Value, LowerError> {
         let basev = self.get(base);
         let ea = self.b.ins().iadd_imm_s(basev, i64::from(off));
-
-        // Step 0: -512 <= off && off + size <= 0 relative to r10.
-        let frame = STACK_FRAME_SIZE as i64;
-        if base == Reg::R10 && i64::from(off) >= -frame && i64::from(off) + size as i64 <= 0 {
+        if !self.opts.bounds_checks {
             return Ok(ea);
         }
-        self.check_ea(ea, size, access);
+        let fact = self.facts[base.index()];
+        // Step 0: -512 <= c + off && c + off + size <= 0.
+        if let RegFact::Frame(c) = fact {
+            let o = i128::from(c) + i128::from(off);
+            let frame = STACK_FRAME_SIZE as i128;
+            if o >= -frame && o + i128::from(size) <= 0 {
+                return Ok(ea);
+            }
+        }
+        let order = if fact.is_stack_like() {
+            Order::StackOnly
+        } else {
+            Order::InputFirst
+        };
+        self.check_ea(ea, size, access, order);
         Ok(ea)
     }
 
-    /// Emits steps 1-3 for the access `[ea, ea + size)`; afterwards the
-    /// builder is positioned where the access is known to be allowed.
-    pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access) {
+    /// Emits steps 1-3 (in `order`) for the access `[ea, ea + size)`;
+    /// afterwards the builder is positioned where the access is known to be
+    /// allowed. Emits nothing with bounds checks off.
+    pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access, order: Order) {
+        if !self.opts.bounds_checks {
+            return;
+        }
         let ok = self.b.create_block();
-        let try_input = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
+        if order == Order::InputFirst {
+            // The stack step is out of line too: the hot path is one
+            // compare and one branch.
+            let next = self.b.create_block();
+            self.b.set_cold_block(next);
+            self.emit_input_step(ea, size, access, ok, next);
+            self.b.switch_to_block(next);
+            self.b.seal_block(next);
+        }
+        self.emit_stack_step(ea, size, ok, slow);
 
-        // Step 1: ea - stack_start <=u STACK_SIZE - size.
+        // Step 3: the host's MemoryMap::check, through the register-
+        // preserving adapter if the embedder has one.
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let adapter = match self.check_adapter {
+            Some(a) => a,
+            None => {
+                let a = self.env.make_check_adapter_ref(self.b.func);
+                self.check_adapter = Some(a);
+                a
+            }
+        };
+        let sizev = self.iconst(size);
+        let accv = self.iconst(access.code());
+        let kind = self.iconst(vm::FAULT_OUT_OF_BOUNDS);
+        let args = self.fault_args(kind, ea, size, access.code());
+        if let Some(adapter) = adapter {
+            // The operands go through the context (the `fault_*` fields,
+            // which the fault block rewrites anyway), so the call needs no
+            // registers but the context pointer.
+            self.vm_store(vm::OFF_FAULT_ADDR, ea);
+            self.vm_store(vm::OFF_FAULT_SIZE, sizev);
+            self.vm_store(vm::OFF_FAULT_ACCESS, accv);
+            self.b.ins().call(adapter, &[self.vm]);
+            let refused = self.vm_load(vm::OFF_FAULT_KIND, false);
+            self.b.ins().brif(refused, self.fault_block, &args, ok, &[]);
+        } else {
+            let sig = match self.check_sig {
+                Some(s) => s,
+                None => {
+                    let s = self
+                        .b
+                        .import_signature(crate::func::mem_check_signature(self.host_cc));
+                    self.check_sig = Some(s);
+                    s
+                }
+            };
+            let thunk = self.iconst(self.env.mem_check_thunk());
+            let call = self
+                .b
+                .ins()
+                .call_indirect(sig, thunk, &[self.vm, ea, sizev, accv]);
+            let allowed = self.b.inst_results(call)[0];
+            self.b.ins().brif(allowed, ok, &[], self.fault_block, &args);
+        }
+
+        self.b.switch_to_block(ok);
+
+        self.b.seal_block(ok);
+    }
+
+    /// Step 1: `ea - stack_start <=u STACK_SIZE - size`, to `ok` or `no`.
+    fn emit_stack_step(&mut self, ea: Value, size: u64, ok: Block, no: Block) {
         let start = self.vm_load(vm::OFF_STACK_START, true);
         let off_s = self.b.ins().isub(ea, start);
         let in_stack = self.b.ins().icmp_imm_u(
@@ -86,56 +192,23 @@ impl Lower<'_> {
             off_s,
             (STACK_SIZE as u64 - size) as i64,
         );
-        self.b.ins().brif(in_stack, ok, &[], try_input, &[]);
+        self.b.ins().brif(in_stack, ok, &[], no, &[]);
+    }
 
-        // Step 2: off = ea - s; off <=u len && len - off >=u size.
-        self.b.switch_to_block(try_input);
-        // The start never changes during a run; the lengths may shrink
-        // after a helper call (see `VmContext::input_len`).
+    /// Step 2: `ea - input_start <u lim(len, size)`, to `ok` or `no`.
+    fn emit_input_step(&mut self, ea: Value, size: u64, access: Access, ok: Block, no: Block) {
         let s = self.vm_load(vm::OFF_INPUT_START, true);
-        let len_field = match access {
-            Access::Read => vm::OFF_INPUT_LEN,
-            Access::Write | Access::ReadWrite => vm::OFF_INPUT_WLEN,
+        let write = match access {
+            Access::Read => 0,
+            Access::Write | Access::ReadWrite => 4,
         };
-        let len = self.vm_load(len_field, false);
+        // size is 1, 2, 4 or 8.
+        let lim = self
+            .b
+            .use_var(self.lims[write + size.trailing_zeros() as usize]);
         let off_i = self.b.ins().isub(ea, s);
-        let c1 = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedLessThanOrEqual, off_i, len);
-        let rest = self.b.ins().isub(len, off_i);
-        let c2 = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, rest, size as i64);
-        let in_input = self.b.ins().band(c1, c2);
-        self.b.ins().brif(in_input, ok, &[], slow, &[]);
-
-        // Step 3: the host's MemoryMap::check.
-        self.b.switch_to_block(slow);
-        let sig = match self.check_sig {
-            Some(s) => s,
-            None => {
-                let s = self
-                    .b
-                    .import_signature(crate::func::mem_check_signature(self.host_cc));
-                self.check_sig = Some(s);
-                s
-            }
-        };
-        let thunk = self.iconst(self.env.mem_check_thunk());
-        let sizev = self.iconst(size);
-        let accv = self.iconst(access.code());
-        let call = self
-            .b
-            .ins()
-            .call_indirect(sig, thunk, &[self.vm, ea, sizev, accv]);
-        let allowed = self.b.inst_results(call)[0];
-        let kind = self.iconst(vm::FAULT_OUT_OF_BOUNDS);
-        let args = self.fault_args(kind, ea, size, access.code());
-        self.b.ins().brif(allowed, ok, &[], self.fault_block, &args);
-
-        self.b.switch_to_block(ok);
+        let in_input = self.b.ins().icmp(IntCC::UnsignedLessThan, off_i, lim);
+        self.b.ins().brif(in_input, ok, &[], no, &[]);
     }
 
     /// After [`Lower::checked_address`] for an atomic: faults with
@@ -149,5 +222,161 @@ impl Lower<'_> {
             .ins()
             .brif(low, self.fault_block, &args, aligned, &[]);
         self.b.switch_to_block(aligned);
+        self.b.seal_block(aligned);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{function_signature, lower_function_with, LowerOptions, ModuleFreeEnv};
+    use cranebpf_runtime::{AluOp, CallKind, Insn, Program, Reg, Size, Src, Width};
+    use cranelift_codegen::ir::{self, Opcode, UserFuncName};
+    use cranelift_codegen::isa::CallConv;
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    /// Number of slow-path checks (calls of the check adapter) in function
+    /// `index` of `insns` (which must make no local call from it).
+    fn checks(insns: &[Insn], index: usize, opts: LowerOptions) -> usize {
+        let p = Program::from_insns(insns).expect("loads");
+        let mut f =
+            ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+        let mut env = ModuleFreeEnv::default();
+        lower_function_with(&p, index, &mut env, CallConv::SystemV, &opts, &mut f).expect("lowers");
+        f.layout
+            .blocks()
+            .flat_map(|b| f.layout.block_insts(b))
+            .filter(|&i| f.dfg.insts[i].opcode() == Opcode::Call)
+            .count()
+    }
+
+    /// `r1 = r10 + k; r0 = *(size *)(r1 + off); exit`.
+    fn access(k: i32, off: i16, size: Size) -> Vec<Insn> {
+        vec![
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: r(1),
+                src: Src::Reg(r(10)),
+            },
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Add,
+                dst: r(1),
+                src: Src::Imm(k),
+            },
+            Insn::Ldx {
+                size,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off,
+            },
+            Insn::Exit,
+        ]
+    }
+
+    #[test]
+    fn frame_accesses_are_proven_exactly_inside_the_frame() {
+        let d = LowerOptions::default();
+        // Inside: frame bottom, last byte, last 8 bytes, via k and off.
+        for (k, off, size) in [
+            (0, -512, Size::DW),
+            (-512, 0, Size::DW),
+            (-256, -256, Size::DW),
+            (0, -1, Size::B),
+            (-1, 0, Size::B),
+            (8, -16, Size::DW),
+            (-8, 0, Size::DW),
+        ] {
+            assert_eq!(checks(&access(k, off, size), 0, d), 0, "{k} {off} {size:?}");
+        }
+        // Outside or crossing: below the bottom, past the top, straddling
+        // the top, huge offsets that would wrap.
+        for (k, off, size) in [
+            (0, -513, Size::B),
+            (-512, -1, Size::B),
+            (0, 0, Size::B),
+            (0, -4, Size::DW),
+            (-4, 0, Size::DW),
+            (-1, -512, Size::B),
+            (i32::MIN, 0, Size::B),
+            (i32::MAX, -512, Size::B),
+        ] {
+            assert_eq!(checks(&access(k, off, size), 0, d), 1, "{k} {off} {size:?}");
+        }
+    }
+
+    #[test]
+    fn callee_frames_are_proven_too() {
+        // Function 1 (depth >= 1) accesses its own frame bottom and just
+        // below it.
+        let mut insns = vec![
+            Insn::Call {
+                kind: CallKind::Local,
+                imm: 1,
+            },
+            Insn::Exit,
+        ];
+        insns.extend(access(-512, 0, Size::DW));
+        assert_eq!(checks(&insns, 1, LowerOptions::default()), 0);
+        let mut insns = vec![
+            Insn::Call {
+                kind: CallKind::Local,
+                imm: 1,
+            },
+            Insn::Exit,
+        ];
+        insns.extend(access(-512, -1, Size::B));
+        assert_eq!(checks(&insns, 1, LowerOptions::default()), 1);
+    }
+
+    #[test]
+    fn pointers_through_memory_are_checked() {
+        let insns = [
+            Insn::Stx {
+                size: Size::DW,
+                dst: r(10),
+                src: r(10),
+                off: -8,
+            },
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: r(1),
+                src: r(10),
+                off: -8,
+            },
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: -8,
+            },
+            Insn::Exit,
+        ];
+        // The spill and reload are proven; the access through r1 is not.
+        assert_eq!(checks(&insns, 0, LowerOptions::default()), 1);
+    }
+
+    #[test]
+    fn checks_off_emits_no_check() {
+        let off = LowerOptions {
+            bounds_checks: false,
+        };
+        assert_eq!(checks(&access(0, 0, Size::DW), 0, off), 0);
+        assert_eq!(checks(&access(i32::MIN, 0, Size::B), 0, off), 0);
+        let mut insns = access(0, 0, Size::DW);
+        insns[2] = Insn::Ldx {
+            size: Size::B,
+            sx: false,
+            dst: r(0),
+            src: r(1),
+            off: 0,
+        };
+        assert_eq!(checks(&insns, 0, LowerOptions::default()), 1);
     }
 }

@@ -48,11 +48,16 @@ impl Lower<'_> {
         self.b.ins().brif(kind, fail, &[], cont, &[]);
 
         self.b.switch_to_block(fail);
+
+        self.b.seal_block(fail);
         let id = self.vm_load(vm::OFF_FAULT_ADDR, false);
         let args = self.fault_args(kind, id, 0, 0);
         self.b.ins().jump(self.fault_block, &args);
 
         self.b.switch_to_block(cont);
+
+        self.b.seal_block(cont);
+        self.reload_input_bounds();
     }
 
     /// Calls the local function that starts at `sem::jump_target(pc, off)`.
@@ -84,9 +89,13 @@ impl Lower<'_> {
         self.b.ins().brif(ok, call_blk, &[], too_deep, &[]);
 
         self.b.switch_to_block(too_deep);
+
+        self.b.seal_block(too_deep);
         self.jump_fault(vm::FAULT_CALL_DEPTH);
 
         self.b.switch_to_block(call_blk);
+
+        self.b.seal_block(call_blk);
         self.store_remaining();
         let callee_fp = self.b.ins().iadd_imm_s(fp, -(STACK_FRAME_SIZE as i64));
         let mut args = vec![self.vm, callee_fp];
@@ -104,14 +113,19 @@ impl Lower<'_> {
 
         // The callee already wrote the budget counter back.
         self.b.switch_to_block(propagate);
+        self.b.seal_block(propagate);
         self.b.ins().return_(&results);
 
         self.b.switch_to_block(cont);
+
+        self.b.seal_block(cont);
         let rem = self.vm_load(vm::OFF_REMAINING, false);
         self.b.def_var(self.rem, rem);
         for r in 0..6u8 {
             self.b.def_var(self.regs[r as usize], results[r as usize]);
         }
+        // The callee may have called helpers.
+        self.reload_input_bounds();
         Ok(())
     }
 }

@@ -21,13 +21,24 @@ pub trait LowerEnv {
     fn helper_trampoline(&self) -> u64;
 
     /// Address of the host memory-check thunk, an `extern "C"` function with
-    /// [`crate::mem_check_signature`].
+    /// [`crate::mem_check_signature`]. When it refuses an access it must
+    /// also set the context's `fault_kind` to `FAULT_OUT_OF_BOUNDS`.
     fn mem_check_thunk(&self) -> u64;
 
     /// The semantic bug to plant in the generated code (tests of the
     /// differential harness only; see [`PlantedBug`]).
     #[cfg(feature = "planted-bugs")]
     fn planted_bug(&self) -> Option<PlantedBug> {
+        None
+    }
+
+    /// A reference, usable in `func`, to the check adapter built by
+    /// [`crate::lower_check_adapter`] (signature
+    /// [`crate::check_adapter_signature`]), or `None` to call the thunk
+    /// directly. The adapter preserves every register, so a cold bounds
+    /// check does not force the values live across it into stack slots.
+    fn make_check_adapter_ref(&mut self, func: &mut ir::Function) -> Option<FuncRef> {
+        let _ = func;
         None
     }
 }
@@ -62,8 +73,8 @@ pub(crate) fn planted_bug(env: &dyn LowerEnv) -> Option<PlantedBug> {
 }
 
 /// A [`LowerEnv`] that needs no module: function `i` is the user external
-/// name `u0:i`, and the thunk addresses are the given placeholders (0 by
-/// default).
+/// name `u0:i`, the check adapter is `u2:0`, and the thunk addresses are
+/// the given placeholders (0 by default).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ModuleFreeEnv {
     /// Value used as the helper trampoline's address.
@@ -90,5 +101,16 @@ impl LowerEnv for ModuleFreeEnv {
 
     fn mem_check_thunk(&self) -> u64 {
         self.mem_check_thunk
+    }
+
+    fn make_check_adapter_ref(&mut self, func: &mut ir::Function) -> Option<FuncRef> {
+        let name = func.declare_imported_user_function(UserExternalName::new(2, 0));
+        let signature = func.import_signature(crate::check_adapter_signature());
+        Some(func.import_function(ExtFuncData {
+            name: ExternalName::user(name),
+            signature,
+            colocated: true,
+            patchable: false,
+        }))
     }
 }

@@ -9,17 +9,20 @@
 //! the driver sets the source location to its pc, so every CLIF instruction
 //! shows which eBPF instruction it came from.
 
+use crate::budget::BudgetMode;
 use crate::env::LowerEnv;
 use cranebpf_runtime::budget;
+use cranebpf_runtime::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::vm;
-use cranebpf_runtime::{Insn, LddwKind, Program, Reg};
+use cranebpf_runtime::{CallKind, Insn, LddwKind, Program, Reg};
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
     Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Why a program could not be lowered. The validator rejects every program
@@ -73,6 +76,27 @@ impl fmt::Display for LowerError {
 }
 
 impl std::error::Error for LowerError {}
+
+/// Options of the lowering.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LowerOptions {
+    /// Emit the bounds checks of `bounds.rs` (default `true`). With
+    /// `false`, loads, stores and atomics use the computed address as is:
+    /// the code may read and write any host memory, so it must only ever
+    /// run programs that are trusted not to stray (benchmarks measuring
+    /// the cost of the checks). The JIT gates this behind an `unsafe fn`.
+    /// Atomic alignment and the legacy packet bound are still checked.
+    pub bounds_checks: bool,
+}
+
+impl Default for LowerOptions {
+    fn default() -> LowerOptions {
+        LowerOptions {
+            bounds_checks: true,
+        }
+    }
+}
 
 /// One eBPF function: instruction indices `[first, end)` into
 /// [`Program::insns`], and its first pc.
@@ -147,6 +171,47 @@ pub fn mem_check_signature(call_conv: CallConv) -> Signature {
     sig
 }
 
+/// Signature of the check adapter: `(vm)`, no results, calling convention
+/// `preserve_all` (it clobbers no register). The access to check is in the
+/// context's `fault_addr`, `fault_size` and `fault_access`.
+pub fn check_adapter_signature() -> Signature {
+    let mut sig = Signature::new(CallConv::PreserveAll);
+    sig.params.push(AbiParam::new(I64));
+    sig
+}
+
+/// Builds the check adapter into `func` (signature
+/// [`check_adapter_signature`]): it calls the host memory-check thunk
+/// ([`LowerEnv::mem_check_thunk`], convention `host_cc`) with the context
+/// and the context's `fault_addr`, `fault_size` and `fault_access`, and
+/// returns nothing; the thunk's verdict reaches the caller
+/// through the context's `fault_kind` (non-zero: refused). Because the
+/// adapter preserves all registers, JIT code can keep its values in
+/// registers across the cold slow path of a bounds check.
+pub fn lower_check_adapter(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Function) {
+    let mut fctx = FunctionBuilderContext::new();
+    let thunk_addr = env.mem_check_thunk();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let sig = b.import_signature(mem_check_signature(host_cc));
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    let vmp = b.block_params(block)[0];
+    let mut args = vec![vmp];
+    for off in [vm::OFF_FAULT_ADDR, vm::OFF_FAULT_SIZE, vm::OFF_FAULT_ACCESS] {
+        args.push(b.ins().load(I64, MemFlagsData::trusted(), vmp, off));
+    }
+    let thunk = b.ins().iconst(I64, thunk_addr as i64);
+    b.ins().call_indirect(sig, thunk, &args);
+    b.ins().return_(&[]);
+    b.seal_all_blocks();
+    b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: host_cc,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+}
+
 /// Builds the host-callable entry wrapper into `func` (whose signature must
 /// be [`entry_signature`]`(host_cc)`): it calls eBPF function 0 with r10 = the stack
 /// top, r1..r5 as given and the other registers 0, and returns r0. Whether
@@ -194,13 +259,38 @@ pub(crate) struct Lower<'a> {
     /// The budget counter `remaining` (see `budget.rs`), kept in a variable
     /// and written back to the context before every return and local call.
     pub rem: Variable,
+    /// The input-check limits `lim(len, size)` of `bounds.rs`, index
+    /// `4 * is_write + log2(size)` (`len` is `input_len` for reads and
+    /// `input_wlen` for writes). Computed from the context at entry and
+    /// again after every call (only a helper can change the lengths) and
+    /// passed through block parameters, so that they are computed once
+    /// there and never inside a loop.
+    pub lims: [Variable; 8],
+    /// Frame-pointer facts before the instruction being translated.
+    pub facts: RegFacts,
+    /// The lowering options.
+    pub opts: LowerOptions,
+    /// Whether a return must carry r1..r5: false for the entry function
+    /// when no local call targets it (only the entry wrapper sees its
+    /// results, and it reads r0 alone), which frees those registers.
+    pub returns_args: bool,
     /// The VM context pointer (entry block parameter).
     pub vm: Value,
     /// The shared cold fault block: params
     /// `(kind, pc, addr, size, access, adj, remaining)`.
     pub fault_block: Block,
-    /// Block of each leader in this function, by pc.
+    /// Block of each leader in this function, by pc, in the copy being
+    /// built.
     pub blocks: HashMap<usize, Block>,
+    /// Block of each leader in the checked copy (see `budget.rs`).
+    pub checked_blocks: HashMap<usize, Block>,
+    /// Which copy is being built.
+    pub budget_mode: BudgetMode,
+    /// Leaders (by pc) where the fast copy checks the budget.
+    pub checkpoints: HashSet<usize>,
+    /// Instructions in this function: no forward path from a checkpoint to
+    /// the next charges more.
+    pub function_len: u64,
     /// Compiled-function index of each function start pc.
     pub func_index: HashMap<usize, usize>,
     /// pc of the instruction being translated.
@@ -217,6 +307,9 @@ pub(crate) struct Lower<'a> {
     pub helper_sig: Option<ir::SigRef>,
     /// See `helper_sig`.
     pub check_sig: Option<ir::SigRef>,
+    /// The check adapter, once asked for (`Some(None)`: the embedder has
+    /// none).
+    pub check_adapter: Option<Option<ir::FuncRef>>,
 }
 
 /// Builds eBPF function `index` of `program` into `func`, whose signature
@@ -227,6 +320,18 @@ pub fn lower_function(
     index: usize,
     env: &mut dyn LowerEnv,
     host_cc: CallConv,
+    func: &mut ir::Function,
+) -> Result<(), LowerError> {
+    lower_function_with(program, index, env, host_cc, &LowerOptions::default(), func)
+}
+
+/// [`lower_function`] with explicit [`LowerOptions`].
+pub fn lower_function_with(
+    program: &Program,
+    index: usize,
+    env: &mut dyn LowerEnv,
+    host_cc: CallConv,
+    opts: &LowerOptions,
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
     let ranges = function_ranges(program);
@@ -252,11 +357,13 @@ pub fn lower_function(
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
     let rem = b.declare_var(I64);
+    let lims: [Variable; 8] = std::array::from_fn(|_| b.declare_var(I64));
 
     // Entry block: bind the parameters to registers.
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
+    b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let vmp = params[0];
     b.def_var(regs[10], params[1]);
@@ -267,20 +374,68 @@ pub fn lower_function(
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
     b.def_var(rem, remaining);
+    let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
+    let returns_args = index != 0 || is_call_target(program, range.start_pc);
 
-    // One block per leader.
-    let mut blocks = HashMap::new();
-    for (i, &(pc, _)) in insns.iter().enumerate() {
-        if blocks_info.len_if_leader[range.first + i] > 0 {
-            blocks.insert(pc, b.create_block());
+    // Budget checkpoints (see `budget.rs`): the function start, every
+    // target of a backward jump, and every instruction after a local call.
+    let mut last_back_jump: HashMap<usize, usize> = HashMap::new();
+    let mut checkpoints: HashSet<usize> = HashSet::new();
+    checkpoints.insert(range.start_pc);
+    for (i, &(pc, insn)) in insns.iter().enumerate() {
+        let off = match insn {
+            Insn::Ja { off, .. } => i64::from(off),
+            Insn::Jmp { off, .. } => i64::from(off),
+            Insn::Call {
+                kind: CallKind::Local,
+                ..
+            } => {
+                if let Some(&(next, _)) = insns.get(i + 1) {
+                    checkpoints.insert(next);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if let Some(t) = cranebpf_runtime::sem::jump_target(pc, off) {
+            if t <= pc {
+                last_back_jump.insert(t, i);
+                checkpoints.insert(t);
+            }
         }
+    }
+    // Functions with loops get a fast copy that checks the budget only at
+    // checkpoints; loop-free ones only the checked copy.
+    let passes: &[BudgetMode] = if last_back_jump.is_empty() {
+        &[BudgetMode::Checked]
+    } else {
+        &[BudgetMode::Fast, BudgetMode::Checked]
+    };
+    let function_len: u64 = (range.first..range.end)
+        .map(|i| u64::from(blocks_info.len_if_leader[i]))
+        .sum();
+
+    // One block per leader and pass.
+    let mut pass_blocks: Vec<HashMap<usize, Block>> = Vec::new();
+    for &mode in passes {
+        let mut blocks = HashMap::new();
+        for (i, &(pc, _)) in insns.iter().enumerate() {
+            if blocks_info.len_if_leader[range.first + i] > 0 {
+                let blk = b.create_block();
+                if mode == BudgetMode::Checked && passes.len() > 1 {
+                    b.set_cold_block(blk);
+                }
+                blocks.insert(pc, blk);
+            }
+        }
+        pass_blocks.push(blocks);
     }
     // A function's first instruction always leads a budget block (it is
     // the program start or a local-call target).
-    let first_block = *blocks
+    let first_block = *pass_blocks[0]
         .get(&range.start_pc)
         .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
-    b.ins().jump(first_block, &[]);
+    let checked_blocks = pass_blocks[pass_blocks.len() - 1].clone();
 
     let fault_block = b.create_block();
     for _ in 0..7 {
@@ -301,9 +456,17 @@ pub fn lower_function(
         host_cc,
         regs,
         rem,
+        lims,
+        facts: frame::entry_facts(),
+        opts: *opts,
+        returns_args,
         vm: vmp,
         fault_block,
-        blocks,
+        blocks: pass_blocks[0].clone(),
+        checked_blocks,
+        budget_mode: passes[0],
+        checkpoints,
+        function_len,
         func_index,
         pc: range.start_pc,
         block_len: 0,
@@ -312,28 +475,65 @@ pub fn lower_function(
         func_refs: HashMap::new(),
         helper_sig: None,
         check_sig: None,
+        check_adapter: None,
     };
 
-    let mut open = false; // whether the current block still needs a terminator
-    for (i, &(pc, insn)) in insns.iter().enumerate() {
-        lw.pc = pc;
-        lw.b.set_srcloc(SourceLoc::new(pc as u32));
-        let n = blocks_info.len_if_leader[range.first + i];
-        // `blocks` holds exactly the leaders (n > 0).
-        if let Some(&block) = lw.blocks.get(&pc) {
-            if open {
-                lw.b.ins().jump(block, &[]);
+    lw.reload_input_bounds();
+    lw.b.ins().jump(first_block, &[]);
+
+    // Blocks are sealed as soon as all their predecessors exist, so that
+    // the SSA builder adds block parameters only where a register really
+    // differs between predecessors (sealing late makes every use in a loop
+    // a parameter, which the register allocator pays for). A leader is
+    // sealed when it is entered, unless a later instruction jumps back to
+    // it; then after the last such jump. (The fast copy's jumps into the
+    // checked copy all exist before the checked copy is built.)
+    for (p, &mode) in passes.iter().enumerate() {
+        lw.blocks = pass_blocks[p].clone();
+        lw.budget_mode = mode;
+        let first_new = lw.b.func.dfg.num_blocks();
+        let mut seal_after: HashMap<usize, Vec<Block>> = HashMap::new();
+        let mut open = false; // whether the current block still needs a terminator
+        for (i, &(pc, insn)) in insns.iter().enumerate() {
+            lw.pc = pc;
+            lw.b.set_srcloc(SourceLoc::new(pc as u32));
+            let n = blocks_info.len_if_leader[range.first + i];
+            // `blocks` holds exactly the leaders (n > 0).
+            if let Some(&block) = lw.blocks.get(&pc) {
+                if open {
+                    lw.b.ins().jump(block, &[]);
+                }
+                lw.b.switch_to_block(block);
+                match last_back_jump.get(&pc) {
+                    Some(&last) => seal_after.entry(last).or_default().push(block),
+                    None => lw.b.seal_block(block),
+                }
+                lw.block_len = n;
+                lw.pos = 0;
+                lw.before_block(n);
+                // Unreachable leaders get the entry facts (r10 is never written).
+                lw.facts = frame_facts
+                    .at_leader(range.first + i)
+                    .copied()
+                    .unwrap_or_else(frame::entry_facts);
             }
-            lw.b.switch_to_block(block);
-            lw.block_len = n;
-            lw.pos = 0;
-            lw.before_block(n);
+            lw.pos += 1;
+            let falls_through = lw.translate_insn(insn)?;
+            frame::transfer(&mut lw.facts, insn);
+            for block in seal_after.remove(&i).unwrap_or_default() {
+                lw.b.seal_block(block);
+            }
+            open = falls_through;
+            if falls_through && i + 1 == insns.len() {
+                return Err(LowerError::FallsOffEnd { pc });
+            }
         }
-        lw.pos += 1;
-        let falls_through = lw.translate_insn(insn)?;
-        open = falls_through;
-        if falls_through && i + 1 == insns.len() {
-            return Err(LowerError::FallsOffEnd { pc });
+        // The checked copy of a function that has a fast copy runs only
+        // near the end of a budget: all of it is cold.
+        if mode == BudgetMode::Checked && passes.len() > 1 {
+            for k in first_new..lw.b.func.dfg.num_blocks() {
+                lw.b.set_cold_block(Block::from_u32(k as u32));
+            }
         }
     }
 
@@ -345,6 +545,17 @@ pub fn lower_function(
         page_size_align_log2: 12,
     });
     Ok(())
+}
+
+/// Whether some local call in `program` targets `pc`.
+fn is_call_target(program: &Program, pc: usize) -> bool {
+    program.insns().iter().any(|&(at, insn)| match insn {
+        Insn::Call {
+            kind: CallKind::Local,
+            imm,
+        } => cranebpf_runtime::sem::jump_target(at, i64::from(imm)) == Some(pc),
+        _ => false,
+    })
 }
 
 impl Lower<'_> {
@@ -460,6 +671,40 @@ impl Lower<'_> {
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
     }
 
+    /// Reloads the input lengths from the context (after a call: a helper
+    /// may have removed the input region).
+    /// Computes the input-check limits (see [`Lower::lims`]) and continues
+    /// in a new block that receives them as parameters (Cranelift would
+    /// otherwise recompute these pure values at each use, inside loops).
+    pub fn reload_input_bounds(&mut self) {
+        let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
+        for off in [vm::OFF_INPUT_LEN, vm::OFF_INPUT_WLEN] {
+            let len = self.vm_load(off, false);
+            for k in 0..4u32 {
+                let size = 1i64 << k;
+                // lim = len >= size ? len - size + 1 : 0
+                let fits = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
+                let room = self.b.ins().iadd_imm_s(len, 1 - size);
+                let zero = self.iconst(0);
+                vals.push(self.b.ins().select(fits, room, zero).into());
+            }
+        }
+        let next = self.b.create_block();
+        for _ in 0..8 {
+            self.b.append_block_param(next, I64);
+        }
+        self.b.ins().jump(next, &vals);
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
+        let params = self.b.block_params(next).to_vec();
+        for (var, v) in self.lims.iter().zip(params) {
+            self.b.def_var(*var, v);
+        }
+    }
+
     /// Writes the budget counter back to the context.
     pub fn store_remaining(&mut self) {
         let rem = self.b.use_var(self.rem);
@@ -470,9 +715,16 @@ impl Lower<'_> {
     /// (after writing the budget counter back).
     pub fn return_with(&mut self, status: u64) {
         self.store_remaining();
-        let mut vals: Vec<Value> = (0..6u8)
-            .map(|r| self.b.use_var(self.regs[r as usize]))
-            .collect();
+        let mut vals: Vec<Value> = Vec::with_capacity(7);
+        vals.push(self.get(Reg::R0));
+        for r in 1..6u8 {
+            let v = if self.returns_args {
+                self.b.use_var(self.regs[r as usize])
+            } else {
+                self.iconst(0)
+            };
+            vals.push(v);
+        }
         vals.push(self.iconst(status));
         self.b.ins().return_(&vals);
     }

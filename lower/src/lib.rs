@@ -23,8 +23,10 @@
 //! - A failed check branches to a cold fault block that records the fault in
 //!   the [`VmContext`](cranebpf_runtime::VmContext) and returns
 //!   [`STATUS_FAULT`](cranebpf_runtime::vm::STATUS_FAULT).
-//! - Budget accounting happens once per block leader (`budget.rs`), with the
-//!   rule of [`cranebpf_runtime::budget`].
+//! - Budget accounting follows the rule of [`cranebpf_runtime::budget`]
+//!   (`budget.rs`): per block leader, except in the fast copy of a function
+//!   with loops, which compares only at checkpoints and hands over to the
+//!   per-block copy when the budget runs low (same counts and faults).
 //!
 //! Calling convention of every eBPF function (Cranelift `tail`):
 //! `(vm, fp, r0, r1, .., r9) -> (r0, r1, .., r5, status)`. The callee gets
@@ -64,6 +66,7 @@ mod translate;
 
 pub use env::{LowerEnv, ModuleFreeEnv, PlantedBug};
 pub use func::{
-    entry_signature, function_ranges, function_signature, helper_signature, lower_entry,
-    lower_function, mem_check_signature, FunctionRange, LowerError,
+    check_adapter_signature, entry_signature, function_ranges, function_signature,
+    helper_signature, lower_check_adapter, lower_entry, lower_function, lower_function_with,
+    mem_check_signature, FunctionRange, LowerError, LowerOptions,
 };

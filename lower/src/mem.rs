@@ -154,13 +154,17 @@ impl Lower<'_> {
         self.b.ins().brif(inside, load, &[], end, &[]);
 
         self.b.switch_to_block(end);
+
+        self.b.seal_block(end);
         let zero = self.iconst(0);
         self.set(Reg::R0, zero);
         self.return_with(vm::STATUS_END);
 
         self.b.switch_to_block(load);
+
+        self.b.seal_block(load);
         let ea = self.b.ins().iadd(s, offv);
-        self.check_ea(ea, n, Access::Read);
+        self.check_ea(ea, n, Access::Read, crate::bounds::Order::InputFirst);
         // Network order: a little-endian load of the narrow type, swapped
         // (not every backend lowers big-endian loads).
         let f = data_flags();

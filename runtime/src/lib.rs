@@ -17,6 +17,7 @@ pub mod elf;
 mod encode;
 mod engine_error;
 mod fault;
+pub mod frame;
 mod helpers;
 mod insn;
 pub mod interp;

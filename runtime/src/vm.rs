@@ -32,7 +32,9 @@ use std::ffi::c_void;
 /// All fields are written by the host before a run; the JIT code writes only
 /// `remaining` and the `fault_*` fields (helper trampolines also write the
 /// `fault_*` fields and may narrow `input_len`/`input_wlen` when a helper
-/// removes the input region).
+/// removes the input region; JIT code passes the access to check to the
+/// memory-check thunk in `fault_addr`/`fault_size`/`fault_access`, and the
+/// thunk sets `fault_kind` when it refuses).
 #[repr(C)]
 #[derive(Debug)]
 pub struct VmContext {

@@ -318,18 +318,16 @@ fn jit_options_other_settings_agree() {
     let p = recursion(3);
     for opt_level in ["none", "speed", "speed_and_size"] {
         for verifier in [false, true] {
-            let opts = cranebpf::JitOptions {
-                verifier,
-                opt_level: opt_level.to_string(),
-            };
+            let mut opts = cranebpf::JitOptions::default();
+            opts.verifier = verifier;
+            opts.opt_level = opt_level.to_string();
             let vm = Vm::jit_with(&p, helpers(), &opts).expect("compiles");
             assert_eq!(vm.run(&mut []), Ok(42));
         }
     }
-    let bad = cranebpf::JitOptions {
-        verifier: true,
-        opt_level: "fastest".to_string(),
-    };
+    let mut bad = cranebpf::JitOptions::default();
+    bad.verifier = true;
+    bad.opt_level = "fastest".to_string();
     assert!(matches!(
         Vm::jit_with(&p, helpers(), &bad),
         Err(VmError::Jit(_))

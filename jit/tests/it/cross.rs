@@ -31,7 +31,7 @@ const SHAPES: [(&str, &[&[&str]], &[&str]); 3] = [
             &["lock cmpxchg"],
             &["lock xadd", "lock add"],
         ],
-        &["x29", "jalr", "a0,"],
+        &[" x29", "jalr", " a0,"],
     ),
     (
         "aarch64",
@@ -40,12 +40,12 @@ const SHAPES: [(&str, &[&[&str]], &[&str]); 3] = [
             &["x29"],
             &["ldaxr", "casal", "ldaddal", "cas"],
         ],
-        &["%r", "jalr", "a0,"],
+        &["%r", "jalr", " a0,"],
     ),
     (
         "riscv64",
         &[&["ret", "jalr"], &["a0"], &["lr.", "amoadd", "amocas"]],
-        &["%r", "x29"],
+        &["%r", " x29"],
     ),
 ];
 

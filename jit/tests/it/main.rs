@@ -8,10 +8,12 @@
 //! (or `riscv64gc-unknown-linux-gnu`).
 
 mod alu;
+mod budget_copies;
 mod call;
 mod clif;
 mod conformance;
 mod cross;
+mod frame;
 mod harness;
 mod mem;
 mod random;

@@ -3,85 +3,127 @@ stxdw [%r10-8], %r0
 exit
 ;; ---- expected CLIF (CRANEBPF_BLESS=1 to update) ----
 ;; function u0:0(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64, i64, i64, i64, i64, i64, i64 tail {
-;;     sig0 = (i64, i64, i64, i64) -> i64 system_v
+;;     sig0 = (i64) preserve_all
+;;     fn0 = colocated u2:0 sig0
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i64, v3: i64, v4: i64, v5: i64, v6: i64, v7: i64, v8: i64, v9: i64, v10: i64, v11: i64):
-;;                                     v70 -> v1
-;;                                     v71 -> v1
-;;                                     v32 -> v3
-;;                                     v73 -> v3
-;;                                     v74 -> v3
-;;                                     v75 -> v4
-;;                                     v76 -> v4
-;;                                     v77 -> v5
-;;                                     v78 -> v5
-;;                                     v79 -> v6
-;;                                     v80 -> v6
-;;                                     v81 -> v7
-;;                                     v82 -> v7
+;;                                     v106 -> v1
 ;;                                     v12 = load.i64 notrap aligned v0+56
-;;                                     v20 -> v12
-;;                                     v29 -> v12
+;;                                     v20 = load.i64 notrap aligned v0+24
+;;                                     v21 = iconst.i64 1
+;;                                     v22 = icmp uge v20, v21  ; v21 = 1
+;;                                     v23 = iconst.i64 0
+;;                                     v24 = iadd v20, v23  ; v23 = 0
+;;                                     v25 = iconst.i64 0
+;;                                     v26 = select v22, v24, v25  ; v25 = 0
+;;                                     v27 = iconst.i64 2
+;;                                     v28 = icmp uge v20, v27  ; v27 = 2
+;;                                     v29 = iconst.i64 -1
+;;                                     v30 = iadd v20, v29  ; v29 = -1
+;;                                     v31 = iconst.i64 0
+;;                                     v32 = select v28, v30, v31  ; v31 = 0
+;;                                     v33 = iconst.i64 4
+;;                                     v34 = icmp uge v20, v33  ; v33 = 4
+;;                                     v35 = iconst.i64 -3
+;;                                     v36 = iadd v20, v35  ; v35 = -3
+;;                                     v37 = iconst.i64 0
+;;                                     v38 = select v34, v36, v37  ; v37 = 0
+;;                                     v39 = iconst.i64 8
+;;                                     v40 = icmp uge v20, v39  ; v39 = 8
+;;                                     v41 = iconst.i64 -7
+;;                                     v42 = iadd v20, v41  ; v41 = -7
+;;                                     v43 = iconst.i64 0
+;;                                     v44 = select v40, v42, v43  ; v43 = 0
+;;                                     v45 = load.i64 notrap aligned v0+32
+;;                                     v46 = iconst.i64 1
+;;                                     v47 = icmp uge v45, v46  ; v46 = 1
+;;                                     v48 = iconst.i64 0
+;;                                     v49 = iadd v45, v48  ; v48 = 0
+;;                                     v50 = iconst.i64 0
+;;                                     v51 = select v47, v49, v50  ; v50 = 0
+;;                                     v52 = iconst.i64 2
+;;                                     v53 = icmp uge v45, v52  ; v52 = 2
+;;                                     v54 = iconst.i64 -1
+;;                                     v55 = iadd v45, v54  ; v54 = -1
+;;                                     v56 = iconst.i64 0
+;;                                     v57 = select v53, v55, v56  ; v56 = 0
+;;                                     v58 = iconst.i64 4
+;;                                     v59 = icmp uge v45, v58  ; v58 = 4
+;;                                     v60 = iconst.i64 -3
+;;                                     v61 = iadd v45, v60  ; v60 = -3
+;;                                     v62 = iconst.i64 0
+;;                                     v63 = select v59, v61, v62  ; v62 = 0
+;;                                     v64 = iconst.i64 8
+;;                                     v65 = icmp uge v45, v64  ; v64 = 8
+;;                                     v66 = iconst.i64 -7
+;;                                     v67 = iadd v45, v66  ; v66 = -7
+;;                                     v68 = iconst.i64 0
+;;                                     v69 = select v65, v67, v68  ; v68 = 0
+;;                                     jump block3(v26, v32, v38, v44, v51, v57, v63, v69)
+;;
+;;                                 block3(v70: i64, v71: i64, v72: i64, v73: i64, v74: i64, v75: i64, v76: i64, v77: i64):
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0000                               v21 = iconst.i64 3
-;; @0000                               v22 = icmp.i64 uge v20, v21  ; v21 = 3
-;; @0000                               brif v22, block3, block4
+;; @0000                               v78 = iconst.i64 3
+;; @0000                               v79 = icmp.i64 uge v12, v78  ; v78 = 3
+;; @0000                               brif v79, block4, block5
 ;;
-;;                                 block4 cold:
-;; @0000                               v23 = iconst.i64 3
-;; @0000                               v24 = iconst.i64 0
-;; @0000                               v25 = iconst.i64 0
-;; @0000                               v26 = iconst.i64 0
-;; @0000                               v27 = iconst.i64 0
-;; @0000                               v28 = iconst.i64 0
-;; @0000                               jump block2(v23, v25, v24, v26, v27, v28, v29)  ; v23 = 3, v25 = 0, v24 = 0, v26 = 0, v27 = 0, v28 = 0
+;;                                 block5 cold:
+;; @0000                               v80 = iconst.i64 3
+;; @0000                               v81 = iconst.i64 0
+;; @0000                               v82 = iconst.i64 0
+;; @0000                               v83 = iconst.i64 0
+;; @0000                               v84 = iconst.i64 0
+;; @0000                               v85 = iconst.i64 0
+;; @0000                               jump block2(v80, v82, v81, v83, v84, v85, v12)  ; v80 = 3, v82 = 0, v81 = 0, v83 = 0, v84 = 0, v85 = 0
 ;;
-;;                                 block3:
-;; @0000                               v30 = iconst.i64 -3
-;; @0000                               v31 = iadd.i64 v20, v30  ; v30 = -3
-;;                                     v56 -> v31
-;;                                     v72 -> v31
-;; @0000                               v33 = iconst.i64 4
-;; @0000                               v34 = iadd.i64 v32, v33  ; v33 = 4
-;; @0000                               v35 = load.i64 notrap aligned readonly can_move v0
-;; @0000                               v36 = isub v34, v35
-;; @0000                               v37 = iconst.i64 4092
-;; @0000                               v38 = icmp ule v36, v37  ; v37 = 4092
-;; @0000                               brif v38, block5(v1, v31, v32, v4, v5, v6, v7), block6
+;;                                 block4:
+;; @0000                               v86 = iconst.i64 -3
+;; @0000                               v87 = iadd.i64 v12, v86  ; v86 = -3
+;;                                     v109 -> v87
+;; @0000                               v88 = iconst.i64 4
+;; @0000                               v89 = iadd.i64 v3, v88  ; v88 = 4
+;; @0000                               v90 = load.i64 notrap aligned readonly can_move v0+16
+;; @0000                               v91 = isub v89, v90
+;; @0000                               v92 = icmp ult v91, v72
+;; @0000                               brif v92, block6, block8
 ;;
-;;                                 block6:
-;; @0000                               v39 = load.i64 notrap aligned readonly can_move v0+16
-;; @0000                               v40 = load.i64 notrap aligned v0+24
-;; @0000                               v41 = isub.i64 v34, v39
-;; @0000                               v42 = icmp ule v41, v40
-;; @0000                               v43 = isub v40, v41
-;; @0000                               v44 = iconst.i64 4
-;; @0000                               v45 = icmp uge v43, v44  ; v44 = 4
-;; @0000                               v46 = band v42, v45
-;; @0000                               brif v46, block5(v70, v72, v73, v75, v77, v79, v81), block7
+;;                                 block8 cold:
+;; @0000                               v93 = load.i64 notrap aligned readonly can_move v0
+;; @0000                               v94 = isub.i64 v89, v93
+;; @0000                               v95 = iconst.i64 4092
+;; @0000                               v96 = icmp ule v94, v95  ; v95 = 4092
+;; @0000                               brif v96, block6, block7
 ;;
 ;;                                 block7 cold:
-;; @0000                               v47 = iconst.i64 0
-;; @0000                               v48 = iconst.i64 4
-;; @0000                               v49 = iconst.i64 0
-;; @0000                               v50 = call_indirect sig0, v47(v0, v34, v48, v49)  ; v47 = 0, v48 = 4, v49 = 0
-;; @0000                               v51 = iconst.i64 1
-;; @0000                               v52 = iconst.i64 0
-;; @0000                               v53 = iconst.i64 4
-;; @0000                               v54 = iconst.i64 0
-;; @0000                               v55 = iconst.i64 2
-;; @0000                               brif v50, block5(v71, v56, v74, v76, v78, v80, v82), block2(v51, v52, v34, v53, v54, v55, v56)  ; v51 = 1, v52 = 0, v53 = 4, v54 = 0, v55 = 2
+;; @0000                               v97 = iconst.i64 4
+;; @0000                               v98 = iconst.i64 0
+;; @0000                               v99 = iconst.i64 1
+;; @0000                               v100 = iconst.i64 0
+;; @0000                               v101 = iconst.i64 4
+;; @0000                               v102 = iconst.i64 0
+;; @0000                               v103 = iconst.i64 2
+;; @0000                               store.i64 notrap aligned v89, v0+80
+;; @0000                               store notrap aligned v97, v0+88  ; v97 = 4
+;; @0000                               store notrap aligned v98, v0+96  ; v98 = 0
+;; @0000                               call fn0(v0)
+;; @0000                               v104 = load.i64 notrap aligned v0+64
+;; @0000                               brif v104, block2(v99, v100, v89, v101, v102, v103, v87), block6  ; v99 = 1, v100 = 0, v101 = 4, v102 = 0, v103 = 2
 ;;
-;;                                 block5(v58: i64, v61: i64, v62: i64, v63: i64, v64: i64, v65: i64, v66: i64):
-;; @0000                               v57 = uload32.i64 notrap little v34
-;; @0001                               v59 = iconst.i64 -8
-;; @0001                               v60 = iadd v58, v59  ; v59 = -8
-;; @0001                               store notrap little v57, v60
-;; @0002                               store notrap aligned v61, v0+56
-;; @0002                               v67 = iconst.i64 0
-;; @0002                               return v57, v62, v63, v64, v65, v66, v67  ; v67 = 0
+;;                                 block6:
+;; @0000                               v105 = uload32.i64 notrap little v89
+;; @0001                               v107 = iconst.i64 -8
+;; @0001                               v108 = iadd.i64 v1, v107  ; v107 = -8
+;; @0001                               store notrap little v105, v108
+;; @0002                               store.i64 notrap aligned v87, v0+56
+;; @0002                               v110 = iconst.i64 0
+;; @0002                               v111 = iconst.i64 0
+;; @0002                               v112 = iconst.i64 0
+;; @0002                               v113 = iconst.i64 0
+;; @0002                               v114 = iconst.i64 0
+;; @0002                               v115 = iconst.i64 0
+;; @0002                               return v105, v110, v111, v112, v113, v114, v115  ; v110 = 0, v111 = 0, v112 = 0, v113 = 0, v114 = 0, v115 = 0
 ;;
 ;;                                 block2(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
 ;;                                     store notrap aligned v13, v0+64
@@ -91,7 +133,7 @@ exit
 ;;                                     store notrap aligned v17, v0+96
 ;;                                     store notrap aligned v18, v0+104
 ;;                                     store notrap aligned v19, v0+56
-;;                                     v68 = iconst.i64 0
-;;                                     v69 = iconst.i64 1
-;;                                     return v68, v68, v68, v68, v68, v68, v69  ; v68 = 0, v68 = 0, v68 = 0, v68 = 0, v68 = 0, v68 = 0, v69 = 1
+;;                                     v116 = iconst.i64 0
+;;                                     v117 = iconst.i64 1
+;;                                     return v116, v116, v116, v116, v116, v116, v117  ; v116 = 0, v116 = 0, v116 = 0, v116 = 0, v116 = 0, v116 = 0, v117 = 1
 ;; }

@@ -1,0 +1,33 @@
+//! The JIT's benchmark-only mode without bounds checks
+//! (`JitOptions::without_bounds_checks`) runs every C workload to the same
+//! r0 as the interpreter and as the normal JIT, and with the same
+//! instruction count (only the checks go; the budget rule stays).
+
+use cranebpf::{Engine, Helpers, JitOptions, Program, RunOptions, Vm};
+use cranebpf_benches::c_workloads::{Cpu, C_WORKLOADS};
+
+#[test]
+fn unchecked_jit_matches_the_interpreter() {
+    // SAFETY: the C workloads access only their input and their own stack
+    // frame; `every_engine_agrees_with_native` (c_workloads.rs) and the
+    // interpreter run below check that they stay in bounds on these inputs.
+    let unchecked = unsafe { JitOptions::default().without_bounds_checks() };
+    assert!(!unchecked.bounds_checks());
+    assert!(JitOptions::default().bounds_checks());
+    for w in &C_WORKLOADS {
+        for cpu in Cpu::ALL {
+            let prog = Program::from_bytes(w.bytecode(cpu)).expect("workload loads");
+            let interp = Vm::new(&prog, Helpers::new(), Engine::Interpreter).expect("interp");
+            let mut input = (w.input)();
+            let want = interp.run_input(&mut input, &RunOptions::default());
+            assert!(want.result.is_ok(), "{} {}: {:?}", w.name, cpu.name(), want);
+            for opts in [JitOptions::default(), unchecked.clone()] {
+                let vm = Vm::jit_with(&prog, Helpers::new(), &opts).expect("compiles");
+                let mut input = (w.input)();
+                let got = vm.run_input(&mut input, &RunOptions::default());
+                assert_eq!(got.result, want.result, "{} {}", w.name, cpu.name());
+                assert_eq!(got.insn_count, want.insn_count, "{} {}", w.name, cpu.name());
+            }
+        }
+    }
+}

@@ -35,7 +35,14 @@ fn prepare_once(e: &EngineSpec, s: &Subject<'_>) -> Result<Option<usize>, String
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         e.prepare(s).map(|x| x.code_size())
     }))
-    .map_err(|_| "panicked while compiling".to_string())?
+    .map_err(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("panicked: {msg}")
+    })?
 }
 
 fn time_compile(

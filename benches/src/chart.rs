@@ -67,6 +67,14 @@ pub fn svg(cells: &[Cell], title: &str) -> String {
         width / 2.0
     );
     let bottom = top + row_h * rows.len() as f64;
+    // Row stripes, under the grid.
+    for i in (0..rows.len()).step_by(2) {
+        let _ = writeln!(
+            s,
+            r##"<rect x="{left}" y="{:.1}" width="{plot_w}" height="{row_h}" fill="#f4f4f4"/>"##,
+            top + row_h * i as f64
+        );
+    }
     // Grid: decades, and 2× / 5× between them.
     let mut d = lo as i32;
     while d <= hi as i32 {
@@ -107,13 +115,6 @@ pub fn svg(cells: &[Cell], title: &str) -> String {
     );
     for (i, (w, cpu)) in rows.iter().enumerate() {
         let y = top + row_h * (i as f64 + 0.5);
-        if i % 2 == 0 {
-            let _ = writeln!(
-                s,
-                r##"<rect x="{left}" y="{:.1}" width="{plot_w}" height="{row_h}" fill="#f4f4f4"/>"##,
-                y - row_h / 2.0
-            );
-        }
         let _ = writeln!(
             s,
             r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}-{}</text>"#,

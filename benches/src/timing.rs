@@ -61,25 +61,49 @@ pub struct Measured {
     pub max_ns: f64,
 }
 
-fn measure(exec: &mut dyn Exec, input: &mut [u8], cfg: &TimingConfig) -> Result<Measured, String> {
-    let t = Instant::now();
-    exec.run(input)?;
-    let one = t.elapsed().max(Duration::from_nanos(1));
-    let calls = (cfg.sample_time.as_nanos() / one.as_nanos()).clamp(1, 1_000_000) as u64;
-    let mut per_call = Vec::with_capacity(cfg.samples);
-    for _ in 0..cfg.samples.max(1) {
+/// One engine's prepared program in a cell, while the cell is measured.
+struct Running {
+    exec: Box<dyn Exec>,
+    input: Vec<u8>,
+    calls: u64,
+    per_call: Vec<f64>,
+}
+
+impl Running {
+    /// Runs once (warm-up) and picks the calls per sample from its time.
+    fn new(exec: Box<dyn Exec>, mut input: Vec<u8>, cfg: &TimingConfig) -> Result<Running, String> {
+        let mut exec = exec;
         let t = Instant::now();
-        for _ in 0..calls {
-            std::hint::black_box(exec.run(std::hint::black_box(&mut *input))?);
-        }
-        per_call.push(t.elapsed().as_nanos() as f64 / calls as f64);
+        exec.run(&mut input)?;
+        let one = t.elapsed().max(Duration::from_nanos(1));
+        let calls = (cfg.sample_time.as_nanos() / one.as_nanos()).clamp(1, 1_000_000) as u64;
+        Ok(Running {
+            exec,
+            input,
+            calls,
+            per_call: Vec::with_capacity(cfg.samples),
+        })
     }
-    per_call.sort_by(f64::total_cmp);
-    Ok(Measured {
-        median_ns: per_call[per_call.len() / 2],
-        min_ns: per_call[0],
-        max_ns: per_call[per_call.len() - 1],
-    })
+
+    fn sample(&mut self) -> Result<(), String> {
+        let t = Instant::now();
+        for _ in 0..self.calls {
+            std::hint::black_box(self.exec.run(std::hint::black_box(&mut self.input))?);
+        }
+        self.per_call
+            .push(t.elapsed().as_nanos() as f64 / self.calls as f64);
+        Ok(())
+    }
+
+    fn measured(mut self) -> Measured {
+        self.per_call.sort_by(f64::total_cmp);
+        let n = self.per_call.len();
+        Measured {
+            median_ns: self.per_call[n / 2],
+            min_ns: self.per_call[0],
+            max_ns: self.per_call[n - 1],
+        }
+    }
 }
 
 /// Whether `workload-cpu` (e.g. `crc32-v3`) is selected by `filter`: every
@@ -89,10 +113,12 @@ pub fn selected(id: &str, filter: Option<&str>) -> bool {
 }
 
 /// Times every workload selected by `filter` (see [`selected`]) on every
-/// engine, calling `progress` after each cell. The input is rebuilt before
-/// each engine, so workloads that write their input (memcpy) start from
-/// the same bytes. Every engine's r0 is checked against native's first: a
-/// mismatch is reported in the cell instead of a time.
+/// engine, calling `progress` after each cell. Every engine's r0 is checked
+/// against native's first: a mismatch is reported in the cell instead of a
+/// time. The engines of one workload are sampled in turn (sample 1 of every
+/// engine, then sample 2, ...), so a change of machine load during the cell
+/// hits them all alike and the ratios stay comparable. Each engine has its
+/// own copy of the input, rebuilt before it starts.
 pub fn run_all(
     filter: Option<&str>,
     cfg: &TimingConfig,
@@ -112,21 +138,35 @@ pub fn run_all(
                 .and_then(|p| p.insn_count(&mut (w.input)()).ok())
                 .map_or(0, |(n, _)| n);
             let expect = w.run_native(&mut (w.input)());
-            for engine in engines() {
-                let mut input = (w.input)();
-                let result = prepared.as_ref().map_err(|e| e.clone()).and_then(|p| {
-                    let mut exec = engine.prepare(&p.subject(input.len()))?;
-                    let got = exec.run(&mut (w.input)())?;
-                    if got != expect {
-                        return Err(format!("wrong r0 {got:#x} (native {expect:#x})"));
+            let mut running: Vec<(&'static EngineSpec, Result<Running, String>)> = engines()
+                .map(|engine| {
+                    let r = prepared.as_ref().map_err(|e| e.clone()).and_then(|p| {
+                        let input = (w.input)();
+                        let mut exec = engine.prepare(&p.subject(input.len()))?;
+                        let got = exec.run(&mut (w.input)())?;
+                        if got != expect {
+                            return Err(format!("wrong r0 {got:#x} (native {expect:#x})"));
+                        }
+                        Running::new(exec, input, cfg)
+                    });
+                    (engine, r)
+                })
+                .collect();
+            for _ in 0..cfg.samples.max(1) {
+                for (_, r) in running.iter_mut() {
+                    if let Ok(run) = r {
+                        if let Err(e) = run.sample() {
+                            *r = Err(e);
+                        }
                     }
-                    measure(exec.as_mut(), &mut input, cfg)
-                });
+                }
+            }
+            for (engine, r) in running {
                 let cell = Cell {
                     workload: w.name,
                     cpu,
                     engine,
-                    result,
+                    result: r.map(Running::measured),
                     insns,
                 };
                 progress(&cell);

@@ -195,10 +195,12 @@ pub fn native_ns(cells: &[Cell], c: &Cell) -> Option<f64> {
     median_of(cells, c.workload, c.cpu, |e| e.kind == Kind::Native)
 }
 
-/// The fastest peer of the same kind (interpreter or JIT) as `c`'s engine.
+/// The fastest peer of the same kind (interpreter or JIT) and the same
+/// safety (memory-checked or not) as `c`'s engine: a checked JIT is compared
+/// with checked JITs, an unchecked one with unchecked ones.
 pub fn best_peer_ns(cells: &[Cell], c: &Cell) -> Option<f64> {
     median_of(cells, c.workload, c.cpu, |e| {
-        e.peer && e.kind == c.engine.kind
+        e.peer && e.kind == c.engine.kind && e.unchecked == c.engine.unchecked
     })
 }
 
@@ -214,8 +216,8 @@ pub fn shown_name(e: &EngineSpec) -> String {
 
 /// The long table as Markdown: per workload, ISA level and engine, median
 /// µs per call (min–max over samples), ns per eBPF instruction, ratio to
-/// native and to the best peer of the same kind (interpreter vs
-/// interpreter, JIT vs JIT; < 1 = faster than every peer).
+/// native and to the best peer of the same kind and safety (see
+/// [`best_peer_ns`]; < 1 = faster than every such peer).
 pub fn table(cells: &[Cell]) -> String {
     let mut s = String::from(
         "| workload | cpu | insns/call | engine | µs/call (median) | spread (min–max) | ns/insn | × native | × best peer |\n|---|---|---:|---|---:|---:|---:|---:|---:|\n",

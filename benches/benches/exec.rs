@@ -2,8 +2,8 @@
 //! ISA level on every engine of [`engines`] (with `--features peers`, rbpf's
 //! Cranelift JIT and solana-sbpf too). Groups `arith_loop`, `mem_loop`,
 //! `helper_loop`: the hand-written assembly loops, cranebpf only. Compile
-//! time is outside the measured loop; an engine that refuses a program is
-//! skipped with a note on stderr.
+//! time is outside the measured loop; an engine that refuses a program, or
+//! returns another r0 than native, is skipped with a note on stderr.
 
 use cranebpf::{asm, Engine, Helpers, Program, Vm};
 use cranebpf_benches::c_workloads::{Cpu, C_WORKLOADS};
@@ -50,13 +50,21 @@ fn c_workloads(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("c/{}-{}", w.name, cpu.name()));
             for engine in engines() {
                 let mut input = (w.input)();
-                let mut exec = match engine.prepare(&prepared.subject(input.len())) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("{} {} {}: not run: {e}", w.name, cpu.name(), engine.name);
-                        continue;
-                    }
-                };
+                let expect = w.run_native(&mut (w.input)());
+                let mut exec =
+                    match engine
+                        .prepare(&prepared.subject(input.len()))
+                        .and_then(|mut x| match x.run(&mut (w.input)()) {
+                            Ok(r0) if r0 == expect => Ok(x),
+                            Ok(r0) => Err(format!("wrong r0 {r0:#x} (native {expect:#x})")),
+                            Err(e) => Err(e),
+                        }) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            eprintln!("{} {} {}: not run: {e}", w.name, cpu.name(), engine.name);
+                            continue;
+                        }
+                    };
                 group.bench_function(engine.name, |b| {
                     b.iter(|| black_box(exec.run(black_box(&mut input))))
                 });

@@ -30,8 +30,9 @@ fn generated(n: usize) -> Result<Vec<u8>, String> {
     Ok(prog.to_bytes())
 }
 
-/// Prepares once, catching a peer's panic as a refusal.
-fn prepare_once(e: &EngineSpec, s: &Subject<'_>) -> Result<Option<usize>, String> {
+/// Prepares `s` once for `e`, catching a peer's panic as a refusal, and
+/// returns the code size (if the engine says).
+pub fn prepare_once(e: &EngineSpec, s: &Subject<'_>) -> Result<Option<usize>, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         e.prepare(s).map(|x| x.code_size())
     }))

@@ -292,7 +292,8 @@ impl CranebpfExec {
     fn new(s: &Subject<'_>, jit: Option<JitOptions>) -> Result<CranebpfExec, String> {
         let (prog, helpers, loaded) = match s.loaded {
             Some(l) => {
-                // A fresh copy of the object's maps for this engine.
+                // The object's maps are shared by the cranebpf engines of one
+                // `Prepared` (clones share maps); filling resets the counters.
                 let l = l.clone();
                 if s.needs == Needs::Flows {
                     let map = l

@@ -3,7 +3,8 @@
 
 fn main() {
     let names = [
-        "log2", "primes", "memcpy", "strcmp", "switch", "crc32", "packet",
+        "log2", "primes", "memcpy", "strcmp", "switch", "crc32", "packet", "helpers", "calls",
+        "hashmap",
     ];
     let mut build = cc::Build::new();
     build

@@ -5,13 +5,21 @@
 //! ([`ARITH_LOOP`], [`MEM_LOOP`], [`HELPER_LOOP`], [`synthetic`]) and the C
 //! workloads of [`c_workloads`], compiled with clang to eBPF for `-mcpu=v2`,
 //! `v3` and `v4` (committed bytecode, `workloads/build.sh`) and natively from
-//! the same source (`build.rs`). [`EngineKind`] lists every engine that can run
-//! them in one process: cranebpf's interpreter and JIT, rbpf's interpreter and
-//! x86-64 JIT, and native code.
+//! the same source (`build.rs`). [`engines::engines`] lists every engine that
+//! runs them in one process: cranebpf's interpreter and JIT (two tiers),
+//! rbpf's interpreter and x86-64 JIT, with the `peers` feature rbpf's
+//! Cranelift JIT and solana-sbpf's interpreter and JIT, and native code.
+//! [`timing`] measures run time, [`compile`] compile latency and code size,
+//! [`chart`] draws the SVG chart.
 #![deny(missing_docs)]
 
 pub mod c_workloads;
+pub mod chart;
+pub mod compile;
 pub mod engines;
+pub mod native_helpers;
+#[cfg(feature = "peers")]
+mod sbpf;
 pub mod timing;
 
 /// A tight arithmetic loop: 100 000 iterations of a xorshift-multiply mix.

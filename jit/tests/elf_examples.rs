@@ -325,3 +325,19 @@ fn cli_runs_a_tail_calling_object_over_a_pcap() {
         );
     }
 }
+
+#[test]
+fn bench_cli_forwards_its_options() {
+    // `cranebpf bench` runs the suite binary named by $CRANEBPF_BENCH_BIN
+    // with its options translated; `echo` shows what it would get.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
+        .args(["bench", "--quick", "--filter", "crc32,v3", "--no-compile"])
+        .env("CRANEBPF_BENCH_BIN", "echo")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "--svg bench.svg --quick --filter crc32,v3 --no-compile"
+    );
+}

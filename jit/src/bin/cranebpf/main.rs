@@ -91,6 +91,30 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Benchmark suite: the C workloads on cranebpf's engines, the peers
+    /// (rbpf, solana-sbpf) and native code; prints the tables and writes an
+    /// SVG chart. Runs the `cranebpf-bench` binary of the `cranebpf-benches`
+    /// crate: through `cargo run --release --features peers` in the source
+    /// tree this tool was built from when it is there, else the binary
+    /// beside this one (or $CRANEBPF_BENCH_BIN).
+    Bench {
+        /// 5 samples of ~20 ms per cell instead of 15 of ~100 ms.
+        #[arg(long)]
+        quick: bool,
+        /// Only workloads whose `name-cpu` (e.g. `crc32-v3`) contains every
+        /// comma-separated part.
+        #[arg(long)]
+        filter: Option<String>,
+        /// Where to write the chart.
+        #[arg(long, default_value = "bench.svg")]
+        svg: PathBuf,
+        /// Also write every measured cell as JSON lines.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Skip the compile-latency table.
+        #[arg(long)]
+        no_compile: bool,
+    },
     Clif {
         /// Program file.
         input: PathBuf,
@@ -273,6 +297,33 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
                 status.code().map_or(2, |c| c.clamp(0, 255) as u8),
             ))
         }
+        Cmd::Bench {
+            quick,
+            filter,
+            svg,
+            json,
+            no_compile,
+        } => {
+            let mut args: Vec<std::ffi::OsString> = vec!["--svg".into(), svg.into()];
+            if quick {
+                args.push("--quick".into());
+            }
+            if let Some(f) = filter {
+                args.extend(["--filter".into(), f.into()]);
+            }
+            if let Some(j) = json {
+                args.extend(["--json".into(), j.into()]);
+            }
+            if no_compile {
+                args.push("--no-compile".into());
+            }
+            let status = bench_command(&args)?.status().map_err(|e| {
+                format!("cannot start the benchmark suite: {e} (build it with `cargo build --release -p cranebpf-benches --features peers`)")
+            })?;
+            Ok(ExitCode::from(
+                status.code().map_or(2, |c| c.clamp(0, 255) as u8),
+            ))
+        }
         Cmd::Clif {
             input,
             format,
@@ -283,6 +334,45 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The command that runs `cranebpf-bench` with `args`: $CRANEBPF_BENCH_BIN
+/// if set; else `cargo run` in the source tree this binary was built from
+/// (always up to date, release, with the peers); else the binary beside
+/// this one.
+fn bench_command(args: &[std::ffi::OsString]) -> Result<std::process::Command, CliError> {
+    if let Some(bin) = std::env::var_os("CRANEBPF_BENCH_BIN") {
+        let mut c = std::process::Command::new(bin);
+        c.args(args);
+        return Ok(c);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/Cargo.toml");
+    if manifest.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut c = std::process::Command::new(cargo);
+        c.arg("run")
+            .arg("--release")
+            .arg("--quiet")
+            .arg("--features")
+            .arg("peers")
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--bin")
+            .arg("cranebpf-bench")
+            .arg("--")
+            .args(args);
+        return Ok(c);
+    }
+    let exe = std::env::current_exe()?.with_file_name("cranebpf-bench");
+    if !exe.is_file() {
+        return Err(CliError(format!(
+            "no benchmark suite: {} does not exist and the source tree is gone (build it with `cargo build --release -p cranebpf-benches --features peers`)",
+            exe.display()
+        )));
+    }
+    let mut c = std::process::Command::new(exe);
+    c.args(args);
+    Ok(c)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, CliError> {

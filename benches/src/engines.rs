@@ -133,6 +133,15 @@ pub static ENGINES: &[EngineSpec] = &[
         build: |s| cranebpf_exec(s, Some(jit_options("none"))),
     },
     EngineSpec {
+        name: "cranebpf-jit-unchecked",
+        kind: Kind::Jit,
+        peer: false,
+        unchecked: true,
+        about: "cranebpf's JIT with bounds checks off (unsafe; benchmarks only)",
+        available: true,
+        build: |s| cranebpf_exec(s, Some(unchecked_jit_options())),
+    },
+    EngineSpec {
         name: "rbpf-interp",
         kind: Kind::Interpreter,
         peer: true,
@@ -255,10 +264,20 @@ impl Prepared {
 }
 
 fn jit_options(opt_level: &str) -> JitOptions {
-    JitOptions {
-        verifier: false,
-        opt_level: opt_level.to_string(),
-    }
+    let mut o = JitOptions::default();
+    o.verifier = false;
+    o.opt_level = opt_level.to_string();
+    o
+}
+
+/// The JIT with its memory bounds checks off, to show what they cost.
+fn unchecked_jit_options() -> JitOptions {
+    // SAFETY: used only on this crate's workloads, our own programs whose
+    // every access stays inside the memory they are given: the checked
+    // engines run each of them on the same inputs without a fault
+    // (`tests/c_workloads.rs`, `tests/checks_off.rs`), and the runs here are
+    // the same programs on the same inputs.
+    unsafe { jit_options("speed").without_bounds_checks() }
 }
 
 /// A cranebpf engine; for an ELF program, run through the loader's run

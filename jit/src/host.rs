@@ -49,12 +49,13 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
     // SAFETY: `host` was set by `run_with` to a `HostState` that outlives the
     // run, and nothing else borrows it while JIT code runs.
     let host = unsafe { &mut *(vmc.host as *mut HostState<'_, '_>) };
-    let Some((id32, helper)) = host.helpers.get_u64(id) else {
+    let Some(func) = host.helpers.func_u64(id) else {
         vmc.fault_kind = vm::FAULT_UNKNOWN_HELPER;
         vmc.fault_addr = id;
         return 0;
     };
-    let func = helper.func.clone();
+    // A registered id fits in u32.
+    let id32 = id as u32;
     let mut ctx = HelperCtx {
         mem: &mut *host.mem,
         user: host.user.as_deref_mut(),

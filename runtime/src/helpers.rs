@@ -45,10 +45,25 @@ impl fmt::Debug for Helper {
 }
 
 /// Helpers by id. Cheap to clone (bodies are shared).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Helpers {
     by_id: BTreeMap<u32, Helper>,
+    /// The bodies of ids below [`DENSE_IDS`], indexed by id: the lookup a
+    /// JIT's helper trampoline does on every call.
+    dense: Vec<Option<Arc<HelperFn>>>,
 }
+
+impl fmt::Debug for Helpers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Helpers")
+            .field("by_id", &self.by_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Ids below this are also kept in a table indexed by id (every kernel
+/// helper id is below it).
+const DENSE_IDS: u32 = 512;
 
 impl Helpers {
     /// No helpers.
@@ -61,11 +76,19 @@ impl Helpers {
     where
         F: Fn(&mut HelperCtx<'_, '_>, [u64; 5]) -> Result<u64, HelperError> + Send + Sync + 'static,
     {
+        let func: Arc<HelperFn> = Arc::new(func);
+        if id < DENSE_IDS {
+            let i = id as usize;
+            if self.dense.len() <= i {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i] = Some(Arc::clone(&func));
+        }
         self.by_id.insert(
             id,
             Helper {
                 name: name.into(),
-                func: Arc::new(func),
+                func,
             },
         );
         self
@@ -83,6 +106,17 @@ impl Helpers {
         self.by_id.get(&id).map(|h| (id, h))
     }
 
+    /// The body of the helper a register value names (as
+    /// [`Helpers::get_u64`]), by direct indexing for small ids.
+    #[inline]
+    pub fn func_u64(&self, id: u64) -> Option<&HelperFn> {
+        match self.dense.get(usize::try_from(id).ok()?) {
+            Some(f) => f.as_deref(),
+            None if id < u64::from(DENSE_IDS) => None,
+            None => self.get_u64(id).map(|(_, h)| &*h.func),
+        }
+    }
+
     /// Registered ids, ascending.
     pub fn ids(&self) -> impl Iterator<Item = u32> + '_ {
         self.by_id.keys().copied()
@@ -96,5 +130,41 @@ impl Helpers {
         args: [u64; 5],
     ) -> Option<Result<u64, HelperError>> {
         self.by_id.get(&id).map(|h| (h.func)(ctx, args))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::MemoryMap;
+
+    /// Calls the body `func_u64` finds for `id`, if any.
+    fn call(h: &Helpers, id: u64) -> Option<u64> {
+        let mut mem = MemoryMap::new();
+        let mut ctx = HelperCtx {
+            mem: &mut mem,
+            user: None,
+        };
+        h.func_u64(id)
+            .map(|f| f(&mut ctx, [0; 5]).unwrap_or(u64::MAX))
+    }
+
+    #[test]
+    fn func_u64_finds_small_large_and_replaced_ids() {
+        let mut h = Helpers::new();
+        h.register(7, "seven", |_, _| Ok(7));
+        h.register(100_000, "big", |_, _| Ok(100_000));
+        assert_eq!(call(&h, 7), Some(7));
+        assert_eq!(call(&h, 100_000), Some(100_000));
+        // Unregistered: inside the table, past it, beyond u32.
+        assert_eq!(call(&h, 3), None);
+        assert_eq!(call(&h, 300), None);
+        assert_eq!(call(&h, 100_001), None);
+        assert_eq!(call(&h, 1 << 32 | 7), None);
+        assert_eq!(call(&h, u64::MAX), None);
+        // Replacing a helper replaces it in both lookups.
+        h.register(7, "seven again", |_, _| Ok(77));
+        assert_eq!(call(&h, 7), Some(77));
+        assert_eq!(h.get(7).map(|x| x.name.as_str()), Some("seven again"));
     }
 }

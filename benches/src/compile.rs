@@ -36,14 +36,7 @@ pub fn prepare_once(e: &EngineSpec, s: &Subject<'_>) -> Result<Option<usize>, St
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         e.prepare(s).map(|x| x.code_size())
     }))
-    .map_err(|p| {
-        let msg = p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("panicked: {msg}")
-    })?
+    .map_err(|p| format!("panicked: {}", crate::engines::panic_message(&*p)))?
 }
 
 fn time_compile(

@@ -512,14 +512,7 @@ fn rbpf_cranelift_compile(vm: &mut rbpf::EbpfVmRaw<'static>) -> Result<(), Strin
     // rbpf's Cranelift translator panics (`unimplemented!`) on instructions
     // it lacks; report that as a refusal.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vm.cranelift_compile()))
-        .map_err(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            format!("rbpf's Cranelift JIT panicked: {msg}")
-        })?
+        .map_err(|p| format!("rbpf's Cranelift JIT panicked: {}", panic_message(&*p)))?
         .map_err(|e| e.to_string())
 }
 
@@ -574,4 +567,12 @@ fn sbpf_exec(s: &Subject<'_>, jit: bool) -> Result<Box<dyn Exec>, String> {
 #[cfg(not(feature = "peers"))]
 fn sbpf_exec(_: &Subject<'_>, _: bool) -> Result<Box<dyn Exec>, String> {
     Err("not built (cargo feature `peers`)".to_string())
+}
+
+/// The text of a caught panic (a peer engine's), or "" if it has none.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }

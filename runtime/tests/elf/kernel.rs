@@ -226,14 +226,10 @@ fn kernel_firewall_agrees_with_interpreter() {
     );
 }
 
-#[test]
-fn kernel_lb_agrees_with_interpreter() {
-    let Some(fs) = Bpffs::mount() else { return };
-    if fs.load("lb.o").is_none() {
-        return;
-    }
-    let obj = object("lb.o");
-    for prog in ["xdp_lb", "xdp_count"] {
+/// Each of `progs` gives the kernel's verdict and output packet on every
+/// packet, under the interpreter.
+fn programs_agree_per_packet(fs: &Bpffs, obj: &Object, progs: &[&str]) {
+    for &prog in progs {
         let lp = obj.load(prog).unwrap();
         let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
         for (i, p) in kernel_packets().iter().enumerate() {
@@ -249,6 +245,16 @@ fn kernel_lb_agrees_with_interpreter() {
             );
         }
     }
+}
+
+#[test]
+fn kernel_lb_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("lb.o").is_none() {
+        return;
+    }
+    let obj = object("lb.o");
+    programs_agree_per_packet(&fs, &obj, &["xdp_lb", "xdp_count"]);
     compare_maps(
         &fs,
         &obj,
@@ -267,19 +273,7 @@ fn kernel_vlan_agrees_with_interpreter() {
         return;
     }
     let obj = object("vlan.o");
-    for prog in ["xdp_vlan_push", "xdp_trim"] {
-        let lp = obj.load(prog).unwrap();
-        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
-        for (i, p) in kernel_packets().iter().enumerate() {
-            let (k, kp) = fs.run(prog, p);
-            let (c, cp) = interp(&lp, &it, p);
-            assert_eq!(
-                (c, &cp),
-                (k, &kp),
-                "{prog}, packet {i}: differs from the kernel"
-            );
-        }
-    }
+    programs_agree_per_packet(&fs, &obj, &["xdp_vlan_push", "xdp_trim"]);
     compare_maps(&fs, &obj, &[(".bss", "vlan_bss")]);
 }
 

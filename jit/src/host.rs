@@ -3,7 +3,7 @@
 //! driver that fills a [`VmContext`], calls the entry and turns the context
 //! back into a [`RunOutcome`].
 
-use cranebpf_runtime::vm::{self, VmContext};
+use cranebpf_runtime::abi::{self, VmContext};
 use cranebpf_runtime::{
     Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, RunOptions,
     RunOutcome, Stack, MAX_CALL_DEPTH,
@@ -50,7 +50,7 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
     // run, and nothing else borrows it while JIT code runs.
     let host = unsafe { &mut *(vmc.host as *mut HostState<'_, '_>) };
     let Some(func) = host.helpers.func_u64(id) else {
-        vmc.fault_kind = vm::FAULT_UNKNOWN_HELPER;
+        vmc.fault_kind = abi::FAULT_UNKNOWN_HELPER;
         vmc.fault_addr = id;
         return 0;
     };
@@ -67,13 +67,13 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
     match result {
         Ok(Ok(r0)) => r0,
         Ok(Err(e)) => {
-            vmc.fault_kind = vm::FAULT_HELPER;
+            vmc.fault_kind = abi::FAULT_HELPER;
             vmc.fault_addr = u64::from(id32);
             host.helper_error = Some(e);
             0
         }
         Err(_) => {
-            vmc.fault_kind = vm::FAULT_HELPER;
+            vmc.fault_kind = abi::FAULT_HELPER;
             vmc.fault_addr = u64::from(id32);
             host.helper_error = Some(HelperError::new("helper panicked"));
             0
@@ -112,7 +112,7 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
     let access = Access::from_code(access).unwrap_or(Access::ReadWrite);
     let ok = host.mem.check(addr, size, access).is_ok();
     if !ok {
-        vmc.fault_kind = vm::FAULT_OUT_OF_BOUNDS;
+        vmc.fault_kind = abi::FAULT_OUT_OF_BOUNDS;
     }
     u64::from(ok)
 }
@@ -172,27 +172,27 @@ pub(crate) unsafe fn run_with(
     mem.remove_at(stack_start);
 
     let charged = initial - vmc.remaining;
-    if vmc.fault_kind == vm::FAULT_NONE {
+    if vmc.fault_kind == abi::FAULT_NONE {
         return RunOutcome {
             result: Ok(r0),
             insn_count: charged,
         };
     }
     let kind = match vmc.fault_kind {
-        vm::FAULT_OUT_OF_BOUNDS => FaultKind::OutOfBounds {
+        abi::FAULT_OUT_OF_BOUNDS => FaultKind::OutOfBounds {
             addr: vmc.fault_addr,
             size: vmc.fault_size,
             access: Access::from_code(vmc.fault_access).unwrap_or(Access::ReadWrite),
         },
-        vm::FAULT_MISALIGNED => FaultKind::Misaligned {
+        abi::FAULT_MISALIGNED => FaultKind::Misaligned {
             addr: vmc.fault_addr,
             size: vmc.fault_size,
         },
-        vm::FAULT_BUDGET => FaultKind::Budget { budget: initial },
-        vm::FAULT_CALL_DEPTH => FaultKind::CallDepth {
+        abi::FAULT_BUDGET => FaultKind::Budget { budget: initial },
+        abi::FAULT_CALL_DEPTH => FaultKind::CallDepth {
             limit: MAX_CALL_DEPTH as u64,
         },
-        vm::FAULT_UNKNOWN_HELPER => FaultKind::UnknownHelper { id: vmc.fault_addr },
+        abi::FAULT_UNKNOWN_HELPER => FaultKind::UnknownHelper { id: vmc.fault_addr },
         _ => FaultKind::Helper {
             id: vmc.fault_addr as u32,
             error: helper_error.unwrap_or_else(|| HelperError::new("unknown helper failure")),

@@ -16,7 +16,7 @@
 //! inline steps affects speed only, never the outcome.
 //!
 //! 0. **Proven** (no code): the base register holds exactly `r10 + c`
-//!    ([`cranebpf_runtime::frame`]'s `Frame(c)`; r10 itself is `Frame(0)`)
+//!    ([`cranebpf_runtime::analysis::frame`]'s `Frame(c)`; r10 itself is `Frame(0)`)
 //!    and `o = c + off` satisfies `-512 <= o` and `o + size <= 0`
 //!    (computed in `i128`, no overflow), so `[ea, ea + size)` lies in the
 //!    current frame, which lies in the stack region. Sound because r10 is
@@ -63,8 +63,8 @@
 //! Loads and stores placed after a check are `notrap` and never `can_move`.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::frame::RegFact;
-use cranebpf_runtime::{vm, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
+use cranebpf_runtime::analysis::frame::RegFact;
+use cranebpf_runtime::{abi, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, InstBuilder, Value};
 
@@ -146,17 +146,17 @@ impl Lower<'_> {
         };
         let sizev = self.iconst(size);
         let accv = self.iconst(access.code());
-        let kind = self.iconst(vm::FAULT_OUT_OF_BOUNDS);
+        let kind = self.iconst(abi::FAULT_OUT_OF_BOUNDS);
         let args = self.fault_args(kind, ea, size, access.code());
         if let Some(adapter) = adapter {
             // The operands go through the context (the `fault_*` fields,
             // which the fault block rewrites anyway), so the call needs no
             // registers but the context pointer.
-            self.vm_store(vm::OFF_FAULT_ADDR, ea);
-            self.vm_store(vm::OFF_FAULT_SIZE, sizev);
-            self.vm_store(vm::OFF_FAULT_ACCESS, accv);
+            self.vm_store(abi::OFF_FAULT_ADDR, ea);
+            self.vm_store(abi::OFF_FAULT_SIZE, sizev);
+            self.vm_store(abi::OFF_FAULT_ACCESS, accv);
             self.b.ins().call(adapter, &[self.vm]);
-            let refused = self.vm_load(vm::OFF_FAULT_KIND, false);
+            let refused = self.vm_load(abi::OFF_FAULT_KIND, false);
             self.b.ins().brif(refused, self.fault_block, &args, ok, &[]);
         } else {
             let sig = match self.check_sig {
@@ -185,7 +185,7 @@ impl Lower<'_> {
 
     /// Step 1: `ea - stack_start <=u STACK_SIZE - size`, to `ok` or `no`.
     fn emit_stack_step(&mut self, ea: Value, size: u64, ok: Block, no: Block) {
-        let start = self.vm_load(vm::OFF_STACK_START, true);
+        let start = self.vm_load(abi::OFF_STACK_START, true);
         let off_s = self.b.ins().isub(ea, start);
         let in_stack = self.b.ins().icmp_imm_u(
             IntCC::UnsignedLessThanOrEqual,
@@ -197,7 +197,7 @@ impl Lower<'_> {
 
     /// Step 2: `ea - input_start <u lim(len, size)`, to `ok` or `no`.
     fn emit_input_step(&mut self, ea: Value, size: u64, access: Access, ok: Block, no: Block) {
-        let s = self.vm_load(vm::OFF_INPUT_START, true);
+        let s = self.vm_load(abi::OFF_INPUT_START, true);
         let write = match access {
             Access::Read => 0,
             Access::Write | Access::ReadWrite => 4,
@@ -216,7 +216,7 @@ impl Lower<'_> {
     pub(crate) fn check_aligned(&mut self, ea: Value, size: u64) {
         let low = self.b.ins().band_imm_u(ea, (size - 1) as i64);
         let aligned = self.b.create_block();
-        let kind = self.iconst(vm::FAULT_MISALIGNED);
+        let kind = self.iconst(abi::FAULT_MISALIGNED);
         let args = self.fault_args(kind, ea, size, Access::ReadWrite.code());
         self.b
             .ins()

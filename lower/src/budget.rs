@@ -1,5 +1,5 @@
 //! Budget accounting at block leaders (the rule is
-//! [`cranebpf_runtime::budget`]'s module doc).
+//! [`cranebpf_runtime::analysis::budget`]'s module doc).
 //!
 //! `remaining` = budget − charge (`u64::MAX` without a budget) lives in the
 //! context between functions and in a variable within one: it is loaded at
@@ -28,7 +28,7 @@
 //! the checked copy is never entered.
 
 use crate::func::Lower;
-use cranebpf_runtime::vm;
+use cranebpf_runtime::abi;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::InstBuilder;
 
@@ -77,7 +77,7 @@ impl Lower<'_> {
         self.b.switch_to_block(fail);
 
         self.b.seal_block(fail);
-        let kind = self.iconst(vm::FAULT_BUDGET);
+        let kind = self.iconst(abi::FAULT_BUDGET);
         let zero = self.iconst(0);
         let args = self.fault_args_adj(kind, zero, 0, 0, 0);
         self.b.ins().jump(self.fault_block, &args);

@@ -15,7 +15,7 @@
 //! early end) is returned at once with the callee's r0..r5.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::{vm, Reg, STACK_FRAME_SIZE};
+use cranebpf_runtime::{abi, Reg, STACK_FRAME_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{InstBuilder, Value};
 
@@ -41,7 +41,7 @@ impl Lower<'_> {
         let r0 = self.b.inst_results(call)[0];
         self.set(Reg::R0, r0);
 
-        let kind = self.vm_load(vm::OFF_FAULT_KIND, false);
+        let kind = self.vm_load(abi::OFF_FAULT_KIND, false);
         let fail = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(fail);
@@ -50,7 +50,7 @@ impl Lower<'_> {
         self.b.switch_to_block(fail);
 
         self.b.seal_block(fail);
-        let id = self.vm_load(vm::OFF_FAULT_ADDR, false);
+        let id = self.vm_load(abi::OFF_FAULT_ADDR, false);
         let args = self.fault_args(kind, id, 0, 0);
         self.b.ins().jump(self.fault_block, &args);
 
@@ -76,7 +76,7 @@ impl Lower<'_> {
 
         // Depth: r10 - stack_start >= 2 * 512.
         let fp = self.get(Reg::R10);
-        let start = self.vm_load(vm::OFF_STACK_START, true);
+        let start = self.vm_load(abi::OFF_STACK_START, true);
         let room = self.b.ins().isub(fp, start);
         let ok = self.b.ins().icmp_imm_u(
             IntCC::UnsignedGreaterThanOrEqual,
@@ -91,7 +91,7 @@ impl Lower<'_> {
         self.b.switch_to_block(too_deep);
 
         self.b.seal_block(too_deep);
-        self.jump_fault(vm::FAULT_CALL_DEPTH);
+        self.jump_fault(abi::FAULT_CALL_DEPTH);
 
         self.b.switch_to_block(call_blk);
 
@@ -119,7 +119,7 @@ impl Lower<'_> {
         self.b.switch_to_block(cont);
 
         self.b.seal_block(cont);
-        let rem = self.vm_load(vm::OFF_REMAINING, false);
+        let rem = self.vm_load(abi::OFF_REMAINING, false);
         self.b.def_var(self.rem, rem);
         for r in 0..6u8 {
             self.b.def_var(self.regs[r as usize], results[r as usize]);

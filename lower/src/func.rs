@@ -3,7 +3,7 @@
 //! instruction.
 //!
 //! Blocks: one Cranelift block per budget-block leader
-//! ([`cranebpf_runtime::budget::blocks`]). Every jump target and every
+//! ([`cranebpf_runtime::analysis::budget::blocks`]). Every jump target and every
 //! instruction after a jump, call, exit or legacy packet load is a leader, so
 //! each jump lands on the start of a Cranelift block. Before an instruction
 //! the driver sets the source location to its pc, so every CLIF instruction
@@ -11,9 +11,9 @@
 
 use crate::budget::BudgetMode;
 use crate::env::LowerEnv;
-use cranebpf_runtime::budget;
-use cranebpf_runtime::frame::{self, FrameFacts, RegFacts};
-use cranebpf_runtime::vm;
+use cranebpf_runtime::abi;
+use cranebpf_runtime::analysis::budget;
+use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::{CallKind, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -198,7 +198,11 @@ pub fn lower_check_adapter(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut
     b.switch_to_block(block);
     let vmp = b.block_params(block)[0];
     let mut args = vec![vmp];
-    for off in [vm::OFF_FAULT_ADDR, vm::OFF_FAULT_SIZE, vm::OFF_FAULT_ACCESS] {
+    for off in [
+        abi::OFF_FAULT_ADDR,
+        abi::OFF_FAULT_SIZE,
+        abi::OFF_FAULT_ACCESS,
+    ] {
         args.push(b.ins().load(I64, MemFlagsData::trusted(), vmp, off));
     }
     let thunk = b.ins().iconst(I64, thunk_addr as i64);
@@ -228,7 +232,7 @@ pub fn lower_entry(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Fun
         I64,
         MemFlagsData::trusted().with_readonly(),
         p[0],
-        vm::OFF_STACK_TOP,
+        abi::OFF_STACK_TOP,
     );
     let zero = b.ins().iconst(I64, 0);
     let args = [
@@ -372,7 +376,7 @@ pub fn lower_function_with(
     }
     let remaining = b
         .ins()
-        .load(I64, MemFlagsData::trusted(), vmp, vm::OFF_REMAINING);
+        .load(I64, MemFlagsData::trusted(), vmp, abi::OFF_REMAINING);
     b.def_var(rem, remaining);
     let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
     let returns_args = index != 0 || is_call_target(program, range.start_pc);
@@ -648,24 +652,24 @@ impl Lower<'_> {
     }
 
     /// Fills the cold fault block: store the seven parameters into the context
-    /// and return status [`vm::STATUS_FAULT`].
+    /// and return status [`abi::STATUS_FAULT`].
     fn emit_fault_block(&mut self) {
         self.b.set_srcloc(SourceLoc::default());
         self.b.switch_to_block(self.fault_block);
         let p = self.b.block_params(self.fault_block).to_vec();
         for (v, off) in p.iter().zip([
-            vm::OFF_FAULT_KIND,
-            vm::OFF_FAULT_PC,
-            vm::OFF_FAULT_ADDR,
-            vm::OFF_FAULT_SIZE,
-            vm::OFF_FAULT_ACCESS,
-            vm::OFF_FAULT_ADJ,
-            vm::OFF_REMAINING,
+            abi::OFF_FAULT_KIND,
+            abi::OFF_FAULT_PC,
+            abi::OFF_FAULT_ADDR,
+            abi::OFF_FAULT_SIZE,
+            abi::OFF_FAULT_ACCESS,
+            abi::OFF_FAULT_ADJ,
+            abi::OFF_REMAINING,
         ]) {
             self.vm_store(off, *v);
         }
         let zero = self.iconst(0);
-        let status = self.iconst(vm::STATUS_FAULT);
+        let status = self.iconst(abi::STATUS_FAULT);
         self.b
             .ins()
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
@@ -678,7 +682,7 @@ impl Lower<'_> {
     /// otherwise recompute these pure values at each use, inside loops).
     pub fn reload_input_bounds(&mut self) {
         let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
-        for off in [vm::OFF_INPUT_LEN, vm::OFF_INPUT_WLEN] {
+        for off in [abi::OFF_INPUT_LEN, abi::OFF_INPUT_WLEN] {
             let len = self.vm_load(off, false);
             for k in 0..4u32 {
                 let size = 1i64 << k;
@@ -708,7 +712,7 @@ impl Lower<'_> {
     /// Writes the budget counter back to the context.
     pub fn store_remaining(&mut self) {
         let rem = self.b.use_var(self.rem);
-        self.vm_store(vm::OFF_REMAINING, rem);
+        self.vm_store(abi::OFF_REMAINING, rem);
     }
 
     /// Returns from the function with the current r0..r5 and `status`

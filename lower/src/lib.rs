@@ -22,8 +22,8 @@
 //!   `trapz`, `trapnz` or `*_overflow_trap` anywhere.
 //! - A failed check branches to a cold fault block that records the fault in
 //!   the [`VmContext`](cranebpf_runtime::VmContext) and returns
-//!   [`STATUS_FAULT`](cranebpf_runtime::vm::STATUS_FAULT).
-//! - Budget accounting follows the rule of [`cranebpf_runtime::budget`]
+//!   [`STATUS_FAULT`](cranebpf_runtime::abi::STATUS_FAULT).
+//! - Budget accounting follows the rule of [`cranebpf_runtime::analysis::budget`]
 //!   (`budget.rs`): per block leader, except in the fast copy of a function
 //!   with loops, which compares only at checkpoints and hands over to the
 //!   per-block copy when the budget runs low (same counts and faults).

@@ -6,7 +6,7 @@
 //! and sequentially consistent.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::{vm, Access, AtomicOp, Reg, Size};
+use cranebpf_runtime::{abi, Access, AtomicOp, Reg, Size};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32, I64};
 use cranelift_codegen::ir::{AtomicRmwOp, Endianness, InstBuilder, MemFlagsData, Type, Value};
@@ -139,8 +139,8 @@ impl Lower<'_> {
                 self.b.ins().iadd_imm_s(v, i64::from(imm))
             }
         };
-        let s = self.vm_load(vm::OFF_PACKET_START, true);
-        let len = self.vm_load(vm::OFF_PACKET_LEN, true);
+        let s = self.vm_load(abi::OFF_PACKET_START, true);
+        let len = self.vm_load(abi::OFF_PACKET_LEN, true);
         let c1 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, offv, len);
         let rest = self.b.ins().isub(len, offv);
         let c2 = self
@@ -158,7 +158,7 @@ impl Lower<'_> {
         self.b.seal_block(end);
         let zero = self.iconst(0);
         self.set(Reg::R0, zero);
-        self.return_with(vm::STATUS_END);
+        self.return_with(abi::STATUS_END);
 
         self.b.switch_to_block(load);
 

@@ -7,7 +7,7 @@
 //! than a few lines live in the family files.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::{sem, vm, CallKind, Insn, LddwKind};
+use cranebpf_runtime::{abi, sem, CallKind, Insn, LddwKind};
 use cranelift_codegen::ir::InstBuilder;
 
 impl Lower<'_> {
@@ -142,7 +142,7 @@ impl Lower<'_> {
                 self.translate_helper_call(id);
             }
             Insn::Exit => {
-                self.return_with(vm::STATUS_OK);
+                self.return_with(abi::STATUS_OK);
                 return Ok(false);
             }
         }

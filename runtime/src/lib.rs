@@ -1,6 +1,18 @@
-//! The non-Cranelift half of cranebpf: the eBPF instruction model, the
-//! assembler and disassembler, the validator, the memory model, helpers, and
-//! the reference interpreter.
+//! The non-Cranelift half of cranebpf: the eBPF instruction set, the
+//! semantics, the analyses, the reference interpreter, and the host side of a
+//! run (memory, helpers, maps, program types, ELF objects).
+//!
+//! The modules follow the data flow, one layer each:
+//!
+//! | layer | module | what it owns |
+//! |---|---|---|
+//! | instruction set | [`isa`] | `Insn`, strict decode and encode, assembler, validator, `Program` |
+//! | semantics | [`sem`] | each RFC 9669 rule as one pure function |
+//! | analyses | [`analysis`] | the budget partition, frame-pointer facts |
+//! | engine contract | [`engine`] | `RunOptions`, `RunOutcome`, `Fault`, `EngineError` |
+//! | reference engine | [`interp`] | the interpreter, the oracle |
+//! | host | [`host`] | memory regions, helpers, maps, program types, kernel helpers, ELF |
+//! | JIT ABI | [`abi`] | the `VmContext` layout that JIT code and its host share |
 //!
 //! Real programs: [`elf::Object`] loads relocatable eBPF objects as clang
 //! builds them (programs, BTF and legacy maps, global data, bpf-to-bpf
@@ -9,39 +21,28 @@
 //! the program types and context rewriting (`struct xdp_md`).
 #![deny(missing_docs)]
 
-pub mod asm;
-pub mod budget;
-pub mod ctx;
-mod decode;
-pub mod elf;
-mod encode;
-mod engine_error;
-mod fault;
-pub mod frame;
-mod helpers;
-mod insn;
+pub mod abi;
+pub mod analysis;
+pub mod engine;
+pub mod host;
 pub mod interp;
-pub mod kernel;
-pub mod maps;
-mod mem;
-mod program;
-mod run;
+pub mod isa;
 pub mod sem;
-mod validate;
-pub mod vm;
 
-pub use decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
-pub use encode::{encode_all, encode_into};
-pub use engine_error::EngineError;
-pub use fault::{Access, Fault, FaultKind, HelperError};
-pub use helpers::{Helper, HelperCtx, HelperFn, Helpers};
-pub use insn::{
+pub use host::{ctx, elf, kernel, maps};
+pub use isa::asm;
+
+pub use engine::error::EngineError;
+pub use engine::fault::{Access, Fault, FaultKind, HelperError};
+pub use engine::run::{RunOptions, RunOutcome};
+pub use host::helpers::{Helper, HelperCtx, HelperFn, Helpers};
+pub use host::mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
+pub use interp::Interpreter;
+pub use isa::decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
+pub use isa::encode::{encode_all, encode_into};
+pub use isa::insn::{
     slots_from_bytes, slots_to_bytes, AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind,
     RawInsn, Reg, Size, Src, Width,
 };
-pub use interp::Interpreter;
-pub use mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
-pub use program::{LoadError, Program};
-pub use run::{RunOptions, RunOutcome};
-pub use validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};
-pub use vm::VmContext;
+pub use isa::program::{LoadError, Program};
+pub use isa::validate::{validate, Function, Rule, ValidateError, MAX_SLOTS};

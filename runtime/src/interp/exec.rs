@@ -1,11 +1,11 @@
 //! The run loop: one arm per instruction form, calling [`crate::sem`].
 
 use super::predecode::{Op, Operand, Slot};
-use crate::fault::{Access, Fault, FaultKind, HelperError};
-use crate::helpers::{HelperCtx, HelperFn, Helpers};
-use crate::insn::{AtomicOp, Reg, Size};
-use crate::mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE};
-use crate::run::RunOutcome;
+use crate::engine::fault::{Access, Fault, FaultKind, HelperError};
+use crate::engine::run::RunOutcome;
+use crate::host::helpers::{HelperCtx, HelperFn, Helpers};
+use crate::host::mem::{MemoryMap, Region, MAX_CALL_DEPTH, STACK_FRAME_SIZE};
+use crate::isa::insn::{AtomicOp, Reg, Size};
 use crate::sem;
 use std::any::Any;
 use std::sync::atomic::Ordering::SeqCst;
@@ -366,7 +366,7 @@ impl Machine {
     }
 }
 
-/// Instruction counting by the rule in [`crate::budget`].
+/// Instruction counting by the rule in [`crate::analysis::budget`].
 struct Counter {
     budget: Option<u64>,
     /// Instructions charged so far (whole blocks).

@@ -45,24 +45,24 @@
 //! - **Atomics** use real atomic operations through
 //!   [`MemoryMap::with_atomic32`]/[`MemoryMap::with_atomic64`]: in bounds,
 //!   writable and naturally aligned, else a fault.
-//! - **Instruction count and budget**: exactly the rule in [`crate::budget`],
+//! - **Instruction count and budget**: exactly the rule in [`crate::analysis::budget`],
 //!   with or without a budget.
 //! - **Faults** report the slot index (pc) of the faulting instruction.
 
 mod exec;
 mod predecode;
 
-use crate::engine_error::EngineError;
-use crate::fault::Fault;
-use crate::helpers::Helpers;
-use crate::mem::{MemoryMap, Stack, STACK_SIZE};
-use crate::program::Program;
-use crate::run::{RunOptions, RunOutcome};
+use crate::engine::error::EngineError;
+use crate::engine::fault::Fault;
+use crate::engine::run::{RunOptions, RunOutcome};
+use crate::host::helpers::Helpers;
+use crate::host::mem::{MemoryMap, Stack, STACK_SIZE};
+use crate::isa::program::Program;
 use predecode::{predecode, Slot};
 use std::any::Any;
 
 #[cfg(doc)]
-use crate::{fault::FaultKind, helpers::HelperCtx, mem::MAX_CALL_DEPTH};
+use crate::{engine::fault::FaultKind, host::helpers::HelperCtx, host::mem::MAX_CALL_DEPTH};
 
 /// A program ready to run under the reference interpreter.
 ///

@@ -5,20 +5,20 @@
 //! - immediates turned into operand values by [`sem::imm_operand`], LDDW
 //!   values assembled and ST values sign-extended,
 //! - static helper calls resolved to the helper body,
-//! - each slot's block length from [`crate::budget::blocks`].
+//! - each slot's block length from [`crate::analysis::budget::blocks`].
 //!
 //! **Invariant** (what makes the run loop's indexing infallible): every
 //! target is `< code.len()`, and the last slot is `exit` or `ja`, so falling
 //! through never runs past the end. A local call's return index `i + 1` is
 //! therefore in range too, because a call is never the last slot.
 
-use crate::budget::blocks;
-use crate::engine_error::EngineError;
-use crate::helpers::{HelperFn, Helpers};
-use crate::insn::{
+use crate::analysis::budget::blocks;
+use crate::engine::error::EngineError;
+use crate::host::helpers::{HelperFn, Helpers};
+use crate::isa::insn::{
     AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind, Reg, Size, Src, Width,
 };
-use crate::program::Program;
+use crate::isa::program::Program;
 use crate::sem;
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! 64 bits. Nothing here traps: division and modulo by zero have defined
 //! results and signed overflow wraps.
 
-use crate::insn::{AluOp, Width};
+use crate::isa::insn::{AluOp, Width};
 
 /// The operand value of an immediate (§3, §4.1): `imm` sign-extended to 64
 /// bits.

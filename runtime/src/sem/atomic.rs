@@ -7,7 +7,7 @@
 //! the W (32-bit) form only the low 32 bits of `src` and `r0` take part, and
 //! memory holds 4 bytes.
 
-use crate::insn::{AtomicOp, Size};
+use crate::isa::insn::{AtomicOp, Size};
 
 /// The value an atomic writes to memory given the `old` memory value and the
 /// operand `src` (truncated to the access size by the store):

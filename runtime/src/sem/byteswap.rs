@@ -1,6 +1,6 @@
 //! RFC 9669 §4.2: byte-order instructions (`le`, `be`, `bswap`).
 
-use crate::insn::Endian;
+use crate::isa::insn::Endian;
 
 /// The byte-order rule: convert the low `bits` (16, 32 or 64) of `dst` and
 /// zero-extend the result to 64 bits.

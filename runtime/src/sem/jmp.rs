@@ -1,6 +1,6 @@
 //! RFC 9669 §4.3: jump conditions and targets.
 
-use crate::insn::{JmpCond, Width};
+use crate::isa::insn::{JmpCond, Width};
 
 /// Whether a conditional jump `if dst COND src goto ...` is taken.
 ///

@@ -2,7 +2,7 @@
 //! the memory model's business ([`crate::MemoryMap`]); these functions only
 //! say which value moves.
 
-use crate::insn::Size;
+use crate::isa::insn::Size;
 
 /// The register value of an LDX/LDXS (§5.1, §5.2) from the `size`-byte value
 /// `raw` read from memory (in its low bits, zero-extended).

@@ -5,13 +5,13 @@ use super::{
     ElfError, ObjProgram, Object, Reloc, Section, Symbol, Target, R_BPF_64_32, R_BPF_64_64,
     R_BPF_NONE,
 };
-use crate::ctx::{rewrite_ctx, ProgramType};
-use crate::decode::decode_all;
-use crate::helpers::Helpers;
-use crate::insn::{CallKind, Insn, RawInsn};
-use crate::kernel::{self, KernelOptions};
-use crate::maps::Map;
-use crate::program::Program;
+use crate::host::ctx::{rewrite_ctx, ProgramType};
+use crate::host::helpers::Helpers;
+use crate::host::kernel::{self, KernelOptions};
+use crate::host::maps::Map;
+use crate::isa::decode::decode_all;
+use crate::isa::insn::{CallKind, Insn, RawInsn};
+use crate::isa::program::Program;
 use std::collections::HashMap;
 
 /// `call` opcode (JMP | CALL).

@@ -1,8 +1,8 @@
 //! The instruction model: one typed [`Insn`] per RFC 9669 instruction.
 //!
 //! **API Boundary.** Every other crate (the lowering, the JIT, the generators)
-//! works on [`Insn`], never on raw bytes. [`crate::decode`] turns slots into
-//! `Insn`s with strict field checks; [`crate::encode`] is its exact inverse.
+//! works on [`Insn`], never on raw bytes. [`crate::isa::decode`] turns slots into
+//! `Insn`s with strict field checks; [`crate::isa::encode`] is its exact inverse.
 //!
 //! A *slot* is one 8-byte unit of bytecode ([`RawInsn`]). Every instruction
 //! takes one slot except [`Insn::Lddw`], which takes two. A *pc* is always a

@@ -24,7 +24,7 @@
 //! - Registers used by the instruction must be 0..=10. Whether r10 may be
 //!   written is the validator's business, not the decoder's.
 
-use crate::insn::*;
+use crate::isa::insn::*;
 use std::fmt;
 
 /// Why a slot did not decode. Every error names its slot index (`pc`).

@@ -4,10 +4,10 @@
 //! map, the five argument registers and the `user` state.
 
 use super::{KernelRun, XdpState};
-use crate::ctx::xdp_shadow;
-use crate::elf::LoadedProgram;
-use crate::maps::ValueRef;
-use crate::mem::{MemoryMap, Region};
+use crate::host::ctx::xdp_shadow;
+use crate::host::elf::LoadedProgram;
+use crate::host::maps::ValueRef;
+use crate::host::mem::{MemoryMap, Region};
 use std::any::Any;
 use std::fmt;
 
@@ -110,7 +110,7 @@ impl LoadedProgram {
         }
     }
 
-    /// Runs a memory-buffer program ([`crate::ctx::ProgramType::mem`]): r1
+    /// Runs a memory-buffer program ([`crate::host::ctx::ProgramType::mem`]): r1
     /// points to `buf` (read-write), r2 holds its length.
     pub fn run_mem<R>(&self, buf: &mut [u8], engine: impl RunEngine<R>) -> R {
         let mut run = KernelRun::new();
@@ -124,9 +124,9 @@ impl LoadedProgram {
         r
     }
 
-    /// Runs a program of an embedder-defined [`ProgramType`](crate::ctx::ProgramType):
+    /// Runs a program of an embedder-defined [`ProgramType`](crate::host::ctx::ProgramType):
     /// r1 points to a read-only copy of `shadow_ctx` (the context in the
-    /// shadow layout the type's [`CtxLayout`](crate::ctx::CtxLayout) maps
+    /// shadow layout the type's [`CtxLayout`](crate::host::ctx::CtxLayout) maps
     /// onto, pointer fields holding host addresses), `mem` holds the
     /// embedder's regions (the buffers those pointers reach). Regions the
     /// driver and the helpers add to `mem` are removed again after the run.
@@ -136,7 +136,7 @@ impl LoadedProgram {
         mem: &mut MemoryMap<'_>,
         engine: impl RunEngine<R>,
     ) -> R {
-        let ctx = crate::maps::value_buf(shadow_ctx.len());
+        let ctx = crate::host::maps::value_buf(shadow_ctx.len());
         ctx.write(0, shadow_ctx);
         let mut run = KernelRun::new();
         // SAFETY: `ctx` lives until after the run, and its region is
@@ -170,7 +170,7 @@ impl LoadedProgram {
         frame[XDP_HEADROOM..XDP_HEADROOM + packet.len()].copy_from_slice(packet);
         let base = frame.as_mut_ptr() as u64;
         let ctx = ValueRef {
-            buf: crate::maps::value_buf(xdp_shadow::SIZE),
+            buf: crate::host::maps::value_buf(xdp_shadow::SIZE),
             off: 0,
             len: xdp_shadow::SIZE,
         };

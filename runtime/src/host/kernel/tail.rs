@@ -11,7 +11,7 @@
 //!    it fails; otherwise the counter is incremented, **also when the next
 //!    check fails** (as the kernel does);
 //! 3. the slot is empty, or names a program the run cannot enter (not
-//!    loaded in the [`ProgramSet`](crate::elf::ProgramSet) driving the run;
+//!    loaded in the [`ProgramSet`](crate::host::elf::ProgramSet) driving the run;
 //!    and under a single-program driver, which has no set, every tail call
 //!    fails here) → it fails.
 //!
@@ -34,7 +34,7 @@
 //! after it in the caller is.
 //!
 //! **Tail calls from subprograms** (call depth > 0) are refused **at load**
-//! ([`ElfError::Unsupported`](crate::elf::ElfError::Unsupported)): the
+//! ([`ElfError::Unsupported`](crate::host::elf::ElfError::Unsupported)): the
 //! kernel allows them since 5.10, but then the target returns to the
 //! subprogram's caller, which this design does not model. (A `callx` whose
 //! register holds 12 reaches the helper at any depth; it then ends every
@@ -52,10 +52,10 @@
 //! in the program named by [`ChainOutcome::program`].
 
 use super::KernelRun;
-use crate::fault::{Fault, FaultKind, HelperError};
-use crate::maps::{Map, MapType};
-use crate::mem::MemoryMap;
-use crate::run::{RunOptions, RunOutcome};
+use crate::engine::fault::{Fault, FaultKind, HelperError};
+use crate::engine::run::{RunOptions, RunOutcome};
+use crate::host::maps::{Map, MapType};
+use crate::host::mem::MemoryMap;
 use std::any::Any;
 use std::sync::Arc;
 
@@ -116,7 +116,7 @@ pub struct ChainOutcome {
     /// r0 of the last program's `exit`, or the fault that ended the chain;
     /// the count is cumulative over the chain.
     pub outcome: RunOutcome,
-    /// The index (in [`Object::programs`](crate::elf::Object::programs)) of
+    /// The index (in [`Object::programs`](crate::host::elf::Object::programs)) of
     /// the program that was running when the chain ended: a fault's pc is
     /// an instruction of this program.
     pub program: usize,
@@ -207,7 +207,7 @@ pub(crate) fn drive(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::maps::MapDef;
+    use crate::host::maps::MapDef;
 
     fn prog_array(slots: &[(u32, u32)]) -> Map {
         let def = MapDef {

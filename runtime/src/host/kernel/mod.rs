@@ -8,9 +8,9 @@
 //! back to the program's map.
 //!
 //! Helpers keep per-run state in a [`KernelRun`], which the run drivers
-//! ([`LoadedProgram::run_mem`](crate::elf::LoadedProgram::run_mem),
-//! [`LoadedProgram::run_xdp`](crate::elf::LoadedProgram::run_xdp),
-//! [`LoadedProgram::run_with_ctx`](crate::elf::LoadedProgram::run_with_ctx)) create,
+//! ([`LoadedProgram::run_mem`](crate::host::elf::LoadedProgram::run_mem),
+//! [`LoadedProgram::run_xdp`](crate::host::elf::LoadedProgram::run_xdp),
+//! [`LoadedProgram::run_with_ctx`](crate::host::elf::LoadedProgram::run_with_ctx)) create,
 //! hand to the engine as its `user` state, and drop after the run. Pointers
 //! helpers return become regions of the run's [`MemoryMap`]:
 //! - a map value from `bpf_map_lookup_elem`: read-write until the run ends
@@ -21,18 +21,18 @@
 //!   the run ends are discarded).
 //!
 //! `bpf_tail_call` and the chain driver of
-//! [`ProgramSet`](crate::elf::ProgramSet) runs are defined in [`tail`].
+//! [`ProgramSet`](crate::host::elf::ProgramSet) runs are defined in [`tail`].
 
 mod run;
 pub mod tail;
 
 pub use run::{RunEngine, XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
 
-use crate::fault::HelperError;
-use crate::helpers::{HelperCtx, Helpers};
-use crate::insn::Size;
-use crate::maps::{Map, MapType, UpdateFlags, ValueRef};
-use crate::mem::{MemoryMap, Region};
+use crate::engine::fault::HelperError;
+use crate::host::helpers::{HelperCtx, Helpers};
+use crate::host::maps::{Map, MapType, UpdateFlags, ValueRef};
+use crate::host::mem::{MemoryMap, Region};
+use crate::isa::insn::Size;
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -131,7 +131,7 @@ impl fmt::Debug for KernelOptions {
 /// State of the packet of an XDP run, for the XDP helpers.
 #[derive(Debug)]
 pub(crate) struct XdpState {
-    /// Address of the shadow `xdp_md` (see [`crate::ctx::xdp_shadow`]).
+    /// Address of the shadow `xdp_md` (see [`crate::host::ctx::xdp_shadow`]).
     pub(crate) ctx: ValueRef,
     /// The frame: `[frame_start, frame_end)`, owned by the run driver.
     pub(crate) frame_start: u64,
@@ -142,7 +142,7 @@ pub(crate) struct XdpState {
 
 impl XdpState {
     fn sync_ctx(&self) {
-        use crate::ctx::xdp_shadow::*;
+        use crate::host::ctx::xdp_shadow::*;
         self.ctx
             .buf
             .write(self.ctx.off + DATA, &self.data.to_le_bytes());
@@ -166,7 +166,7 @@ pub struct KernelRun {
     /// Outstanding ring buffer reservations by address.
     reservations: HashMap<u64, (Map, ValueRef)>,
     pub(crate) xdp: Option<XdpState>,
-    /// The tail-call state of a run driven by a [`ProgramSet`](crate::elf::ProgramSet).
+    /// The tail-call state of a run driven by a [`ProgramSet`](crate::host::elf::ProgramSet).
     pub(crate) chain: Option<tail::Chain>,
     /// The embedder's own state, for its helpers (reach it with
     /// `ctx.user.downcast_mut::<KernelRun>()` then `.user`).
@@ -343,7 +343,7 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
         });
     }
     if want(HELPER_GET_SMP_PROCESSOR_ID) {
-        // One virtual CPU: see `crate::maps`.
+        // One virtual CPU: see `crate::host::maps`.
         h.register(8, "bpf_get_smp_processor_id", |_, _| Ok(0));
     }
     if want(HELPER_TAIL_CALL) {
@@ -412,13 +412,13 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
             });
         }
     }
-    if want(crate::ctx::HELPER_XDP_ADJUST_HEAD) {
+    if want(crate::host::ctx::HELPER_XDP_ADJUST_HEAD) {
         h.register(44, "bpf_xdp_adjust_head", |ctx, a| {
             let (mem, run) = split(ctx)?;
             Ok(run::adjust(mem, run, a, true))
         });
     }
-    if want(crate::ctx::HELPER_XDP_ADJUST_TAIL) {
+    if want(crate::host::ctx::HELPER_XDP_ADJUST_TAIL) {
         h.register(65, "bpf_xdp_adjust_tail", |ctx, a| {
             let (mem, run) = split(ctx)?;
             Ok(run::adjust(mem, run, a, false))

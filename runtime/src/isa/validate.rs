@@ -62,7 +62,7 @@
 //!   itself, is accepted. Engines bound it at run time with
 //!   [`crate::MAX_CALL_DEPTH`] frames ([`crate::FaultKind::CallDepth`]).
 //! - **Loops**: backward jumps are accepted; the instruction budget
-//!   ([`crate::budget`]) bounds run time.
+//!   ([`crate::analysis::budget`]) bounds run time.
 //! - **`call` by BTF id** (`Call { kind: Btf }`, src 2) is structurally valid;
 //!   an engine that does not support it rejects or faults on it. Helper ids
 //!   (`call` src 0 and `callx`) are not checked here either: which helpers
@@ -85,7 +85,7 @@
 //! - Call-graph depth: a non-recursive call chain deeper than
 //!   [`crate::MAX_CALL_DEPTH`] is only caught at run time.
 
-use crate::insn::{CallKind, Insn, Reg};
+use crate::isa::insn::{CallKind, Insn, Reg};
 use std::fmt;
 
 /// The largest program, in slots, [`validate`] accepts.
@@ -422,7 +422,7 @@ fn functions(insns: &[(usize, Insn)], nslots: usize, starts: &[bool]) -> Vec<Fun
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::*;
+    use crate::isa::insn::*;
 
     // Small constructors; pcs are worked out by hand in each test.
 

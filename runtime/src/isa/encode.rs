@@ -1,9 +1,9 @@
-//! Encoding of [`Insn`]s into slots: the exact inverse of [`crate::decode`].
+//! Encoding of [`Insn`]s into slots: the exact inverse of [`crate::isa::decode`].
 //!
 //! For every instruction `i` that decoding produced, `decode(encode(i)) == i`,
 //! and for every slot sequence that decodes, re-encoding gives the same slots.
 
-use crate::insn::*;
+use crate::isa::insn::*;
 
 /// Encodes one instruction into one or (for LDDW) two slots, appended to `out`.
 pub fn encode_into(insn: &Insn, out: &mut Vec<RawInsn>) {
@@ -127,7 +127,7 @@ pub fn encode_all<'a>(insns: impl IntoIterator<Item = &'a Insn>) -> Vec<RawInsn>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::decode_all;
+    use crate::isa::decode::decode_all;
 
     #[test]
     fn every_valid_single_slot_opcode_round_trips() {

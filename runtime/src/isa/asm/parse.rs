@@ -1,6 +1,6 @@
 //! The assembler: text to [`Insn`]s, in two passes (labels, then instructions).
 
-use crate::insn::*;
+use crate::isa::insn::*;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -21,7 +21,7 @@ impl fmt::Display for AsmError {
 
 impl std::error::Error for AsmError {}
 
-/// Assembles a program. See the [module docs](crate::asm) for the syntax.
+/// Assembles a program. See the [module docs](crate::isa::asm) for the syntax.
 ///
 /// Fails on the first error, which names its line. A text without any
 /// instruction is an error too: it is not a program.
@@ -90,7 +90,7 @@ pub fn assemble(text: &str) -> Result<Vec<Insn>, AsmError> {
 /// Assembles a program and encodes it as little-endian bytecode.
 pub fn assemble_to_bytes(text: &str) -> Result<Vec<u8>, AsmError> {
     let insns = assemble(text)?;
-    Ok(slots_to_bytes(&crate::encode::encode_all(&insns)))
+    Ok(slots_to_bytes(&crate::isa::encode::encode_all(&insns)))
 }
 
 /// One instruction line after pass 1.

@@ -1,7 +1,7 @@
 //! Frame-pointer provenance: which registers hold `r10 + constant`.
 //!
 //! A forward dataflow over one function's blocks (the blocks of
-//! [`crate::budget::blocks`]; every jump lands on a leader). For each
+//! [`crate::analysis::budget::blocks`]; every jump lands on a leader). For each
 //! register it computes a [`RegFact`]:
 //!
 //! - [`RegFact::Frame`]`(c)`: on **every** execution that reaches this point
@@ -27,8 +27,8 @@
 //! `Frame`s join to `Stack`); it has height 3, so the worklist terminates
 //! after at most `3 × 11` changes per block.
 
-use crate::budget::blocks;
-use crate::insn::{AluOp, AtomicOp, CallKind, Insn, Reg, Src, Width};
+use crate::analysis::budget::blocks;
+use crate::isa::insn::{AluOp, AtomicOp, CallKind, Insn, Reg, Src, Width};
 use std::collections::HashMap;
 
 /// What is known about one register at one point of a function.
@@ -231,7 +231,7 @@ pub fn fact(facts: &RegFacts, r: Reg) -> RegFact {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::{JmpCond, LddwKind, Size};
+    use crate::isa::insn::{JmpCond, LddwKind, Size};
     use crate::Program;
 
     fn r(n: u8) -> Reg {

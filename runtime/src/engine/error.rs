@@ -1,6 +1,6 @@
 //! [`EngineError`]: why an engine cannot load a (validated) program.
 
-use crate::insn::LddwKind;
+use crate::isa::insn::LddwKind;
 use std::fmt;
 
 /// A program feature an engine does not support, found when the engine is

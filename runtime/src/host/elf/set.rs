@@ -2,11 +2,11 @@
 //! can tail-call another through a program array.
 
 use super::{ElfError, LoadOptions, LoadedProgram, Object};
-use crate::ctx::ProgramType;
-use crate::kernel::tail::{self, ChainEngine, ChainOutcome};
-use crate::maps::Map;
-use crate::mem::MemoryMap;
-use crate::run::RunOptions;
+use crate::engine::run::RunOptions;
+use crate::host::ctx::ProgramType;
+use crate::host::kernel::tail::{self, ChainEngine, ChainOutcome};
+use crate::host::maps::Map;
+use crate::host::mem::MemoryMap;
 use std::sync::Arc;
 
 /// An entry program and every program of its object it may tail-call, each
@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// The run drivers ([`ProgramSet::run_xdp`], [`ProgramSet::run_mem`],
 /// [`ProgramSet::run_with_ctx`]) set up the run as the single-program
 /// drivers do, then run the chain of tail calls (semantics in
-/// [`crate::kernel::tail`]) with the engine the caller gives for each
+/// [`crate::host::kernel::tail`]) with the engine the caller gives for each
 /// program.
 ///
 /// ```

@@ -29,12 +29,12 @@
 //! - **Program array** (`BPF_MAP_TYPE_PROG_ARRAY`): `max_entries` slots
 //!   with 4-byte keys and 4-byte values; a slot is empty or holds a
 //!   **program index**: the position of a program in
-//!   [`Object::programs`](crate::elf::Object::programs) (the kernel stores a
+//!   [`Object::programs`](crate::host::elf::Object::programs) (the kernel stores a
 //!   program fd). The embedder fills slots with [`Map::set_prog`] /
 //!   [`Map::update`] and empties them with [`Map::clear_prog`] /
 //!   [`Map::delete`]; the loader fills them from a BTF `values` initialiser.
 //!   Programs only pass the map to `bpf_tail_call` (see
-//!   [`crate::kernel::tail`]): looking a slot up from a program gives NULL,
+//!   [`crate::host::kernel::tail`]): looking a slot up from a program gives NULL,
 //!   updating or deleting gives `-EINVAL` (the kernel's verifier refuses
 //!   both).
 //! - Every other kernel map type is refused with
@@ -618,9 +618,9 @@ impl Map {
     }
 
     /// Puts program `prog` (an index into
-    /// [`Object::programs`](crate::elf::Object::programs)) into slot `index`
+    /// [`Object::programs`](crate::host::elf::Object::programs)) into slot `index`
     /// of a program array. Which programs a run can actually enter is
-    /// decided when it tail-calls (see [`crate::kernel::tail`]).
+    /// decided when it tail-calls (see [`crate::host::kernel::tail`]).
     pub fn set_prog(&self, index: u32, prog: u32) -> Result<(), MapError> {
         let slot = self.prog_slot(index)?;
         if prog == NO_PROG {

@@ -19,8 +19,8 @@
 //! - any further region the embedder or a helper registers (map values, ring
 //!   buffer records, embedder buffers), each read-only or read-write.
 
-use crate::fault::{Access, FaultKind};
-use crate::insn::Size;
+use crate::engine::fault::{Access, FaultKind};
+use crate::isa::insn::Size;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 

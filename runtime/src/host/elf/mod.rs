@@ -10,16 +10,16 @@
 //! - links each program with the static functions of `.text` it calls
 //!   (`R_BPF_64_32` call relocations), and resolves `R_BPF_64_64` LDDW
 //!   relocations: a map reference becomes an ordinary 64-bit constant holding
-//!   the map's **handle** (see [`crate::kernel::map_handle`]), a global
+//!   the map's **handle** (see [`crate::host::kernel::map_handle`]), a global
 //!   variable reference the host address of the variable inside its data
 //!   map's value. Engines therefore never see pseudo-loads.
 //!
 //! [`Object::load`] then turns one program into a [`LoadedProgram`]: context
-//! accesses rewritten for its [`ProgramType`](crate::ctx::ProgramType),
+//! accesses rewritten for its [`ProgramType`](crate::host::ctx::ProgramType),
 //! decoded, validated, and paired with the kernel helpers it may call.
 //! [`Object::load_set`] loads an entry program with every program of the
 //! same type as a [`ProgramSet`], whose drivers follow `bpf_tail_call`s
-//! (semantics in [`crate::kernel::tail`]). Program arrays
+//! (semantics in [`crate::host::kernel::tail`]). Program arrays
 //! (`BPF_MAP_TYPE_PROG_ARRAY`) hold program indexes into
 //! [`Object::programs`]; a BTF `__array(values, ...)` initialiser
 //! (`R_BPF_64_ABS64` relocations in `.maps` against program symbols) fills
@@ -62,10 +62,10 @@ mod set;
 pub use load::{LoadOptions, LoadedProgram};
 pub use set::ProgramSet;
 
-use crate::ctx::CtxError;
-use crate::insn::RawInsn;
-use crate::maps::{Map, MapDef, MapError, MapType};
-use crate::program::LoadError;
+use crate::host::ctx::CtxError;
+use crate::host::maps::{Map, MapDef, MapError, MapType};
+use crate::isa::insn::RawInsn;
+use crate::isa::program::LoadError;
 use object::elf;
 use object::read::elf::{FileHeader, Rel, SectionHeader, Sym};
 use object::LittleEndian as LE;
@@ -203,7 +203,7 @@ impl fmt::Display for ElfError {
             ElfError::UnsupportedHelper { program, pc, id } => write!(
                 f,
                 "program {program}, pc {pc}: helper {id} ({}) is not available to this program type",
-                crate::kernel::helper_name(*id).unwrap_or("unknown")
+                crate::host::kernel::helper_name(*id).unwrap_or("unknown")
             ),
             ElfError::Ctx { program, error } => write!(f, "program {program}: {error}"),
             ElfError::Load { program, error } => write!(f, "program {program}: {error}"),
@@ -526,7 +526,7 @@ impl Object {
                 continue;
             }
             let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
-                if sec.size > u64::from(crate::maps::MAX_VALUE_SIZE) {
+                if sec.size > u64::from(crate::host::maps::MAX_VALUE_SIZE) {
                     return Err(ElfError::Map {
                         map: sec.name.clone(),
                         error: MapError::BadDef {

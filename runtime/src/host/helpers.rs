@@ -7,8 +7,8 @@
 //! Both engines call helpers through this one interface, so a helper behaves
 //! identically under the interpreter and the JIT.
 
-use crate::fault::HelperError;
-use crate::mem::MemoryMap;
+use crate::engine::fault::HelperError;
+use crate::host::mem::MemoryMap;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -136,7 +136,7 @@ impl Helpers {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mem::MemoryMap;
+    use crate::host::mem::MemoryMap;
 
     /// Calls the body `func_u64` finds for `id`, if any.
     fn call(h: &Helpers, id: u64) -> Option<u64> {

@@ -3,10 +3,10 @@
 //! This is the only way into the engines: an engine never sees bytes that
 //! were not decoded strictly and validated.
 
-use crate::decode::{decode_all, DecodeError};
-use crate::encode::encode_all;
-use crate::insn::{slots_from_bytes, slots_to_bytes, Insn, RawInsn};
-use crate::validate::{check_size, validate, Function, ValidateError};
+use crate::isa::decode::{decode_all, DecodeError};
+use crate::isa::encode::encode_all;
+use crate::isa::insn::{slots_from_bytes, slots_to_bytes, Insn, RawInsn};
+use crate::isa::validate::{check_size, validate, Function, ValidateError};
 use std::fmt;
 
 /// A decoded, validated eBPF program.

@@ -96,7 +96,7 @@ pub enum FaultKind {
         size: u64,
     },
     /// The instruction budget would be exceeded by the next block (see
-    /// [`crate::budget`] for the counting rule).
+    /// [`crate::analysis::budget`] for the counting rule).
     Budget {
         /// The budget the run was given.
         budget: u64,

@@ -1,7 +1,8 @@
 use super::*;
-use crate::fault::FaultKind;
-use crate::maps::{MapDef, MapType};
-use crate::{asm, Interpreter, Program, RunOptions};
+use crate::engine::fault::FaultKind;
+use crate::host::maps::{MapDef, MapType};
+use crate::isa::asm;
+use crate::{Interpreter, Program, RunOptions};
 
 fn map(t: MapType, key: u32, value: u32, n: u32) -> Map {
     let def = MapDef {

@@ -21,9 +21,9 @@
 //! arithmetic on the context pointer followed by a dereference is refused,
 //! never guessed.
 
-use crate::decode::decode_all;
-use crate::encode::encode_all;
-use crate::insn::{CallKind, Insn, RawInsn, Reg, Size, Src};
+use crate::isa::decode::decode_all;
+use crate::isa::encode::encode_all;
+use crate::isa::insn::{CallKind, Insn, RawInsn, Reg, Size, Src};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -120,7 +120,7 @@ pub struct ProgramType {
 
 /// Helpers every cranebpf program type gets: map lookup/update/delete (1-3),
 /// ktime_get_ns (5), trace_printk (6), get_prandom_u32 (7),
-/// get_smp_processor_id (8), tail_call (12, see [`crate::kernel::tail`]),
+/// get_smp_processor_id (8), tail_call (12, see [`crate::host::kernel::tail`]),
 /// ring buffer output/reserve/submit/discard (130-133).
 pub const COMMON_HELPERS: [u32; 12] = [1, 2, 3, 5, 6, 7, 8, 12, 130, 131, 132, 133];
 /// `bpf_xdp_adjust_head`.
@@ -340,8 +340,8 @@ pub fn rewrite_ctx(slots: &[RawInsn], layout: &CtxLayout) -> Result<Vec<RawInsn>
                     Src::Reg(r) => s.regs[r.index()],
                     Src::Imm(_) => V::Other,
                 };
-                let is_mov = op == crate::insn::AluOp::Mov;
-                s.regs[dst.index()] = if is_mov && w == crate::insn::Width::W64 {
+                let is_mov = op == crate::isa::insn::AluOp::Mov;
+                s.regs[dst.index()] = if is_mov && w == crate::isa::insn::Width::W64 {
                     sv
                 } else if is_mov {
                     if sv == V::Other {
@@ -499,7 +499,7 @@ pub fn rewrite_ctx(slots: &[RawInsn], layout: &CtxLayout) -> Result<Vec<RawInsn>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::{AluOp, JmpCond, Width};
+    use crate::isa::insn::{AluOp, JmpCond, Width};
 
     fn r(n: u8) -> Reg {
         Reg::new(n).unwrap()

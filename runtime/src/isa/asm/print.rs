@@ -5,7 +5,7 @@
 //! Immediates print in decimal (as `i32`), `lddw` values in hex.
 
 use super::parse::lddw_kind_name;
-use crate::insn::*;
+use crate::isa::insn::*;
 use std::fmt::Write;
 
 /// Disassembles a program, one line per instruction (each ending in `\n`).

@@ -26,7 +26,7 @@
 //!
 //! Without a budget, engines still count with the same rule.
 
-use crate::insn::Insn;
+use crate::isa::insn::Insn;
 
 /// Block structure of a decoded program, indexed like the instruction list
 /// (instruction index, not pc).
@@ -69,7 +69,7 @@ pub fn blocks(insns: &[(usize, Insn)]) -> Blocks {
                 true
             }
             Insn::Call {
-                kind: crate::insn::CallKind::Local,
+                kind: crate::isa::insn::CallKind::Local,
                 imm,
             } => {
                 if let Some(t) = index_of(pc as i64 + 1 + imm as i64) {
@@ -102,7 +102,7 @@ pub fn blocks(insns: &[(usize, Insn)]) -> Blocks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::insn::*;
+    use crate::isa::insn::*;
 
     #[test]
     fn loop_blocks() {

@@ -1,0 +1,12 @@
+//! Static analyses over a validated [`Program`](crate::Program).
+//!
+//! - [`budget`]: the block partition and the counting rule every engine
+//!   charges the instruction budget by.
+//! - [`frame`]: frame-pointer provenance, the facts that let the lowering drop
+//!   the check of an access proven to stay inside the current frame.
+//!
+//! Analyses read the program and return facts; they never change it, and
+//! the interpreter (the oracle) does not depend on any fact they prove.
+
+pub mod budget;
+pub mod frame;

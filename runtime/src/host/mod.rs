@@ -1,0 +1,16 @@
+//! The host side of a run: everything a program touches that is not its own
+//! instructions.
+//!
+//! - [`mem`]: the regions a run may touch and the one bounds rule.
+//! - [`helpers`]: Rust functions a program calls, and the context they see.
+//! - [`maps`]: the kernel's map types, shared with the embedder.
+//! - [`ctx`]: program types, their context layouts and the context rewrite.
+//! - [`kernel`]: kernel helpers by id, tail calls, and the per-run drivers.
+//! - [`elf`]: the loader for clang-built objects (programs, maps, BTF).
+
+pub mod ctx;
+pub mod elf;
+pub mod helpers;
+pub mod kernel;
+pub mod maps;
+pub mod mem;

@@ -133,7 +133,7 @@ pub(crate) unsafe fn run_with(
 ) -> RunOutcome {
     // The input region (and LD_ABS/LD_IND packet): chosen before the stack
     // is added, as the interpreter does.
-    let input = input_region(mem, args);
+    let input = mem.input_region(args[0]);
     let stack_region = stack.prepare();
     let stack_start = stack_region.start;
     // SAFETY: the stack is borrowed mutably for this whole call and valid for
@@ -205,10 +205,4 @@ pub(crate) unsafe fn run_with(
         }),
         insn_count: charged.saturating_sub(vmc.fault_adj),
     }
-}
-
-/// The input region of a run: the first region of `mem` that starts at r1.
-/// LD_ABS/LD_IND read it, and the JIT checks it inline.
-pub(crate) fn input_region(mem: &MemoryMap<'_>, args: [u64; 5]) -> Option<Region> {
-    mem.regions().iter().copied().find(|r| r.start == args[0])
 }

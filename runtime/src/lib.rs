@@ -35,9 +35,10 @@ pub use isa::asm;
 pub use engine::error::EngineError;
 pub use engine::fault::{Access, Fault, FaultKind, HelperError};
 pub use engine::run::{RunOptions, RunOutcome};
+pub use engine::{Capabilities, Engine, PrepareError, Prepared};
 pub use host::helpers::{Helper, HelperCtx, HelperFn, Helpers};
 pub use host::mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
-pub use interp::Interpreter;
+pub use interp::{Interpreter, InterpreterEngine};
 pub use isa::decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
 pub use isa::encode::{encode_all, encode_into};
 pub use isa::insn::{

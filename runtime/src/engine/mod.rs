@@ -1,8 +1,118 @@
 //! The contract every engine meets: how a run is asked for
 //! ([`RunOptions`](run::RunOptions)), what it returns
-//! ([`RunOutcome`](run::RunOutcome), or a [`Fault`](fault::Fault)), and why
-//! an engine may refuse a program at load ([`EngineError`](error::EngineError)).
+//! ([`RunOutcome`](run::RunOutcome), or a [`Fault`](fault::Fault)), why an
+//! engine may refuse a program at load ([`EngineError`](error::EngineError)),
+//! and the one engine abstraction: [`Engine`] prepares a program, and the
+//! [`Prepared`] program runs.
+//!
+//! The interpreter, the JIT, the differential harness's engines (the kernel,
+//! mutants with planted bugs) and the benchmark suite's peers all implement
+//! these two traits, and so can a third-party engine: implementing them is
+//! all it takes to join the differential runs and the benchmarks.
+//!
+//! A run is always described the same way: a [`Stack`] (zeroed by the engine
+//! at entry and registered as a region; it holds the final stack afterwards),
+//! a [`MemoryMap`] with every other region the program may touch, r1–r5, the
+//! options, and the embedder's user state for helpers. The input region (the
+//! one LD_ABS/LD_IND read) is the region of the map that starts at r1
+//! ([`MemoryMap::input_region`]).
 
 pub mod error;
 pub mod fault;
 pub mod run;
+
+use crate::host::helpers::Helpers;
+use crate::host::mem::{MemoryMap, Stack};
+use crate::isa::program::Program;
+use run::{RunOptions, RunOutcome};
+use std::any::Any;
+
+/// Why an engine could not prepare a program: the engine's own error type,
+/// boxed so that any engine (including one outside this workspace) can
+/// return its own. Its `Display` says what and where.
+pub type PrepareError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What an engine promises about its runs, so that a comparison compares
+/// only what both sides define.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// It counts instructions by the budget rule
+    /// ([`crate::analysis::budget`]) and honours
+    /// [`RunOptions::budget`](run::RunOptions::budget).
+    pub counts_instructions: bool,
+    /// How many low bits of r0 it reports (the kernel's XDP return value has
+    /// 32); r0 is compared on those bits only.
+    pub result_bits: u32,
+    /// It may refuse programs the reference accepts (a verifier, a peer with
+    /// a smaller instruction set); such refusals are counted, not reported
+    /// as divergences.
+    pub may_reject: bool,
+    /// It runs on the [`Stack`] it is given, so the final stack contents
+    /// are comparable.
+    pub uses_given_stack: bool,
+    /// It checks every memory access against the [`MemoryMap`] (an
+    /// unchecked engine's faults are not comparable).
+    pub checks_bounds: bool,
+}
+
+impl Capabilities {
+    /// Everything cranebpf's own engines promise: exact counts, 64-bit r0,
+    /// no refusals beyond the load-time engine rules, the given stack,
+    /// checked memory.
+    pub const EXACT: Capabilities = Capabilities {
+        counts_instructions: true,
+        result_bits: 64,
+        may_reject: false,
+        uses_given_stack: true,
+        checks_bounds: true,
+    };
+}
+
+impl Default for Capabilities {
+    fn default() -> Capabilities {
+        Capabilities::EXACT
+    }
+}
+
+/// Something that runs eBPF programs: it prepares a validated [`Program`]
+/// with a helper set once, and the [`Prepared`] result runs many times.
+pub trait Engine: Send + Sync {
+    /// A short name for reports and tables (`interp`, `jit`, ...).
+    fn name(&self) -> &str;
+
+    /// What this engine's runs promise; [`Capabilities::EXACT`] unless the
+    /// engine says otherwise.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::EXACT
+    }
+
+    /// Prepares `program` with `helpers` (predecodes it, compiles it, loads
+    /// it into a kernel...). The error says why the engine refuses it.
+    fn prepare(
+        &self,
+        program: &Program,
+        helpers: Helpers,
+    ) -> Result<Box<dyn Prepared>, PrepareError>;
+}
+
+/// A program prepared by an [`Engine`]; runs do not interfere with each
+/// other, so one value can run on several threads at once.
+pub trait Prepared: Send + Sync {
+    /// Runs once on `stack` with the regions of `mem`, r1–r5 = `args`, and
+    /// `user` passed to helpers as [`HelperCtx::user`](crate::HelperCtx::user).
+    /// The engine zeroes `stack` at entry; it holds the final stack after.
+    fn run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome;
+
+    /// Bytes of machine code, for an engine that compiles and says.
+    fn code_size(&self) -> Option<usize> {
+        None
+    }
+}

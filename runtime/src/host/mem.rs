@@ -192,6 +192,14 @@ impl<'a> MemoryMap<'a> {
         &self.regions
     }
 
+    /// **The input rule.** The input region of a run whose r1 is `r1`: the
+    /// first region that starts at `r1`, if any. LD_ABS/LD_IND read it as
+    /// the packet, and the JIT checks it inline. Engines take it before they
+    /// register the stack, so a stack at address `r1` is never the input.
+    pub fn input_region(&self, r1: u64) -> Option<Region> {
+        self.regions.iter().copied().find(|r| r.start == r1)
+    }
+
     /// **The bounds rule.** `Ok` if some region contains `[addr, addr + size)`
     /// and grants `access`; otherwise the out-of-bounds fault.
     #[inline]

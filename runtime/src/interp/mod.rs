@@ -157,7 +157,7 @@ impl Interpreter {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         // The packet of LD_ABS/LD_IND: chosen before the stack is added.
-        let packet = mem.regions().iter().find(|r| r.start == args[0]).copied();
+        let packet = mem.input_region(args[0]);
         let region = stack.prepare();
         // SAFETY: `stack` is a live, 16-byte aligned block of STACK_SIZE
         // bytes, valid for reads and writes, borrowed mutably for this whole
@@ -180,6 +180,37 @@ impl Interpreter {
         let outcome = exec::run(&self.code, &self.helpers, entry, &mut *guard.mem, user);
         drop(guard);
         outcome
+    }
+}
+
+impl crate::engine::Prepared for Interpreter {
+    fn run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with_stack(stack, mem, args, opts, user)
+    }
+}
+
+/// The reference interpreter as an [`Engine`](crate::engine::Engine).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InterpreterEngine;
+
+impl crate::engine::Engine for InterpreterEngine {
+    fn name(&self) -> &str {
+        "interp"
+    }
+
+    fn prepare(
+        &self,
+        program: &Program,
+        helpers: Helpers,
+    ) -> Result<Box<dyn crate::engine::Prepared>, crate::engine::PrepareError> {
+        Ok(Box::new(Interpreter::new(program, helpers)?))
     }
 }
 

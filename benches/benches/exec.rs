@@ -5,7 +5,7 @@
 //! time is outside the measured loop; an engine that refuses a program, or
 //! returns another r0 than native, is skipped with a note on stderr.
 
-use cranebpf::{asm, Engine, Helpers, Program, Vm};
+use cranebpf::{asm, EngineKind, Helpers, Program, Vm};
 use cranebpf_benches::c_workloads::{Cpu, C_WORKLOADS};
 use cranebpf_benches::engines::{engines, Prepared};
 use cranebpf_benches::{ARITH_LOOP, HELPER_LOOP, MEM_LOOP, MEM_LOOP_INPUT};
@@ -32,7 +32,7 @@ fn exec(c: &mut Criterion) {
     for (name, src, input_len) in workloads {
         let prog = program(src);
         let mut group = c.benchmark_group(name);
-        for engine in [Engine::Interpreter, Engine::Jit] {
+        for engine in [EngineKind::Interpreter, EngineKind::Jit] {
             let vm = Vm::new(&prog, helpers(), engine).expect("engine builds");
             let mut input = vec![1u8; input_len];
             group.bench_function(BenchmarkId::from_parameter(format!("{engine:?}")), |b| {

@@ -3,7 +3,7 @@
 //! r0 as the interpreter and as the normal JIT, and with the same
 //! instruction count (only the checks go; the budget rule stays).
 
-use cranebpf::{Engine, Helpers, JitOptions, Program, RunOptions, Vm};
+use cranebpf::{EngineKind, Helpers, JitOptions, Program, RunOptions, Vm};
 use cranebpf_benches::c_workloads::{Cpu, Needs, C_WORKLOADS};
 
 #[test]
@@ -20,7 +20,7 @@ fn unchecked_jit_matches_the_interpreter() {
         for cpu in Cpu::ALL {
             let code = w.bytecode(cpu).expect("workload bytecode");
             let prog = Program::from_bytes(&code).expect("workload loads");
-            let interp = Vm::new(&prog, Helpers::new(), Engine::Interpreter).expect("interp");
+            let interp = Vm::new(&prog, Helpers::new(), EngineKind::Interpreter).expect("interp");
             let mut input = (w.input)();
             let want = interp.run_input(&mut input, &RunOptions::default());
             assert!(want.result.is_ok(), "{} {}: {:?}", w.name, cpu.name(), want);

@@ -183,7 +183,7 @@ impl<E: Engine> Engine for Mutant<E> {
 }
 
 /// The Cranelift JIT through the `cranebpf` facade ([`cranebpf::Vm`] with
-/// [`cranebpf::Engine::Jit`]); each run compiles the program afresh.
+/// [`cranebpf::EngineKind::Jit`]); each run compiles the program afresh.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Jit;
 
@@ -202,7 +202,7 @@ impl Engine for Jit {
         opts: &RunOptions,
     ) -> Result<RunOutcome, String> {
         let vm =
-            cranebpf::Vm::new(prog, helpers, cranebpf::Engine::Jit).map_err(|e| e.to_string())?;
+            cranebpf::Vm::new(prog, helpers, cranebpf::EngineKind::Jit).map_err(|e| e.to_string())?;
         Ok(vm.run_with_stack(stack, mem, args, opts, None))
     }
 }

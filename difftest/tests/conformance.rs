@@ -1,11 +1,11 @@
 //! The bpf_conformance suite through every engine: each test prints
 //! `N passed, N failed` and fails on any mismatch.
 
-use cranebpf::{Engine, Program, RunOptions, Vm};
+use cranebpf::{EngineKind, Program, RunOptions, Vm};
 use cranebpf_difftest::conformance::{conformance_dir, load_dir, program_bytes, TestFile};
 
 /// Runs one file; `Err` says why it did not pass.
-fn run_file(t: &TestFile, engine: Engine) -> Result<(), String> {
+fn run_file(t: &TestFile, engine: EngineKind) -> Result<(), String> {
     let code = program_bytes(t)?;
     let prog = Program::from_bytes(&code).map_err(|e| format!("load: {e}"))?;
     let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine)
@@ -27,7 +27,7 @@ fn run_file(t: &TestFile, engine: Engine) -> Result<(), String> {
     }
 }
 
-fn suite(engine: Engine) {
+fn suite(engine: EngineKind) {
     let dir = conformance_dir();
     let files = load_dir(&dir).unwrap_or_else(|e| {
         panic!(
@@ -58,10 +58,10 @@ fn suite(engine: Engine) {
 
 #[test]
 fn interpreter() {
-    suite(Engine::Interpreter);
+    suite(EngineKind::Interpreter);
 }
 
 #[test]
 fn jit() {
-    suite(Engine::Jit);
+    suite(EngineKind::Jit);
 }

@@ -2,7 +2,7 @@
 //! interpreter and a Cranelift JIT.
 //!
 //! A [`Program`] is bytecode that decoded strictly and passed the validator.
-//! A [`Vm`] runs it with one of two interchangeable [`Engine`]s: the
+//! A [`Vm`] runs it with one of two interchangeable [`EngineKind`]s: the
 //! interpreter (the oracle) or the JIT, which lowers each eBPF function to
 //! Cranelift IR (crate `cranebpf-lower`) and compiles it for the host. Both
 //! take the same [`Helpers`], return the same [`Fault`]s and count
@@ -38,6 +38,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod engines;
 mod error;
 mod host;
 mod isa;
@@ -46,12 +47,15 @@ mod set;
 mod tools;
 
 pub use cranebpf_lower::PlantedBug;
+pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
 pub use cranebpf_runtime::kernel::tail::ChainOutcome;
+pub use cranebpf_runtime::InterpreterEngine;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, MAX_CALL_DEPTH,
     STACK_FRAME_SIZE, STACK_SIZE,
 };
+pub use engines::JitEngine;
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
 pub use module::JitProgram;
@@ -73,7 +77,7 @@ use std::fmt;
 
 /// Which engine a [`Vm`] runs programs with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Engine {
+pub enum EngineKind {
     /// The reference interpreter.
     Interpreter,
     /// Native code compiled by Cranelift for the host.
@@ -145,12 +149,12 @@ impl fmt::Debug for Vm {
 
 impl Vm {
     /// Prepares `program` for `engine`.
-    pub fn new(program: &Program, helpers: Helpers, engine: Engine) -> Result<Vm, VmError> {
+    pub fn new(program: &Program, helpers: Helpers, engine: EngineKind) -> Result<Vm, VmError> {
         match engine {
-            Engine::Jit => Ok(Vm {
+            EngineKind::Jit => Ok(Vm {
                 inner: Inner::Jit(Box::new(JitProgram::new(program, helpers)?)),
             }),
-            Engine::Interpreter => Ok(Vm {
+            EngineKind::Interpreter => Ok(Vm {
                 inner: Inner::Interp(Interpreter::new(program, helpers)?),
             }),
         }
@@ -158,12 +162,12 @@ impl Vm {
 
     /// Prepares `program` for the interpreter.
     pub fn interpreter(program: &Program, helpers: Helpers) -> Result<Vm, VmError> {
-        Vm::new(program, helpers, Engine::Interpreter)
+        Vm::new(program, helpers, EngineKind::Interpreter)
     }
 
     /// Compiles `program` with the JIT.
     pub fn jit(program: &Program, helpers: Helpers) -> Result<Vm, VmError> {
-        Vm::new(program, helpers, Engine::Jit)
+        Vm::new(program, helpers, EngineKind::Jit)
     }
 
     /// Compiles `program` with the JIT and explicit code generation options.
@@ -173,11 +177,19 @@ impl Vm {
         })
     }
 
+    /// Bytes of machine code, for the JIT.
+    pub fn code_size(&self) -> Option<usize> {
+        match &self.inner {
+            Inner::Interp(_) => None,
+            Inner::Jit(p) => Some(p.code_size()),
+        }
+    }
+
     /// The engine this VM runs with.
-    pub fn engine(&self) -> Engine {
+    pub fn engine(&self) -> EngineKind {
         match self.inner {
-            Inner::Interp(_) => Engine::Interpreter,
-            Inner::Jit(_) => Engine::Jit,
+            Inner::Interp(_) => EngineKind::Interpreter,
+            Inner::Jit(_) => EngineKind::Jit,
         }
     }
 

@@ -1,7 +1,7 @@
 //! [`ObjectVm`]: the programs of a [`ProgramSet`] prepared for one engine,
 //! running chains of tail calls.
 
-use crate::{Engine, Vm, VmError};
+use crate::{EngineKind, Vm, VmError};
 use cranebpf_runtime::elf::ProgramSet;
 use cranebpf_runtime::kernel::tail::ChainOutcome;
 use cranebpf_runtime::kernel::HELPER_TAIL_CALL;
@@ -9,19 +9,19 @@ use cranebpf_runtime::{Fault, FaultKind, HelperError, MemoryMap, RunOptions, Run
 use std::any::Any;
 use std::fmt;
 
-/// Every program of a [`ProgramSet`] prepared for one [`Engine`] (each
+/// Every program of a [`ProgramSet`] prepared for one [`EngineKind`] (each
 /// compiled separately by the JIT, with its own helpers over the object's
 /// shared maps). Runs start at the set's entry and follow its tail calls
 /// (semantics: [`cranebpf_runtime::kernel::tail`]); both engines give the
 /// same [`ChainOutcome`].
 ///
 /// ```
-/// use cranebpf::{Engine, ObjectVm, RunOptions};
+/// use cranebpf::{EngineKind, ObjectVm, RunOptions};
 /// use cranebpf_runtime::elf::{LoadOptions, Object};
 ///
 /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bpf/dispatch.o");
 /// let obj = Object::parse(&std::fs::read(path)?)?;
-/// let vm = ObjectVm::new(obj.load_set("xdp_dispatch", LoadOptions::default())?, Engine::Jit)?;
+/// let vm = ObjectVm::new(obj.load_set("xdp_dispatch", LoadOptions::default())?, EngineKind::Jit)?;
 /// // An IPv6 frame: the dispatcher tail-calls handle_ipv6, which drops it.
 /// let mut packet = vec![0u8; 60];
 /// packet[12..14].copy_from_slice(&[0x86, 0xdd]);
@@ -33,7 +33,7 @@ use std::fmt;
 /// ```
 pub struct ObjectVm {
     set: ProgramSet,
-    engine: Engine,
+    engine: EngineKind,
     vms: Vec<Option<Vm>>,
 }
 
@@ -48,7 +48,7 @@ impl fmt::Debug for ObjectVm {
 
 impl ObjectVm {
     /// Prepares every program of `set` for `engine`.
-    pub fn new(set: ProgramSet, engine: Engine) -> Result<ObjectVm, VmError> {
+    pub fn new(set: ProgramSet, engine: EngineKind) -> Result<ObjectVm, VmError> {
         let vms = set
             .programs()
             .iter()
@@ -67,7 +67,7 @@ impl ObjectVm {
     }
 
     /// The engine every program runs with.
-    pub fn engine(&self) -> Engine {
+    pub fn engine(&self) -> EngineKind {
         self.engine
     }
 

@@ -7,7 +7,7 @@ mod models;
 #[path = "../../runtime/tests/elf/packets.rs"]
 mod packets;
 
-use cranebpf::{Engine, RunOptions, Vm};
+use cranebpf::{EngineKind, RunOptions, Vm};
 use cranebpf_runtime::elf::{LoadedProgram, Object};
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ fn u64s(v: &[u8]) -> Vec<u64> {
         .collect()
 }
 
-const ENGINES: [Engine; 2] = [Engine::Jit, Engine::Interpreter];
+const ENGINES: [EngineKind; 2] = [EngineKind::Jit, EngineKind::Interpreter];
 
 #[test]
 fn elf_firewall_jit_matches_model() {

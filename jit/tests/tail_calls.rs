@@ -5,13 +5,13 @@
 //! worked out from the programs' instructions and the budget rule: `again`
 //! is 7 instructions in two blocks, `[0..=call]` (6) and `[exit]` (1).
 
-use cranebpf::{ChainOutcome, Engine, ObjectVm, RunOptions};
+use cranebpf::{ChainOutcome, EngineKind, ObjectVm, RunOptions};
 use cranebpf_runtime::elf::{LoadOptions, Object};
 use cranebpf_runtime::kernel::tail::{MAX_TAIL_CALL_CNT, TAIL_CALL_FAILED};
 use cranebpf_runtime::{Access, Fault, FaultKind, Interpreter};
 use std::path::PathBuf;
 
-const ENGINES: [Engine; 2] = [Engine::Interpreter, Engine::Jit];
+const ENGINES: [EngineKind; 2] = [EngineKind::Interpreter, EngineKind::Jit];
 /// Instructions `again` runs up to and including its tail call.
 const TO_CALL: u64 = 6;
 

@@ -6,7 +6,7 @@
 //! a non-zero exit status. Options: `--jit` (the Cranelift JIT) or
 //! `--interpreter` (the default); `--budget N`.
 
-use cranebpf::{Engine, Program, RunOptions, Vm};
+use cranebpf::{EngineKind, Program, RunOptions, Vm};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -24,14 +24,14 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<u64, String> {
-    let mut engine = Engine::Interpreter;
+    let mut engine = EngineKind::Interpreter;
     let mut budget = None;
     let mut mem_hex = String::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--jit" => engine = Engine::Jit,
-            "--interpreter" | "--interp" => engine = Engine::Interpreter,
+            "--jit" => engine = EngineKind::Jit,
+            "--interpreter" | "--interp" => engine = EngineKind::Interpreter,
             "--budget" => {
                 let n = args.next().ok_or("--budget needs a number")?;
                 budget = Some(n.parse::<u64>().map_err(|e| format!("--budget {n}: {e}"))?);

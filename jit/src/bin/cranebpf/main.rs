@@ -4,7 +4,7 @@
 mod pcap;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cranebpf::{Engine, Fault, Helpers, Program, RunOptions, RunOutcome, Vm};
+use cranebpf::{EngineKind, Fault, Helpers, Program, RunOptions, RunOutcome, Vm};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -210,9 +210,9 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
             match engine {
                 EngineArg::Interp | EngineArg::Jit => {
                     let e = if engine == EngineArg::Jit {
-                        Engine::Jit
+                        EngineKind::Jit
                     } else {
-                        Engine::Interpreter
+                        EngineKind::Interpreter
                     };
                     let vm = Vm::new(&prog, helpers, e)?;
                     let mut mem = input;
@@ -224,8 +224,8 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
                     Ok(exit_for(&out))
                 }
                 EngineArg::Both => {
-                    let interp = Vm::new(&prog, helpers.clone(), Engine::Interpreter)?;
-                    let jit = Vm::new(&prog, helpers, Engine::Jit)?;
+                    let interp = Vm::new(&prog, helpers.clone(), EngineKind::Interpreter)?;
+                    let jit = Vm::new(&prog, helpers, EngineKind::Jit)?;
                     let (mut m1, mut m2) = (input.clone(), input);
                     let a = interp.run_input(&mut m1, &opts);
                     let b = jit.run_input(&mut m2, &opts);

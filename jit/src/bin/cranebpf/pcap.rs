@@ -12,7 +12,7 @@
 //! and any difference in a verdict, an output packet or a map is reported
 //! (exit status 3).
 
-use cranebpf::{Engine, ObjectVm, RunOptions};
+use cranebpf::{EngineKind, ObjectVm, RunOptions};
 use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
 use cranebpf_runtime::maps::{Map, MapType};
@@ -96,7 +96,7 @@ fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
 
 fn run_engine(
     set: &ProgramSet,
-    engine: Engine,
+    engine: EngineKind,
     packets: &[Vec<u8>],
     opts: &RunOptions,
 ) -> Result<Report, String> {
@@ -116,7 +116,7 @@ fn run_engine(
         results.push((verdict, pkt));
     }
     Ok(Report {
-        engine: if engine == Engine::Jit {
+        engine: if engine == EngineKind::Jit {
             "jit"
         } else {
             "interpreter"
@@ -278,9 +278,9 @@ pub fn run(
     match engine {
         EngineChoice::Interp | EngineChoice::Jit => {
             let e = if engine == EngineChoice::Jit {
-                Engine::Jit
+                EngineKind::Jit
             } else {
-                Engine::Interpreter
+                EngineKind::Interpreter
             };
             out.push_str(&summary(
                 &run_engine(&set, e, &packets, &opts)?,
@@ -289,10 +289,10 @@ pub fn run(
             Ok((out, true))
         }
         EngineChoice::Both => {
-            let a = run_engine(&set, Engine::Interpreter, &packets, &opts)?;
+            let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts)?;
             // A second, independent load: the JIT gets its own maps.
             let set2 = load(object, section)?;
-            let b = run_engine(&set2, Engine::Jit, &packets, &opts)?;
+            let b = run_engine(&set2, EngineKind::Jit, &packets, &opts)?;
             out.push_str(&summary(&b, packets.len()));
             let secs = a.elapsed.as_secs_f64();
             let _ = writeln!(

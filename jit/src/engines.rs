@@ -1,0 +1,88 @@
+//! cranebpf's engines as [`Engine`]s and their prepared programs as
+//! [`Prepared`]s: the one abstraction the differential harness, the
+//! benchmarks and third-party engines share (see
+//! [`cranebpf_runtime::engine`]).
+
+use crate::{EngineKind, JitOptions, JitProgram, Vm};
+use cranebpf_runtime::engine::{Engine, PrepareError, Prepared};
+use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack};
+use std::any::Any;
+
+/// The JIT with explicit code generation options, as an [`Engine`].
+/// ([`EngineKind::Jit`] is the JIT with default options.)
+#[derive(Clone, Debug, Default)]
+pub struct JitEngine {
+    /// The options every program is compiled with.
+    pub options: JitOptions,
+    /// The name reports use (`jit` unless set).
+    pub name: Option<&'static str>,
+}
+
+impl Engine for JitEngine {
+    fn name(&self) -> &str {
+        self.name.unwrap_or("jit")
+    }
+
+    fn prepare(
+        &self,
+        program: &Program,
+        helpers: Helpers,
+    ) -> Result<Box<dyn Prepared>, PrepareError> {
+        Ok(Box::new(JitProgram::with_options(
+            program,
+            helpers,
+            &self.options,
+        )?))
+    }
+}
+
+impl Engine for EngineKind {
+    fn name(&self) -> &str {
+        match self {
+            EngineKind::Interpreter => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+
+    fn prepare(
+        &self,
+        program: &Program,
+        helpers: Helpers,
+    ) -> Result<Box<dyn Prepared>, PrepareError> {
+        Ok(Box::new(Vm::new(program, helpers, *self)?))
+    }
+}
+
+impl Prepared for JitProgram {
+    fn run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with_stack(stack, mem, args, opts, user)
+    }
+
+    fn code_size(&self) -> Option<usize> {
+        Some(JitProgram::code_size(self))
+    }
+}
+
+impl Prepared for Vm {
+    fn run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with_stack(stack, mem, args, opts, user)
+    }
+
+    fn code_size(&self) -> Option<usize> {
+        self.code_size()
+    }
+}

@@ -201,8 +201,8 @@ impl Engine for Jit {
         args: [u64; 5],
         opts: &RunOptions,
     ) -> Result<RunOutcome, String> {
-        let vm =
-            cranebpf::Vm::new(prog, helpers, cranebpf::EngineKind::Jit).map_err(|e| e.to_string())?;
+        let vm = cranebpf::Vm::new(prog, helpers, cranebpf::EngineKind::Jit)
+            .map_err(|e| e.to_string())?;
         Ok(vm.run_with_stack(stack, mem, args, opts, None))
     }
 }

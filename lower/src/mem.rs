@@ -6,7 +6,7 @@
 //! and sequentially consistent.
 
 use crate::func::{Lower, LowerError};
-use cranebpf_runtime::{abi, Access, AtomicOp, Reg, Size};
+use cranebpf_runtime::{abi, sem, Access, AtomicOp, Reg, Size};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32, I64};
 use cranelift_codegen::ir::{AtomicRmwOp, Endianness, InstBuilder, MemFlagsData, Type, Value};
@@ -67,6 +67,9 @@ impl Lower<'_> {
 
     /// Atomic RMW at `dst + off` (W or DW). 32-bit forms operate on i32 and
     /// zero-extend what they fetch.
+    ///
+    /// The arms mirror the interpreter's `exec_atomic`, in the same order;
+    /// the comment above each names the `sem` rule it emits.
     pub(crate) fn translate_atomic(
         &mut self,
         size: Size,
@@ -87,36 +90,39 @@ impl Lower<'_> {
                 v
             }
         };
-        let widen = |lw: &mut Self, v: Value| {
-            if ty == I32 {
-                lw.b.ins().uextend(I64, v)
-            } else {
-                v
-            }
-        };
         let flags = MemFlagsData::trusted();
         let srcv = self.get(src);
         let x = narrow(self, srcv);
-        if op == AtomicOp::Cmpxchg {
-            // old = *p; if old == r0 { *p = src }; r0 = old.
-            let r0 = self.get(Reg::R0);
-            let expected = narrow(self, r0);
-            let old = self.b.ins().atomic_cas(flags, ea, expected, x);
-            let old = widen(self, old);
-            self.set(Reg::R0, old);
-            return Ok(());
-        }
-        let rmw = match op {
-            AtomicOp::Add => AtomicRmwOp::Add,
-            AtomicOp::Or => AtomicRmwOp::Or,
-            AtomicOp::And => AtomicRmwOp::And,
-            AtomicOp::Xor => AtomicRmwOp::Xor,
-            AtomicOp::Xchg | AtomicOp::Cmpxchg => AtomicRmwOp::Xchg,
+        let rmw =
+            |lw: &mut Self, rmw_op: AtomicRmwOp| lw.b.ins().atomic_rmw(ty, flags, rmw_op, ea, x);
+        let old = match op {
+            // sem::atomic_new_value: old + src (wrapping in `ty`).
+            AtomicOp::Add => rmw(self, AtomicRmwOp::Add),
+            // sem::atomic_new_value: old | src.
+            AtomicOp::Or => rmw(self, AtomicRmwOp::Or),
+            // sem::atomic_new_value: old & src.
+            AtomicOp::And => rmw(self, AtomicRmwOp::And),
+            // sem::atomic_new_value: old ^ src.
+            AtomicOp::Xor => rmw(self, AtomicRmwOp::Xor),
+            // sem::atomic_new_value: src.
+            AtomicOp::Xchg => rmw(self, AtomicRmwOp::Xchg),
+            // sem::cmpxchg_matches: old == r0 in `ty`; then
+            // sem::atomic_new_value: src.
+            AtomicOp::Cmpxchg => {
+                let r0 = self.get(Reg::R0);
+                let expected = narrow(self, r0);
+                self.b.ins().atomic_cas(flags, ea, expected, x)
+            }
         };
-        let old = self.b.ins().atomic_rmw(ty, flags, rmw, ea, x);
-        if fetch || op == AtomicOp::Xchg {
-            let old = widen(self, old);
-            self.set(src, old);
+        // sem::atomic_fetch_reg decides at compile time which register, if
+        // any, receives sem::atomic_fetch_result (zero-extended for W).
+        if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
+            let old = if ty == I32 {
+                self.b.ins().uextend(I64, old)
+            } else {
+                old
+            };
+            self.set(r, old);
         }
         Ok(())
     }

@@ -157,7 +157,11 @@ fn addr(base: u64, off: i16) -> u64 {
 }
 
 /// An atomic read-modify-write at `addr` with operand register `src`
-/// (§5.3; semantics in [`sem::atomic_new_value`] and friends).
+/// (§5.3), one arm per operation, each calling [`sem`]; the lowering's
+/// `translate_atomic` has the same arms in the same order.
+///
+/// The RMW is one `fetch_update` (a compare-exchange loop), so the value
+/// stored is exactly what the `sem` rule computes from the value replaced.
 fn exec_atomic(
     m: &mut Machine,
     mem: &MemoryMap<'_>,
@@ -168,36 +172,31 @@ fn exec_atomic(
     src: Reg,
 ) -> Result<(), FaultKind> {
     let (v, r0) = (m.get(src), m.get(Reg::R0));
-    let old = match size {
-        Size::W => {
-            let (v, r0) = (v as u32, r0 as u32);
-            mem.with_atomic32(addr, |a| match op {
-                AtomicOp::Add => a.fetch_add(v, SeqCst),
-                AtomicOp::Or => a.fetch_or(v, SeqCst),
-                AtomicOp::And => a.fetch_and(v, SeqCst),
-                AtomicOp::Xor => a.fetch_xor(v, SeqCst),
-                AtomicOp::Xchg => a.swap(v, SeqCst),
-                AtomicOp::Cmpxchg => a
-                    .compare_exchange(r0, v, SeqCst, SeqCst)
-                    .unwrap_or_else(|x| x),
-            })? as u64
+    // The value to store in place of `old`, or `None` to leave memory as is.
+    let store = |old: u64| match op {
+        AtomicOp::Add => Some(sem::atomic_new_value(size, op, old, v)),
+        AtomicOp::Or => Some(sem::atomic_new_value(size, op, old, v)),
+        AtomicOp::And => Some(sem::atomic_new_value(size, op, old, v)),
+        AtomicOp::Xor => Some(sem::atomic_new_value(size, op, old, v)),
+        AtomicOp::Xchg => Some(sem::atomic_new_value(size, op, old, v)),
+        AtomicOp::Cmpxchg => {
+            sem::cmpxchg_matches(size, old, r0).then(|| sem::atomic_new_value(size, op, old, v))
         }
-        _ => mem.with_atomic64(addr, |a| match op {
-            AtomicOp::Add => a.fetch_add(v, SeqCst),
-            AtomicOp::Or => a.fetch_or(v, SeqCst),
-            AtomicOp::And => a.fetch_and(v, SeqCst),
-            AtomicOp::Xor => a.fetch_xor(v, SeqCst),
-            AtomicOp::Xchg => a.swap(v, SeqCst),
-            AtomicOp::Cmpxchg => a
-                .compare_exchange(r0, v, SeqCst, SeqCst)
-                .unwrap_or_else(|x| x),
+    };
+    let old = match size {
+        Size::W => mem.with_atomic32(addr, |a| {
+            a.fetch_update(SeqCst, SeqCst, |old| {
+                store(old.into()).map(|new| new as u32)
+            })
+            .unwrap_or_else(|old| old)
+        })? as u64,
+        _ => mem.with_atomic64(addr, |a| {
+            a.fetch_update(SeqCst, SeqCst, store)
+                .unwrap_or_else(|old| old)
         })?,
     };
-    let fetched = sem::atomic_fetch_result(size, old);
-    match op {
-        AtomicOp::Cmpxchg => m.set(Reg::R0, fetched),
-        _ if fetch || op == AtomicOp::Xchg => m.set(src, fetched),
-        _ => {}
+    if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
+        m.set(r, sem::atomic_fetch_result(size, old));
     }
     Ok(())
 }

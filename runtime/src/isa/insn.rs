@@ -677,36 +677,6 @@ impl Insn {
         (imm as u32 as u64) | ((next_imm as u32 as u64) << 32)
     }
 
-    /// The register this instruction writes, if any (r10 must never be one).
-    ///
-    /// Calls write r0 (and clobber r1-r5); they report `Some(r0)`.
-    pub fn written_reg(&self) -> Option<Reg> {
-        match *self {
-            Insn::Alu { dst, .. }
-            | Insn::Neg { dst, .. }
-            | Insn::MovSx { dst, .. }
-            | Insn::End { dst, .. }
-            | Insn::Lddw { dst, .. }
-            | Insn::Ldx { dst, .. } => Some(dst),
-            Insn::LdAbs { .. } | Insn::LdInd { .. } | Insn::Call { .. } | Insn::Callx { .. } => {
-                Some(Reg::R0)
-            }
-            Insn::Atomic {
-                op: AtomicOp::Cmpxchg,
-                ..
-            } => Some(Reg::R0),
-            Insn::Atomic {
-                fetch: true, src, ..
-            } => Some(src),
-            Insn::Atomic { .. }
-            | Insn::St { .. }
-            | Insn::Stx { .. }
-            | Insn::Ja { .. }
-            | Insn::Jmp { .. }
-            | Insn::Exit => None,
-        }
-    }
-
     /// For jumps: the relative offset (target = pc + 1 + offset).
     pub fn jump_offset(&self) -> Option<i64> {
         match *self {

@@ -10,6 +10,7 @@
 
 pub mod asm;
 pub mod decode;
+mod effects;
 pub mod encode;
 pub mod insn;
 pub mod program;

@@ -29,7 +29,7 @@ pub use alu::{
     add, alu, and, arsh, div, imm_operand, lsh, mov, movsx, mul, neg, or, rsh, sdiv, smod, sub,
     umod, xor,
 };
-pub use atomic::{atomic_fetch_result, atomic_new_value, cmpxchg_matches};
+pub use atomic::{atomic_fetch_reg, atomic_fetch_result, atomic_new_value, cmpxchg_matches};
 pub use byteswap::byteorder;
 pub use jmp::{jmp_taken, jump_target};
 pub use mem::{ldx_value, packet_addr, packet_value, st_imm_value};

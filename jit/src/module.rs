@@ -8,7 +8,8 @@ use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
-use cranebpf_runtime::{Helpers, Interpreter, MemoryMap, Program, RunOptions, RunOutcome, Stack};
+use cranebpf_runtime::engine::rules::check_program;
+use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -124,9 +125,9 @@ impl JitProgram {
     ) -> Result<JitProgram, JitError> {
         // The load-time engine rules (unregistered static helper, BTF call,
         // LDDW pseudo-load, bad target, fall-through off the end) live in
-        // one place; checking them gives the JIT exactly the interpreter's
-        // errors. It is linear and cheap.
-        Interpreter::check(program, &helpers)?;
+        // one function that the interpreter calls too, so the JIT rejects
+        // exactly the programs the interpreter rejects, with its errors.
+        check_program(program, &helpers)?;
         let isa = make_isa(None, opts)?;
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());

@@ -1,7 +1,8 @@
 //! The contract every engine meets: how a run is asked for
 //! ([`RunOptions`](run::RunOptions)), what it returns
 //! ([`RunOutcome`](run::RunOutcome), or a [`Fault`](fault::Fault)), why an
-//! engine may refuse a program at load ([`EngineError`](error::EngineError)),
+//! engine may refuse a program at load ([`EngineError`](error::EngineError),
+//! by the one set of rules in [`rules::check_program`]),
 //! and the one engine abstraction: [`Engine`] prepares a program, and the
 //! [`Prepared`] program runs.
 //!
@@ -19,6 +20,7 @@
 
 pub mod error;
 pub mod fault;
+pub mod rules;
 pub mod run;
 
 use crate::host::helpers::Helpers;

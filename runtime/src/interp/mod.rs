@@ -54,6 +54,7 @@ mod predecode;
 
 use crate::engine::error::EngineError;
 use crate::engine::fault::Fault;
+use crate::engine::rules::check_program;
 use crate::engine::run::{RunOptions, RunOutcome};
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack, STACK_SIZE};
@@ -94,19 +95,13 @@ pub struct Interpreter {
 impl Interpreter {
     /// Predecodes `prog` for running with `helpers`.
     ///
-    /// Fails with an [`EngineError`] if the program calls an unregistered
-    /// static helper id, calls by BTF id, or has an LDDW pseudo-load.
+    /// Fails with an [`EngineError`] if the program breaks a load-time
+    /// engine rule ([`check_program`]): it calls an unregistered static
+    /// helper id, calls by BTF id, or has an LDDW pseudo-load.
     pub fn new(prog: &Program, helpers: Helpers) -> Result<Interpreter, EngineError> {
+        check_program(prog, &helpers)?;
         let code = predecode(prog, &helpers)?;
         Ok(Interpreter { code, helpers })
-    }
-
-    /// The load-time engine rules, without building an interpreter: `Ok` if
-    /// [`Interpreter::new`] would accept `prog` with `helpers`, else its
-    /// error. Every engine calls this, so all reject the same programs with
-    /// the same errors.
-    pub fn check(prog: &Program, helpers: &Helpers) -> Result<(), EngineError> {
-        predecode(prog, helpers).map(drop)
     }
 
     /// Runs with the conformance convention: r1 = pointer to `input` (0 if

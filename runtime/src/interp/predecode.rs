@@ -14,6 +14,8 @@
 
 use crate::analysis::budget::blocks;
 use crate::engine::error::EngineError;
+#[cfg(doc)]
+use crate::engine::rules::check_program;
 use crate::host::helpers::{HelperFn, Helpers};
 use crate::isa::insn::{
     AluOp, AtomicOp, CallKind, Endian, Insn, JmpCond, LddwKind, Reg, Size, Src, Width,
@@ -128,6 +130,12 @@ pub(super) struct Slot {
 }
 
 /// Predecodes `prog`, resolving static helper ids in `helpers`.
+///
+/// Precondition: [`check_program`]`(prog, helpers)` is `Ok`, so every
+/// helper resolves, every target is an instruction and the last one is
+/// `exit` or `ja`. The `Err` returns below are the resolutions that rule
+/// excludes; they stay so that a broken precondition is an error, not a
+/// panic.
 pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, EngineError> {
     let insns = prog.insns();
     let target = |pc: usize, off: i64| -> Result<usize, EngineError> {
@@ -269,9 +277,9 @@ pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, 
         };
         code.push(Slot { op, pc, block_len });
     }
-    match insns.last() {
-        Some((_, Insn::Exit | Insn::Ja { .. })) => Ok(code),
-        Some(&(pc, _)) => Err(EngineError::FallsOffEnd { pc }),
-        None => Err(EngineError::FallsOffEnd { pc: 0 }),
-    }
+    debug_assert!(
+        matches!(insns.last(), Some((_, Insn::Exit | Insn::Ja { .. }))),
+        "predecode: the program can fall off its end (check_program was not called)"
+    );
+    Ok(code)
 }

@@ -85,12 +85,64 @@ impl fmt::Display for JitError {
     }
 }
 
-impl std::error::Error for JitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            Kind::Engine(e) => Some(e),
-            Kind::Lower(e) => Some(e),
-            _ => None,
+/// `Display` already includes the cause (engine or lowering error), so
+/// `source()` is `None`: a caller that prints the whole chain prints each
+/// message once.
+impl std::error::Error for JitError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::VmError;
+    use std::error::Error;
+
+    /// The messages of `e` and of every error in its `source()` chain.
+    fn chain(e: &(dyn Error + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut cur = e.source();
+        while let Some(s) = cur {
+            out.push(s.to_string());
+            cur = s.source();
         }
+        out
+    }
+
+    /// Printing an error and then its sources never repeats a message: no
+    /// later message is contained in an earlier one.
+    fn assert_prints_once(e: &(dyn Error + 'static)) {
+        let msgs = chain(e);
+        for (i, later) in msgs.iter().enumerate().skip(1) {
+            for earlier in &msgs[..i] {
+                assert!(
+                    !earlier.contains(later.as_str()),
+                    "{later:?} is printed twice: already in {earlier:?} (chain {msgs:?})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn errors_print_once() {
+        let engine = EngineError::UnknownHelper { pc: 3, id: 99 };
+        let lower = LowerError::BadTarget { pc: 7 };
+        let jit_engine = JitError::from(engine.clone());
+        let jit_lower = JitError::from(lower.clone());
+        let errors: Vec<Box<dyn Error + 'static>> = vec![
+            Box::new(engine.clone()),
+            Box::new(lower.clone()),
+            Box::new(JitError::from(engine.clone())),
+            Box::new(JitError::from(lower.clone())),
+            Box::new(JitError::isa("no such target".into())),
+            Box::new(VmError::from(engine.clone())),
+            Box::new(VmError::from(jit_engine)),
+            Box::new(VmError::from(jit_lower)),
+        ];
+        for e in &errors {
+            assert_prints_once(e.as_ref());
+        }
+        // The one line still names the cause.
+        let line = VmError::from(JitError::from(lower)).to_string();
+        assert!(line.contains("pc 7"), "{line}");
+        assert!(VmError::from(engine).to_string().contains("helper 99"));
     }
 }

@@ -104,14 +104,9 @@ impl fmt::Display for VmError {
     }
 }
 
-impl std::error::Error for VmError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            VmError::Engine(e) => Some(e),
-            VmError::Jit(e) => Some(e),
-        }
-    }
-}
+/// `Display` is the cause's message, so `source()` is `None` (each message
+/// prints once).
+impl std::error::Error for VmError {}
 
 impl From<JitError> for VmError {
     fn from(e: JitError) -> VmError {

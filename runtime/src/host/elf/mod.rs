@@ -59,6 +59,7 @@ mod btf;
 mod load;
 mod set;
 
+pub use btf::BtfError;
 pub use load::{LoadOptions, LoadedProgram};
 pub use set::ProgramSet;
 
@@ -138,8 +139,8 @@ pub enum ElfError {
     },
     /// `.BTF` is malformed or describes a map we cannot read.
     Btf {
-        /// What was wrong.
-        reason: String,
+        /// What was wrong, and where.
+        error: BtfError,
     },
     /// No program by that name or section.
     NoProgram {
@@ -198,7 +199,7 @@ impl fmt::Display for ElfError {
             ),
             ElfError::Unsupported { what } => write!(f, "unsupported: {what}"),
             ElfError::Map { map, error } => write!(f, "map {map}: {error}"),
-            ElfError::Btf { reason } => write!(f, "BTF: {reason}"),
+            ElfError::Btf { error } => write!(f, "BTF: {error}"),
             ElfError::NoProgram { name } => write!(f, "no program or section named {name:?}"),
             ElfError::UnsupportedHelper { program, pc, id } => write!(
                 f,
@@ -212,6 +213,13 @@ impl fmt::Display for ElfError {
 }
 
 impl std::error::Error for ElfError {}
+
+impl ElfError {
+    /// A BTF error as an `ElfError`.
+    fn btf(error: BtfError) -> ElfError {
+        ElfError::Btf { error }
+    }
+}
 
 fn malformed(e: object::read::Error) -> ElfError {
     ElfError::Malformed {
@@ -399,7 +407,7 @@ impl Object {
 
         // CO-RE relocations would be silently ignored: refuse them.
         if let Some(ext) = sections.iter().find(|s| s.name == ".BTF.ext") {
-            if btf::has_core_relocs(ext.data).map_err(|reason| ElfError::Btf { reason })? {
+            if btf::has_core_relocs(ext.data).map_err(ElfError::btf)? {
                 return Err(ElfError::Unsupported {
                     what: "CO-RE relocations (.BTF.ext core_relo records)".into(),
                 });
@@ -424,30 +432,32 @@ impl Object {
         let mut values_at: HashMap<usize, u32> = HashMap::new();
         let maps_sec = sections.iter().position(|s| s.name == ".maps");
         if let Some(msec) = maps_sec {
-            let btf_sec =
-                sections
-                    .iter()
-                    .find(|s| s.name == ".BTF")
-                    .ok_or_else(|| ElfError::Btf {
-                        reason: ".maps section without .BTF".into(),
-                    })?;
-            let btf = btf::Btf::parse(btf_sec.data).map_err(|reason| ElfError::Btf { reason })?;
-            let defs = btf.map_defs().map_err(|reason| ElfError::Btf { reason })?;
+            let btf_sec = sections
+                .iter()
+                .find(|s| s.name == ".BTF")
+                .ok_or(ElfError::btf(BtfError::MapsWithoutBtf))?;
+            let btf = btf::Btf::parse(btf_sec.data).map_err(ElfError::btf)?;
+            let defs = btf.map_defs().map_err(ElfError::btf)?;
             for (si, s) in symbols.iter().enumerate() {
                 if s.section != Some(msec) || s.st_type == elf::STT_SECTION.0 || s.name.is_empty() {
                     continue;
                 }
-                let d = defs.get(&s.name).ok_or_else(|| ElfError::Btf {
-                    reason: format!("map {} has no BTF definition", s.name),
+                let d = defs.get(&s.name).ok_or_else(|| {
+                    ElfError::btf(BtfError::NoMapDefinition {
+                        map: s.name.clone(),
+                    })
                 })?;
                 if let Some(m) = d.unsupported.first() {
                     return Err(ElfError::Unsupported {
                         what: format!("map {}: BTF map member {m:?}", s.name),
                     });
                 }
-                let need = |v: Option<u32>, what: &str| {
-                    v.ok_or_else(|| ElfError::Btf {
-                        reason: format!("map {} has no {what}", s.name),
+                let need = |v: Option<u32>, member: &'static str| {
+                    v.ok_or_else(|| {
+                        ElfError::btf(BtfError::MissingMember {
+                            map: s.name.clone(),
+                            member,
+                        })
                     })
                 };
                 let raw_type = need(d.map_type, "type")?;

@@ -284,367 +284,70 @@ struct Symbol {
     size: u64,
 }
 
+/// The object's section header table.
+type Table<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<LE>>;
+
+/// What the map phases place: the maps so far, and where symbols and
+/// sections point (the bases relocations resolve against).
+#[derive(Default)]
+struct Placed {
+    maps: Vec<Map>,
+    /// Symbol index -> target (map symbols).
+    targets: HashMap<usize, Target>,
+    /// Section index -> target base (data and code sections).
+    sec_targets: HashMap<usize, Target>,
+}
+
+impl Placed {
+    /// Adds `map`, which the symbol `si` names.
+    fn add_symbol_map(&mut self, si: usize, map: Map) {
+        self.targets.insert(si, Target::Map(self.maps.len()));
+        self.maps.push(map);
+    }
+
+    /// Where symbol `sym` points, if anywhere a relocation may name.
+    fn resolve(&self, symbols: &[Symbol], sym: usize) -> Option<Target> {
+        let s = &symbols[sym];
+        if let Some(t) = self.targets.get(&sym) {
+            return Some(*t);
+        }
+        let si = s.section?;
+        match self.sec_targets.get(&si)? {
+            Target::Data(m, _) => Some(Target::Data(*m, s.value)),
+            Target::Code(c, _) => Some(Target::Code(*c, s.value)),
+            Target::Map(_) => None,
+        }
+    }
+}
+
 impl Object {
     /// Parses and relocates an eBPF object. See the module docs.
+    ///
+    /// The phases, in order (the first error wins): the header; the
+    /// sections, symbols and relocations; refusing CO-RE; the license; the
+    /// maps (BTF-defined, legacy, global data); refusing data relocations;
+    /// checking code sections; linking each program; filling program arrays.
     pub fn parse(data: &[u8]) -> Result<Object, ElfError> {
-        let header = elf::FileHeader64::<LE>::parse(data).map_err(malformed)?;
-        let endian = header.endian().map_err(|_| ElfError::NotBpf {
-            reason: "big-endian object (built for bpfeb?)".into(),
-        })?;
-        if header.e_machine(endian).0 != elf::EM_BPF.0 {
-            return Err(ElfError::NotBpf {
-                reason: format!("machine {} is not EM_BPF (247)", header.e_machine(endian).0),
-            });
-        }
-        if header.e_type(endian).0 != elf::ET_REL.0 {
-            return Err(ElfError::NotBpf {
-                reason: format!(
-                    "ELF type {} is not relocatable (ET_REL)",
-                    header.e_type(endian).0
-                ),
-            });
-        }
+        let (header, endian) = check_header(data)?;
         let table = header.sections(endian, data).map_err(malformed)?;
-        let mut sections = Vec::with_capacity(table.len());
-        for (i, sh) in table.iter().enumerate() {
-            let name = table
-                .section_name(endian, sh)
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .unwrap_or_else(|_| format!("#{i}"));
-            let sh_type = sh.sh_type(endian).0;
-            let bytes = if sh_type == elf::SHT_NOBITS.0 {
-                &[][..]
-            } else {
-                sh.data(endian, data).map_err(|e| ElfError::BadSection {
-                    section: name.clone(),
-                    reason: e.to_string(),
-                })?
-            };
-            sections.push(Section {
-                name,
-                sh_type,
-                flags: sh.sh_flags(endian).0,
-                size: sh.sh_size(endian),
-                data: bytes,
-            });
-        }
+        let sections = read_sections(&table, endian, data)?;
+        let symbols = read_symbols(&table, endian, data, sections.len())?;
+        let relocs = read_relocs(&table, endian, data, &sections, symbols.len())?;
+        refuse_core_relocs(&sections)?;
+        let license = read_license(&sections);
 
-        // Symbols.
-        let symtab = table
-            .symbols(endian, data, elf::SHT_SYMTAB)
-            .map_err(malformed)?;
-        let mut symbols = Vec::with_capacity(symtab.len());
-        for (i, s) in symtab.iter().enumerate() {
-            let name = s
-                .name(endian, symtab.strings())
-                .map(|n| String::from_utf8_lossy(n).into_owned())
-                .map_err(|e| ElfError::Malformed {
-                    reason: format!("symbol {i}: {e}"),
-                })?;
-            let shndx = s.st_shndx(endian).0;
-            let section = (shndx != 0 && shndx < 0xff00).then_some(shndx as usize);
-            if let Some(si) = section {
-                if si >= sections.len() {
-                    return Err(ElfError::Malformed {
-                        reason: format!("symbol {name:?} names section {si} of {}", sections.len()),
-                    });
-                }
-            }
-            symbols.push(Symbol {
-                name,
-                st_type: s.st_type().0,
-                global: s.st_bind().0 != elf::STB_LOCAL.0,
-                section,
-                value: s.st_value(endian),
-                size: s.st_size(endian),
-            });
-        }
-
-        // Relocations by the section they apply to.
-        let mut relocs: HashMap<usize, Vec<Reloc>> = HashMap::new();
-        for (i, sh) in table.iter().enumerate() {
-            let t = sh.sh_type(endian).0;
-            if t == elf::SHT_RELA.0 {
-                return Err(ElfError::BadSection {
-                    section: sections[i].name.clone(),
-                    reason: "RELA relocations are not used by eBPF objects".into(),
-                });
-            }
-            if t != elf::SHT_REL.0 {
-                continue;
-            }
-            let target = sh.sh_info(endian) as usize;
-            if target >= sections.len() {
-                return Err(ElfError::BadSection {
-                    section: sections[i].name.clone(),
-                    reason: format!("applies to section {target} of {}", sections.len()),
-                });
-            }
-            let rels: &[elf::Rel64<LE>] =
-                sh.data_as_array(endian, data)
-                    .map_err(|e| ElfError::BadSection {
-                        section: sections[i].name.clone(),
-                        reason: e.to_string(),
-                    })?;
-            let list = relocs.entry(target).or_default();
-            for r in rels {
-                let sym = r.r_sym(endian) as usize;
-                let offset = r.r_offset(endian);
-                if sym >= symbols.len() {
-                    return Err(ElfError::BadRelocation {
-                        section: sections[target].name.clone(),
-                        offset,
-                        reason: format!("symbol index {sym} out of range"),
-                    });
-                }
-                list.push(Reloc {
-                    offset,
-                    r_type: r.r_type(endian).0,
-                    sym,
-                });
-            }
-        }
-
-        // CO-RE relocations would be silently ignored: refuse them.
-        if let Some(ext) = sections.iter().find(|s| s.name == ".BTF.ext") {
-            if btf::has_core_relocs(ext.data).map_err(ElfError::btf)? {
-                return Err(ElfError::Unsupported {
-                    what: "CO-RE relocations (.BTF.ext core_relo records)".into(),
-                });
-            }
-        }
-
-        let license = sections
-            .iter()
-            .find(|s| s.name == "license")
-            .map(|s| {
-                let end = s.data.iter().position(|&b| b == 0).unwrap_or(s.data.len());
-                String::from_utf8_lossy(&s.data[..end]).into_owned()
-            })
-            .unwrap_or_default();
-
-        let mut maps = Vec::new();
-        let mut targets: HashMap<usize, Target> = HashMap::new(); // symbol -> target base
-        let mut sec_targets: HashMap<usize, Target> = HashMap::new(); // section -> target base
-
-        // BTF-defined maps; `values_at`: a program array's symbol -> offset
-        // of its `values` initialiser.
-        let mut values_at: HashMap<usize, u32> = HashMap::new();
+        let mut placed = Placed::default();
         let maps_sec = sections.iter().position(|s| s.name == ".maps");
-        if let Some(msec) = maps_sec {
-            let btf_sec = sections
-                .iter()
-                .find(|s| s.name == ".BTF")
-                .ok_or(ElfError::btf(BtfError::MapsWithoutBtf))?;
-            let btf = btf::Btf::parse(btf_sec.data).map_err(ElfError::btf)?;
-            let defs = btf.map_defs().map_err(ElfError::btf)?;
-            for (si, s) in symbols.iter().enumerate() {
-                if s.section != Some(msec) || s.st_type == elf::STT_SECTION.0 || s.name.is_empty() {
-                    continue;
-                }
-                let d = defs.get(&s.name).ok_or_else(|| {
-                    ElfError::btf(BtfError::NoMapDefinition {
-                        map: s.name.clone(),
-                    })
-                })?;
-                if let Some(m) = d.unsupported.first() {
-                    return Err(ElfError::Unsupported {
-                        what: format!("map {}: BTF map member {m:?}", s.name),
-                    });
-                }
-                let need = |v: Option<u32>, member: &'static str| {
-                    v.ok_or_else(|| {
-                        ElfError::btf(BtfError::MissingMember {
-                            map: s.name.clone(),
-                            member,
-                        })
-                    })
-                };
-                let raw_type = need(d.map_type, "type")?;
-                let map_type = map_type(&s.name, raw_type)?;
-                match d.values_offset {
-                    Some(off) if map_type == MapType::ProgArray => {
-                        values_at.insert(si, off);
-                    }
-                    Some(_) => {
-                        return Err(ElfError::Unsupported {
-                            what: format!("map {}: BTF map member \"values\" (map in map)", s.name),
-                        })
-                    }
-                    None => {}
-                }
-                // `__array(values, ...)` gives no value size: libbpf uses
-                // 4 (a program fd; here a program index).
-                let implied = if d.values_offset.is_some() { 4 } else { 0 };
-                let def = MapDef {
-                    map_type,
-                    key_size: d.key_size.unwrap_or(0),
-                    value_size: d.value_size.unwrap_or(implied),
-                    max_entries: need(d.max_entries, "max_entries")?,
-                    flags: d.map_flags.unwrap_or(0),
-                };
-                targets.insert(si, Target::Map(maps.len()));
-                maps.push(new_map(&s.name, def)?);
-            }
-        }
-
-        // Legacy maps: `struct bpf_map_def` (5 x u32, possibly longer) per symbol.
-        for (msec, sec) in sections.iter().enumerate() {
-            if sec.name != "maps" && !sec.name.starts_with("maps/") {
-                continue;
-            }
-            let mut syms: Vec<usize> = (0..symbols.len())
-                .filter(|&i| {
-                    symbols[i].section == Some(msec)
-                        && symbols[i].st_type != elf::STT_SECTION.0
-                        && !symbols[i].name.is_empty()
-                })
-                .collect();
-            syms.sort_by_key(|&i| symbols[i].value);
-            for &si in &syms {
-                let s = &symbols[si];
-                let field = |k: u64| -> Result<u32, ElfError> {
-                    let off = s
-                        .value
-                        .checked_add(4 * k)
-                        .and_then(|o| usize::try_from(o).ok());
-                    off.and_then(|o| sec.data.get(o..o.checked_add(4)?))
-                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                        .ok_or_else(|| ElfError::BadSection {
-                            section: sec.name.clone(),
-                            reason: format!("map definition {} is truncated", s.name),
-                        })
-                };
-                let def = MapDef {
-                    map_type: map_type(&s.name, field(0)?)?,
-                    key_size: field(1)?,
-                    value_size: field(2)?,
-                    max_entries: field(3)?,
-                    flags: field(4)?,
-                };
-                targets.insert(si, Target::Map(maps.len()));
-                maps.push(new_map(&s.name, def)?);
-            }
-        }
-
-        // Global data.
-        for (i, sec) in sections.iter().enumerate() {
-            let is_data = [".data", ".rodata", ".bss"]
-                .iter()
-                .any(|p| sec.name == *p || sec.name.starts_with(&format!("{p}.")));
-            if !is_data || sec.flags & elf::SHF_ALLOC.0 == 0 {
-                continue;
-            }
-            let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
-                if sec.size > u64::from(crate::host::maps::MAX_VALUE_SIZE) {
-                    return Err(ElfError::Map {
-                        map: sec.name.clone(),
-                        error: MapError::BadDef {
-                            reason: format!("{} bytes of global data", sec.size),
-                        },
-                    });
-                }
-                vec![0; sec.size as usize]
-            } else {
-                sec.data.to_vec()
-            };
-            let map = Map::global_data(&sec.name, &init).map_err(|error| ElfError::Map {
-                map: sec.name.clone(),
-                error,
-            })?;
-            sec_targets.insert(i, Target::Data(maps.len(), 0));
-            maps.push(map);
-        }
-
-        // Pointers stored in global data would need data relocations.
-        for (sec, list) in &relocs {
-            if matches!(sec_targets.get(sec), Some(Target::Data(..)))
-                && list.iter().any(|r| r.r_type != R_BPF_NONE)
-            {
-                return Err(ElfError::Unsupported {
-                    what: format!(
-                        "relocations in data section {} (pointers in global data)",
-                        sections[*sec].name
-                    ),
-                });
-            }
-        }
-
-        // Code sections, and their relocations' offsets.
-        let text = sections
-            .iter()
-            .position(|s| s.name == ".text" && s.size > 0 && s.flags & elf::SHF_EXECINSTR.0 != 0);
-        for (i, sec) in sections.iter().enumerate() {
-            if sec.flags & elf::SHF_EXECINSTR.0 != 0 {
-                if sec.size % 8 != 0
-                    || sec.size > MAX_CODE_BYTES
-                    || sec.data.len() as u64 != sec.size
-                {
-                    return Err(ElfError::BadSection {
-                        section: sec.name.clone(),
-                        reason: format!(
-                            "code size {} is not a multiple of 8 up to {MAX_CODE_BYTES}",
-                            sec.size
-                        ),
-                    });
-                }
-                // Every relocation must name an instruction of the section.
-                for r in relocs.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
-                    if r.offset % 8 != 0 || r.offset >= sec.size {
-                        return Err(ElfError::BadRelocation {
-                            section: sec.name.clone(),
-                            offset: r.offset,
-                            reason: format!("not an instruction of the {}-byte section", sec.size),
-                        });
-                    }
-                }
-                sec_targets.insert(i, Target::Code(i, 0));
-            }
-        }
-
-        let resolve = |sym: usize| -> Option<Target> {
-            let s = &symbols[sym];
-            if let Some(t) = targets.get(&sym) {
-                return Some(*t);
-            }
-            let si = s.section?;
-            match sec_targets.get(&si)? {
-                Target::Data(m, _) => Some(Target::Data(*m, s.value)),
-                Target::Code(c, _) => Some(Target::Code(*c, s.value)),
-                Target::Map(_) => None,
-            }
+        let values_at = match maps_sec {
+            Some(msec) => add_btf_maps(&sections, &symbols, msec, &mut placed)?,
+            None => HashMap::new(),
         };
+        add_legacy_maps(&sections, &symbols, &mut placed)?;
+        add_global_data(&sections, &mut placed)?;
+        refuse_data_relocs(&sections, &relocs, &placed)?;
+        check_code_sections(&sections, &relocs, &mut placed)?;
 
-        let linker = load::Linker {
-            sections: &sections,
-            relocs: &relocs,
-            symbols: &symbols,
-            resolve: &resolve,
-            maps: &maps,
-            text,
-        };
-        let mut programs = Vec::new();
-        for (i, sec) in sections.iter().enumerate() {
-            if sec.flags & elf::SHF_EXECINSTR.0 == 0 || sec.name == ".text" || sec.size == 0 {
-                continue;
-            }
-            let mut funcs: Vec<&Symbol> = symbols
-                .iter()
-                .filter(|s| s.section == Some(i) && s.st_type == elf::STT_FUNC.0 && s.global)
-                .collect();
-            funcs.sort_by_key(|s| s.value);
-            if funcs.is_empty() {
-                programs.push(linker.link(&sec.name, i, 0, sec.size)?);
-            }
-            for f in funcs {
-                let size = if f.size == 0 {
-                    sec.size.saturating_sub(f.value)
-                } else {
-                    f.size
-                };
-                programs.push(linker.link(&f.name, i, f.value, size)?);
-            }
-        }
+        let programs = link_programs(&sections, &relocs, &symbols, &placed)?;
         if let Some(msec) = maps_sec {
             let list = relocs.get(&msec).map(Vec::as_slice).unwrap_or(&[]);
             init_prog_arrays(
@@ -653,13 +356,13 @@ impl Object {
                 &symbols,
                 msec,
                 &values_at,
-                &targets,
-                &maps,
+                &placed.targets,
+                &placed.maps,
                 &programs,
             )?;
         }
         Ok(Object {
-            maps,
+            maps: placed.maps,
             programs,
             license,
         })
@@ -723,6 +426,426 @@ impl Object {
             .find(|p| p.name == name)
             .or_else(|| self.programs.iter().find(|p| p.section == name))
     }
+}
+
+/// The ELF header: 64-bit little-endian, EM_BPF, relocatable.
+fn check_header(data: &[u8]) -> Result<(&elf::FileHeader64<LE>, LE), ElfError> {
+    let header = elf::FileHeader64::<LE>::parse(data).map_err(malformed)?;
+    let endian = header.endian().map_err(|_| ElfError::NotBpf {
+        reason: "big-endian object (built for bpfeb?)".into(),
+    })?;
+    if header.e_machine(endian).0 != elf::EM_BPF.0 {
+        return Err(ElfError::NotBpf {
+            reason: format!("machine {} is not EM_BPF (247)", header.e_machine(endian).0),
+        });
+    }
+    if header.e_type(endian).0 != elf::ET_REL.0 {
+        return Err(ElfError::NotBpf {
+            reason: format!(
+                "ELF type {} is not relocatable (ET_REL)",
+                header.e_type(endian).0
+            ),
+        });
+    }
+    Ok((header, endian))
+}
+
+/// Every section's name, type, flags, size and bytes (none for NOBITS).
+fn read_sections<'d>(
+    table: &Table<'d>,
+    endian: LE,
+    data: &'d [u8],
+) -> Result<Vec<Section<'d>>, ElfError> {
+    let mut sections = Vec::with_capacity(table.len());
+    for (i, sh) in table.iter().enumerate() {
+        let name = table
+            .section_name(endian, sh)
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_else(|_| format!("#{i}"));
+        let sh_type = sh.sh_type(endian).0;
+        let bytes = if sh_type == elf::SHT_NOBITS.0 {
+            &[][..]
+        } else {
+            sh.data(endian, data).map_err(|e| ElfError::BadSection {
+                section: name.clone(),
+                reason: e.to_string(),
+            })?
+        };
+        sections.push(Section {
+            name,
+            sh_type,
+            flags: sh.sh_flags(endian).0,
+            size: sh.sh_size(endian),
+            data: bytes,
+        });
+    }
+    Ok(sections)
+}
+
+/// The symbol table; a symbol's section is one of the `n_sections`.
+fn read_symbols(
+    table: &Table<'_>,
+    endian: LE,
+    data: &[u8],
+    n_sections: usize,
+) -> Result<Vec<Symbol>, ElfError> {
+    let symtab = table
+        .symbols(endian, data, elf::SHT_SYMTAB)
+        .map_err(malformed)?;
+    let mut symbols = Vec::with_capacity(symtab.len());
+    for (i, s) in symtab.iter().enumerate() {
+        let name = s
+            .name(endian, symtab.strings())
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .map_err(|e| ElfError::Malformed {
+                reason: format!("symbol {i}: {e}"),
+            })?;
+        let shndx = s.st_shndx(endian).0;
+        let section = (shndx != 0 && shndx < 0xff00).then_some(shndx as usize);
+        if let Some(si) = section {
+            if si >= n_sections {
+                return Err(ElfError::Malformed {
+                    reason: format!("symbol {name:?} names section {si} of {n_sections}"),
+                });
+            }
+        }
+        symbols.push(Symbol {
+            name,
+            st_type: s.st_type().0,
+            global: s.st_bind().0 != elf::STB_LOCAL.0,
+            section,
+            value: s.st_value(endian),
+            size: s.st_size(endian),
+        });
+    }
+    Ok(symbols)
+}
+
+/// The REL relocations, by the section they apply to (RELA is refused);
+/// each names one of the `n_symbols`.
+fn read_relocs(
+    table: &Table<'_>,
+    endian: LE,
+    data: &[u8],
+    sections: &[Section<'_>],
+    n_symbols: usize,
+) -> Result<HashMap<usize, Vec<Reloc>>, ElfError> {
+    let mut relocs: HashMap<usize, Vec<Reloc>> = HashMap::new();
+    for (i, sh) in table.iter().enumerate() {
+        let t = sh.sh_type(endian).0;
+        if t == elf::SHT_RELA.0 {
+            return Err(ElfError::BadSection {
+                section: sections[i].name.clone(),
+                reason: "RELA relocations are not used by eBPF objects".into(),
+            });
+        }
+        if t != elf::SHT_REL.0 {
+            continue;
+        }
+        let target = sh.sh_info(endian) as usize;
+        if target >= sections.len() {
+            return Err(ElfError::BadSection {
+                section: sections[i].name.clone(),
+                reason: format!("applies to section {target} of {}", sections.len()),
+            });
+        }
+        let rels: &[elf::Rel64<LE>] =
+            sh.data_as_array(endian, data)
+                .map_err(|e| ElfError::BadSection {
+                    section: sections[i].name.clone(),
+                    reason: e.to_string(),
+                })?;
+        let list = relocs.entry(target).or_default();
+        for r in rels {
+            let sym = r.r_sym(endian) as usize;
+            let offset = r.r_offset(endian);
+            if sym >= n_symbols {
+                return Err(ElfError::BadRelocation {
+                    section: sections[target].name.clone(),
+                    offset,
+                    reason: format!("symbol index {sym} out of range"),
+                });
+            }
+            list.push(Reloc {
+                offset,
+                r_type: r.r_type(endian).0,
+                sym,
+            });
+        }
+    }
+    Ok(relocs)
+}
+
+/// CO-RE relocations would be silently ignored: refuse them.
+fn refuse_core_relocs(sections: &[Section<'_>]) -> Result<(), ElfError> {
+    if let Some(ext) = sections.iter().find(|s| s.name == ".BTF.ext") {
+        if btf::has_core_relocs(ext.data).map_err(ElfError::btf)? {
+            return Err(ElfError::Unsupported {
+                what: "CO-RE relocations (.BTF.ext core_relo records)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The `license` section's string (up to its NUL), or empty.
+fn read_license(sections: &[Section<'_>]) -> String {
+    sections
+        .iter()
+        .find(|s| s.name == "license")
+        .map(|s| {
+            let end = s.data.iter().position(|&b| b == 0).unwrap_or(s.data.len());
+            String::from_utf8_lossy(&s.data[..end]).into_owned()
+        })
+        .unwrap_or_default()
+}
+
+/// The BTF-defined maps of `.maps` (section `msec`), described by `.BTF`.
+/// Returns, for each program array with a `values` initialiser, its symbol
+/// -> the offset of that initialiser.
+fn add_btf_maps(
+    sections: &[Section<'_>],
+    symbols: &[Symbol],
+    msec: usize,
+    placed: &mut Placed,
+) -> Result<HashMap<usize, u32>, ElfError> {
+    let mut values_at: HashMap<usize, u32> = HashMap::new();
+    let btf_sec = sections
+        .iter()
+        .find(|s| s.name == ".BTF")
+        .ok_or(ElfError::btf(BtfError::MapsWithoutBtf))?;
+    let btf = btf::Btf::parse(btf_sec.data).map_err(ElfError::btf)?;
+    let defs = btf.map_defs().map_err(ElfError::btf)?;
+    for (si, s) in symbols.iter().enumerate() {
+        if s.section != Some(msec) || s.st_type == elf::STT_SECTION.0 || s.name.is_empty() {
+            continue;
+        }
+        let d = defs.get(&s.name).ok_or_else(|| {
+            ElfError::btf(BtfError::NoMapDefinition {
+                map: s.name.clone(),
+            })
+        })?;
+        if let Some(m) = d.unsupported.first() {
+            return Err(ElfError::Unsupported {
+                what: format!("map {}: BTF map member {m:?}", s.name),
+            });
+        }
+        let need = |v: Option<u32>, member: &'static str| {
+            v.ok_or_else(|| {
+                ElfError::btf(BtfError::MissingMember {
+                    map: s.name.clone(),
+                    member,
+                })
+            })
+        };
+        let raw_type = need(d.map_type, "type")?;
+        let map_type = map_type(&s.name, raw_type)?;
+        match d.values_offset {
+            Some(off) if map_type == MapType::ProgArray => {
+                values_at.insert(si, off);
+            }
+            Some(_) => {
+                return Err(ElfError::Unsupported {
+                    what: format!("map {}: BTF map member \"values\" (map in map)", s.name),
+                })
+            }
+            None => {}
+        }
+        // `__array(values, ...)` gives no value size: libbpf uses
+        // 4 (a program fd; here a program index).
+        let implied = if d.values_offset.is_some() { 4 } else { 0 };
+        let def = MapDef {
+            map_type,
+            key_size: d.key_size.unwrap_or(0),
+            value_size: d.value_size.unwrap_or(implied),
+            max_entries: need(d.max_entries, "max_entries")?,
+            flags: d.map_flags.unwrap_or(0),
+        };
+        placed.add_symbol_map(si, new_map(&s.name, def)?);
+    }
+    Ok(values_at)
+}
+
+/// Legacy maps: one `struct bpf_map_def` (5 x u32, possibly longer) per
+/// symbol of a `maps` or `maps/...` section, in address order.
+fn add_legacy_maps(
+    sections: &[Section<'_>],
+    symbols: &[Symbol],
+    placed: &mut Placed,
+) -> Result<(), ElfError> {
+    for (msec, sec) in sections.iter().enumerate() {
+        if sec.name != "maps" && !sec.name.starts_with("maps/") {
+            continue;
+        }
+        let mut syms: Vec<usize> = (0..symbols.len())
+            .filter(|&i| {
+                symbols[i].section == Some(msec)
+                    && symbols[i].st_type != elf::STT_SECTION.0
+                    && !symbols[i].name.is_empty()
+            })
+            .collect();
+        syms.sort_by_key(|&i| symbols[i].value);
+        for &si in &syms {
+            let s = &symbols[si];
+            let field = |k: u64| -> Result<u32, ElfError> {
+                let off = s
+                    .value
+                    .checked_add(4 * k)
+                    .and_then(|o| usize::try_from(o).ok());
+                off.and_then(|o| sec.data.get(o..o.checked_add(4)?))
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .ok_or_else(|| ElfError::BadSection {
+                        section: sec.name.clone(),
+                        reason: format!("map definition {} is truncated", s.name),
+                    })
+            };
+            let def = MapDef {
+                map_type: map_type(&s.name, field(0)?)?,
+                key_size: field(1)?,
+                value_size: field(2)?,
+                max_entries: field(3)?,
+                flags: field(4)?,
+            };
+            placed.add_symbol_map(si, new_map(&s.name, def)?);
+        }
+    }
+    Ok(())
+}
+
+/// Global data: each allocated `.data`, `.rodata` or `.bss` section (or
+/// `.data.*`, ...) becomes a one-entry array map.
+fn add_global_data(sections: &[Section<'_>], placed: &mut Placed) -> Result<(), ElfError> {
+    for (i, sec) in sections.iter().enumerate() {
+        let is_data = [".data", ".rodata", ".bss"]
+            .iter()
+            .any(|p| sec.name == *p || sec.name.starts_with(&format!("{p}.")));
+        if !is_data || sec.flags & elf::SHF_ALLOC.0 == 0 {
+            continue;
+        }
+        let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
+            if sec.size > u64::from(crate::host::maps::MAX_VALUE_SIZE) {
+                return Err(ElfError::Map {
+                    map: sec.name.clone(),
+                    error: MapError::BadDef {
+                        reason: format!("{} bytes of global data", sec.size),
+                    },
+                });
+            }
+            vec![0; sec.size as usize]
+        } else {
+            sec.data.to_vec()
+        };
+        let map = Map::global_data(&sec.name, &init).map_err(|error| ElfError::Map {
+            map: sec.name.clone(),
+            error,
+        })?;
+        placed
+            .sec_targets
+            .insert(i, Target::Data(placed.maps.len(), 0));
+        placed.maps.push(map);
+    }
+    Ok(())
+}
+
+/// Pointers stored in global data would need data relocations: refuse them.
+fn refuse_data_relocs(
+    sections: &[Section<'_>],
+    relocs: &HashMap<usize, Vec<Reloc>>,
+    placed: &Placed,
+) -> Result<(), ElfError> {
+    for (sec, list) in relocs {
+        if matches!(placed.sec_targets.get(sec), Some(Target::Data(..)))
+            && list.iter().any(|r| r.r_type != R_BPF_NONE)
+        {
+            return Err(ElfError::Unsupported {
+                what: format!(
+                    "relocations in data section {} (pointers in global data)",
+                    sections[*sec].name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Code sections: whole instructions, not too large, every relocation on an
+/// instruction; each becomes a code target base.
+fn check_code_sections(
+    sections: &[Section<'_>],
+    relocs: &HashMap<usize, Vec<Reloc>>,
+    placed: &mut Placed,
+) -> Result<(), ElfError> {
+    for (i, sec) in sections.iter().enumerate() {
+        if sec.flags & elf::SHF_EXECINSTR.0 != 0 {
+            if sec.size % 8 != 0 || sec.size > MAX_CODE_BYTES || sec.data.len() as u64 != sec.size {
+                return Err(ElfError::BadSection {
+                    section: sec.name.clone(),
+                    reason: format!(
+                        "code size {} is not a multiple of 8 up to {MAX_CODE_BYTES}",
+                        sec.size
+                    ),
+                });
+            }
+            // Every relocation must name an instruction of the section.
+            for r in relocs.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+                if r.offset % 8 != 0 || r.offset >= sec.size {
+                    return Err(ElfError::BadRelocation {
+                        section: sec.name.clone(),
+                        offset: r.offset,
+                        reason: format!("not an instruction of the {}-byte section", sec.size),
+                    });
+                }
+            }
+            placed.sec_targets.insert(i, Target::Code(i, 0));
+        }
+    }
+    Ok(())
+}
+
+/// Links every program: each global function of a code section other than
+/// `.text` (or the whole section if it has none), with `.text` appended if
+/// it calls into it.
+fn link_programs(
+    sections: &[Section<'_>],
+    relocs: &HashMap<usize, Vec<Reloc>>,
+    symbols: &[Symbol],
+    placed: &Placed,
+) -> Result<Vec<ObjProgram>, ElfError> {
+    let text = sections
+        .iter()
+        .position(|s| s.name == ".text" && s.size > 0 && s.flags & elf::SHF_EXECINSTR.0 != 0);
+    let resolve = |sym: usize| placed.resolve(symbols, sym);
+    let linker = load::Linker {
+        sections,
+        relocs,
+        symbols,
+        resolve: &resolve,
+        maps: &placed.maps,
+        text,
+    };
+    let mut programs = Vec::new();
+    for (i, sec) in sections.iter().enumerate() {
+        if sec.flags & elf::SHF_EXECINSTR.0 == 0 || sec.name == ".text" || sec.size == 0 {
+            continue;
+        }
+        let mut funcs: Vec<&Symbol> = symbols
+            .iter()
+            .filter(|s| s.section == Some(i) && s.st_type == elf::STT_FUNC.0 && s.global)
+            .collect();
+        funcs.sort_by_key(|s| s.value);
+        if funcs.is_empty() {
+            programs.push(linker.link(&sec.name, i, 0, sec.size)?);
+        }
+        for f in funcs {
+            let size = if f.size == 0 {
+                sec.size.saturating_sub(f.value)
+            } else {
+                f.size
+            };
+            programs.push(linker.link(&f.name, i, f.value, size)?);
+        }
+    }
+    Ok(programs)
 }
 
 fn map_type(name: &str, raw: u32) -> Result<MapType, ElfError> {

@@ -10,7 +10,8 @@
 //! rbpf's interpreter and x86-64 JIT, with the `peers` feature rbpf's
 //! Cranelift JIT and solana-sbpf's interpreter and JIT, and native code.
 //! [`timing`] measures run time, [`compile`] compile latency and code size,
-//! [`chart`] draws the SVG chart.
+//! [`chart`] draws the SVG chart, and [`suite::run`] is the whole suite
+//! (the `cranebpf-bench` binary and `cranebpf bench`).
 #![deny(missing_docs)]
 
 pub mod c_workloads;
@@ -20,6 +21,7 @@ pub mod engines;
 pub mod native_helpers;
 #[cfg(feature = "peers")]
 mod sbpf;
+pub mod suite;
 pub mod timing;
 
 /// A tight arithmetic loop: 100 000 iterations of a xorshift-multiply mix.

@@ -1,9 +1,9 @@
 //! The `difftest` command line: generated-program batches with a progress
 //! bar and a summary, printing generated cases, and reproducing reports.
 //!
-//! The `cranebpf-difftest` binary is [`main_with`]; [`DifftestArgs`] and
-//! [`run_difftest`] are the batch subcommand alone, for embedding in another
-//! command line.
+//! The `cranebpf-difftest` binary is [`main_with`], and `cranebpf difftest`
+//! embeds [`Cmd`] and calls the same function in-process; [`DifftestArgs`]
+//! and [`run_difftest`] are the batch subcommand alone.
 
 use crate::batch::{run_batch, BatchConfig, Summary};
 use crate::case::Case;
@@ -176,12 +176,14 @@ fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
     about = "Differential testing of cranebpf engines"
 )]
 pub struct Cli {
+    /// The subcommand.
     #[command(subcommand)]
-    cmd: Cmd,
+    pub cmd: Cmd,
 }
 
+/// The subcommands of `cranebpf-difftest` (and of `cranebpf difftest`).
 #[derive(Subcommand, Debug)]
-enum Cmd {
+pub enum Cmd {
     /// Run a batch of generated programs on two engines and compare.
     Run(DifftestArgs),
     /// Print the generated case of a seed: its program and input.

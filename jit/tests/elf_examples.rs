@@ -173,53 +173,6 @@ fn elf_concurrent_runs_share_maps() {
 }
 
 #[test]
-fn elf_cli_runs_the_main_job() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
-        .arg("run")
-        .arg(root.join("examples/bpf/firewall.o"))
-        .args(["--section", "xdp", "--engine", "both", "--pcap"])
-        .arg(root.join("examples/pcap/mixed.pcap"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut model = models::Firewall::new();
-    let mut counts = [0usize; 5];
-    for p in packets::packets() {
-        counts[model.run(&p) as usize] += 1;
-    }
-    for (name, n) in [
-        "XDP_ABORTED",
-        "XDP_DROP",
-        "XDP_PASS",
-        "XDP_TX",
-        "XDP_REDIRECT",
-    ]
-    .iter()
-    .zip(counts)
-    {
-        assert!(
-            text.contains(&format!("  {name:<13} {n}\n")),
-            "{name} {n} not in:\n{text}"
-        );
-    }
-    assert!(text.contains("packets/s"), "{text}");
-    assert!(text.contains("engines agree"), "{text}");
-    assert!(
-        text.contains(&format!(
-            "flows (hash, key 16 B, value 16 B, max 1024): {} entries",
-            model.flows.len()
-        )),
-        "{text}"
-    );
-}
-
-#[test]
 fn elf_vlan_adjust_jit_matches_model() {
     for engine in ENGINES {
         let obj = object("vlan.o");
@@ -292,52 +245,4 @@ fn elf_dispatch_tail_calls_match_model() {
             "{engine:?}"
         );
     }
-}
-
-#[test]
-fn cli_runs_a_tail_calling_object_over_a_pcap() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
-        .arg("run")
-        .arg(root.join("examples/bpf/dispatch.o"))
-        .args(["--section", "xdp", "--pcap"])
-        .arg(root.join("examples/pcap/mixed.pcap"))
-        .args(["--engine", "both"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}");
-    assert!(
-        text.contains("program xdp_dispatch (section xdp)"),
-        "{text}"
-    );
-    assert!(text.contains("engines agree"), "{text}");
-    let mut model = models::Dispatch::default();
-    let mut counts = [0usize; 3];
-    for p in packets::packets() {
-        counts[model.run(&p) as usize] += 1;
-    }
-    for (name, n) in ["XDP_ABORTED", "XDP_DROP", "XDP_PASS"].iter().zip(counts) {
-        assert!(
-            text.lines()
-                .any(|l| l.split_whitespace().eq([*name, &n.to_string()])),
-            "{name} {n}:\n{text}"
-        );
-    }
-}
-
-#[test]
-fn bench_cli_forwards_its_options() {
-    // `cranebpf bench` runs the suite binary named by $CRANEBPF_BENCH_BIN
-    // with its options translated; `echo` shows what it would get.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cranebpf"))
-        .args(["bench", "--quick", "--filter", "crc32,v3", "--no-compile"])
-        .env("CRANEBPF_BENCH_BIN", "echo")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "--svg bench.svg --quick --filter crc32,v3 --no-compile"
-    );
 }

@@ -12,6 +12,7 @@
 //! and any difference in a verdict, an output packet or a map is reported
 //! (exit status 3).
 
+use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
 use cranebpf::{EngineKind, ObjectVm, RunOptions};
 use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
@@ -40,9 +41,10 @@ struct Report {
     maps: Vec<Map>,
 }
 
-/// Reads every packet of a pcap (or pcapng) file.
-pub fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+/// Reads every packet of a pcap (or pcapng) file of at most
+/// [`MAX_PCAP_BYTES`].
+fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let bytes = read_capped(path, MAX_PCAP_BYTES, "a packet capture (--pcap)").map_err(|e| e.0)?;
     let bad = |e: pcap_file::PcapError| format!("{}: {e}", path.display());
     let mut out = Vec::new();
     if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
@@ -67,8 +69,7 @@ pub fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
 /// name; default: the first XDP program), with the programs it may
 /// tail-call.
 fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
-    let bytes =
-        std::fs::read(object).map_err(|e| format!("cannot read {}: {e}", object.display()))?;
+    let bytes = read_program_file(object).map_err(|e| e.0)?;
     let obj = Object::parse(&bytes).map_err(|e| format!("{}: {e}", object.display()))?;
     let name = match section {
         Some(s) => s.to_string(),
@@ -127,13 +128,6 @@ fn run_engine(
     })
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn type_name(t: MapType) -> &'static str {
     match t {
         MapType::Hash => "hash",
@@ -150,7 +144,7 @@ fn type_name(t: MapType) -> &'static str {
 
 /// Map contents for people: arrays show their non-zero entries; at most
 /// `limit` entries per map.
-pub fn format_maps(maps: &[Map], limit: usize) -> String {
+fn format_maps(maps: &[Map], limit: usize) -> String {
     let mut s = String::new();
     for m in maps {
         let d = m.def();
@@ -187,7 +181,7 @@ pub fn format_maps(maps: &[Map], limit: usize) -> String {
             ),
         };
         for (k, v) in shown.iter().take(limit) {
-            let _ = writeln!(s, "    {} => {}", hex(k), hex(v));
+            let _ = writeln!(s, "    {} => {}", to_hex(k), to_hex(v));
         }
         if shown.len() > limit {
             let _ = writeln!(s, "    ... {} more", shown.len() - limit);

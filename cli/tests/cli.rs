@@ -1,0 +1,339 @@
+//! The `cranebpf` binary end to end: each test runs it from the system's
+//! temporary folder (not the checkout), with files passed by absolute path.
+
+#[path = "../../runtime/tests/elf/models.rs"]
+mod models;
+#[path = "../../runtime/tests/elf/packets.rs"]
+mod packets;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The repository root.
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// An example file, by path from the repository root.
+fn example(path: &str) -> String {
+    root().join(path).display().to_string()
+}
+
+/// Runs `cranebpf ARGS` from the temporary folder.
+fn cranebpf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cranebpf"))
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("runs the CLI")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A file in the temporary folder holding `text`, unique to this test.
+fn temp_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("cranebpf-cli-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("writes a temporary file");
+    path.display().to_string()
+}
+
+/// The command failed with status 2 and one `error: ...` line (no panic)
+/// containing every one of `words`.
+fn assert_one_error(out: &Output, words: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    for w in words {
+        assert!(lines[0].contains(w), "{w:?} not in {err}");
+    }
+}
+
+#[test]
+fn runs_the_main_job() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/firewall.o"),
+        "--section",
+        "xdp",
+        "--engine",
+        "both",
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let mut model = models::Firewall::new();
+    let mut counts = [0usize; 5];
+    for p in packets::packets() {
+        counts[model.run(&p) as usize] += 1;
+    }
+    let names = [
+        "XDP_ABORTED",
+        "XDP_DROP",
+        "XDP_PASS",
+        "XDP_TX",
+        "XDP_REDIRECT",
+    ];
+    for (name, n) in names.iter().zip(counts) {
+        assert!(
+            text.contains(&format!("  {name:<13} {n}\n")),
+            "{name} {n} not in:\n{text}"
+        );
+    }
+    assert!(text.contains("packets/s"), "{text}");
+    assert!(text.contains("engines agree"), "{text}");
+    let flows = format!(
+        "flows (hash, key 16 B, value 16 B, max 1024): {} entries",
+        model.flows.len()
+    );
+    assert!(text.contains(&flows), "{text}");
+}
+
+#[test]
+fn runs_a_tail_calling_object_over_a_pcap() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/dispatch.o"),
+        "--section",
+        "xdp",
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "--engine",
+        "both",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("program xdp_dispatch (section xdp)"),
+        "{text}"
+    );
+    assert!(text.contains("engines agree"), "{text}");
+    let mut model = models::Dispatch::default();
+    let mut counts = [0usize; 3];
+    for p in packets::packets() {
+        counts[model.run(&p) as usize] += 1;
+    }
+    for (name, n) in ["XDP_ABORTED", "XDP_DROP", "XDP_PASS"].iter().zip(counts) {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().eq([*name, &n.to_string()])),
+            "{name} {n}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn runs_the_readme_checksum_on_both_engines() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/checksum.s"),
+        "--engine",
+        "both",
+        "--mem",
+        "45 00 00 73 00 00 40 00 40 11 00 00 c0 a8 00 01 c0 a8 00 c7",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert!(text.contains("engines agree"), "{text}");
+}
+
+/// The CLI's `disasm --native --target` and `clif --target`. Only where the
+/// test binary runs natively: under qemu-user (no binfmt_misc) it cannot
+/// start the CLI, a binary of the emulated architecture.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn disasm_native_for_every_target() {
+    let checksum = example("examples/checksum.s");
+    for target in ["x86_64", "aarch64", "riscv64"] {
+        for cmd in [&["disasm", "--native"][..], &["clif"][..]] {
+            let out = cranebpf(&[cmd, &["--target", target, &checksum]].concat());
+            let text = stdout(&out);
+            assert!(out.status.success(), "{cmd:?} {target}: {out:?}");
+            assert!(text.contains("function u0:0"), "{cmd:?} {target}");
+            if cmd[0] == "disasm" {
+                assert!(text.contains("ret"), "{target}: no ret in\n{text}");
+            }
+        }
+    }
+    let out = cranebpf(&["disasm", "--native", "--target", "sparc64", &checksum]);
+    assert_one_error(&out, &["sparc64"]);
+}
+
+#[test]
+fn asm_then_disasm_round_trips() {
+    let src = temp_file("round.s", "mov %r0, 7\nexit\n");
+    let bin = format!("{src}.bin");
+    let out = cranebpf(&["asm", &src, "-o", &bin]);
+    assert!(out.status.success(), "{out:?}");
+    let out = cranebpf(&["disasm", &bin]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("exit"), "{}", stdout(&out));
+}
+
+#[test]
+fn difftest_runs_in_process_from_any_folder() {
+    let out = cranebpf(&[
+        "difftest",
+        "run",
+        "--count",
+        "50",
+        "--seed",
+        "1",
+        "--no-progress",
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("50"), "{}", stdout(&out));
+    let out = cranebpf(&["difftest", "case", "--seed", "3"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("# case seed 3"), "{}", stdout(&out));
+}
+
+#[test]
+fn difftest_reports_a_planted_bug() {
+    let out = cranebpf(&[
+        "difftest",
+        "run",
+        "--count",
+        "300",
+        "--seed",
+        "1",
+        "--target",
+        "mutant-mov32",
+        "--max-reports",
+        "1",
+        "--shrink-tries",
+        "50",
+        "--no-progress",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for cmd in [
+        &["--help"][..],
+        &["run", "--help"],
+        &["asm", "--help"],
+        &["disasm", "--help"],
+        &["clif", "--help"],
+        &["difftest", "--help"],
+        &["difftest", "run", "--help"],
+        &["difftest", "case", "--help"],
+        &["difftest", "repro", "--help"],
+        &["bench", "--help"],
+    ] {
+        let out = cranebpf(cmd);
+        assert!(out.status.success(), "{cmd:?}: {out:?}");
+        assert!(stdout(&out).contains("Usage"), "{cmd:?}: {}", stdout(&out));
+    }
+}
+
+#[cfg(not(feature = "bench"))]
+#[test]
+fn bench_without_the_feature_says_how_to_enable_it() {
+    let out = cranebpf(&["bench", "--quick"]);
+    assert_one_error(&out, &["--features peers", "--features bench"]);
+}
+
+#[cfg(feature = "bench")]
+#[test]
+fn bench_runs_in_process_from_any_folder() {
+    let svg = temp_file("bench.svg", "");
+    let out = cranebpf(&[
+        "bench",
+        "--quick",
+        "--filter",
+        "log2,v3",
+        "--no-compile",
+        "--svg",
+        &svg,
+    ]);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("## Run time"), "{}", stdout(&out));
+    let chart = std::fs::read_to_string(&svg).unwrap_or_default();
+    assert!(chart.contains("<svg"), "{chart}");
+}
+
+// Issue 17: command-line findings.
+
+#[test]
+fn mem_with_non_ascii_is_an_error_not_a_panic() {
+    let prog = example("examples/checksum.s");
+    for bad in ["aé0", "€€"] {
+        let out = cranebpf(&["run", &prog, "--mem", bad]);
+        assert_one_error(&out, &["--mem", "not a hex digit"]);
+    }
+}
+
+#[test]
+fn mem_with_signs_is_refused() {
+    let prog = example("examples/checksum.s");
+    let out = cranebpf(&["run", &prog, "--mem", "+1+2"]);
+    assert_one_error(&out, &["--mem", "`+`"]);
+}
+
+#[test]
+fn an_elf_object_without_pcap_says_what_to_pass() {
+    let obj = example("examples/bpf/firewall.o");
+    for cmd in ["run", "disasm"] {
+        let out = cranebpf(&[cmd, &obj]);
+        assert_one_error(&out, &["ELF object", "--pcap"]);
+    }
+}
+
+#[test]
+fn a_self_loop_stops_at_the_default_budget() {
+    let prog = temp_file("loop.s", "mov %r0, 0\nloop:\nja loop\nexit\n");
+    let out = cranebpf(&["run", &prog]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout(&out).contains("instruction budget of 100000000 exhausted"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("default budget") && stderr(&out).contains("--budget unlimited"),
+        "{}",
+        stderr(&out)
+    );
+    let out = cranebpf(&["run", &prog, "--budget", "1000", "--engine", "both"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stdout(&out).contains("budget of 1000"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("engines agree"), "{}", stdout(&out));
+}
+
+#[test]
+fn budget_unlimited_is_accepted_and_junk_is_not() {
+    let prog = example("examples/checksum.s");
+    let out = cranebpf(&["run", &prog, "--budget", "unlimited"]);
+    assert!(out.status.success(), "{out:?}");
+    let out = cranebpf(&["run", &prog, "--budget", "lots"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("unlimited"), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn endless_inputs_are_refused_at_their_caps() {
+    let checksum = example("examples/checksum.s");
+    let firewall = example("examples/bpf/firewall.o");
+    let cases: [(&[&str], &str); 4] = [
+        (&["run", "/dev/zero"], "16 MiB"),
+        (&["asm", "/dev/zero"], "16 MiB"),
+        (&["run", &checksum, "--mem-file", "/dev/zero"], "64 MiB"),
+        (&["run", &firewall, "--pcap", "/dev/zero"], "256 MiB"),
+    ];
+    for (args, cap) in cases {
+        let out = cranebpf(args);
+        assert_one_error(&out, &["/dev/zero", "larger than", cap]);
+    }
+}

@@ -262,41 +262,39 @@ fn unknown_opcode(raw: RawInsn) -> DecodeReason {
 fn decode_alu(raw: RawInsn) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        let w = if op & 0x07 == 0x07 {
-            Width::W64
-        } else {
-            Width::W32
-        };
-        let x = op & 0x08 != 0;
-        let dst = reg(raw.dst, Dst)?;
-        match op & 0xf0 {
-            0x80 => {
-                if x {
-                    return Err(unknown());
-                }
-                zero(raw, &[Field::Src, Offset, Imm])?;
-                Insn::Neg { w, dst }
+    let w = if op & 0x07 == 0x07 {
+        Width::W64
+    } else {
+        Width::W32
+    };
+    let x = op & 0x08 != 0;
+    let dst = reg(raw.dst, Dst)?;
+    Ok(match op & 0xf0 {
+        0x80 => {
+            if x {
+                return Err(unknown());
             }
-            0xd0 => {
-                let kind = match (w, x) {
-                    (Width::W32, false) => Endian::Le,
-                    (Width::W32, true) => Endian::Be,
-                    (Width::W64, false) => Endian::Swap,
-                    (Width::W64, true) => return Err(unknown()),
-                };
-                zero(raw, &[Field::Src, Offset])?;
-                let bits = match raw.imm {
-                    16 => 16,
-                    32 => 32,
-                    64 => 64,
-                    v => return Err(bad_value(raw, Imm, v as i64, "16, 32 or 64")),
-                };
-                Insn::End { kind, dst, bits }
-            }
-            0xe0 | 0xf0 => return Err(unknown()),
-            code => decode_alu_binary(raw, w, x, dst, code)?,
+            zero(raw, &[Field::Src, Offset, Imm])?;
+            Insn::Neg { w, dst }
         }
+        0xd0 => {
+            let kind = match (w, x) {
+                (Width::W32, false) => Endian::Le,
+                (Width::W32, true) => Endian::Be,
+                (Width::W64, false) => Endian::Swap,
+                (Width::W64, true) => return Err(unknown()),
+            };
+            zero(raw, &[Field::Src, Offset])?;
+            let bits = match raw.imm {
+                16 => 16,
+                32 => 32,
+                64 => 64,
+                v => return Err(bad_value(raw, Imm, v as i64, "16, 32 or 64")),
+            };
+            Insn::End { kind, dst, bits }
+        }
+        0xe0 | 0xf0 => return Err(unknown()),
+        code => decode_alu_binary(raw, w, x, dst, code)?,
     })
 }
 
@@ -311,68 +309,66 @@ fn decode_alu_binary(
 ) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        let base = AluOp::ALL
-            .iter()
-            .copied()
-            .find(|o| o.code() == code && o.offset() == 0)
-            .ok_or_else(unknown)?;
-        let src = if x {
-            zero(raw, &[Imm])?;
-            Src::Reg(reg(raw.src, Field::Src)?)
-        } else {
-            zero(raw, &[Field::Src])?;
-            Src::Imm(raw.imm)
-        };
-        match (base, raw.off, src) {
-            (_, 0, src) => Insn::Alu {
-                w,
-                op: base,
-                dst,
-                src,
-            },
-            (AluOp::Div, 1, src) => Insn::Alu {
-                w,
-                op: AluOp::Sdiv,
-                dst,
-                src,
-            },
-            (AluOp::Mod, 1, src) => Insn::Alu {
-                w,
-                op: AluOp::Smod,
-                dst,
-                src,
-            },
-            (AluOp::Div | AluOp::Mod, off, _) => {
-                return Err(bad_value(raw, Offset, off as i64, "0 or 1"))
-            }
-            (AluOp::Mov, off @ (8 | 16), Src::Reg(src)) => Insn::MovSx {
-                w,
-                dst,
-                src,
-                bits: off as u8,
-            },
-            (AluOp::Mov, 32, Src::Reg(src)) if w == Width::W64 => Insn::MovSx {
-                w,
-                dst,
-                src,
-                bits: 32,
-            },
-            (AluOp::Mov, off, Src::Reg(_)) => {
-                let expected = if w == Width::W64 {
-                    "0, 8, 16 or 32"
-                } else {
-                    "0, 8 or 16"
-                };
-                return Err(bad_value(raw, Offset, off as i64, expected));
-            }
-            (_, off, _) => {
-                return Err(DecodeReason::UnusedFieldNonZero {
-                    opcode: op,
-                    field: Offset,
-                    value: off as i64,
-                })
-            }
+    let base = AluOp::ALL
+        .iter()
+        .copied()
+        .find(|o| o.code() == code && o.offset() == 0)
+        .ok_or_else(unknown)?;
+    let src = if x {
+        zero(raw, &[Imm])?;
+        Src::Reg(reg(raw.src, Field::Src)?)
+    } else {
+        zero(raw, &[Field::Src])?;
+        Src::Imm(raw.imm)
+    };
+    Ok(match (base, raw.off, src) {
+        (_, 0, src) => Insn::Alu {
+            w,
+            op: base,
+            dst,
+            src,
+        },
+        (AluOp::Div, 1, src) => Insn::Alu {
+            w,
+            op: AluOp::Sdiv,
+            dst,
+            src,
+        },
+        (AluOp::Mod, 1, src) => Insn::Alu {
+            w,
+            op: AluOp::Smod,
+            dst,
+            src,
+        },
+        (AluOp::Div | AluOp::Mod, off, _) => {
+            return Err(bad_value(raw, Offset, off as i64, "0 or 1"))
+        }
+        (AluOp::Mov, off @ (8 | 16), Src::Reg(src)) => Insn::MovSx {
+            w,
+            dst,
+            src,
+            bits: off as u8,
+        },
+        (AluOp::Mov, 32, Src::Reg(src)) if w == Width::W64 => Insn::MovSx {
+            w,
+            dst,
+            src,
+            bits: 32,
+        },
+        (AluOp::Mov, off, Src::Reg(_)) => {
+            let expected = if w == Width::W64 {
+                "0, 8, 16 or 32"
+            } else {
+                "0, 8 or 16"
+            };
+            return Err(bad_value(raw, Offset, off as i64, expected));
+        }
+        (_, off, _) => {
+            return Err(DecodeReason::UnusedFieldNonZero {
+                opcode: op,
+                field: Offset,
+                value: off as i64,
+            })
         }
     })
 }
@@ -381,69 +377,67 @@ fn decode_alu_binary(
 fn decode_jmp(raw: RawInsn) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        let w = if op & 0x07 == 0x06 {
-            Width::W32
-        } else {
-            Width::W64
-        };
-        let x = op & 0x08 != 0;
-        match (op & 0xf0, w, x) {
-            (0x00, Width::W64, false) => {
-                zero(raw, &[Dst, Field::Src, Imm])?;
-                Insn::Ja {
-                    off: raw.off as i32,
-                    wide: false,
-                }
+    let w = if op & 0x07 == 0x06 {
+        Width::W32
+    } else {
+        Width::W64
+    };
+    let x = op & 0x08 != 0;
+    Ok(match (op & 0xf0, w, x) {
+        (0x00, Width::W64, false) => {
+            zero(raw, &[Dst, Field::Src, Imm])?;
+            Insn::Ja {
+                off: raw.off as i32,
+                wide: false,
             }
-            (0x00, Width::W32, false) => {
-                zero(raw, &[Dst, Field::Src, Offset])?;
-                Insn::Ja {
-                    off: raw.imm,
-                    wide: true,
-                }
+        }
+        (0x00, Width::W32, false) => {
+            zero(raw, &[Dst, Field::Src, Offset])?;
+            Insn::Ja {
+                off: raw.imm,
+                wide: true,
             }
-            (0x80, Width::W64, false) => {
-                zero(raw, &[Dst, Offset])?;
-                let kind = match raw.src {
-                    0 => CallKind::Helper,
-                    1 => CallKind::Local,
-                    2 => CallKind::Btf,
-                    v => return Err(bad_value(raw, Field::Src, v as i64, "0, 1 or 2")),
-                };
-                Insn::Call { kind, imm: raw.imm }
+        }
+        (0x80, Width::W64, false) => {
+            zero(raw, &[Dst, Offset])?;
+            let kind = match raw.src {
+                0 => CallKind::Helper,
+                1 => CallKind::Local,
+                2 => CallKind::Btf,
+                v => return Err(bad_value(raw, Field::Src, v as i64, "0, 1 or 2")),
+            };
+            Insn::Call { kind, imm: raw.imm }
+        }
+        (0x80, Width::W64, true) => {
+            zero(raw, &[Field::Src, Offset, Imm])?;
+            Insn::Callx {
+                reg: reg(raw.dst, Dst)?,
             }
-            (0x80, Width::W64, true) => {
-                zero(raw, &[Field::Src, Offset, Imm])?;
-                Insn::Callx {
-                    reg: reg(raw.dst, Dst)?,
-                }
-            }
-            (0x90, Width::W64, false) => {
-                zero(raw, &[Dst, Field::Src, Offset, Imm])?;
-                Insn::Exit
-            }
-            (code, w, x) => {
-                let cond = JmpCond::ALL
-                    .iter()
-                    .copied()
-                    .find(|c| c.code() == code)
-                    .ok_or_else(unknown)?;
-                let dst = reg(raw.dst, Dst)?;
-                let src = if x {
-                    zero(raw, &[Imm])?;
-                    Src::Reg(reg(raw.src, Field::Src)?)
-                } else {
-                    zero(raw, &[Field::Src])?;
-                    Src::Imm(raw.imm)
-                };
-                Insn::Jmp {
-                    w,
-                    cond,
-                    dst,
-                    src,
-                    off: raw.off,
-                }
+        }
+        (0x90, Width::W64, false) => {
+            zero(raw, &[Dst, Field::Src, Offset, Imm])?;
+            Insn::Exit
+        }
+        (code, w, x) => {
+            let cond = JmpCond::ALL
+                .iter()
+                .copied()
+                .find(|c| c.code() == code)
+                .ok_or_else(unknown)?;
+            let dst = reg(raw.dst, Dst)?;
+            let src = if x {
+                zero(raw, &[Imm])?;
+                Src::Reg(reg(raw.src, Field::Src)?)
+            } else {
+                zero(raw, &[Field::Src])?;
+                Src::Imm(raw.imm)
+            };
+            Insn::Jmp {
+                w,
+                cond,
+                dst,
+                src,
+                off: raw.off,
             }
         }
     })
@@ -482,21 +476,19 @@ fn decode_ld(raw: RawInsn) -> Result<Option<Insn>, DecodeReason> {
 fn decode_ldx(raw: RawInsn) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        let size = Size::from_code(op);
-        let sx = match op & 0xe0 {
-            0x60 => false,
-            0x80 if size != Size::DW => true,
-            _ => return Err(unknown()),
-        };
-        zero(raw, &[Imm])?;
-        Insn::Ldx {
-            size,
-            sx,
-            dst: reg(raw.dst, Dst)?,
-            src: reg(raw.src, Field::Src)?,
-            off: raw.off,
-        }
+    let size = Size::from_code(op);
+    let sx = match op & 0xe0 {
+        0x60 => false,
+        0x80 if size != Size::DW => true,
+        _ => return Err(unknown()),
+    };
+    zero(raw, &[Imm])?;
+    Ok(Insn::Ldx {
+        size,
+        sx,
+        dst: reg(raw.dst, Dst)?,
+        src: reg(raw.src, Field::Src)?,
+        off: raw.off,
     })
 }
 
@@ -504,17 +496,15 @@ fn decode_ldx(raw: RawInsn) -> Result<Insn, DecodeReason> {
 fn decode_st(raw: RawInsn) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        if op & 0xe0 != 0x60 {
-            return Err(unknown());
-        }
-        zero(raw, &[Field::Src])?;
-        Insn::St {
-            size: Size::from_code(op),
-            dst: reg(raw.dst, Dst)?,
-            off: raw.off,
-            imm: raw.imm,
-        }
+    if op & 0xe0 != 0x60 {
+        return Err(unknown());
+    }
+    zero(raw, &[Field::Src])?;
+    Ok(Insn::St {
+        size: Size::from_code(op),
+        dst: reg(raw.dst, Dst)?,
+        off: raw.off,
+        imm: raw.imm,
     })
 }
 
@@ -522,50 +512,48 @@ fn decode_st(raw: RawInsn) -> Result<Insn, DecodeReason> {
 fn decode_stx(raw: RawInsn) -> Result<Insn, DecodeReason> {
     let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    Ok({
-        let size = Size::from_code(op);
-        match op & 0xe0 {
-            0x60 => {
-                zero(raw, &[Imm])?;
-                Insn::Stx {
-                    size,
-                    dst: reg(raw.dst, Dst)?,
-                    src: reg(raw.src, Field::Src)?,
-                    off: raw.off,
-                }
+    let size = Size::from_code(op);
+    Ok(match op & 0xe0 {
+        0x60 => {
+            zero(raw, &[Imm])?;
+            Insn::Stx {
+                size,
+                dst: reg(raw.dst, Dst)?,
+                src: reg(raw.src, Field::Src)?,
+                off: raw.off,
             }
-            0xc0 if matches!(size, Size::W | Size::DW) => {
-                let (op_, fetch) = match raw.imm {
-                    0x00 => (AtomicOp::Add, false),
-                    0x01 => (AtomicOp::Add, true),
-                    0x40 => (AtomicOp::Or, false),
-                    0x41 => (AtomicOp::Or, true),
-                    0x50 => (AtomicOp::And, false),
-                    0x51 => (AtomicOp::And, true),
-                    0xa0 => (AtomicOp::Xor, false),
-                    0xa1 => (AtomicOp::Xor, true),
-                    0xe1 => (AtomicOp::Xchg, true),
-                    0xf1 => (AtomicOp::Cmpxchg, true),
-                    v => {
-                        return Err(bad_value(
-                            raw,
-                            Imm,
-                            v as i64,
-                            "an atomic operation (0x00/0x40/0x50/0xa0 [|0x01], 0xe1, 0xf1)",
-                        ))
-                    }
-                };
-                Insn::Atomic {
-                    size,
-                    op: op_,
-                    fetch,
-                    dst: reg(raw.dst, Dst)?,
-                    src: reg(raw.src, Field::Src)?,
-                    off: raw.off,
-                }
-            }
-            _ => return Err(unknown()),
         }
+        0xc0 if matches!(size, Size::W | Size::DW) => {
+            let (op_, fetch) = match raw.imm {
+                0x00 => (AtomicOp::Add, false),
+                0x01 => (AtomicOp::Add, true),
+                0x40 => (AtomicOp::Or, false),
+                0x41 => (AtomicOp::Or, true),
+                0x50 => (AtomicOp::And, false),
+                0x51 => (AtomicOp::And, true),
+                0xa0 => (AtomicOp::Xor, false),
+                0xa1 => (AtomicOp::Xor, true),
+                0xe1 => (AtomicOp::Xchg, true),
+                0xf1 => (AtomicOp::Cmpxchg, true),
+                v => {
+                    return Err(bad_value(
+                        raw,
+                        Imm,
+                        v as i64,
+                        "an atomic operation (0x00/0x40/0x50/0xa0 [|0x01], 0xe1, 0xf1)",
+                    ))
+                }
+            };
+            Insn::Atomic {
+                size,
+                op: op_,
+                fetch,
+                dst: reg(raw.dst, Dst)?,
+                src: reg(raw.src, Field::Src)?,
+                off: raw.off,
+            }
+        }
+        _ => return Err(unknown()),
     })
 }
 

@@ -26,6 +26,7 @@
 
 use crate::isa::insn::*;
 use std::fmt;
+use Field::{Dst, Imm, Offset};
 
 /// Why a slot did not decode. Every error names its slot index (`pc`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,282 +238,323 @@ fn bad_value(raw: RawInsn, field: Field, value: i64, expected: &'static str) -> 
     }
 }
 
-/// Decodes one slot. `Ok(None)` means "a well-formed first slot of an LDDW":
-/// the caller checks the second slot and builds the instruction.
+/// Decodes one slot by its class. `Ok(None)` means "a well-formed first
+/// slot of an LDDW": the caller checks the second slot and builds the
+/// instruction.
 fn decode_slot(raw: RawInsn) -> Result<Option<Insn>, DecodeReason> {
-    use Field::{Dst, Imm, Offset};
-    let unknown = || DecodeReason::UnknownOpcode { opcode: raw.opcode };
+    let insn = match raw.opcode & 0x07 {
+        0x04 | 0x07 => decode_alu(raw)?,
+        0x05 | 0x06 => decode_jmp(raw)?,
+        0x00 => return decode_ld(raw),
+        0x01 => decode_ldx(raw)?,
+        0x02 => decode_st(raw)?,
+        0x03 => decode_stx(raw)?,
+        _ => return Err(unknown_opcode(raw)),
+    };
+    Ok(Some(insn))
+}
+
+fn unknown_opcode(raw: RawInsn) -> DecodeReason {
+    DecodeReason::UnknownOpcode { opcode: raw.opcode }
+}
+
+/// ALU (0x04) and ALU64 (0x07): neg, the byte-order ops, and the binary ops.
+fn decode_alu(raw: RawInsn) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
     let op = raw.opcode;
-    let insn = match op & 0x07 {
-        // ALU (0x04) and ALU64 (0x07).
-        0x04 | 0x07 => {
-            let w = if op & 0x07 == 0x07 {
-                Width::W64
-            } else {
-                Width::W32
-            };
-            let x = op & 0x08 != 0;
-            let dst = reg(raw.dst, Dst)?;
-            match op & 0xf0 {
-                0x80 => {
-                    if x {
-                        return Err(unknown());
-                    }
-                    zero(raw, &[Field::Src, Offset, Imm])?;
-                    Insn::Neg { w, dst }
-                }
-                0xd0 => {
-                    let kind = match (w, x) {
-                        (Width::W32, false) => Endian::Le,
-                        (Width::W32, true) => Endian::Be,
-                        (Width::W64, false) => Endian::Swap,
-                        (Width::W64, true) => return Err(unknown()),
-                    };
-                    zero(raw, &[Field::Src, Offset])?;
-                    let bits = match raw.imm {
-                        16 => 16,
-                        32 => 32,
-                        64 => 64,
-                        v => return Err(bad_value(raw, Imm, v as i64, "16, 32 or 64")),
-                    };
-                    Insn::End { kind, dst, bits }
-                }
-                0xe0 | 0xf0 => return Err(unknown()),
-                code => {
-                    let base = AluOp::ALL
-                        .iter()
-                        .copied()
-                        .find(|o| o.code() == code && o.offset() == 0)
-                        .ok_or_else(unknown)?;
-                    let src = if x {
-                        zero(raw, &[Imm])?;
-                        Src::Reg(reg(raw.src, Field::Src)?)
-                    } else {
-                        zero(raw, &[Field::Src])?;
-                        Src::Imm(raw.imm)
-                    };
-                    match (base, raw.off, src) {
-                        (_, 0, src) => Insn::Alu {
-                            w,
-                            op: base,
-                            dst,
-                            src,
-                        },
-                        (AluOp::Div, 1, src) => Insn::Alu {
-                            w,
-                            op: AluOp::Sdiv,
-                            dst,
-                            src,
-                        },
-                        (AluOp::Mod, 1, src) => Insn::Alu {
-                            w,
-                            op: AluOp::Smod,
-                            dst,
-                            src,
-                        },
-                        (AluOp::Div | AluOp::Mod, off, _) => {
-                            return Err(bad_value(raw, Offset, off as i64, "0 or 1"))
-                        }
-                        (AluOp::Mov, off @ (8 | 16), Src::Reg(src)) => Insn::MovSx {
-                            w,
-                            dst,
-                            src,
-                            bits: off as u8,
-                        },
-                        (AluOp::Mov, 32, Src::Reg(src)) if w == Width::W64 => Insn::MovSx {
-                            w,
-                            dst,
-                            src,
-                            bits: 32,
-                        },
-                        (AluOp::Mov, off, Src::Reg(_)) => {
-                            let expected = if w == Width::W64 {
-                                "0, 8, 16 or 32"
-                            } else {
-                                "0, 8 or 16"
-                            };
-                            return Err(bad_value(raw, Offset, off as i64, expected));
-                        }
-                        (_, off, _) => {
-                            return Err(DecodeReason::UnusedFieldNonZero {
-                                opcode: op,
-                                field: Offset,
-                                value: off as i64,
-                            })
-                        }
-                    }
-                }
-            }
-        }
-        // JMP (0x05) and JMP32 (0x06).
-        0x05 | 0x06 => {
-            let w = if op & 0x07 == 0x06 {
-                Width::W32
-            } else {
-                Width::W64
-            };
-            let x = op & 0x08 != 0;
-            match (op & 0xf0, w, x) {
-                (0x00, Width::W64, false) => {
-                    zero(raw, &[Dst, Field::Src, Imm])?;
-                    Insn::Ja {
-                        off: raw.off as i32,
-                        wide: false,
-                    }
-                }
-                (0x00, Width::W32, false) => {
-                    zero(raw, &[Dst, Field::Src, Offset])?;
-                    Insn::Ja {
-                        off: raw.imm,
-                        wide: true,
-                    }
-                }
-                (0x80, Width::W64, false) => {
-                    zero(raw, &[Dst, Offset])?;
-                    let kind = match raw.src {
-                        0 => CallKind::Helper,
-                        1 => CallKind::Local,
-                        2 => CallKind::Btf,
-                        v => return Err(bad_value(raw, Field::Src, v as i64, "0, 1 or 2")),
-                    };
-                    Insn::Call { kind, imm: raw.imm }
-                }
-                (0x80, Width::W64, true) => {
-                    zero(raw, &[Field::Src, Offset, Imm])?;
-                    Insn::Callx {
-                        reg: reg(raw.dst, Dst)?,
-                    }
-                }
-                (0x90, Width::W64, false) => {
-                    zero(raw, &[Dst, Field::Src, Offset, Imm])?;
-                    Insn::Exit
-                }
-                (code, w, x) => {
-                    let cond = JmpCond::ALL
-                        .iter()
-                        .copied()
-                        .find(|c| c.code() == code)
-                        .ok_or_else(unknown)?;
-                    let dst = reg(raw.dst, Dst)?;
-                    let src = if x {
-                        zero(raw, &[Imm])?;
-                        Src::Reg(reg(raw.src, Field::Src)?)
-                    } else {
-                        zero(raw, &[Field::Src])?;
-                        Src::Imm(raw.imm)
-                    };
-                    Insn::Jmp {
-                        w,
-                        cond,
-                        dst,
-                        src,
-                        off: raw.off,
-                    }
-                }
-            }
-        }
-        // LD (0x00): lddw and the legacy packet loads.
-        0x00 => match op {
-            0x18 => {
-                zero(raw, &[Offset])?;
-                return Ok(None);
-            }
-            0x20 | 0x28 | 0x30 => {
-                zero(raw, &[Dst, Field::Src, Offset])?;
-                Insn::LdAbs {
-                    size: Size::from_code(op),
-                    imm: raw.imm,
-                }
-            }
-            0x40 | 0x48 | 0x50 => {
-                zero(raw, &[Dst, Offset])?;
-                Insn::LdInd {
-                    size: Size::from_code(op),
-                    src: reg(raw.src, Field::Src)?,
-                    imm: raw.imm,
-                }
-            }
-            _ => return Err(unknown()),
-        },
-        // LDX (0x01).
-        0x01 => {
-            let size = Size::from_code(op);
-            let sx = match op & 0xe0 {
-                0x60 => false,
-                0x80 if size != Size::DW => true,
-                _ => return Err(unknown()),
-            };
-            zero(raw, &[Imm])?;
-            Insn::Ldx {
-                size,
-                sx,
-                dst: reg(raw.dst, Dst)?,
-                src: reg(raw.src, Field::Src)?,
-                off: raw.off,
-            }
-        }
-        // ST (0x02).
-        0x02 => {
-            if op & 0xe0 != 0x60 {
+    let w = if op & 0x07 == 0x07 {
+        Width::W64
+    } else {
+        Width::W32
+    };
+    let x = op & 0x08 != 0;
+    let dst = reg(raw.dst, Dst)?;
+    Ok(match op & 0xf0 {
+        0x80 => {
+            if x {
                 return Err(unknown());
             }
-            zero(raw, &[Field::Src])?;
-            Insn::St {
-                size: Size::from_code(op),
-                dst: reg(raw.dst, Dst)?,
+            zero(raw, &[Field::Src, Offset, Imm])?;
+            Insn::Neg { w, dst }
+        }
+        0xd0 => {
+            let kind = match (w, x) {
+                (Width::W32, false) => Endian::Le,
+                (Width::W32, true) => Endian::Be,
+                (Width::W64, false) => Endian::Swap,
+                (Width::W64, true) => return Err(unknown()),
+            };
+            zero(raw, &[Field::Src, Offset])?;
+            let bits = match raw.imm {
+                16 => 16,
+                32 => 32,
+                64 => 64,
+                v => return Err(bad_value(raw, Imm, v as i64, "16, 32 or 64")),
+            };
+            Insn::End { kind, dst, bits }
+        }
+        0xe0 | 0xf0 => return Err(unknown()),
+        code => decode_alu_binary(raw, w, x, dst, code)?,
+    })
+}
+
+/// The binary ALU ops (`code` is the op bits, `x` the register-source bit):
+/// the operand, then the offset that selects sdiv/smod and movsx.
+fn decode_alu_binary(
+    raw: RawInsn,
+    w: Width,
+    x: bool,
+    dst: Reg,
+    code: u8,
+) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    let base = AluOp::ALL
+        .iter()
+        .copied()
+        .find(|o| o.code() == code && o.offset() == 0)
+        .ok_or_else(unknown)?;
+    let src = if x {
+        zero(raw, &[Imm])?;
+        Src::Reg(reg(raw.src, Field::Src)?)
+    } else {
+        zero(raw, &[Field::Src])?;
+        Src::Imm(raw.imm)
+    };
+    Ok(match (base, raw.off, src) {
+        (_, 0, src) => Insn::Alu {
+            w,
+            op: base,
+            dst,
+            src,
+        },
+        (AluOp::Div, 1, src) => Insn::Alu {
+            w,
+            op: AluOp::Sdiv,
+            dst,
+            src,
+        },
+        (AluOp::Mod, 1, src) => Insn::Alu {
+            w,
+            op: AluOp::Smod,
+            dst,
+            src,
+        },
+        (AluOp::Div | AluOp::Mod, off, _) => {
+            return Err(bad_value(raw, Offset, off as i64, "0 or 1"))
+        }
+        (AluOp::Mov, off @ (8 | 16), Src::Reg(src)) => Insn::MovSx {
+            w,
+            dst,
+            src,
+            bits: off as u8,
+        },
+        (AluOp::Mov, 32, Src::Reg(src)) if w == Width::W64 => Insn::MovSx {
+            w,
+            dst,
+            src,
+            bits: 32,
+        },
+        (AluOp::Mov, off, Src::Reg(_)) => {
+            let expected = if w == Width::W64 {
+                "0, 8, 16 or 32"
+            } else {
+                "0, 8 or 16"
+            };
+            return Err(bad_value(raw, Offset, off as i64, expected));
+        }
+        (_, off, _) => {
+            return Err(DecodeReason::UnusedFieldNonZero {
+                opcode: op,
+                field: Offset,
+                value: off as i64,
+            })
+        }
+    })
+}
+
+/// JMP (0x05) and JMP32 (0x06): ja, call, callx, exit, conditional jumps.
+fn decode_jmp(raw: RawInsn) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    let w = if op & 0x07 == 0x06 {
+        Width::W32
+    } else {
+        Width::W64
+    };
+    let x = op & 0x08 != 0;
+    Ok(match (op & 0xf0, w, x) {
+        (0x00, Width::W64, false) => {
+            zero(raw, &[Dst, Field::Src, Imm])?;
+            Insn::Ja {
+                off: raw.off as i32,
+                wide: false,
+            }
+        }
+        (0x00, Width::W32, false) => {
+            zero(raw, &[Dst, Field::Src, Offset])?;
+            Insn::Ja {
+                off: raw.imm,
+                wide: true,
+            }
+        }
+        (0x80, Width::W64, false) => {
+            zero(raw, &[Dst, Offset])?;
+            let kind = match raw.src {
+                0 => CallKind::Helper,
+                1 => CallKind::Local,
+                2 => CallKind::Btf,
+                v => return Err(bad_value(raw, Field::Src, v as i64, "0, 1 or 2")),
+            };
+            Insn::Call { kind, imm: raw.imm }
+        }
+        (0x80, Width::W64, true) => {
+            zero(raw, &[Field::Src, Offset, Imm])?;
+            Insn::Callx {
+                reg: reg(raw.dst, Dst)?,
+            }
+        }
+        (0x90, Width::W64, false) => {
+            zero(raw, &[Dst, Field::Src, Offset, Imm])?;
+            Insn::Exit
+        }
+        (code, w, x) => {
+            let cond = JmpCond::ALL
+                .iter()
+                .copied()
+                .find(|c| c.code() == code)
+                .ok_or_else(unknown)?;
+            let dst = reg(raw.dst, Dst)?;
+            let src = if x {
+                zero(raw, &[Imm])?;
+                Src::Reg(reg(raw.src, Field::Src)?)
+            } else {
+                zero(raw, &[Field::Src])?;
+                Src::Imm(raw.imm)
+            };
+            Insn::Jmp {
+                w,
+                cond,
+                dst,
+                src,
                 off: raw.off,
+            }
+        }
+    })
+}
+
+/// LD (0x00): the first slot of lddw (`Ok(None)`) and the legacy packet loads.
+fn decode_ld(raw: RawInsn) -> Result<Option<Insn>, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    let insn = match op {
+        0x18 => {
+            zero(raw, &[Offset])?;
+            return Ok(None);
+        }
+        0x20 | 0x28 | 0x30 => {
+            zero(raw, &[Dst, Field::Src, Offset])?;
+            Insn::LdAbs {
+                size: Size::from_code(op),
                 imm: raw.imm,
             }
         }
-        // STX (0x03).
-        0x03 => {
-            let size = Size::from_code(op);
-            match op & 0xe0 {
-                0x60 => {
-                    zero(raw, &[Imm])?;
-                    Insn::Stx {
-                        size,
-                        dst: reg(raw.dst, Dst)?,
-                        src: reg(raw.src, Field::Src)?,
-                        off: raw.off,
-                    }
-                }
-                0xc0 if matches!(size, Size::W | Size::DW) => {
-                    let (op_, fetch) = match raw.imm {
-                        0x00 => (AtomicOp::Add, false),
-                        0x01 => (AtomicOp::Add, true),
-                        0x40 => (AtomicOp::Or, false),
-                        0x41 => (AtomicOp::Or, true),
-                        0x50 => (AtomicOp::And, false),
-                        0x51 => (AtomicOp::And, true),
-                        0xa0 => (AtomicOp::Xor, false),
-                        0xa1 => (AtomicOp::Xor, true),
-                        0xe1 => (AtomicOp::Xchg, true),
-                        0xf1 => (AtomicOp::Cmpxchg, true),
-                        v => {
-                            return Err(bad_value(
-                                raw,
-                                Imm,
-                                v as i64,
-                                "an atomic operation (0x00/0x40/0x50/0xa0 [|0x01], 0xe1, 0xf1)",
-                            ))
-                        }
-                    };
-                    Insn::Atomic {
-                        size,
-                        op: op_,
-                        fetch,
-                        dst: reg(raw.dst, Dst)?,
-                        src: reg(raw.src, Field::Src)?,
-                        off: raw.off,
-                    }
-                }
-                _ => return Err(unknown()),
+        0x40 | 0x48 | 0x50 => {
+            zero(raw, &[Dst, Offset])?;
+            Insn::LdInd {
+                size: Size::from_code(op),
+                src: reg(raw.src, Field::Src)?,
+                imm: raw.imm,
             }
         }
         _ => return Err(unknown()),
     };
     Ok(Some(insn))
+}
+
+/// LDX (0x01): loads, zero- or sign-extending.
+fn decode_ldx(raw: RawInsn) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    let size = Size::from_code(op);
+    let sx = match op & 0xe0 {
+        0x60 => false,
+        0x80 if size != Size::DW => true,
+        _ => return Err(unknown()),
+    };
+    zero(raw, &[Imm])?;
+    Ok(Insn::Ldx {
+        size,
+        sx,
+        dst: reg(raw.dst, Dst)?,
+        src: reg(raw.src, Field::Src)?,
+        off: raw.off,
+    })
+}
+
+/// ST (0x02): stores of an immediate.
+fn decode_st(raw: RawInsn) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    if op & 0xe0 != 0x60 {
+        return Err(unknown());
+    }
+    zero(raw, &[Field::Src])?;
+    Ok(Insn::St {
+        size: Size::from_code(op),
+        dst: reg(raw.dst, Dst)?,
+        off: raw.off,
+        imm: raw.imm,
+    })
+}
+
+/// STX (0x03): stores of a register, and the atomics.
+fn decode_stx(raw: RawInsn) -> Result<Insn, DecodeReason> {
+    let unknown = || unknown_opcode(raw);
+    let op = raw.opcode;
+    let size = Size::from_code(op);
+    Ok(match op & 0xe0 {
+        0x60 => {
+            zero(raw, &[Imm])?;
+            Insn::Stx {
+                size,
+                dst: reg(raw.dst, Dst)?,
+                src: reg(raw.src, Field::Src)?,
+                off: raw.off,
+            }
+        }
+        0xc0 if matches!(size, Size::W | Size::DW) => {
+            let (op_, fetch) = match raw.imm {
+                0x00 => (AtomicOp::Add, false),
+                0x01 => (AtomicOp::Add, true),
+                0x40 => (AtomicOp::Or, false),
+                0x41 => (AtomicOp::Or, true),
+                0x50 => (AtomicOp::And, false),
+                0x51 => (AtomicOp::And, true),
+                0xa0 => (AtomicOp::Xor, false),
+                0xa1 => (AtomicOp::Xor, true),
+                0xe1 => (AtomicOp::Xchg, true),
+                0xf1 => (AtomicOp::Cmpxchg, true),
+                v => {
+                    return Err(bad_value(
+                        raw,
+                        Imm,
+                        v as i64,
+                        "an atomic operation (0x00/0x40/0x50/0xa0 [|0x01], 0xe1, 0xf1)",
+                    ))
+                }
+            };
+            Insn::Atomic {
+                size,
+                op: op_,
+                fetch,
+                dst: reg(raw.dst, Dst)?,
+                src: reg(raw.src, Field::Src)?,
+                off: raw.off,
+            }
+        }
+        _ => return Err(unknown()),
+    })
 }
 
 #[cfg(test)]

@@ -28,25 +28,17 @@
 //! the checked copy is never entered.
 
 use crate::func::Lower;
+use crate::plan::BudgetMode;
 use cranebpf_runtime::abi;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::InstBuilder;
-
-/// Which copy of a function is being built.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BudgetMode {
-    /// Compare at checkpoints only.
-    Fast,
-    /// Compare at every leader.
-    Checked,
-}
 
 impl Lower<'_> {
     /// Charges the `n` instructions of the block that starts here.
     pub(crate) fn before_block(&mut self, n: u32) {
         if self.budget_mode == BudgetMode::Fast {
-            if self.checkpoints.contains(&self.pc) {
-                if let Some(&checked) = self.checked_blocks.get(&self.pc) {
+            if self.checkpoints.contains(&self.index) {
+                if let Some(&checked) = self.checked_blocks.get(&self.index) {
                     let rem = self.b.use_var(self.rem);
                     let room = self.b.ins().icmp_imm_u(
                         IntCC::UnsignedGreaterThanOrEqual,

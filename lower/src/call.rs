@@ -60,10 +60,13 @@ impl Lower<'_> {
         self.reload_input_bounds();
     }
 
-    /// Calls the local function that starts at `sem::jump_target(pc, off)`.
-    pub(crate) fn translate_local_call(&mut self, off: i64) -> Result<(), LowerError> {
-        let index = cranebpf_runtime::sem::jump_target(self.pc, off)
-            .and_then(|t| self.func_index.get(&t).copied())
+    /// Calls the local function that starts at the current call's target
+    /// ([`cranebpf_runtime::Cfg::target`]).
+    pub(crate) fn translate_local_call(&mut self) -> Result<(), LowerError> {
+        let cfg = self.cfg;
+        let index = cfg
+            .target(self.index)
+            .and_then(|t| cfg.function_at_index(t))
             .ok_or(LowerError::BadTarget { pc: self.pc })?;
         let fref = match self.func_refs.get(&index) {
             Some(&f) => f,

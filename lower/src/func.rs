@@ -2,19 +2,19 @@
 //! makes blocks and variables and calls `translate_insn` once per
 //! instruction.
 //!
-//! Blocks: one Cranelift block per budget-block leader
-//! ([`cranebpf_runtime::analysis::budget::blocks`]). Every jump target and every
+//! Blocks: one Cranelift block per budget-block leader of the program's
+//! [`Cfg`] (the rule is [`cranebpf_runtime::analysis::budget`]'s). Every jump target and every
 //! instruction after a jump, call, exit or legacy packet load is a leader, so
 //! each jump lands on the start of a Cranelift block. Before an instruction
 //! the driver sets the source location to its pc, so every CLIF instruction
 //! shows which eBPF instruction it came from.
 
-use crate::budget::BudgetMode;
 use crate::env::LowerEnv;
+pub use crate::plan::FunctionRange;
+use crate::plan::{function_range, BudgetMode, BudgetPlan};
 use cranebpf_runtime::abi;
-use cranebpf_runtime::analysis::budget;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
-use cranebpf_runtime::{CallKind, Insn, LddwKind, Program, Reg};
+use cranebpf_runtime::{Cfg, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
@@ -98,36 +98,13 @@ impl Default for LowerOptions {
     }
 }
 
-/// One eBPF function: instruction indices `[first, end)` into
-/// [`Program::insns`], and its first pc.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FunctionRange {
-    /// Slot index of the first instruction.
-    pub start_pc: usize,
-    /// Index into [`Program::insns`] of the first instruction.
-    pub first: usize,
-    /// One past the index of the last instruction.
-    pub end: usize,
-}
-
 /// The functions of `program`, entry first then in pc order, as instruction
-/// index ranges. This is [`Program::functions`] mapped to instruction
-/// indices; functions that hold no instruction are dropped.
+/// index ranges: [`Program::functions`] as the program's [`Cfg`] maps them
+/// to instruction indices.
 pub fn function_ranges(program: &Program) -> Vec<FunctionRange> {
-    let insns = program.insns();
-    let mut out = Vec::new();
-    for f in program.functions() {
-        let first = insns.partition_point(|&(pc, _)| pc < f.start);
-        let end = insns.partition_point(|&(pc, _)| pc < f.end);
-        if first < end {
-            out.push(FunctionRange {
-                start_pc: insns[first].0,
-                first,
-                end,
-            });
-        }
-    }
-    out
+    (0..program.functions().len())
+        .filter_map(|f| function_range(program, f))
+        .collect()
 }
 
 /// Signature of every compiled eBPF function (calling convention `tail`):
@@ -254,6 +231,8 @@ pub fn lower_entry(env: &mut dyn LowerEnv, host_cc: CallConv, func: &mut ir::Fun
 pub(crate) struct Lower<'a> {
     /// The builder, positioned in the block of the current instruction.
     pub b: FunctionBuilder<'a>,
+    /// The program's control-flow graph.
+    pub cfg: &'a Cfg,
     /// The embedder.
     pub env: &'a mut dyn LowerEnv,
     /// Calling convention of the host thunks.
@@ -283,22 +262,23 @@ pub(crate) struct Lower<'a> {
     /// The shared cold fault block: params
     /// `(kind, pc, addr, size, access, adj, remaining)`.
     pub fault_block: Block,
-    /// Block of each leader in this function, by pc, in the copy being
-    /// built.
+    /// Block of each leader in this function, by instruction index, in the
+    /// copy being built.
     pub blocks: HashMap<usize, Block>,
     /// Block of each leader in the checked copy (see `budget.rs`).
     pub checked_blocks: HashMap<usize, Block>,
     /// Which copy is being built.
     pub budget_mode: BudgetMode,
-    /// Leaders (by pc) where the fast copy checks the budget.
+    /// Leaders (by instruction index) where the fast copy checks the
+    /// budget.
     pub checkpoints: HashSet<usize>,
     /// Instructions in this function: no forward path from a checkpoint to
     /// the next charges more.
     pub function_len: u64,
-    /// Compiled-function index of each function start pc.
-    pub func_index: HashMap<usize, usize>,
     /// pc of the instruction being translated.
     pub pc: usize,
+    /// Instruction index of the instruction being translated.
+    pub index: usize,
     /// Length of the budget block being translated.
     pub block_len: u32,
     /// 1-based position of the current instruction in its budget block.
@@ -330,6 +310,11 @@ pub fn lower_function(
 }
 
 /// [`lower_function`] with explicit [`LowerOptions`].
+///
+/// The phases: find the function's range in the graph, refuse what the
+/// lowering cannot build, plan the budget copies, emit the entry block,
+/// make one block per leader and copy, then build each copy instruction by
+/// instruction, and finish with the shared fault block.
 pub fn lower_function_with(
     program: &Program,
     index: usize,
@@ -338,12 +323,74 @@ pub fn lower_function_with(
     opts: &LowerOptions,
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
-    let ranges = function_ranges(program);
-    let range = *ranges
-        .get(index)
-        .ok_or(LowerError::NoSuchFunction { index })?;
+    let range = function_range(program, index).ok_or(LowerError::NoSuchFunction { index })?;
+    let cfg = program.cfg();
     let insns = &program.insns()[range.first..range.end];
-    let blocks_info = budget::blocks(program.insns());
+    check_supported(insns)?;
+    let plan = BudgetPlan::new(cfg, range);
+    let frame_facts = FrameFacts::analyze(cfg, program.insns(), range.first, range.end);
+
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(func, &mut fctx);
+    let vars = Vars::declare(&mut b);
+    let vmp = emit_entry_block(&mut b, &vars);
+    let pass_blocks = create_leader_blocks(&mut b, cfg, range, plan.passes);
+    // A function's first instruction always leads a budget block (it is
+    // the program start or a local-call target).
+    let first_block = *pass_blocks[0]
+        .get(&range.first)
+        .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
+    let fault_block = create_fault_block(&mut b);
+
+    let bug = crate::env::planted_bug(env);
+    let mut lw = Lower {
+        b,
+        cfg,
+        env,
+        host_cc,
+        regs: vars.regs,
+        rem: vars.rem,
+        lims: vars.lims,
+        facts: frame::entry_facts(),
+        opts: *opts,
+        returns_args: index != 0 || cfg.is_call_target(range.start_pc),
+        vm: vmp,
+        fault_block,
+        blocks: pass_blocks[0].clone(),
+        checked_blocks: pass_blocks[pass_blocks.len() - 1].clone(),
+        budget_mode: plan.passes[0],
+        checkpoints: plan.checkpoints.clone(),
+        function_len: plan.function_len,
+        pc: range.start_pc,
+        index: range.first,
+        block_len: 0,
+        pos: 0,
+        bug,
+        func_refs: HashMap::new(),
+        helper_sig: None,
+        check_sig: None,
+        check_adapter: None,
+    };
+
+    lw.reload_input_bounds();
+    lw.b.ins().jump(first_block, &[]);
+    for (blocks, &mode) in pass_blocks.into_iter().zip(plan.passes) {
+        lw.build_copy(range, insns, mode, blocks, &plan, &frame_facts)?;
+    }
+    lw.emit_fault_block();
+    lw.b.seal_all_blocks();
+    lw.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
+        default_call_conv: host_cc,
+        pointer_width: target_lexicon::PointerWidth::U64,
+        page_size_align_log2: 12,
+    });
+    Ok(())
+}
+
+/// Refuses what the lowering cannot build: writes to r10 (r10-relative
+/// accesses are proven in-frame on the assumption that r10 never changes)
+/// and LDDW pseudo-loads.
+fn check_supported(insns: &[(usize, Insn)]) -> Result<(), LowerError> {
     for &(pc, insn) in insns {
         if insn.written_reg() == Some(Reg::R10) {
             return Err(LowerError::WritesFramePointer { pc });
@@ -357,209 +404,166 @@ pub fn lower_function_with(
             }
         }
     }
-    let mut fctx = FunctionBuilderContext::new();
-    let mut b = FunctionBuilder::new(func, &mut fctx);
-    let regs: [Variable; 11] = std::array::from_fn(|_| b.declare_var(I64));
-    let rem = b.declare_var(I64);
-    let lims: [Variable; 8] = std::array::from_fn(|_| b.declare_var(I64));
+    Ok(())
+}
 
-    // Entry block: bind the parameters to registers.
+/// The variables of one function: registers, budget counter, input limits.
+struct Vars {
+    regs: [Variable; 11],
+    rem: Variable,
+    lims: [Variable; 8],
+}
+
+impl Vars {
+    fn declare(b: &mut FunctionBuilder<'_>) -> Vars {
+        Vars {
+            regs: std::array::from_fn(|_| b.declare_var(I64)),
+            rem: b.declare_var(I64),
+            lims: std::array::from_fn(|_| b.declare_var(I64)),
+        }
+    }
+}
+
+/// Emits the entry block: binds the parameters to r10 and r0..r9 and loads
+/// the budget counter. Returns the VM context pointer.
+fn emit_entry_block(b: &mut FunctionBuilder<'_>, vars: &Vars) -> Value {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let vmp = params[0];
-    b.def_var(regs[10], params[1]);
+    b.def_var(vars.regs[10], params[1]);
     for r in 0..10 {
-        b.def_var(regs[r], params[2 + r]);
+        b.def_var(vars.regs[r], params[2 + r]);
     }
     let remaining = b
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, abi::OFF_REMAINING);
-    b.def_var(rem, remaining);
-    let frame_facts = FrameFacts::analyze(program.insns(), range.first, range.end);
-    let returns_args = index != 0 || is_call_target(program, range.start_pc);
+    b.def_var(vars.rem, remaining);
+    vmp
+}
 
-    // Budget checkpoints (see `budget.rs`): the function start, every
-    // target of a backward jump, and every instruction after a local call.
-    let mut last_back_jump: HashMap<usize, usize> = HashMap::new();
-    let mut checkpoints: HashSet<usize> = HashSet::new();
-    checkpoints.insert(range.start_pc);
-    for (i, &(pc, insn)) in insns.iter().enumerate() {
-        let off = match insn {
-            Insn::Ja { off, .. } => i64::from(off),
-            Insn::Jmp { off, .. } => i64::from(off),
-            Insn::Call {
-                kind: CallKind::Local,
-                ..
-            } => {
-                if let Some(&(next, _)) = insns.get(i + 1) {
-                    checkpoints.insert(next);
-                }
-                continue;
-            }
-            _ => continue,
-        };
-        if let Some(t) = cranebpf_runtime::sem::jump_target(pc, off) {
-            if t <= pc {
-                last_back_jump.insert(t, i);
-                checkpoints.insert(t);
-            }
-        }
-    }
-    // Functions with loops get a fast copy that checks the budget only at
-    // checkpoints; loop-free ones only the checked copy.
-    let passes: &[BudgetMode] = if last_back_jump.is_empty() {
-        &[BudgetMode::Checked]
-    } else {
-        &[BudgetMode::Fast, BudgetMode::Checked]
-    };
-    let function_len: u64 = (range.first..range.end)
-        .map(|i| u64::from(blocks_info.len_if_leader[i]))
-        .sum();
-
-    // One block per leader and pass.
-    let mut pass_blocks: Vec<HashMap<usize, Block>> = Vec::new();
+/// One Cranelift block per leader of the function and per copy, by
+/// instruction index. The checked copy's blocks are cold when a fast copy
+/// exists.
+fn create_leader_blocks(
+    b: &mut FunctionBuilder<'_>,
+    cfg: &Cfg,
+    range: FunctionRange,
+    passes: &[BudgetMode],
+) -> Vec<HashMap<usize, Block>> {
+    let mut pass_blocks = Vec::with_capacity(passes.len());
     for &mode in passes {
         let mut blocks = HashMap::new();
-        for (i, &(pc, _)) in insns.iter().enumerate() {
-            if blocks_info.len_if_leader[range.first + i] > 0 {
-                let blk = b.create_block();
-                if mode == BudgetMode::Checked && passes.len() > 1 {
-                    b.set_cold_block(blk);
-                }
-                blocks.insert(pc, blk);
+        for i in (range.first..range.end).filter(|&i| cfg.block_len(i) > 0) {
+            let blk = b.create_block();
+            if mode == BudgetMode::Checked && passes.len() > 1 {
+                b.set_cold_block(blk);
             }
+            blocks.insert(i, blk);
         }
         pass_blocks.push(blocks);
     }
-    // A function's first instruction always leads a budget block (it is
-    // the program start or a local-call target).
-    let first_block = *pass_blocks[0]
-        .get(&range.start_pc)
-        .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
-    let checked_blocks = pass_blocks[pass_blocks.len() - 1].clone();
+    pass_blocks
+}
 
+/// The shared cold fault block, with its seven parameters (see
+/// [`Lower::fault_block`]).
+fn create_fault_block(b: &mut FunctionBuilder<'_>) -> Block {
     let fault_block = b.create_block();
     for _ in 0..7 {
         b.append_block_param(fault_block, I64);
     }
     b.set_cold_block(fault_block);
+    fault_block
+}
 
-    let func_index = ranges
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.start_pc, i))
-        .collect();
-
-    let bug = crate::env::planted_bug(env);
-    let mut lw = Lower {
-        b,
-        env,
-        host_cc,
-        regs,
-        rem,
-        lims,
-        facts: frame::entry_facts(),
-        opts: *opts,
-        returns_args,
-        vm: vmp,
-        fault_block,
-        blocks: pass_blocks[0].clone(),
-        checked_blocks,
-        budget_mode: passes[0],
-        checkpoints,
-        function_len,
-        func_index,
-        pc: range.start_pc,
-        block_len: 0,
-        pos: 0,
-        bug,
-        func_refs: HashMap::new(),
-        helper_sig: None,
-        check_sig: None,
-        check_adapter: None,
-    };
-
-    lw.reload_input_bounds();
-    lw.b.ins().jump(first_block, &[]);
-
-    // Blocks are sealed as soon as all their predecessors exist, so that
-    // the SSA builder adds block parameters only where a register really
-    // differs between predecessors (sealing late makes every use in a loop
-    // a parameter, which the register allocator pays for). A leader is
-    // sealed when it is entered, unless a later instruction jumps back to
-    // it; then after the last such jump. (The fast copy's jumps into the
-    // checked copy all exist before the checked copy is built.)
-    for (p, &mode) in passes.iter().enumerate() {
-        lw.blocks = pass_blocks[p].clone();
-        lw.budget_mode = mode;
-        let first_new = lw.b.func.dfg.num_blocks();
+impl Lower<'_> {
+    /// Builds one copy (`mode`) of the function `range` (`insns` are its
+    /// instructions) into the leader blocks `blocks`.
+    ///
+    /// Blocks are sealed as soon as all their predecessors exist, so that
+    /// the SSA builder adds block parameters only where a register really
+    /// differs between predecessors (sealing late makes every use in a loop
+    /// a parameter, which the register allocator pays for). A leader is
+    /// sealed when it is entered, unless a later instruction jumps back to
+    /// it; then after the last such jump. (The fast copy's jumps into the
+    /// checked copy all exist before the checked copy is built.)
+    fn build_copy(
+        &mut self,
+        range: FunctionRange,
+        insns: &[(usize, Insn)],
+        mode: BudgetMode,
+        blocks: HashMap<usize, Block>,
+        plan: &BudgetPlan,
+        frame_facts: &FrameFacts,
+    ) -> Result<(), LowerError> {
+        self.blocks = blocks;
+        self.budget_mode = mode;
+        let first_new = self.b.func.dfg.num_blocks();
         let mut seal_after: HashMap<usize, Vec<Block>> = HashMap::new();
         let mut open = false; // whether the current block still needs a terminator
-        for (i, &(pc, insn)) in insns.iter().enumerate() {
-            lw.pc = pc;
-            lw.b.set_srcloc(SourceLoc::new(pc as u32));
-            let n = blocks_info.len_if_leader[range.first + i];
-            // `blocks` holds exactly the leaders (n > 0).
-            if let Some(&block) = lw.blocks.get(&pc) {
-                if open {
-                    lw.b.ins().jump(block, &[]);
-                }
-                lw.b.switch_to_block(block);
-                match last_back_jump.get(&pc) {
-                    Some(&last) => seal_after.entry(last).or_default().push(block),
-                    None => lw.b.seal_block(block),
-                }
-                lw.block_len = n;
-                lw.pos = 0;
-                lw.before_block(n);
-                // Unreachable leaders get the entry facts (r10 is never written).
-                lw.facts = frame_facts
-                    .at_leader(range.first + i)
-                    .copied()
-                    .unwrap_or_else(frame::entry_facts);
+        for (k, &(pc, insn)) in insns.iter().enumerate() {
+            let i = range.first + k;
+            self.pc = pc;
+            self.index = i;
+            self.b.set_srcloc(SourceLoc::new(pc as u32));
+            // `blocks` holds exactly the leaders.
+            if let Some(&block) = self.blocks.get(&i) {
+                self.enter_leader(block, open, plan, &mut seal_after, frame_facts);
             }
-            lw.pos += 1;
-            let falls_through = lw.translate_insn(insn)?;
-            frame::transfer(&mut lw.facts, insn);
+            self.pos += 1;
+            let falls_through = self.translate_insn(insn)?;
+            frame::transfer(&mut self.facts, insn);
             for block in seal_after.remove(&i).unwrap_or_default() {
-                lw.b.seal_block(block);
+                self.b.seal_block(block);
             }
             open = falls_through;
-            if falls_through && i + 1 == insns.len() {
+            if falls_through && i + 1 == range.end {
                 return Err(LowerError::FallsOffEnd { pc });
             }
         }
         // The checked copy of a function that has a fast copy runs only
         // near the end of a budget: all of it is cold.
-        if mode == BudgetMode::Checked && passes.len() > 1 {
-            for k in first_new..lw.b.func.dfg.num_blocks() {
-                lw.b.set_cold_block(Block::from_u32(k as u32));
+        if mode == BudgetMode::Checked && plan.passes.len() > 1 {
+            for k in first_new..self.b.func.dfg.num_blocks() {
+                self.b.set_cold_block(Block::from_u32(k as u32));
             }
         }
+        Ok(())
     }
 
-    lw.emit_fault_block();
-    lw.b.seal_all_blocks();
-    lw.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
-        default_call_conv: host_cc,
-        pointer_width: target_lexicon::PointerWidth::U64,
-        page_size_align_log2: 12,
-    });
-    Ok(())
-}
-
-/// Whether some local call in `program` targets `pc`.
-fn is_call_target(program: &Program, pc: usize) -> bool {
-    program.insns().iter().any(|&(at, insn)| match insn {
-        Insn::Call {
-            kind: CallKind::Local,
-            imm,
-        } => cranebpf_runtime::sem::jump_target(at, i64::from(imm)) == Some(pc),
-        _ => false,
-    })
+    /// Enters the block of the leader being translated: closes the
+    /// previous block if it falls through, seals the new one (now, or after
+    /// its last back-edge), charges the block and loads its frame facts.
+    fn enter_leader(
+        &mut self,
+        block: Block,
+        open: bool,
+        plan: &BudgetPlan,
+        seal_after: &mut HashMap<usize, Vec<Block>>,
+        frame_facts: &FrameFacts,
+    ) {
+        let i = self.index;
+        if open {
+            self.b.ins().jump(block, &[]);
+        }
+        self.b.switch_to_block(block);
+        match plan.last_back_jump.get(&i) {
+            Some(&last) => seal_after.entry(last).or_default().push(block),
+            None => self.b.seal_block(block),
+        }
+        let n = self.cfg.block_len(i);
+        self.block_len = n;
+        self.pos = 0;
+        self.before_block(n);
+        // Unreachable leaders get the entry facts (r10 is never written).
+        self.facts = frame_facts
+            .at_leader(i)
+            .copied()
+            .unwrap_or_else(frame::entry_facts);
+    }
 }
 
 impl Lower<'_> {
@@ -596,10 +600,20 @@ impl Lower<'_> {
             .store(MemFlagsData::trusted(), v, self.vm, offset);
     }
 
-    /// The block that leads at `sem::jump_target(pc, off)` in this function.
-    pub fn target_block(&self, off: i64) -> Result<Block, LowerError> {
-        cranebpf_runtime::sem::jump_target(self.pc, off)
+    /// The block of the current jump's target ([`Cfg::target`]) in this
+    /// function.
+    pub fn target_block(&self) -> Result<Block, LowerError> {
+        self.cfg
+            .target(self.index)
             .and_then(|t| self.blocks.get(&t).copied())
+            .ok_or(LowerError::BadTarget { pc: self.pc })
+    }
+
+    /// The block of the instruction after the current one, which leads.
+    pub fn next_block(&self) -> Result<Block, LowerError> {
+        self.blocks
+            .get(&(self.index + 1))
+            .copied()
             .ok_or(LowerError::BadTarget { pc: self.pc })
     }
 

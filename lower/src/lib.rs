@@ -62,6 +62,7 @@ mod call;
 mod env;
 mod func;
 mod mem;
+mod plan;
 mod translate;
 
 pub use env::{LowerEnv, ModuleFreeEnv, PlantedBug};

@@ -88,22 +88,18 @@ impl Lower<'_> {
             Insn::LdAbs { size, imm } => self.translate_ld_packet(size, None, imm),
             Insn::LdInd { size, src, imm } => self.translate_ld_packet(size, Some(src), imm),
 
-            /**** Jumps: §4.3. Targets are `sem::jump_target`, each the start of
+            /**** Jumps: §4.3. Targets are the program's `Cfg::target`, each the start of
             a Cranelift block; JMP32 compares the low halves. ****/
-            Insn::Ja { off, .. } => {
-                let target = self.target_block(i64::from(off))?;
+            Insn::Ja { .. } => {
+                let target = self.target_block()?;
                 self.b.ins().jump(target, &[]);
                 return Ok(false);
             }
             Insn::Jmp {
-                w,
-                cond,
-                dst,
-                src,
-                off,
+                w, cond, dst, src, ..
             } => {
-                let taken = self.target_block(i64::from(off))?;
-                let next = self.target_block(0)?;
+                let taken = self.target_block()?;
+                let next = self.next_block()?;
                 let w = match self.bug {
                     Some(crate::PlantedBug::Jmp32AsJmp64) => cranebpf_runtime::Width::W64,
                     _ => w,
@@ -126,8 +122,8 @@ impl Lower<'_> {
             }
             Insn::Call {
                 kind: CallKind::Local,
-                imm,
-            } => self.translate_local_call(i64::from(imm))?,
+                ..
+            } => self.translate_local_call()?,
             Insn::Call {
                 kind: CallKind::Btf,
                 ..

@@ -25,7 +25,11 @@
 //!    caller's next instruction leads a new block.
 //!
 //! Without a budget, engines still count with the same rule.
+//!
+//! The blocks themselves are computed once per program, by
+//! [`crate::isa::cfg::Cfg`].
 
+use crate::isa::cfg::Cfg;
 use crate::isa::insn::Insn;
 
 /// Block structure of a decoded program, indexed like the instruction list
@@ -40,63 +44,15 @@ pub struct Blocks {
 /// Computes the blocks of `insns` (pairs of pc and instruction in program
 /// order, as [`crate::decode_all`] returns them).
 ///
-/// Jump and call targets that do not name an instruction are ignored here;
-/// the validator rejects such programs before any engine runs them.
+/// This is [`Cfg::block_lens`] of a graph built for the purpose; a
+/// [`crate::Program`] already owns its graph ([`crate::Program::cfg`]), so
+/// engines read that instead. Jump and call targets that do not name an
+/// instruction are ignored here; the validator rejects such programs before
+/// any engine runs them.
 pub fn blocks(insns: &[(usize, Insn)]) -> Blocks {
-    let n = insns.len();
-    let mut leader = vec![false; n];
-    if n > 0 {
-        leader[0] = true;
+    Blocks {
+        len_if_leader: Cfg::new(insns).block_lens().to_vec(),
     }
-    let index_of = |pc: i64| -> Option<usize> {
-        if pc < 0 {
-            return None;
-        }
-        insns.binary_search_by_key(&(pc as usize), |&(p, _)| p).ok()
-    };
-    for (i, &(pc, insn)) in insns.iter().enumerate() {
-        let ends_block = match insn {
-            Insn::Ja { off, .. } => {
-                if let Some(t) = index_of(pc as i64 + 1 + off as i64) {
-                    leader[t] = true;
-                }
-                true
-            }
-            Insn::Jmp { off, .. } => {
-                if let Some(t) = index_of(pc as i64 + 1 + off as i64) {
-                    leader[t] = true;
-                }
-                true
-            }
-            Insn::Call {
-                kind: crate::isa::insn::CallKind::Local,
-                imm,
-            } => {
-                if let Some(t) = index_of(pc as i64 + 1 + imm as i64) {
-                    leader[t] = true;
-                }
-                true
-            }
-            Insn::Call { .. }
-            | Insn::Callx { .. }
-            | Insn::Exit
-            | Insn::LdAbs { .. }
-            | Insn::LdInd { .. } => true,
-            _ => false,
-        };
-        if ends_block && i + 1 < n {
-            leader[i + 1] = true;
-        }
-    }
-    let mut len_if_leader = vec![0u32; n];
-    let mut start = 0;
-    for i in 1..=n {
-        if i == n || leader[i] {
-            len_if_leader[start] = (i - start) as u32;
-            start = i;
-        }
-    }
-    Blocks { len_if_leader }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Frame-pointer provenance: which registers hold `r10 + constant`.
 //!
-//! A forward dataflow over one function's blocks (the blocks of
-//! [`crate::analysis::budget::blocks`]; every jump lands on a leader). For each
+//! A forward dataflow over one function's blocks (the blocks and successors
+//! of the program's [`Cfg`]; every jump lands on a leader). For each
 //! register it computes a [`RegFact`]:
 //!
 //! - [`RegFact::Frame`]`(c)`: on **every** execution that reaches this point
@@ -27,7 +27,7 @@
 //! `Frame`s join to `Stack`); it has height 3, so the worklist terminates
 //! after at most `3 × 11` changes per block.
 
-use crate::analysis::budget::blocks;
+use crate::isa::cfg::Cfg;
 use crate::isa::insn::{AluOp, AtomicOp, CallKind, Insn, Reg, Src, Width};
 use std::collections::HashMap;
 
@@ -134,6 +134,27 @@ pub fn transfer(facts: &mut RegFacts, insn: Insn) {
     }
 }
 
+/// Joins `facts` into the facts at leader `s`; returns whether they changed.
+fn join_into(at_leader: &mut HashMap<usize, RegFacts>, s: usize, facts: &RegFacts) -> bool {
+    match at_leader.get_mut(&s) {
+        None => {
+            at_leader.insert(s, *facts);
+            true
+        }
+        Some(old) => {
+            let mut changed = false;
+            for (o, n) in old.iter_mut().zip(facts.iter()) {
+                let j = o.join(*n);
+                if j != *o {
+                    *o = j;
+                    changed = true;
+                }
+            }
+            changed
+        }
+    }
+}
+
 fn offset(f: RegFact, k: i64) -> RegFact {
     match f {
         RegFact::Frame(c) => RegFact::Frame(c.wrapping_add(k)),
@@ -152,12 +173,10 @@ pub struct FrameFacts {
 impl FrameFacts {
     /// Analyses the function whose instructions are `insns[first..end]`
     /// (`insns` is the whole program, pairs of pc and instruction as
-    /// [`crate::Program::insns`] returns them).
-    pub fn analyze(insns: &[(usize, Insn)], first: usize, end: usize) -> FrameFacts {
-        let lens = blocks(insns).len_if_leader;
+    /// [`crate::Program::insns`] returns them, and `cfg` its graph). Only
+    /// successors inside `[first, end)` are followed.
+    pub fn analyze(cfg: &Cfg, insns: &[(usize, Insn)], first: usize, end: usize) -> FrameFacts {
         let end = end.min(insns.len());
-        let index_of =
-            |pc: usize| -> Option<usize> { insns.binary_search_by_key(&pc, |&(p, _)| p).ok() };
         let mut at_leader: HashMap<usize, RegFacts> = HashMap::new();
         if first >= end {
             return FrameFacts { at_leader };
@@ -168,46 +187,21 @@ impl FrameFacts {
             let Some(mut facts) = at_leader.get(&l).copied() else {
                 continue;
             };
-            let len = lens.get(l).copied().unwrap_or(0).max(1) as usize;
-            let last = (l + len - 1).min(end - 1);
+            let Some(block) = cfg.block_of(l) else {
+                continue;
+            };
+            let last = (block.end - 1).min(end - 1);
             for &(_, insn) in &insns[l..=last] {
                 transfer(&mut facts, insn);
             }
-            let (pc, insn) = insns[last];
-            let mut succ: [Option<usize>; 2] = [None, None];
-            let target = |off: i64| {
-                crate::sem::jump_target(pc, off)
-                    .and_then(index_of)
-                    .filter(|&t| t >= first && t < end)
+            // A block cut short by `end` falls through to nothing.
+            let succs: &[usize] = if last + 1 == block.end {
+                &block.succs
+            } else {
+                &[]
             };
-            match insn {
-                Insn::Ja { off, .. } => succ[0] = target(i64::from(off)),
-                Insn::Jmp { off, .. } => {
-                    succ[0] = target(i64::from(off));
-                    succ[1] = Some(last + 1).filter(|&n| n < end);
-                }
-                Insn::Exit => {}
-                _ => succ[0] = Some(last + 1).filter(|&n| n < end),
-            }
-            for s in succ.into_iter().flatten() {
-                let changed = match at_leader.get_mut(&s) {
-                    None => {
-                        at_leader.insert(s, facts);
-                        true
-                    }
-                    Some(old) => {
-                        let mut changed = false;
-                        for (o, n) in old.iter_mut().zip(facts.iter()) {
-                            let j = o.join(*n);
-                            if j != *o {
-                                *o = j;
-                                changed = true;
-                            }
-                        }
-                        changed
-                    }
-                };
-                if changed {
+            for &s in succs.iter().filter(|&&s| s >= first && s < end) {
+                if join_into(&mut at_leader, s, &facts) {
                     work.push(s);
                 }
             }
@@ -261,8 +255,8 @@ mod tests {
         let all = p.insns();
         let f = &p.functions()[0];
         let end = all.partition_point(|&(pc, _)| pc < f.end);
-        let ff = FrameFacts::analyze(all, 0, end);
-        let lens = blocks(all).len_if_leader;
+        let ff = FrameFacts::analyze(p.cfg(), all, 0, end);
+        let lens = p.cfg().block_lens();
         let mut cur: Option<RegFacts> = None;
         let mut out = Vec::new();
         for (i, &(_, insn)) in all[..end].iter().enumerate() {
@@ -425,7 +419,7 @@ mod tests {
         ];
         let p = Program::from_insns(&insns).expect("loads");
         let all = p.insns();
-        let ff = FrameFacts::analyze(all, 3, 5);
+        let ff = FrameFacts::analyze(p.cfg(), all, 3, 5);
         let entry = ff.at_leader(3).expect("entry");
         assert_eq!(entry[1], RegFact::Other);
         assert_eq!(entry[10], RegFact::Frame(0));

@@ -21,9 +21,10 @@
 //! arithmetic on the context pointer followed by a dereference is refused,
 //! never guessed.
 
+use crate::isa::cfg::Cfg;
 use crate::isa::decode::decode_all;
 use crate::isa::encode::encode_all;
-use crate::isa::insn::{CallKind, Insn, RawInsn, Reg, Size, Src};
+use crate::isa::insn::{AluOp, CallKind, Insn, RawInsn, Reg, Size, Src, Width};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -282,204 +283,82 @@ impl State {
 
 /// Rewrites the context loads of `slots` for `layout` (see the module docs).
 /// Returns the rewritten slots.
+///
+/// The phases: decode and build the control-flow graph, find the context
+/// loads by a forward analysis over the graph's blocks, then rewrite each
+/// load's size and offset.
 pub fn rewrite_ctx(slots: &[RawInsn], layout: &CtxLayout) -> Result<Vec<RawInsn>, CtxError> {
     let insns = decode_all(slots).map_err(CtxError::Decode)?;
-    let index: BTreeMap<usize, usize> = insns
-        .iter()
-        .enumerate()
-        .map(|(i, (pc, _))| (*pc, i))
-        .collect();
+    let cfg = Cfg::new(&insns);
+    let loads = find_ctx_loads(&insns, &cfg, layout)?;
+    Ok(rewrite_loads(slots, &insns, &cfg, &loads))
+}
+
+/// The context loads of the program (pc to field), found by a forward
+/// data-flow over the blocks of `cfg`. States are kept at block leaders
+/// only (one stack map per block, not per instruction) and carried through
+/// a block instruction by instruction.
+fn find_ctx_loads(
+    insns: &[(usize, Insn)],
+    cfg: &Cfg,
+    layout: &CtxLayout,
+) -> Result<BTreeMap<usize, CtxField>, CtxError> {
+    // States before each leader, by instruction index.
     let mut states: Vec<Option<State>> = vec![None; insns.len()];
     let mut work: Vec<usize> = Vec::new();
+    let mut loads: BTreeMap<usize, CtxField> = BTreeMap::new();
     // Entry: r1 is the context.
     if !insns.is_empty() {
-        states[0] = Some(State::entry([
-            V::Ctx,
-            V::Other,
-            V::Other,
-            V::Other,
-            V::Other,
-        ]));
-        work.push(0);
+        let ctx_in_r1 = [V::Ctx, V::Other, V::Other, V::Other, V::Other];
+        flow(&mut states, &mut work, 0, &State::entry(ctx_in_r1));
     }
-    // Each context load: pc -> field.
-    let mut loads: BTreeMap<usize, CtxField> = BTreeMap::new();
-
-    let flow = |states: &mut Vec<Option<State>>, work: &mut Vec<usize>, pc: i64, s: &State| {
-        let Some(&i) = usize::try_from(pc).ok().and_then(|pc| index.get(&pc)) else {
-            return; // the validator rejects bad targets later
-        };
-        let changed = match &mut states[i] {
-            Some(old) => old.join_from(s),
-            slot @ None => {
-                *slot = Some(s.clone());
-                true
-            }
-        };
-        if changed {
-            work.push(i);
-        }
-    };
-
-    while let Some(i) = work.pop() {
-        let Some(mut s) = states[i].clone() else {
+    while let Some(leader) = work.pop() {
+        let (Some(mut s), Some(block)) = (states[leader].clone(), cfg.block_of(leader)) else {
             continue;
         };
-        let (pc, insn) = insns[i];
-        let next = pc as i64 + insn.slots() as i64;
-        let base_check = |s: &State, reg: Reg| -> Result<V, CtxError> {
-            match s.regs[reg.index()] {
-                V::Mixed => Err(CtxError::Ambiguous { pc, reg: reg.num() }),
-                v => Ok(v),
-            }
-        };
-        let mut succ: Vec<i64> = vec![next];
-        match insn {
-            Insn::Alu { w, op, dst, src } => {
-                let sv = match src {
-                    Src::Reg(r) => s.regs[r.index()],
-                    Src::Imm(_) => V::Other,
-                };
-                let is_mov = op == crate::isa::insn::AluOp::Mov;
-                s.regs[dst.index()] = if is_mov && w == crate::isa::insn::Width::W64 {
-                    sv
-                } else if is_mov {
-                    if sv == V::Other {
-                        V::Other
-                    } else {
-                        V::Mixed
-                    }
-                } else if s.regs[dst.index()] != V::Other || sv != V::Other {
-                    V::Mixed
-                } else {
-                    V::Other
-                };
-            }
-            Insn::Neg { dst, .. } | Insn::End { dst, .. } => {
-                if s.regs[dst.index()] != V::Other {
-                    s.regs[dst.index()] = V::Mixed;
-                }
-            }
-            Insn::MovSx { dst, src, .. } => {
-                s.regs[dst.index()] = if s.regs[src.index()] == V::Other {
-                    V::Other
-                } else {
-                    V::Mixed
-                };
-            }
-            Insn::Lddw { dst, .. } => s.regs[dst.index()] = V::Other,
-            Insn::LdAbs { .. } | Insn::LdInd { .. } => s.regs[0] = V::Other,
-            Insn::Ldx {
-                size,
-                sx,
-                dst,
-                src,
-                off,
-            } => {
-                let v =
-                    if src == Reg::R10 {
-                        if size == Size::DW {
-                            s.stack.get(&off).copied().unwrap_or(V::Other)
-                        } else {
-                            V::Other
-                        }
-                    } else {
-                        if base_check(&s, src)? == V::Ctx {
-                            let field = layout.field(off, size).filter(|_| !sx).ok_or(
-                                CtxError::BadAccess {
-                                    pc,
-                                    ctx: layout.name,
-                                    offset: off,
-                                    size: size.bytes(),
-                                },
-                            )?;
-                            loads.insert(pc, *field);
-                        }
-                        V::Other
-                    };
-                s.regs[dst.index()] = v;
-            }
-            Insn::St { size, dst, off, .. } => {
-                if dst == Reg::R10 {
-                    s.clobber_stack(off, size.bytes());
-                } else if base_check(&s, dst)? == V::Ctx {
-                    return Err(CtxError::Write {
-                        pc,
-                        ctx: layout.name,
-                    });
-                }
-            }
-            Insn::Stx {
-                size,
-                dst,
-                src,
-                off,
-            } => {
-                if dst == Reg::R10 {
-                    s.clobber_stack(off, size.bytes());
-                    let v = s.regs[src.index()];
-                    if size == Size::DW && v != V::Other {
-                        s.stack.insert(off, v);
-                    }
-                } else if base_check(&s, dst)? == V::Ctx {
-                    return Err(CtxError::Write {
-                        pc,
-                        ctx: layout.name,
-                    });
-                }
-            }
-            Insn::Atomic {
-                size,
-                dst,
-                src,
-                off,
-                ..
-            } => {
-                if dst == Reg::R10 {
-                    s.clobber_stack(off, size.bytes());
-                } else if base_check(&s, dst)? == V::Ctx {
-                    return Err(CtxError::Write {
-                        pc,
-                        ctx: layout.name,
-                    });
-                }
-                if let Some(r) = insn.written_reg() {
-                    s.regs[r.index()] = V::Other;
-                }
-                let _ = src;
-            }
-            Insn::Ja { off, .. } => succ = vec![next + i64::from(off)],
-            Insn::Jmp { off, .. } => succ.push(next + i64::from(off)),
-            Insn::Call {
-                kind: CallKind::Local,
-                imm,
-            } => {
-                let args = [s.regs[1], s.regs[2], s.regs[3], s.regs[4], s.regs[5]];
-                flow(
-                    &mut states,
-                    &mut work,
-                    next + i64::from(imm),
-                    &State::entry(args),
-                );
-                for r in 0..=5 {
-                    s.regs[r] = V::Other;
-                }
-            }
-            Insn::Call { .. } | Insn::Callx { .. } => {
-                for r in 0..=5 {
-                    s.regs[r] = V::Other;
-                }
-            }
-            Insn::Exit => succ.clear(),
+        let mut call_args = None;
+        for &(pc, insn) in &insns[block.first..block.end] {
+            call_args = s.step(pc, insn, layout, &mut loads)?;
         }
-        for t in succ {
-            flow(&mut states, &mut work, t, &s);
+        if let (Some(callee), Some(args)) = (block.callee, call_args) {
+            flow(&mut states, &mut work, callee, &State::entry(args));
+        }
+        for &next in &block.succs {
+            flow(&mut states, &mut work, next, &s);
         }
     }
+    Ok(loads)
+}
 
+/// Joins `s` into the state before leader `i` and queues it if it changed.
+fn flow(states: &mut [Option<State>], work: &mut Vec<usize>, i: usize, s: &State) {
+    let Some(slot) = states.get_mut(i) else {
+        return;
+    };
+    let changed = match slot {
+        Some(old) => old.join_from(s),
+        None => {
+            *slot = Some(s.clone());
+            true
+        }
+    };
+    if changed {
+        work.push(i);
+    }
+}
+
+/// The slots with every context load in `loads` reading its shadow field.
+fn rewrite_loads(
+    slots: &[RawInsn],
+    insns: &[(usize, Insn)],
+    cfg: &Cfg,
+    loads: &BTreeMap<usize, CtxField>,
+) -> Vec<RawInsn> {
     let mut out = slots.to_vec();
-    for (pc, field) in loads {
-        let Some(&i) = index.get(&pc) else { continue };
+    for (&pc, field) in loads {
+        let Some(i) = cfg.index_of_pc(pc) else {
+            continue;
+        };
         if let (_, Insn::Ldx { dst, src, .. }) = insns[i] {
             let new = Insn::Ldx {
                 size: field.shadow_size,
@@ -493,7 +372,163 @@ pub fn rewrite_ctx(slots: &[RawInsn], layout: &CtxLayout) -> Result<Vec<RawInsn>
             }
         }
     }
-    Ok(out)
+    out
+}
+
+impl State {
+    /// Applies the instruction at `pc` to the state, recording context
+    /// loads in `loads`. For a local call, returns the callee's r1-r5.
+    fn step(
+        &mut self,
+        pc: usize,
+        insn: Insn,
+        layout: &CtxLayout,
+        loads: &mut BTreeMap<usize, CtxField>,
+    ) -> Result<Option<[V; 5]>, CtxError> {
+        let write = || CtxError::Write {
+            pc,
+            ctx: layout.name,
+        };
+        match insn {
+            Insn::Alu { w, op, dst, src } => self.step_alu(w, op, dst, src),
+            Insn::Neg { dst, .. } | Insn::End { dst, .. } => {
+                if self.regs[dst.index()] != V::Other {
+                    self.regs[dst.index()] = V::Mixed;
+                }
+            }
+            Insn::MovSx { dst, src, .. } => {
+                self.regs[dst.index()] = if self.regs[src.index()] == V::Other {
+                    V::Other
+                } else {
+                    V::Mixed
+                };
+            }
+            Insn::Lddw { dst, .. } => self.regs[dst.index()] = V::Other,
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => self.regs[0] = V::Other,
+            Insn::Ldx {
+                size,
+                sx,
+                dst,
+                src,
+                off,
+            } => {
+                let v = self.step_ldx(pc, size, sx, src, off, layout, loads)?;
+                self.regs[dst.index()] = v;
+            }
+            Insn::St { size, dst, off, .. } => {
+                if dst == Reg::R10 {
+                    self.clobber_stack(off, size.bytes());
+                } else if self.base(pc, dst)? == V::Ctx {
+                    return Err(write());
+                }
+            }
+            Insn::Stx {
+                size,
+                dst,
+                src,
+                off,
+            } => {
+                if dst == Reg::R10 {
+                    self.clobber_stack(off, size.bytes());
+                    let v = self.regs[src.index()];
+                    if size == Size::DW && v != V::Other {
+                        self.stack.insert(off, v);
+                    }
+                } else if self.base(pc, dst)? == V::Ctx {
+                    return Err(write());
+                }
+            }
+            Insn::Atomic { size, dst, off, .. } => {
+                if dst == Reg::R10 {
+                    self.clobber_stack(off, size.bytes());
+                } else if self.base(pc, dst)? == V::Ctx {
+                    return Err(write());
+                }
+                if let Some(r) = insn.written_reg() {
+                    self.regs[r.index()] = V::Other;
+                }
+            }
+            Insn::Ja { .. } | Insn::Jmp { .. } | Insn::Exit => {}
+            Insn::Call {
+                kind: CallKind::Local,
+                ..
+            } => {
+                let r = &self.regs;
+                let args = [r[1], r[2], r[3], r[4], r[5]];
+                self.regs[0..=5].fill(V::Other);
+                return Ok(Some(args));
+            }
+            Insn::Call { .. } | Insn::Callx { .. } => self.regs[0..=5].fill(V::Other),
+        }
+        Ok(None)
+    }
+
+    /// The value of base register `reg` of an access at `pc`; a context
+    /// pointer on some paths only is refused.
+    fn base(&self, pc: usize, reg: Reg) -> Result<V, CtxError> {
+        match self.regs[reg.index()] {
+            V::Mixed => Err(CtxError::Ambiguous { pc, reg: reg.num() }),
+            v => Ok(v),
+        }
+    }
+
+    /// ALU: a 64-bit `mov` copies the value, anything else mixes a context
+    /// pointer into `Mixed`.
+    fn step_alu(&mut self, w: Width, op: AluOp, dst: Reg, src: Src) {
+        let sv = match src {
+            Src::Reg(r) => self.regs[r.index()],
+            Src::Imm(_) => V::Other,
+        };
+        let is_mov = op == AluOp::Mov;
+        self.regs[dst.index()] = if is_mov && w == Width::W64 {
+            sv
+        } else if is_mov {
+            if sv == V::Other {
+                V::Other
+            } else {
+                V::Mixed
+            }
+        } else if self.regs[dst.index()] != V::Other || sv != V::Other {
+            V::Mixed
+        } else {
+            V::Other
+        };
+    }
+
+    /// LDX: an 8-byte fill from the stack keeps the spilled value; a load
+    /// through the context must match a field (and is recorded).
+    #[allow(clippy::too_many_arguments)]
+    fn step_ldx(
+        &self,
+        pc: usize,
+        size: Size,
+        sx: bool,
+        src: Reg,
+        off: i16,
+        layout: &CtxLayout,
+        loads: &mut BTreeMap<usize, CtxField>,
+    ) -> Result<V, CtxError> {
+        if src == Reg::R10 {
+            return Ok(if size == Size::DW {
+                self.stack.get(&off).copied().unwrap_or(V::Other)
+            } else {
+                V::Other
+            });
+        }
+        if self.base(pc, src)? == V::Ctx {
+            let field = layout
+                .field(off, size)
+                .filter(|_| !sx)
+                .ok_or(CtxError::BadAccess {
+                    pc,
+                    ctx: layout.name,
+                    offset: off,
+                    size: size.bytes(),
+                })?;
+            loads.insert(pc, *field);
+        }
+        Ok(V::Other)
+    }
 }
 
 #[cfg(test)]

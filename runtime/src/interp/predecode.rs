@@ -5,14 +5,13 @@
 //! - immediates turned into operand values by [`sem::imm_operand`], LDDW
 //!   values assembled and ST values sign-extended,
 //! - static helper calls resolved to the helper body,
-//! - each slot's block length from [`crate::analysis::budget::blocks`].
+//! - each slot's block length from the program's [`crate::isa::cfg::Cfg`].
 //!
 //! **Invariant** (what makes the run loop's indexing infallible): every
 //! target is `< code.len()`, and the last slot is `exit` or `ja`, so falling
 //! through never runs past the end. A local call's return index `i + 1` is
 //! therefore in range too, because a call is never the last slot.
 
-use crate::analysis::budget::blocks;
 use crate::engine::error::EngineError;
 #[cfg(doc)]
 use crate::engine::rules::check_program;
@@ -138,21 +137,20 @@ pub(super) struct Slot {
 /// panic.
 pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, EngineError> {
     let insns = prog.insns();
-    let target = |pc: usize, off: i64| -> Result<usize, EngineError> {
-        sem::jump_target(pc, off)
-            .and_then(|t| prog.index_of_pc(t))
-            .ok_or(EngineError::BadTarget {
-                pc,
-                target: (pc as i64).wrapping_add(1).wrapping_add(off),
-            })
+    let cfg = prog.cfg();
+    // The graph's target of the instruction at index `i` (pc `pc`, offset `off`).
+    let target = |i: usize, pc: usize, off: i64| -> Result<usize, EngineError> {
+        cfg.target(i).ok_or(EngineError::BadTarget {
+            pc,
+            target: sem::jump_target_signed(pc, off),
+        })
     };
     let operand = |w: Width, src: Src| match src {
         Src::Reg(r) => Operand::Reg(r),
         Src::Imm(imm) => Operand::Imm(sem::imm_operand(w, imm)),
     };
-    let lens = blocks(insns).len_if_leader;
     let mut code = Vec::with_capacity(insns.len());
-    for (&(pc, insn), &block_len) in insns.iter().zip(&lens) {
+    for (i, (&(pc, insn), &block_len)) in insns.iter().zip(cfg.block_lens()).enumerate() {
         let op = match insn {
             Insn::Alu { w, op, dst, src } => Op::Alu {
                 w,
@@ -234,7 +232,7 @@ pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, 
                 off,
             },
             Insn::Ja { off, .. } => Op::Ja {
-                target: target(pc, off as i64)?,
+                target: target(i, pc, off as i64)?,
             },
             Insn::Jmp {
                 w,
@@ -247,7 +245,7 @@ pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, 
                 cond,
                 dst,
                 src: operand(w, src),
-                target: target(pc, off as i64)?,
+                target: target(i, pc, off as i64)?,
             },
             Insn::Call {
                 kind: CallKind::Helper,
@@ -266,7 +264,7 @@ pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, 
                 kind: CallKind::Local,
                 imm,
             } => Op::CallLocal {
-                target: target(pc, imm as i64)?,
+                target: target(i, pc, imm as i64)?,
             },
             Insn::Call {
                 kind: CallKind::Btf,

@@ -3,18 +3,24 @@
 //! This is the only way into the engines: an engine never sees bytes that
 //! were not decoded strictly and validated.
 
+use crate::isa::cfg::Cfg;
 use crate::isa::decode::{decode_all, DecodeError};
 use crate::isa::encode::encode_all;
 use crate::isa::insn::{slots_from_bytes, slots_to_bytes, Insn, RawInsn};
-use crate::isa::validate::{check_size, validate, Function, ValidateError};
+use crate::isa::validate::{check_size, validate_cfg, Function, ValidateError};
 use std::fmt;
 
 /// A decoded, validated eBPF program.
+///
+/// It owns its control-flow graph ([`Program::cfg`]), computed once at
+/// construction: the validator builds it (O(program size)) and checks the
+/// jump and call rules against it, so every engine and analysis reads the
+/// same graph instead of deriving control flow again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
     slots: Vec<RawInsn>,
     insns: Vec<(usize, Insn)>,
-    functions: Vec<Function>,
+    cfg: Cfg,
 }
 
 /// Why bytecode could not become a [`Program`].
@@ -63,12 +69,8 @@ impl Program {
     pub fn from_slots(slots: Vec<RawInsn>) -> Result<Program, LoadError> {
         check_size(slots.len())?;
         let insns = decode_all(&slots)?;
-        let functions = validate(&insns, slots.len())?;
-        Ok(Program {
-            slots,
-            insns,
-            functions,
-        })
+        let cfg = validate_cfg(&insns, slots.len())?;
+        Ok(Program { slots, insns, cfg })
     }
 
     /// Encodes and validates instructions.
@@ -94,11 +96,17 @@ impl Program {
     /// The functions: the entry function first, then every local-call target,
     /// in pc order.
     pub fn functions(&self) -> &[Function] {
-        &self.functions
+        self.cfg.functions()
+    }
+
+    /// The control-flow graph: functions, blocks, successors, call targets
+    /// and back-edges.
+    pub fn cfg(&self) -> &Cfg {
+        &self.cfg
     }
 
     /// Index into [`Program::insns`] of the instruction at slot `pc`.
     pub fn index_of_pc(&self, pc: usize) -> Option<usize> {
-        self.insns.binary_search_by_key(&pc, |&(p, _)| p).ok()
+        self.cfg.index_of_pc(pc)
     }
 }

@@ -85,7 +85,9 @@
 //! - Call-graph depth: a non-recursive call chain deeper than
 //!   [`crate::MAX_CALL_DEPTH`] is only caught at run time.
 
+use crate::isa::cfg::Cfg;
 use crate::isa::insn::{CallKind, Insn, Reg};
+use crate::sem;
 use std::fmt;
 
 /// The largest program, in slots, [`validate`] accepts.
@@ -285,81 +287,84 @@ pub(crate) fn check_size(nslots: usize) -> Result<(), ValidateError> {
 /// resolves later. Not checked (TODO): initialised registers and stack,
 /// reachability of `exit`, memory bounds (a run-time matter), call-chain depth.
 pub fn validate(insns: &[(usize, Insn)], nslots: usize) -> Result<Vec<Function>, ValidateError> {
-    check_size(nslots)?;
-    let starts = instruction_starts(insns, nslots)?;
-    let functions = functions(insns, nslots, &starts);
-
-    // `functions` is sorted, non-empty and starts at 0, so each pc lies in
-    // the function with the last start <= pc.
-    let function_of = |pc: usize| -> Function {
-        let i = functions.partition_point(|f| f.start <= pc);
-        functions
-            .get(i.wrapping_sub(1))
-            .copied()
-            .unwrap_or(Function {
-                start: 0,
-                end: nslots,
-            })
-    };
-    for &(pc, insn) in insns {
-        let err = |rule| Err(ValidateError { pc, rule });
-        let here = function_of(pc);
-
-        if insn.written_reg() == Some(Reg::R10) {
-            return err(Rule::WritesFramePointer);
-        }
-
-        if let Some(off) = insn.jump_offset() {
-            let target = pc as i64 + 1 + off;
-            match slot(target, nslots) {
-                None => {
-                    return err(Rule::JumpOutOfProgram {
-                        target,
-                        len: nslots,
-                    })
-                }
-                Some(t) if !starts[t] => return err(Rule::JumpIntoLddw { target: t }),
-                Some(t) if !(here.start..here.end).contains(&t) => {
-                    return err(Rule::JumpOutOfFunction {
-                        target: t,
-                        function: here,
-                    })
-                }
-                Some(_) => {}
-            }
-        }
-
-        if let Insn::Call {
-            kind: CallKind::Local,
-            imm,
-        } = insn
-        {
-            let target = pc as i64 + 1 + imm as i64;
-            match slot(target, nslots) {
-                None => {
-                    return err(Rule::CallOutOfProgram {
-                        target,
-                        len: nslots,
-                    })
-                }
-                Some(t) if !starts[t] => return err(Rule::CallIntoLddw { target: t }),
-                Some(_) => {}
-            }
-        }
-
-        if pc + insn.slots() == here.end && !insn.is_terminator() {
-            return err(Rule::FallsThrough {
-                function: here,
-                last: here.end == nslots,
-            });
-        }
-    }
-    Ok(functions)
+    validate_cfg(insns, nslots).map(|cfg| cfg.functions().to_vec())
 }
 
-/// `target` as a slot index, if it is one of a program of `nslots` slots.
-fn slot(target: i64, nslots: usize) -> Option<usize> {
-    usize::try_from(target).ok().filter(|&t| t < nslots)
+/// [`validate`], returning the program's control-flow graph: built once the
+/// layout is known to be sound, then the rules are checked against it.
+pub(crate) fn validate_cfg(insns: &[(usize, Insn)], nslots: usize) -> Result<Cfg, ValidateError> {
+    check_size(nslots)?;
+    let starts = instruction_starts(insns, nslots)?;
+    let cfg = Cfg::new(insns);
+    for (i, &(pc, insn)) in insns.iter().enumerate() {
+        check_insn(&cfg, &starts, nslots, i, pc, insn)
+            .map_err(|rule| ValidateError { pc, rule })?;
+    }
+    Ok(cfg)
+}
+
+/// Checks the register, jump, call and control-flow rules of the
+/// instruction at index `i` (slot `pc`).
+fn check_insn(
+    cfg: &Cfg,
+    starts: &[bool],
+    nslots: usize,
+    i: usize,
+    pc: usize,
+    insn: Insn,
+) -> Result<(), Rule> {
+    let here = cfg.function_of(pc);
+    if insn.written_reg() == Some(Reg::R10) {
+        return Err(Rule::WritesFramePointer);
+    }
+    if let Some(off) = insn.jump_offset() {
+        match slot(pc, off, nslots) {
+            None => {
+                return Err(Rule::JumpOutOfProgram {
+                    target: sem::jump_target_signed(pc, off),
+                    len: nslots,
+                })
+            }
+            Some(t) if !starts[t] => return Err(Rule::JumpIntoLddw { target: t }),
+            Some(t) if !(here.start..here.end).contains(&t) => {
+                return Err(Rule::JumpOutOfFunction {
+                    target: t,
+                    function: here,
+                })
+            }
+            Some(_) => debug_assert!(cfg.target(i).is_some()),
+        }
+    }
+    if let Insn::Call {
+        kind: CallKind::Local,
+        imm,
+    } = insn
+    {
+        let off = i64::from(imm);
+        match slot(pc, off, nslots) {
+            None => {
+                return Err(Rule::CallOutOfProgram {
+                    target: sem::jump_target_signed(pc, off),
+                    len: nslots,
+                })
+            }
+            Some(t) if !starts[t] => return Err(Rule::CallIntoLddw { target: t }),
+            Some(_) => {}
+        }
+    }
+    if pc + insn.slots() == here.end && !insn.is_terminator() {
+        return Err(Rule::FallsThrough {
+            function: here,
+            last: here.end == nslots,
+        });
+    }
+    Ok(())
+}
+
+/// The target slot of a jump or call at `pc` with offset `off`
+/// ([`sem::jump_target`]), if it is a slot of a program of `nslots` slots.
+fn slot(pc: usize, off: i64, nslots: usize) -> Option<usize> {
+    sem::jump_target(pc, off).filter(|&t| t < nslots)
 }
 
 /// Checks [`Rule::Layout`] and returns, for each slot, whether an instruction
@@ -388,35 +393,6 @@ fn instruction_starts(insns: &[(usize, Insn)], nslots: usize) -> Result<Vec<bool
         return Err(layout(expected));
     }
     Ok(starts)
-}
-
-/// The functions: pc 0 and every local-call target that names an
-/// instruction, sorted and deduplicated, each running to the next start.
-/// Bad call targets are left out here and reported in pc order by
-/// [`validate`].
-fn functions(insns: &[(usize, Insn)], nslots: usize, starts: &[bool]) -> Vec<Function> {
-    let mut entries = vec![0];
-    for &(pc, insn) in insns {
-        if let Insn::Call {
-            kind: CallKind::Local,
-            imm,
-        } = insn
-        {
-            if let Some(t) = slot(pc as i64 + 1 + imm as i64, nslots) {
-                if starts[t] {
-                    entries.push(t);
-                }
-            }
-        }
-    }
-    entries.sort_unstable();
-    entries.dedup();
-    let ends = entries.iter().skip(1).copied().chain([nslots]);
-    entries
-        .iter()
-        .zip(ends)
-        .map(|(&start, end)| Function { start, end })
-        .collect()
 }
 
 #[cfg(test)]

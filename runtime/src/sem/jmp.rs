@@ -49,6 +49,12 @@ pub fn jump_target(pc: usize, off: i64) -> Option<usize> {
     usize::try_from(t).ok()
 }
 
+/// [`jump_target`] as a signed number, for reporting targets outside the
+/// program (possibly negative; wraps instead of overflowing).
+pub fn jump_target_signed(pc: usize, off: i64) -> i64 {
+    (pc as i64).wrapping_add(1).wrapping_add(off)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

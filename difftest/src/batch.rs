@@ -146,7 +146,7 @@ pub struct Summary {
     pub budget: u64,
     /// Cases engine `a` could not load.
     pub load_errors: u64,
-    /// Cases `a` loads and `b` may refuse ([`Engine::may_reject`]) and did.
+    /// Cases `a` loads and `b` may refuse ([`Capabilities::may_reject`](cranebpf_runtime::engine::Capabilities::may_reject)) and did.
     pub rejected: u64,
     /// The first such refusal, for diagnosis.
     pub first_rejection: Option<String>,
@@ -217,13 +217,17 @@ impl fmt::Display for Summary {
 
 /// Minimises a diverging case and builds its report.
 ///
-/// Against an engine that [`Engine::may_reject`] (the kernel) the case is
+/// Against an engine that [`may_reject`](cranebpf_runtime::engine::Capabilities::may_reject) (the kernel) the case is
 /// not shrunk: removing instructions can remove the initialisation the
 /// kernel's verifier leaves to the program (root may read unwritten stack,
 /// whose bytes are then the kernel's garbage), which manufactures
 /// divergences that are not there.
 pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) -> Report {
-    let shrink_tries = if b.may_reject() { 0 } else { shrink_tries };
+    let shrink_tries = if b.capabilities().may_reject {
+        0
+    } else {
+        shrink_tries
+    };
     // A candidate counts only if the reference engine's state does not
     // depend on addresses: shrinking must not manufacture a divergence by,
     // say, removing the load that overwrote a pointer before it was stored.

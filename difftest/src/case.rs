@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 /// One test case: a program run with r1 = a pointer to (a copy of) `input`,
 /// r2 = its length, under an instruction budget, with the difftest helpers
-/// ([`crate::engine::difftest_helpers`]) and a scratch region.
+/// ([`crate::helpers::difftest_helpers`]) and a scratch region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Case {
     /// The program's instructions.

@@ -7,9 +7,10 @@
 
 use crate::batch::{run_batch, BatchConfig, Summary};
 use crate::case::Case;
-use crate::engine::{compare, Engine, Interp, Jit, Mutant, PlantedBug};
+use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use cranebpf::{EngineKind, InterpreterEngine, PlantedBug};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,9 +23,11 @@ pub enum EngineChoice {
     Interp,
     /// The Cranelift JIT.
     Jit,
-    /// The interpreter with a planted bug: `mov32` does not zero-extend.
+    /// The JIT with a planted bug: `mov32` does not zero-extend (needs the
+    /// `planted-bugs` feature).
     MutantMov32,
-    /// The interpreter with a planted bug: `jmp32` compares 64 bits.
+    /// The JIT with a planted bug: `jmp32` compares 64 bits (needs the
+    /// `planted-bugs` feature).
     MutantJmp32,
 }
 
@@ -38,17 +41,18 @@ pub enum Oracle {
 
 /// The engine for a choice.
 pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
+    let planted = |bug: PlantedBug| {
+        cranebpf::planted_bug_engine(bug).ok_or_else(|| {
+            "the mutant engines need the `planted-bugs` feature \
+             (cargo build -p cranebpf-difftest --features planted-bugs)"
+                .to_string()
+        })
+    };
     Ok(match choice {
-        EngineChoice::Interp => Box::new(Interp),
-        EngineChoice::Jit => Box::new(Jit),
-        EngineChoice::MutantMov32 => Box::new(Mutant {
-            inner: Interp,
-            bug: PlantedBug::Mov32NoZeroExtend,
-        }),
-        EngineChoice::MutantJmp32 => Box::new(Mutant {
-            inner: Interp,
-            bug: PlantedBug::Jmp32AsJmp64,
-        }),
+        EngineChoice::Interp => Box::new(InterpreterEngine),
+        EngineChoice::Jit => Box::new(EngineKind::Jit),
+        EngineChoice::MutantMov32 => planted(PlantedBug::Mov32NoZeroExtend)?,
+        EngineChoice::MutantJmp32 => planted(PlantedBug::Jmp32AsJmp64)?,
     })
 }
 

@@ -17,6 +17,7 @@
 //! - `-- error`: free text; the program is expected to be rejected.
 
 use cranebpf_runtime::asm::assemble_to_bytes;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One parsed `.data` file.
@@ -267,10 +268,15 @@ pub fn program_bytes(file: &TestFile) -> Result<Vec<u8>, String> {
 
 /// The conformance data directory: `$CRANEBPF_CONFORMANCE_DIR` if set, else
 /// `shared/conformance` next to the workspace (`<workspace>/../shared/conformance`).
+/// It may not exist: tests use [`suite_or_skip`].
 pub fn conformance_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CRANEBPF_CONFORMANCE_DIR") {
         return PathBuf::from(dir);
     }
+    default_dir()
+}
+
+fn default_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("..")
@@ -278,9 +284,65 @@ pub fn conformance_dir() -> PathBuf {
         .join("conformance")
 }
 
+/// The variable that makes a missing suite a test failure (CI sets it).
+pub const REQUIRE_VAR: &str = "CRANEBPF_REQUIRE_CONFORMANCE";
+
+/// Where the upstream suite comes from, for the skip banner.
+pub const SUITE_URL: &str = "https://github.com/Alan-Jowett/bpf_conformance";
+
+/// The one place tests find the bpf_conformance suite: its directory
+/// ([`conformance_dir`]) if it exists. If not, a test that needs it is
+/// skipped: this prints a banner to stderr saying so and how to enable it,
+/// and returns `None` (the test returns and passes), unless
+/// `CRANEBPF_REQUIRE_CONFORMANCE=1`, which makes it a failure (a panic
+/// naming the directory). `test` names the test for the banner.
+pub fn suite_or_skip(test: &str) -> Option<PathBuf> {
+    let required = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
+    match locate(conformance_dir(), required) {
+        Ok(found) => found,
+        Err(message) => panic!("{test}: {message}"),
+    }
+}
+
+/// [`suite_or_skip`] with its inputs explicit: `Ok(Some(dir))` if `dir` is
+/// a directory, `Ok(None)` after the banner if not, `Err` if `required`.
+pub fn locate(dir: PathBuf, required: bool) -> Result<Option<PathBuf>, String> {
+    if dir.is_dir() {
+        return Ok(Some(dir));
+    }
+    let banner = format!(
+        "bpf_conformance suite not found at {}; set CRANEBPF_CONFORMANCE_DIR to its \
+         tests/ directory or clone {SUITE_URL} (its tests/ folder) to {}",
+        dir.display(),
+        default_dir().display()
+    );
+    if required {
+        return Err(format!("{REQUIRE_VAR}=1 and the {banner}"));
+    }
+    // Straight to the process's stderr, not `eprintln!`: the test harness
+    // captures the macros' output of a passing test, and this must be seen.
+    let rule = "=".repeat(70);
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{rule}\nSKIPPED: {banner}; {REQUIRE_VAR}=1 makes this a failure\n{rule}"
+    );
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_suite_is_skipped_or_required() {
+        let missing = std::env::temp_dir().join("cranebpf-no-such-conformance-dir");
+        assert_eq!(locate(missing.clone(), false), Ok(None));
+        let err = locate(missing, true).unwrap_err();
+        assert!(err.contains("cranebpf-no-such-conformance-dir"), "{err}");
+        assert!(err.contains(REQUIRE_VAR), "{err}");
+        let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(locate(here.clone(), true), Ok(Some(here)));
+    }
 
     #[test]
     fn sections_comments_and_result_formats() {

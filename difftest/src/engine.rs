@@ -1,325 +1,20 @@
-//! The engines under test, the helpers generated programs call, and
 //! [`execute`], which runs one [`Case`] on one engine and returns its
-//! normalised [`State`].
+//! normalised [`State`], and [`compare`], which compares two engines on it.
 //!
-//! An engine is anything that implements [`Engine`]: the reference
-//! interpreter ([`Interp`]), the Cranelift JIT ([`Jit`]), a deliberately
-//! broken engine ([`Mutant`], which proves the harness finds bugs), or an
-//! embedder's own engine.
+//! An engine is anything that implements the runtime's one engine
+//! abstraction ([`Engine`] prepares a program, [`Prepared`] runs it): the
+//! reference interpreter ([`cranebpf_runtime::InterpreterEngine`]), the
+//! Cranelift JIT ([`cranebpf::EngineKind::Jit`], [`cranebpf::JitEngine`]),
+//! the kernel ([`crate::kernel::Kernel`]), a JIT with a planted bug
+//! ([`cranebpf::planted_bug_engine`]), or an embedder's own engine. What a
+//! comparison compares follows each side's [`Capabilities`].
 
 use crate::case::Case;
-use crate::gen::SCRATCH_LEN;
-use crate::state::{HelperCall, Layout, State, Value};
-use cranebpf_runtime::{
-    AluOp, HelperError, Helpers, Insn, Interpreter, MemoryMap, Program, Region, RunOptions,
-    RunOutcome, Stack, Width, STACK_SIZE,
-};
+use crate::helpers::{difftest_helpers, lock, HelperLog, SCRATCH_LEN};
+use crate::state::{Layout, State, Value};
+pub use cranebpf_runtime::engine::{Capabilities, Engine, Prepared};
+use cranebpf_runtime::{MemoryMap, Program, Region, RunOptions, Stack, STACK_SIZE};
 use std::sync::{Arc, Mutex};
-
-/// Helper 1: `mix(a, b, c, d, e)`, a hash of its five arguments.
-pub const HELPER_MIX: u32 = 1;
-/// Helper 2: `fallible(a, b)`: fails if `a` is a multiple of 16, else
-/// returns `a * 3 ^ b`.
-pub const HELPER_FALLIBLE: u32 = 2;
-/// Helper 3: `scratch()`: a pointer to the run's scratch region
-/// ([`SCRATCH_LEN`] writable bytes).
-pub const HELPER_SCRATCH: u32 = 3;
-/// Helper 4: `memfill(ptr, len, byte)`: writes `len` (≤ 256) copies of the
-/// byte at `ptr`; fails if the bytes are not writable. Returns `len`.
-pub const HELPER_MEMFILL: u32 = 4;
-/// Helper 5: `identity(a)` returns `a` (the bpf_conformance test helper).
-pub const HELPER_IDENTITY: u32 = 5;
-/// Helper 6: `memsum(ptr, len)`: an FNV-1a hash of `len` (≤ 256) bytes at
-/// `ptr`; fails if they are not readable.
-pub const HELPER_MEMSUM: u32 = 6;
-
-/// An engine that runs programs: build for one program and helper set, then
-/// run once with a memory map, r1..r5 and options, like
-/// [`Interpreter::run_with`].
-pub trait Engine: Send + Sync {
-    /// A short name for reports (`interp`, `jit`, ...).
-    fn name(&self) -> &str;
-
-    /// Whether the engine counts instructions by the budget rule (the
-    /// counts are compared only if both engines do).
-    fn counts_instructions(&self) -> bool {
-        true
-    }
-
-    /// How many low bits of r0 the engine reports (the kernel's XDP return
-    /// value has 32); r0 is compared on those bits only.
-    fn result_bits(&self) -> u32 {
-        64
-    }
-
-    /// Whether the engine may legitimately refuse programs the reference
-    /// accepts (e.g. the kernel's verifier); such refusals are counted, not
-    /// reported as divergences.
-    fn may_reject(&self) -> bool {
-        false
-    }
-
-    /// Whether the engine runs on the `stack` it is given, so that the
-    /// final stack contents are compared (the kernel uses its own).
-    fn uses_given_stack(&self) -> bool {
-        true
-    }
-
-    /// Loads `prog` with `helpers` and runs it once on `stack` (as
-    /// [`Interpreter::run_with_stack`]). `Err` is a load error (e.g. an
-    /// unregistered helper), as text.
-    fn run(
-        &self,
-        prog: &Program,
-        helpers: Helpers,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-    ) -> Result<RunOutcome, String>;
-}
-
-/// The reference interpreter.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Interp;
-
-impl Engine for Interp {
-    fn name(&self) -> &str {
-        "interp"
-    }
-
-    fn run(
-        &self,
-        prog: &Program,
-        helpers: Helpers,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-    ) -> Result<RunOutcome, String> {
-        let vm = Interpreter::new(prog, helpers).map_err(|e| e.to_string())?;
-        Ok(vm.run_with_stack(stack, mem, args, opts, None))
-    }
-}
-
-/// A known semantic bug, planted by [`Mutant`] to prove the harness can fail.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlantedBug {
-    /// `mov32` does not zero-extend: it behaves as the 64-bit `mov` (a
-    /// register's upper half leaks; an immediate is sign-extended).
-    Mov32NoZeroExtend,
-    /// 32-bit conditional jumps compare all 64 bits.
-    Jmp32AsJmp64,
-}
-
-/// An engine that runs a mutated program on another engine, modelling a JIT
-/// with a [`PlantedBug`]. The mutation keeps every instruction's size, so
-/// pcs and instruction counts are unchanged.
-pub struct Mutant<E> {
-    /// The engine that runs the mutated program.
-    pub inner: E,
-    /// The bug.
-    pub bug: PlantedBug,
-}
-
-impl<E: Engine> Engine for Mutant<E> {
-    fn name(&self) -> &str {
-        "mutant"
-    }
-
-    fn uses_given_stack(&self) -> bool {
-        self.inner.uses_given_stack()
-    }
-
-    fn run(
-        &self,
-        prog: &Program,
-        helpers: Helpers,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-    ) -> Result<RunOutcome, String> {
-        let insns: Vec<Insn> = prog
-            .insns()
-            .iter()
-            .map(|&(_, i)| match (self.bug, i) {
-                (
-                    PlantedBug::Mov32NoZeroExtend,
-                    Insn::Alu {
-                        w: Width::W32,
-                        op: AluOp::Mov,
-                        dst,
-                        src,
-                    },
-                ) => Insn::Alu {
-                    w: Width::W64,
-                    op: AluOp::Mov,
-                    dst,
-                    src,
-                },
-                (
-                    PlantedBug::Jmp32AsJmp64,
-                    Insn::Jmp {
-                        w: Width::W32,
-                        cond,
-                        dst,
-                        src,
-                        off,
-                    },
-                ) => Insn::Jmp {
-                    w: Width::W64,
-                    cond,
-                    dst,
-                    src,
-                    off,
-                },
-                (_, i) => i,
-            })
-            .collect();
-        let mutated = Program::from_insns(&insns).map_err(|e| e.to_string())?;
-        self.inner.run(&mutated, helpers, stack, mem, args, opts)
-    }
-}
-
-/// The Cranelift JIT through the `cranebpf` facade ([`cranebpf::Vm`] with
-/// [`cranebpf::EngineKind::Jit`]); each run compiles the program afresh.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Jit;
-
-impl Engine for Jit {
-    fn name(&self) -> &str {
-        "jit"
-    }
-
-    fn run(
-        &self,
-        prog: &Program,
-        helpers: Helpers,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-    ) -> Result<RunOutcome, String> {
-        let vm = cranebpf::Vm::new(prog, helpers, cranebpf::EngineKind::Jit)
-            .map_err(|e| e.to_string())?;
-        Ok(vm.run_with_stack(stack, mem, args, opts, None))
-    }
-}
-
-/// What the helpers of one run share: where the input and scratch regions
-/// are, and the log of calls.
-#[derive(Debug, Default)]
-pub struct HelperLog {
-    /// Start of the input region.
-    pub input_start: u64,
-    /// Start of the scratch region.
-    pub scratch_start: u64,
-    /// Start of the stack.
-    pub stack_start: u64,
-    /// The calls so far.
-    pub calls: Vec<HelperCall>,
-}
-
-/// Locks the log even if a helper panicked while holding it.
-fn lock(log: &Mutex<HelperLog>) -> std::sync::MutexGuard<'_, HelperLog> {
-    log.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The helpers generated programs call (ids [`HELPER_MIX`] ..
-/// [`HELPER_MEMSUM`]), each logging its id and normalised arguments into
-/// `log` before it runs. Their error messages never contain addresses
-/// (which differ between runs); the log has the normalised arguments.
-pub fn difftest_helpers(log: Arc<Mutex<HelperLog>>) -> Helpers {
-    let mut h = Helpers::new();
-    let logged = |log: &Arc<Mutex<HelperLog>>,
-                  id: u32,
-                  body: fn(
-        &mut cranebpf_runtime::HelperCtx<'_, '_>,
-        [u64; 5],
-        u64,
-    ) -> Result<u64, HelperError>| {
-        let log = Arc::clone(log);
-        move |ctx: &mut cranebpf_runtime::HelperCtx<'_, '_>, args: [u64; 5]| {
-            let scratch = {
-                let mut l = lock(&log);
-                let layout = Layout::from_map(
-                    ctx.mem.regions(),
-                    l.input_start,
-                    l.scratch_start,
-                    l.stack_start,
-                );
-                let norm = args.map(|a| layout.value(a));
-                l.calls.push(HelperCall { id, args: norm });
-                l.scratch_start
-            };
-            body(ctx, args, scratch)
-        }
-    };
-    h.register(
-        HELPER_MIX,
-        "mix",
-        logged(&log, HELPER_MIX, |_, a, _| {
-            let mut x = 0x243f_6a88_85a3_08d3u64;
-            for v in a {
-                x = (x ^ v).wrapping_mul(0x0100_0000_01b3).rotate_left(23);
-            }
-            Ok(x)
-        }),
-    );
-    h.register(
-        HELPER_FALLIBLE,
-        "fallible",
-        logged(&log, HELPER_FALLIBLE, |_, a, _| {
-            if a[0] % 16 == 0 {
-                Err(HelperError::new("argument is a multiple of 16"))
-            } else {
-                Ok(a[0].wrapping_mul(3) ^ a[1])
-            }
-        }),
-    );
-    h.register(
-        HELPER_SCRATCH,
-        "scratch",
-        logged(&log, HELPER_SCRATCH, |_, _, s| Ok(s)),
-    );
-    h.register(
-        HELPER_MEMFILL,
-        "memfill",
-        logged(&log, HELPER_MEMFILL, |ctx, a, _| {
-            if a[1] > 256 {
-                return Err(HelperError::new("memfill: length over 256"));
-            }
-            let data = vec![a[2] as u8; a[1] as usize];
-            ctx.mem
-                .write_bytes(a[0], &data)
-                .map_err(|_| HelperError::new(format!("memfill: {} bytes not writable", a[1])))?;
-            Ok(a[1])
-        }),
-    );
-    h.register(
-        HELPER_IDENTITY,
-        "identity",
-        logged(&log, HELPER_IDENTITY, |_, a, _| Ok(a[0])),
-    );
-    h.register(
-        HELPER_MEMSUM,
-        "memsum",
-        logged(&log, HELPER_MEMSUM, |ctx, a, _| {
-            if a[1] > 256 {
-                return Err(HelperError::new("memsum: length over 256"));
-            }
-            let bytes = ctx
-                .mem
-                .read_bytes(a[0], a[1])
-                .map_err(|_| HelperError::new(format!("memsum: {} bytes not readable", a[1])))?;
-            Ok(bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-                (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-            }))
-        }),
-    );
-    h
-}
 
 /// Bytes between our regions and around them, so that an access just
 /// outside one region never lands in another (nor in memory we did not
@@ -533,10 +228,13 @@ fn run_in_arena(
         let opts = RunOptions {
             budget: Some(case.budget),
         };
-        engine.run(prog, helpers, &mut a.stack, &mut mem, args, &opts)?
+        let prepared = engine.prepare(prog, helpers).map_err(|e| e.to_string())?;
+        prepared
+            .try_run(&mut a.stack, &mut mem, args, &opts, None)
+            .map_err(|e| e.to_string())?
     };
     let calls = std::mem::take(&mut lock(&log).calls);
-    let stack = if engine.uses_given_stack() {
+    let stack = if engine.capabilities().uses_given_stack {
         a.stack.bytes().to_vec()
     } else {
         Vec::new()
@@ -573,8 +271,9 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
     let sa = execute(a, case);
     let sb = execute(b, case);
     let (na, nb) = (a.name(), b.name());
-    let counts = a.counts_instructions() && b.counts_instructions();
-    let stacks = a.uses_given_stack() && b.uses_given_stack();
+    let (ca, cb) = (a.capabilities(), b.capabilities());
+    let counts = ca.counts_instructions && cb.counts_instructions;
+    let stacks = ca.uses_given_stack && cb.uses_given_stack;
     let no_stack = |s: &mut Result<State, String>| {
         if let Ok(s) = s {
             s.stack.clear();
@@ -586,8 +285,8 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
         no_stack(&mut sb);
     }
     let diffs = match (&sa, &sb) {
-        (Ok(x), Ok(y)) if !counts || a.result_bits() < 64 || b.result_bits() < 64 => {
-            let bits = a.result_bits().min(b.result_bits());
+        (Ok(x), Ok(y)) if !counts || ca.result_bits < 64 || cb.result_bits < 64 => {
+            let bits = ca.result_bits.min(cb.result_bits);
             let cut = |s: &State| State {
                 result: s.result.clone().map(|v| match v {
                     Value::Scalar(r) if bits < 64 => Value::Scalar(r & ((1u64 << bits) - 1)),
@@ -599,7 +298,7 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
             cut(x).diff(&cut(y), na, nb)
         }
         (Ok(x), Ok(y)) => x.diff(y, na, nb),
-        (Ok(_), Err(_)) if b.may_reject() => Vec::new(),
+        (Ok(_), Err(_)) if cb.may_reject => Vec::new(),
         (Err(x), Err(y)) if x == y => Vec::new(),
         (Err(x), Err(y)) => vec![format!("load error: {na} `{x}` / {nb} `{y}`")],
         (Err(x), Ok(_)) => vec![format!("load: {na} rejects (`{x}`), {nb} accepts")],

@@ -33,16 +33,18 @@
 //! that to root) and is refused, not compared; with the zeroed stack it
 //! matches our engines' zeroed stacks.
 //!
-//! The kernel does not count instructions the way we do, so
-//! [`Engine::counts_instructions`] is false and counts are not compared. A
-//! program the verifier rejects is a load error whose text is the
-//! verifier's log tail.
+//! The kernel does not count instructions the way we do, so its
+//! [`Capabilities::counts_instructions`] is false and counts are not
+//! compared. The prologue depends on the input's length, so the program is
+//! loaded when it runs: [`Prepared::try_run`] fails when the verifier
+//! rejects it, with the verifier's log tail as the text.
 
-use crate::engine::Engine;
+use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
 use cranebpf_runtime::{
-    AluOp, Helpers, Insn, JmpCond, MemoryMap, Program, Reg, RunOptions, RunOutcome, Size, Src,
-    Stack, Width,
+    AluOp, Fault, FaultKind, HelperError, Helpers, Insn, JmpCond, MemoryMap, Program, Reg,
+    RunOptions, RunOutcome, Size, Src, Stack, Width,
 };
+use std::any::Any;
 
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
@@ -278,65 +280,108 @@ impl Engine for Kernel {
         "kernel"
     }
 
-    fn counts_instructions(&self) -> bool {
-        false
+    fn capabilities(&self) -> Capabilities {
+        let mut c = Capabilities::EXACT;
+        c.counts_instructions = false;
+        c.may_reject = true;
+        c.result_bits = 32;
+        c.uses_given_stack = false;
+        c
     }
 
-    fn may_reject(&self) -> bool {
-        true
+    fn prepare(
+        &self,
+        program: &Program,
+        _helpers: Helpers,
+    ) -> Result<Box<dyn Prepared>, PrepareError> {
+        Ok(Box::new(KernelProgram {
+            insns: program.insns().iter().map(|&(_, i)| i).collect(),
+        }))
     }
+}
 
-    fn result_bits(&self) -> u32 {
-        32
-    }
+/// A program for the kernel: loaded behind the prologue for each input
+/// length when it runs.
+struct KernelProgram {
+    insns: Vec<Insn>,
+}
 
-    fn uses_given_stack(&self) -> bool {
-        false
-    }
-
+impl Prepared for KernelProgram {
+    /// [`Prepared::try_run`], with the kernel's refusal reported as a
+    /// helper fault at pc 0 (callers that compare use `try_run`).
     fn run(
         &self,
-        prog: &Program,
-        _helpers: Helpers,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.try_run(stack, mem, args, opts, user)
+            .unwrap_or_else(|e| RunOutcome {
+                result: Err(Fault {
+                    kind: FaultKind::Helper {
+                        id: 0,
+                        error: HelperError::new(e.to_string()),
+                    },
+                    pc: 0,
+                }),
+                insn_count: 0,
+            })
+    }
+
+    fn try_run(
+        &self,
         _stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         _opts: &RunOptions,
-    ) -> Result<RunOutcome, String> {
-        let (ptr, len) = (args[0], args[1]);
-        let packet = mem
-            .read_bytes(ptr, len)
-            .map_err(|e| format!("kernel: cannot read the input: {e}"))?;
-        let mut insns = prologue(packet.len());
-        insns.extend(prog.insns().iter().map(|&(_, i)| i));
-        let wrapped = Program::from_insns(&insns).map_err(|e| e.to_string())?;
-        let fd = load_xdp(&wrapped.to_bytes())?;
-        // The verifier lets root read stack bytes never written; their
-        // value is whatever the kernel stack held. Run twice, after zeroing
-        // the stack and after filling it with a pattern: a result that
-        // differs read such bytes and is refused rather than compared.
-        let dirty = dirtiers()?;
-        let mut results = Vec::with_capacity(2);
-        for d in dirty {
-            test_run(d, &packet)?;
-            results.push(test_run(&fd, &packet)?);
-        }
-        if results[0] != results[1] {
-            return Err("kernel: the result depends on uninitialised stack bytes".into());
-        }
-        let (ret, out) = results.swap_remove(0);
-        if out.len() != packet.len() {
-            return Err(format!(
-                "kernel: the packet came back with {} bytes, not {}",
-                out.len(),
-                packet.len()
-            ));
-        }
-        mem.write_bytes(ptr, &out)
-            .map_err(|e| format!("kernel: cannot write the input back: {e}"))?;
-        Ok(RunOutcome {
-            result: Ok(ret as u64),
-            insn_count: 0,
-        })
+        _user: Option<&mut (dyn Any + Send)>,
+    ) -> Result<RunOutcome, PrepareError> {
+        Ok(run_in_kernel(&self.insns, mem, args)?)
     }
+}
+
+/// Loads `program` behind the prologue for the input at r1 (length r2),
+/// runs it twice (see the module docs) and writes the final packet back.
+fn run_in_kernel(
+    program: &[Insn],
+    mem: &mut MemoryMap<'_>,
+    args: [u64; 5],
+) -> Result<RunOutcome, String> {
+    let (ptr, len) = (args[0], args[1]);
+    let packet = mem
+        .read_bytes(ptr, len)
+        .map_err(|e| format!("kernel: cannot read the input: {e}"))?;
+    let mut insns = prologue(packet.len());
+    insns.extend_from_slice(program);
+    let wrapped = Program::from_insns(&insns).map_err(|e| e.to_string())?;
+    let fd = load_xdp(&wrapped.to_bytes())?;
+    // The verifier lets root read stack bytes never written; their
+    // value is whatever the kernel stack held. Run twice, after zeroing
+    // the stack and after filling it with a pattern: a result that
+    // differs read such bytes and is refused rather than compared.
+    let dirty = dirtiers()?;
+    let mut results = Vec::with_capacity(2);
+    for d in dirty {
+        test_run(d, &packet)?;
+        results.push(test_run(&fd, &packet)?);
+    }
+    if results[0] != results[1] {
+        return Err("kernel: the result depends on uninitialised stack bytes".into());
+    }
+    let (ret, out) = results.swap_remove(0);
+    if out.len() != packet.len() {
+        return Err(format!(
+            "kernel: the packet came back with {} bytes, not {}",
+            out.len(),
+            packet.len()
+        ));
+    }
+    mem.write_bytes(ptr, &out)
+        .map_err(|e| format!("kernel: cannot write the input back: {e}"))?;
+    Ok(RunOutcome {
+        result: Ok(ret as u64),
+        insn_count: 0,
+    })
 }

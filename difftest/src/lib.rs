@@ -5,7 +5,8 @@
 //! - [`conformance`]: the reader for bpf_conformance `.data` files
 //!   ([`conformance::TestFile`], [`conformance::parse`],
 //!   [`conformance::load_dir`], [`conformance::program_bytes`]) and the
-//!   location of the suite ([`conformance::conformance_dir`]).
+//!   location of the suite ([`conformance::suite_or_skip`]: tests that
+//!   need it skip loudly when it is missing).
 //! - [`strategies`]: proptest strategies over the instruction model, chiefly
 //!   [`strategies::any_insn`], which yields every instruction the strict
 //!   decoder accepts.
@@ -17,8 +18,10 @@
 //!   kernel-acceptable subset ([`gen::GenConfig::kernel`]).
 //! - [`case`], [`state`]: a [`case::Case`] (program, input, budget) and the
 //!   normalised final [`state::State`] engines must agree on.
-//! - [`engine`]: the [`engine::Engine`] trait with the interpreter, the JIT
-//!   and planted-bug mutants; [`engine::execute`] and [`engine::compare`].
+//! - [`helpers`]: the helpers generated programs call, and their call log.
+//! - [`engine`]: running a case on any runtime [`engine::Engine`] (the
+//!   interpreter, the JIT, a JIT with a planted bug, a third party's);
+//!   [`engine::execute`] and [`engine::compare`].
 //! - [`kernel`]: the Linux kernel as a third oracle (`BPF_PROG_TEST_RUN`).
 //! - [`shrink`], [`batch`]: minimising divergences; running batches with
 //!   statistics. [`cli`] is the `cranebpf-difftest` command line.
@@ -42,6 +45,7 @@ pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod gen;
+pub mod helpers;
 pub mod kernel;
 pub mod shrink;
 pub mod state;

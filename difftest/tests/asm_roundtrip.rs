@@ -1,21 +1,23 @@
 //! The assembler, disassembler and `.data` reader against the whole
 //! bpf_conformance suite, plus a random round trip over every instruction.
 
-use cranebpf_difftest::conformance::{conformance_dir, load_dir, program_bytes, TestFile};
+use cranebpf_difftest::conformance::{load_dir, program_bytes, suite_or_skip, TestFile};
 use cranebpf_difftest::strategies::any_insn;
 use cranebpf_runtime::asm::{assemble, assemble_to_bytes, disassemble};
 use cranebpf_runtime::{decode_all, encode_all, slots_from_bytes, Insn, Program};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-fn suite() -> Vec<TestFile> {
-    let dir = conformance_dir();
-    load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+/// The suite's files, or `None` if it is not here (see [`suite_or_skip`]).
+fn suite() -> Option<Vec<TestFile>> {
+    let dir = suite_or_skip("asm_roundtrip")?;
+    Some(load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())))
 }
 
-fn negatives() -> Vec<TestFile> {
-    let dir = conformance_dir().join("negative");
-    load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+/// The suite's negative files, or `None` if it is not here.
+fn negatives() -> Option<Vec<TestFile>> {
+    let dir = suite_or_skip("asm_roundtrip")?.join("negative");
+    Some(load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())))
 }
 
 /// Disassembles bytecode and re-assembles it.
@@ -28,7 +30,7 @@ fn round_trip(name: &str, bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn conformance_every_asm_section_assembles_and_round_trips() {
-    let files = suite();
+    let Some(files) = suite() else { return };
     assert_eq!(files.len(), 313, "expected the 313 upstream test files");
     for f in &files {
         assert_eq!(f.skipped_reason, None, "{}", f.name);
@@ -48,7 +50,7 @@ fn conformance_every_asm_section_assembles_and_round_trips() {
 
 #[test]
 fn conformance_lddw_raw_equals_its_asm() {
-    let files = suite();
+    let Some(files) = suite() else { return };
     let raw: Vec<&TestFile> = files.iter().filter(|f| f.raw.is_some()).collect();
     assert_eq!(raw.len(), 1, "only lddw.data has a -- raw section");
     let f = raw[0];
@@ -60,7 +62,7 @@ fn conformance_lddw_raw_equals_its_asm() {
 
 #[test]
 fn conformance_mem_and_results_are_read() {
-    let files = suite();
+    let Some(files) = suite() else { return };
     let by_name = |n: &str| files.iter().find(|f| f.name == n).unwrap();
     // mem-len.data: 8 bytes of memory split over two lines, result decimal/hex.
     let f = by_name("mem-len.data");
@@ -77,7 +79,7 @@ fn conformance_mem_and_results_are_read() {
 
 #[test]
 fn negative_unused_fields_are_rejected_by_the_loader() {
-    let files = negatives();
+    let Some(files) = negatives() else { return };
     let unused: Vec<&TestFile> = files
         .iter()
         .filter(|f| f.name.starts_with("unused-"))
@@ -97,7 +99,7 @@ fn negative_unused_fields_are_rejected_by_the_loader() {
 
 #[test]
 fn negative_invalid_asm_fails_to_assemble() {
-    let files = negatives();
+    let Some(files) = negatives() else { return };
     let by_name = |n: &str| {
         files
             .iter()

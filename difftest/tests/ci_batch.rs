@@ -2,8 +2,8 @@
 //! generated programs, interpreter against JIT, full-state comparison.
 //! `CRANEBPF_DIFFTEST_COUNT` overrides the number of programs.
 
+use cranebpf::{EngineKind, InterpreterEngine};
 use cranebpf_difftest::batch::{run_batch, BatchConfig};
-use cranebpf_difftest::engine::{Interp, Jit};
 use cranebpf_difftest::gen::GenConfig;
 use std::time::Instant;
 
@@ -25,7 +25,7 @@ fn batch(seed: u64, count: u64, gen: GenConfig) {
         ..BatchConfig::default()
     };
     let start = Instant::now();
-    let s = run_batch(&Interp, &Jit, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, &EngineKind::Jit, &cfg, &|_| ());
     for r in &s.reports {
         println!("{r}");
     }

@@ -2,7 +2,7 @@
 //! `N passed, N failed` and fails on any mismatch.
 
 use cranebpf::{EngineKind, Program, RunOptions, Vm};
-use cranebpf_difftest::conformance::{conformance_dir, load_dir, program_bytes, TestFile};
+use cranebpf_difftest::conformance::{load_dir, program_bytes, suite_or_skip, TestFile};
 
 /// Runs one file; `Err` says why it did not pass.
 fn run_file(t: &TestFile, engine: EngineKind) -> Result<(), String> {
@@ -28,7 +28,9 @@ fn run_file(t: &TestFile, engine: EngineKind) -> Result<(), String> {
 }
 
 fn suite(engine: EngineKind) {
-    let dir = conformance_dir();
+    let Some(dir) = suite_or_skip(&format!("conformance::{engine:?}")) else {
+        return;
+    };
     let files = load_dir(&dir).unwrap_or_else(|e| {
         panic!(
             "cannot read the conformance suite at {}: {e}",

@@ -2,8 +2,9 @@
 //! covering every instruction form.
 
 use cranebpf_difftest::batch::{case_seed, run_batch, BatchConfig};
-use cranebpf_difftest::engine::{execute, Interp};
+use cranebpf_difftest::engine::execute;
 use cranebpf_difftest::gen::{generate, is_valid, GenConfig};
+use cranebpf_runtime::InterpreterEngine;
 use cranebpf_runtime::{AluOp, Insn, JmpCond, Width};
 use std::collections::HashSet;
 
@@ -26,7 +27,7 @@ fn most_programs_exit_and_all_endings_occur() {
         count: 3000,
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, &Interp, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, &InterpreterEngine, &cfg, &|_| ());
     println!("{s}");
     for r in &s.reports {
         println!("{r}");
@@ -46,7 +47,7 @@ fn kernel_mode_programs_always_exit() {
         gen: GenConfig::kernel(),
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, &Interp, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, &InterpreterEngine, &cfg, &|_| ());
     println!("{s}");
     assert_eq!(s.exits, s.programs, "{s}");
 }
@@ -149,8 +150,8 @@ fn coverage_of_instruction_forms() {
 fn every_run_is_deterministic() {
     for i in 0..300 {
         let case = generate(case_seed(4, i), &GenConfig::default());
-        let a = execute(&Interp, &case);
-        let b = execute(&Interp, &case);
+        let a = execute(&InterpreterEngine, &case);
+        let b = execute(&InterpreterEngine, &case);
         assert_eq!(a, b, "seed {}", case.seed);
     }
 }

@@ -6,9 +6,9 @@
 //! `CRANEBPF_REQUIRE_KERNEL=1`, which CI on our machines sets.
 
 use cranebpf_difftest::batch::{run_batch, BatchConfig};
-use cranebpf_difftest::engine::Interp;
 use cranebpf_difftest::gen::GenConfig;
 use cranebpf_difftest::kernel::{available, Kernel};
+use cranebpf_runtime::InterpreterEngine;
 
 fn kernel_or_skip() -> bool {
     match available() {
@@ -38,7 +38,7 @@ fn interpreter_agrees_with_the_kernel() {
         gen: GenConfig::kernel(),
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, &Kernel, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, &Kernel, &cfg, &|_| ());
     println!("{s}");
     for r in &s.reports {
         println!("{r}");

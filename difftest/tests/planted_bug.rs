@@ -1,46 +1,25 @@
-//! Proof that the harness can fail: a JIT compiled with a planted semantic
-//! bug (`cranebpf::PlantedBug`, the `planted-bugs` feature) and engines
-//! running mutated programs (see [`PlantedBug`]) are caught within a fixed
-//! budget of programs, and the report is minimised to a handful of
-//! instructions.
+//! Proof that the harness can fail: the JIT compiled with a planted
+//! semantic bug (`cranebpf::planted_bug_engine`, the one planted-bug
+//! mechanism, on through this crate's dev-dependency on `cranebpf` with the
+//! `planted-bugs` feature) is caught within a fixed budget of programs, and
+//! the report is minimised to a handful of instructions.
 
+use cranebpf::{planted_bug_engine, EngineKind, InterpreterEngine, PlantedBug};
 use cranebpf_difftest::batch::{run_batch, BatchConfig};
-use cranebpf_difftest::engine::{
-    compare, is_deterministic, Engine, Interp, Jit, Mutant, PlantedBug,
-};
+use cranebpf_difftest::engine::{compare, is_deterministic, Engine};
 use cranebpf_difftest::gen::{arb_case, GenConfig};
-use cranebpf_runtime::{
-    AluOp, Helpers, Insn, MemoryMap, Program, RunOptions, RunOutcome, Stack, Width,
-};
+use cranebpf_runtime::{AluOp, Insn, Width};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 
-/// The JIT with a bug planted in its lowering.
-struct BuggyJit(cranebpf::PlantedBug);
-
-impl Engine for BuggyJit {
-    fn name(&self) -> &str {
-        "buggy-jit"
-    }
-
-    fn run(
-        &self,
-        prog: &Program,
-        helpers: Helpers,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-    ) -> Result<RunOutcome, String> {
-        let p = cranebpf::JitProgram::with_planted_bug(prog, helpers, self.0)
-            .map_err(|e| e.to_string())?;
-        Ok(p.run_with_stack(stack, mem, args, opts, None))
-    }
+/// The JIT with `bug` planted.
+fn mutant(bug: PlantedBug) -> Box<dyn Engine> {
+    planted_bug_engine(bug).expect("the dev-dependency turns on `planted-bugs`")
 }
 
 /// Runs at most `budget` programs against a JIT with `bug` planted and
 /// returns the first (minimised) report.
-fn hunt_jit(bug: cranebpf::PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
-    hunt_engine(&BuggyJit(bug), &format!("{bug:?}"), budget)
+fn hunt_jit(bug: PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
+    hunt_engine(&*mutant(bug), &format!("{bug:?}"), budget)
 }
 
 /// A minimised report: at most 12 instructions, still containing one that
@@ -82,20 +61,20 @@ fn is_jmp32(i: &Insn) -> bool {
 
 #[test]
 fn finds_jit_mov32_without_zero_extension() {
-    let r = hunt_jit(cranebpf::PlantedBug::Mov32NoZeroExtend, 200);
+    let r = hunt_jit(PlantedBug::Mov32NoZeroExtend, 200);
     assert_minimised(&r, is_mov32);
 }
 
 #[test]
 fn finds_jit_mod32_by_zero_keeping_the_upper_half() {
     // The conformance suite never observes this one.
-    let r = hunt_jit(cranebpf::PlantedBug::Mod32ByZeroKeepsUpper, 2000);
+    let r = hunt_jit(PlantedBug::Mod32ByZeroKeepsUpper, 2000);
     assert_minimised(&r, is_mod32);
 }
 
 #[test]
 fn finds_jit_jmp32_comparing_64_bits() {
-    let r = hunt_jit(cranebpf::PlantedBug::Jmp32AsJmp64, 200);
+    let r = hunt_jit(PlantedBug::Jmp32AsJmp64, 200);
     assert_minimised(&r, is_jmp32);
 }
 
@@ -108,15 +87,9 @@ fn the_unplanted_jit_agrees() {
         count: 300,
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, &Jit, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, &EngineKind::Jit, &cfg, &|_| ());
     assert_eq!(s.divergences, 0, "{s}");
     assert_eq!(s.programs, 300);
-}
-
-/// Runs at most `budget` programs against a mutant and returns the first
-/// (minimised) report.
-fn hunt(bug: PlantedBug, budget: u64) -> cranebpf_difftest::batch::Report {
-    hunt_engine(&Mutant { inner: Interp, bug }, &format!("{bug:?}"), budget)
 }
 
 fn hunt_engine(engine: &dyn Engine, bug: &str, budget: u64) -> cranebpf_difftest::batch::Report {
@@ -127,7 +100,7 @@ fn hunt_engine(engine: &dyn Engine, bug: &str, budget: u64) -> cranebpf_difftest
         max_reports: 1,
         ..BatchConfig::default()
     };
-    let s = run_batch(&Interp, engine, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, engine, &cfg, &|_| ());
     assert!(
         s.divergences >= 1,
         "{bug} not found in {budget} programs:\n{s}"
@@ -139,18 +112,6 @@ fn hunt_engine(engine: &dyn Engine, bug: &str, budget: u64) -> cranebpf_difftest
         .expect("a report for the divergence");
     println!("{r}");
     r
-}
-
-#[test]
-fn finds_mov32_without_zero_extension() {
-    let r = hunt(PlantedBug::Mov32NoZeroExtend, 200);
-    assert_minimised(&r, is_mov32);
-}
-
-#[test]
-fn finds_jmp32_comparing_64_bits() {
-    let r = hunt(PlantedBug::Jmp32AsJmp64, 200);
-    assert_minimised(&r, is_jmp32);
 }
 
 /// The same through proptest: the property "interp equals the mutant"
@@ -166,15 +127,12 @@ fn proptest_strategy_shrinks_a_failure() {
         },
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
     );
-    let mutant = Mutant {
-        inner: Interp,
-        bug: PlantedBug::Mov32NoZeroExtend,
-    };
+    let mutant = mutant(PlantedBug::Mov32NoZeroExtend);
     let result = runner.run(&arb_case(GenConfig::default()), |case| {
         // As in `batch::report`: a shrunk case whose reference state depends
         // on addresses (a stored pointer) is not a failure.
-        let diffs = compare(&Interp, &mutant, &case).diffs;
-        let real = !diffs.is_empty() && is_deterministic(&Interp, &case);
+        let diffs = compare(&InterpreterEngine, &*mutant, &case).diffs;
+        let real = !diffs.is_empty() && is_deterministic(&InterpreterEngine, &case);
         proptest::prop_assert!(!real, "{diffs:?}");
         Ok(())
     });

@@ -3,7 +3,7 @@
 //! benchmarks and third-party engines share (see
 //! [`cranebpf_runtime::engine`]).
 
-use crate::{EngineKind, JitOptions, JitProgram, Vm};
+use crate::{EngineKind, JitOptions, JitProgram, PlantedBug, Vm};
 use cranebpf_runtime::engine::{Engine, PrepareError, Prepared};
 use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack};
 use std::any::Any;
@@ -84,5 +84,44 @@ impl Prepared for Vm {
 
     fn code_size(&self) -> Option<usize> {
         self.code_size()
+    }
+}
+
+/// The JIT compiling every program with a known semantic bug planted in its
+/// lowering ([`PlantedBug`]), as an [`Engine`] named `mutant`: the one
+/// planted-bug mechanism, for proving that a differential harness catches
+/// a wrong JIT. `None` unless the crate is built with the `planted-bugs`
+/// feature (only tests and `cranebpf-difftest/planted-bugs` turn it on), so
+/// no production build can plant a bug.
+pub fn planted_bug_engine(bug: PlantedBug) -> Option<Box<dyn Engine>> {
+    #[cfg(feature = "planted-bugs")]
+    {
+        Some(Box::new(PlantedBugJit(bug)))
+    }
+    #[cfg(not(feature = "planted-bugs"))]
+    {
+        let _ = bug;
+        None
+    }
+}
+
+/// See [`planted_bug_engine`].
+#[cfg(feature = "planted-bugs")]
+struct PlantedBugJit(PlantedBug);
+
+#[cfg(feature = "planted-bugs")]
+impl Engine for PlantedBugJit {
+    fn name(&self) -> &str {
+        "mutant"
+    }
+
+    fn prepare(
+        &self,
+        program: &Program,
+        helpers: Helpers,
+    ) -> Result<Box<dyn Prepared>, PrepareError> {
+        Ok(Box::new(JitProgram::with_planted_bug(
+            program, helpers, self.0,
+        )?))
     }
 }

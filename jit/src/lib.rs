@@ -55,7 +55,7 @@ pub use cranebpf_runtime::{
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, MAX_CALL_DEPTH,
     STACK_FRAME_SIZE, STACK_SIZE,
 };
-pub use engines::JitEngine;
+pub use engines::{planted_bug_engine, JitEngine};
 pub use error::JitError;
 pub use isa::{JitOptions, SUPPORTED_TARGETS};
 pub use module::JitProgram;

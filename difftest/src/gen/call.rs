@@ -2,10 +2,10 @@
 //! memory-writing helpers, with pointer arguments into the stack and the
 //! input), `callx` through a register (including unregistered ids), nested
 //! local calls, and rare unbounded self-recursion that meets the call-depth
-//! limit. See [`crate::engine::difftest_helpers`] for the helpers.
+//! limit. See [`crate::helpers::difftest_helpers`] for the helpers.
 
 use super::{alu, load_const, Code, Ctx, Rng, DATA, INPUT};
-use crate::engine::{HELPER_FALLIBLE, HELPER_IDENTITY, HELPER_MEMFILL, HELPER_MEMSUM, HELPER_MIX};
+use crate::helpers::{HELPER_FALLIBLE, HELPER_IDENTITY, HELPER_MEMFILL, HELPER_MEMSUM, HELPER_MIX};
 use cranebpf_runtime::{AluOp, CallKind, Insn, Reg, Src, Width};
 
 /// One call fragment.

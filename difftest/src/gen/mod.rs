@@ -57,8 +57,7 @@ use proptest::test_runner::TestRunner;
 /// of the entry frame, 32 bytes of the depth-1 frame.
 pub const DUMP_LEN: usize = 64 + 64 + 32;
 
-/// Length of the scratch region helper 3 returns a pointer to.
-pub const SCRATCH_LEN: usize = 32;
+pub use crate::helpers::SCRATCH_LEN;
 
 /// The data registers: scalars only.
 pub(crate) const DATA: [Reg; 7] = [

@@ -113,6 +113,22 @@ pub trait Prepared: Send + Sync {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome;
 
+    /// [`run`](Prepared::run), for an engine that may fail to run at all
+    /// (not a fault of the program: the engine's own refusal, such as a
+    /// kernel whose verifier rejects the program once it knows the input's
+    /// length). The differential harness calls this; the default never
+    /// fails.
+    fn try_run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> Result<RunOutcome, PrepareError> {
+        Ok(self.run(stack, mem, args, opts, user))
+    }
+
     /// Bytes of machine code, for an engine that compiles and says.
     fn code_size(&self) -> Option<usize> {
         None

@@ -317,11 +317,12 @@ fn block_lengths(insns: &[(usize, Insn)], targets: &[u32]) -> Vec<u32> {
     }
     let mut len = vec![0u32; n];
     let mut start = 0;
-    for i in 1..=n {
-        if i == n || leader[i] {
-            len[start] = (i - start) as u32;
-            start = i;
-        }
+    for (i, _) in leader.iter().enumerate().skip(1).filter(|&(_, &l)| l) {
+        len[start] = (i - start) as u32;
+        start = i;
+    }
+    if n > 0 {
+        len[start] = (n - start) as u32;
     }
     len
 }

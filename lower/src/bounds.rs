@@ -164,7 +164,7 @@ impl Lower<'_> {
                 None => {
                     let s = self
                         .b
-                        .import_signature(crate::func::mem_check_signature(self.host_cc));
+                        .import_signature(crate::sig::mem_check_signature(self.host_cc));
                     self.check_sig = Some(s);
                     s
                 }

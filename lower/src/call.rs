@@ -27,7 +27,7 @@ impl Lower<'_> {
             None => {
                 let s = self
                     .b
-                    .import_signature(crate::func::helper_signature(self.host_cc));
+                    .import_signature(crate::sig::helper_signature(self.host_cc));
                 self.helper_sig = Some(s);
                 s
             }

@@ -86,7 +86,7 @@ pub struct ModuleFreeEnv {
 impl LowerEnv for ModuleFreeEnv {
     fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef {
         let name = func.declare_imported_user_function(UserExternalName::new(0, index as u32));
-        let signature = func.import_signature(crate::function_signature());
+        let signature = func.import_signature(crate::sig::function_signature());
         func.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature,
@@ -105,7 +105,7 @@ impl LowerEnv for ModuleFreeEnv {
 
     fn make_check_adapter_ref(&mut self, func: &mut ir::Function) -> Option<FuncRef> {
         let name = func.declare_imported_user_function(UserExternalName::new(2, 0));
-        let signature = func.import_signature(crate::check_adapter_signature());
+        let signature = func.import_signature(crate::sig::check_adapter_signature());
         Some(func.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature,

@@ -10,15 +10,14 @@
 //! shows which eBPF instruction it came from.
 
 use crate::env::LowerEnv;
-pub use crate::plan::FunctionRange;
-use crate::plan::{function_range, BudgetMode, BudgetPlan};
+use crate::plan::{function_range, BudgetMode, BudgetPlan, FunctionRange};
+use crate::sig::mem_check_signature;
 use cranebpf_runtime::abi;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::{Cfg, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    self, types::I64, AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, Signature, SourceLoc,
-    Value,
+    self, types::I64, Block, BlockArg, InstBuilder, MemFlagsData, SourceLoc, Value,
 };
 use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -105,56 +104,6 @@ pub fn function_ranges(program: &Program) -> Vec<FunctionRange> {
     (0..program.functions().len())
         .filter_map(|f| function_range(program, f))
         .collect()
-}
-
-/// Signature of every compiled eBPF function (calling convention `tail`):
-/// `(vm, fp, r0, r1, .., r9) -> (r0, r1, .., r5, status)`.
-pub fn function_signature() -> Signature {
-    let mut sig = Signature::new(CallConv::Tail);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 12));
-    sig.returns
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 7));
-    sig
-}
-
-/// Signature of the host-callable entry wrapper: `(vm, r1, .., r5) -> r0`.
-pub fn entry_signature(call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 6));
-    sig.returns.push(AbiParam::new(I64));
-    sig
-}
-
-/// Signature of the helper trampoline: `(vm, id, r1, .., r5) -> r0`. On
-/// failure the trampoline sets `fault_kind` (and `fault_addr`) in the
-/// context; the caller checks `fault_kind` after every call.
-pub fn helper_signature(call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 7));
-    sig.returns.push(AbiParam::new(I64));
-    sig
-}
-
-/// Signature of the memory-check thunk: `(vm, addr, size, access) -> ok`,
-/// `ok != 0` iff [`cranebpf_runtime::MemoryMap::check`] allows the access.
-pub fn mem_check_signature(call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
-    sig.params
-        .extend(std::iter::repeat_n(AbiParam::new(I64), 4));
-    sig.returns.push(AbiParam::new(I64));
-    sig
-}
-
-/// Signature of the check adapter: `(vm)`, no results, calling convention
-/// `preserve_all` (it clobbers no register). The access to check is in the
-/// context's `fault_addr`, `fault_size` and `fault_access`.
-pub fn check_adapter_signature() -> Signature {
-    let mut sig = Signature::new(CallConv::PreserveAll);
-    sig.params.push(AbiParam::new(I64));
-    sig
 }
 
 /// Builds the check adapter into `func` (signature
@@ -752,6 +701,7 @@ impl Lower<'_> {
 mod tests {
     use super::*;
     use crate::env::ModuleFreeEnv;
+    use crate::sig::function_signature;
     use cranebpf_runtime::{AluOp, AtomicOp, CallKind, Endian, JmpCond, Size, Src, Width};
     use cranelift_codegen::ir::{Opcode, UserFuncName};
 

@@ -63,11 +63,16 @@ mod env;
 mod func;
 mod mem;
 mod plan;
+mod sig;
 mod translate;
 
 pub use env::{LowerEnv, ModuleFreeEnv, PlantedBug};
 pub use func::{
-    check_adapter_signature, entry_signature, function_ranges, function_signature,
-    helper_signature, lower_check_adapter, lower_entry, lower_function, lower_function_with,
-    mem_check_signature, FunctionRange, LowerError, LowerOptions,
+    function_ranges, lower_check_adapter, lower_entry, lower_function, lower_function_with,
+    LowerError, LowerOptions,
+};
+pub use plan::FunctionRange;
+pub use sig::{
+    check_adapter_signature, entry_signature, function_signature, helper_signature,
+    mem_check_signature,
 };

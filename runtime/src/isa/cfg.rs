@@ -13,7 +13,7 @@
 //! - the functions ([`Cfg::functions`], [`Cfg::function_insns`]): pc 0 and
 //!   every local-call target, in pc order, each running to the next start;
 //!   [`Cfg::is_call_target`] is an O(1) lookup;
-//! - the basic blocks of the budget rule ([`crate::analysis::budget`]):
+//! - the basic blocks of the budget rule (`analysis::budget`):
 //!   [`Cfg::block_len`] for each leader, and [`Cfg::blocks`] with each
 //!   block's successors ([`BasicBlock::succs`], [`BasicBlock::callee`]);
 //! - the loop back-edges: jumps whose target is at or before them
@@ -28,12 +28,27 @@
 //! validator reports them.
 
 use crate::isa::insn::{CallKind, Insn};
-use crate::isa::validate::Function;
 use crate::sem;
+use std::fmt;
 use std::ops::Range;
 
 /// "No index" in the compact tables.
 const NONE: u32 = u32::MAX;
+
+/// A function of the program: `[start, end)` in slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// First slot: 0 for the entry function, else a local-call target.
+    pub start: usize,
+    /// One past the last slot: the next function's start, or the program length.
+    pub end: usize,
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
 
 /// A basic block: instruction indices `[first, end)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -274,7 +289,7 @@ fn functions(
     (functions, called)
 }
 
-/// The budget rule's leaders ([`crate::analysis::budget`], rule 1) as block
+/// The budget rule's leaders (`analysis::budget`, rule 1) as block
 /// lengths: for each instruction, the length of the block it leads or 0.
 fn block_lengths(insns: &[(usize, Insn)], targets: &[u32]) -> Vec<u32> {
     let n = insns.len();
@@ -302,11 +317,12 @@ fn block_lengths(insns: &[(usize, Insn)], targets: &[u32]) -> Vec<u32> {
     }
     let mut len = vec![0u32; n];
     let mut start = 0;
-    for i in 1..=n {
-        if i == n || leader[i] {
-            len[start] = (i - start) as u32;
-            start = i;
-        }
+    for (i, _) in leader.iter().enumerate().skip(1).filter(|&(_, &l)| l) {
+        len[start] = (i - start) as u32;
+        start = i;
+    }
+    if n > 0 {
+        len[start] = (n - start) as u32;
     }
     len
 }

@@ -86,27 +86,13 @@
 //!   [`crate::MAX_CALL_DEPTH`] is only caught at run time.
 
 use crate::isa::cfg::Cfg;
+pub use crate::isa::cfg::Function;
 use crate::isa::insn::{CallKind, Insn, Reg};
 use crate::sem;
 use std::fmt;
 
 /// The largest program, in slots, [`validate`] accepts.
 pub const MAX_SLOTS: usize = 1_000_000;
-
-/// A function of the program: `[start, end)` in slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Function {
-    /// First slot: 0 for the entry function, else a local-call target.
-    pub start: usize,
-    /// One past the last slot: the next function's start, or the program length.
-    pub end: usize,
-}
-
-impl fmt::Display for Function {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}..{}", self.start, self.end)
-    }
-}
 
 /// A broken structural rule, at the instruction `pc`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

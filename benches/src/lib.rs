@@ -20,6 +20,7 @@ pub mod engines;
 pub mod native_helpers;
 #[cfg(feature = "peers")]
 mod sbpf;
+pub mod subject;
 pub mod timing;
 
 /// A tight arithmetic loop: 100 000 iterations of a xorshift-multiply mix.

@@ -21,6 +21,7 @@ pub mod engines;
 pub mod native_helpers;
 #[cfg(feature = "peers")]
 mod sbpf;
+pub mod subject;
 pub mod suite;
 pub mod timing;
 

@@ -18,8 +18,8 @@
 //!   moves, `bswap`, signed division), which its verifier refuses.
 
 use crate::c_workloads::Needs;
-use crate::engines::{Exec, Subject};
 use crate::native_helpers;
+use crate::subject::{Exec, Subject};
 use solana_sbpf::aligned_memory::AlignedMemory;
 use solana_sbpf::ebpf;
 use solana_sbpf::elf::Executable;

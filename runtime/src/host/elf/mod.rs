@@ -57,6 +57,7 @@
 
 mod btf;
 mod load;
+mod run;
 mod set;
 
 pub use btf::BtfError;

@@ -141,7 +141,7 @@ pub(crate) struct XdpState {
 }
 
 impl XdpState {
-    fn sync_ctx(&self) {
+    pub(crate) fn sync_ctx(&self) {
         use crate::host::ctx::xdp_shadow::*;
         self.ctx
             .buf
@@ -160,11 +160,11 @@ impl XdpState {
 /// engines pass it through as the run's `user` state.
 pub struct KernelRun {
     /// Values handed to the program: kept alive until the run ends.
-    held: Vec<ValueRef>,
+    pub(crate) held: Vec<ValueRef>,
     /// Region starts already registered for `held` values.
-    registered: HashSet<u64>,
+    pub(crate) registered: HashSet<u64>,
     /// Outstanding ring buffer reservations by address.
-    reservations: HashMap<u64, (Map, ValueRef)>,
+    pub(crate) reservations: HashMap<u64, (Map, ValueRef)>,
     pub(crate) xdp: Option<XdpState>,
     /// The tail-call state of a run driven by a [`ProgramSet`](crate::host::elf::ProgramSet).
     pub(crate) chain: Option<tail::Chain>,

@@ -9,6 +9,7 @@ use crate::isa::insn::{AtomicOp, Reg, Size};
 use crate::sem;
 use std::any::Any;
 use std::sync::atomic::Ordering::SeqCst;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// The user state as the loop holds it.
 type User<'u> = Option<&'u mut (dyn Any + Send)>;
@@ -157,11 +158,12 @@ fn addr(base: u64, off: i16) -> u64 {
 }
 
 /// An atomic read-modify-write at `addr` with operand register `src`
-/// (§5.3), one arm per operation, each calling [`sem`]; the lowering's
-/// `translate_atomic` has the same arms in the same order.
+/// (§5.3), with the hardware operation that computes each `sem` rule.
 ///
-/// The RMW is one `fetch_update` (a compare-exchange loop), so the value
-/// stored is exactly what the `sem` rule computes from the value replaced.
+/// The arms are in the order of [`sem::atomic_new_value`]'s, and the comment
+/// above each names the rule it performs; the lowering's `translate_atomic`
+/// has the same arms in the same order. A unit test (`interp/tests.rs`)
+/// checks every operation, width and FETCH flag against the `sem` functions.
 fn exec_atomic(
     m: &mut Machine,
     mem: &MemoryMap<'_>,
@@ -172,33 +174,86 @@ fn exec_atomic(
     src: Reg,
 ) -> Result<(), FaultKind> {
     let (v, r0) = (m.get(src), m.get(Reg::R0));
-    // The value to store in place of `old`, or `None` to leave memory as is.
-    let store = |old: u64| match op {
-        AtomicOp::Add => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Or => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::And => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Xor => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Xchg => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Cmpxchg => {
-            sem::cmpxchg_matches(size, old, r0).then(|| sem::atomic_new_value(size, op, old, v))
-        }
-    };
-    let old = match size {
-        Size::W => mem.with_atomic32(addr, |a| {
-            a.fetch_update(SeqCst, SeqCst, |old| {
-                store(old.into()).map(|new| new as u32)
-            })
-            .unwrap_or_else(|old| old)
-        })? as u64,
-        _ => mem.with_atomic64(addr, |a| {
-            a.fetch_update(SeqCst, SeqCst, store)
-                .unwrap_or_else(|old| old)
-        })?,
-    };
+    let (v32, r0_32) = (v as u32, r0 as u32);
+    let old = match op {
+        // sem::atomic_new_value: old + src (wrapping in the access width).
+        AtomicOp::Add => rmw(
+            mem,
+            size,
+            addr,
+            |a| a.fetch_add(v32, SeqCst),
+            |a| a.fetch_add(v, SeqCst),
+        ),
+        // sem::atomic_new_value: old | src.
+        AtomicOp::Or => rmw(
+            mem,
+            size,
+            addr,
+            |a| a.fetch_or(v32, SeqCst),
+            |a| a.fetch_or(v, SeqCst),
+        ),
+        // sem::atomic_new_value: old & src.
+        AtomicOp::And => rmw(
+            mem,
+            size,
+            addr,
+            |a| a.fetch_and(v32, SeqCst),
+            |a| a.fetch_and(v, SeqCst),
+        ),
+        // sem::atomic_new_value: old ^ src.
+        AtomicOp::Xor => rmw(
+            mem,
+            size,
+            addr,
+            |a| a.fetch_xor(v32, SeqCst),
+            |a| a.fetch_xor(v, SeqCst),
+        ),
+        // sem::atomic_new_value: src.
+        AtomicOp::Xchg => rmw(
+            mem,
+            size,
+            addr,
+            |a| a.swap(v32, SeqCst),
+            |a| a.swap(v, SeqCst),
+        ),
+        // sem::cmpxchg_matches: old == r0 in the access width; then
+        // sem::atomic_new_value: src.
+        AtomicOp::Cmpxchg => rmw(
+            mem,
+            size,
+            addr,
+            |a| {
+                a.compare_exchange(r0_32, v32, SeqCst, SeqCst)
+                    .unwrap_or_else(|old| old)
+            },
+            |a| {
+                a.compare_exchange(r0, v, SeqCst, SeqCst)
+                    .unwrap_or_else(|old| old)
+            },
+        ),
+    }?;
+    // sem::atomic_fetch_reg: which register, if any, receives
+    // sem::atomic_fetch_result (`old`, zero-extended for W).
     if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
         m.set(r, sem::atomic_fetch_result(size, old));
     }
     Ok(())
+}
+
+/// Performs `w` on the 32-bit cell at `addr` (size W) or `dw` on the 64-bit
+/// one (DW) and returns the old memory value, zero-extended.
+#[inline(always)]
+fn rmw(
+    mem: &MemoryMap<'_>,
+    size: Size,
+    addr: u64,
+    w: impl FnOnce(&AtomicU32) -> u32,
+    dw: impl FnOnce(&AtomicU64) -> u64,
+) -> Result<u64, FaultKind> {
+    match size {
+        Size::W => mem.with_atomic32(addr, w).map(u64::from),
+        _ => mem.with_atomic64(addr, dw),
+    }
 }
 
 /// A legacy packet load: `Some(r0)`, or `None` if the bytes are not all

@@ -9,7 +9,6 @@ use crate::isa::insn::{AtomicOp, Reg, Size};
 use crate::sem;
 use std::any::Any;
 use std::sync::atomic::Ordering::SeqCst;
-use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// The user state as the loop holds it.
 type User<'u> = Option<&'u mut (dyn Any + Send)>;
@@ -157,13 +156,40 @@ fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(off as i64 as u64)
 }
 
+/// `op` on the atomic cell `a` (an `AtomicU32` or `AtomicU64`) with operand
+/// `v` and, for CMPXCHG, expected value `r0`, both of the cell's width;
+/// evaluates to the old memory value. Written once for both widths, so the
+/// two cannot drift apart.
+macro_rules! atomic_rmw {
+    ($op:expr, $a:expr, $v:expr, $r0:expr) => {
+        match $op {
+            // sem::atomic_new_value: old + src (wrapping in the access width).
+            AtomicOp::Add => $a.fetch_add($v, SeqCst),
+            // sem::atomic_new_value: old | src.
+            AtomicOp::Or => $a.fetch_or($v, SeqCst),
+            // sem::atomic_new_value: old & src.
+            AtomicOp::And => $a.fetch_and($v, SeqCst),
+            // sem::atomic_new_value: old ^ src.
+            AtomicOp::Xor => $a.fetch_xor($v, SeqCst),
+            // sem::atomic_new_value: src.
+            AtomicOp::Xchg => $a.swap($v, SeqCst),
+            // sem::cmpxchg_matches: old == r0 in the access width; then
+            // sem::atomic_new_value: src.
+            AtomicOp::Cmpxchg => $a
+                .compare_exchange($r0, $v, SeqCst, SeqCst)
+                .unwrap_or_else(|old| old),
+        }
+    };
+}
+
 /// An atomic read-modify-write at `addr` with operand register `src`
 /// (§5.3), with the hardware operation that computes each `sem` rule.
 ///
-/// The arms are in the order of [`sem::atomic_new_value`]'s, and the comment
-/// above each names the rule it performs; the lowering's `translate_atomic`
-/// has the same arms in the same order. A unit test (`interp/tests.rs`)
-/// checks every operation, width and FETCH flag against the `sem` functions.
+/// The arms (in `atomic_rmw!`) are in the order of
+/// [`sem::atomic_new_value`]'s, and the comment above each names the rule it
+/// performs; the lowering's `translate_atomic` has the same arms in the same
+/// order. A unit test (`interp/tests.rs`) checks every operation, width and
+/// FETCH flag against the `sem` functions.
 fn exec_atomic(
     m: &mut Machine,
     mem: &MemoryMap<'_>,
@@ -174,86 +200,18 @@ fn exec_atomic(
     src: Reg,
 ) -> Result<(), FaultKind> {
     let (v, r0) = (m.get(src), m.get(Reg::R0));
-    let (v32, r0_32) = (v as u32, r0 as u32);
-    let old = match op {
-        // sem::atomic_new_value: old + src (wrapping in the access width).
-        AtomicOp::Add => rmw(
-            mem,
-            size,
-            addr,
-            |a| a.fetch_add(v32, SeqCst),
-            |a| a.fetch_add(v, SeqCst),
-        ),
-        // sem::atomic_new_value: old | src.
-        AtomicOp::Or => rmw(
-            mem,
-            size,
-            addr,
-            |a| a.fetch_or(v32, SeqCst),
-            |a| a.fetch_or(v, SeqCst),
-        ),
-        // sem::atomic_new_value: old & src.
-        AtomicOp::And => rmw(
-            mem,
-            size,
-            addr,
-            |a| a.fetch_and(v32, SeqCst),
-            |a| a.fetch_and(v, SeqCst),
-        ),
-        // sem::atomic_new_value: old ^ src.
-        AtomicOp::Xor => rmw(
-            mem,
-            size,
-            addr,
-            |a| a.fetch_xor(v32, SeqCst),
-            |a| a.fetch_xor(v, SeqCst),
-        ),
-        // sem::atomic_new_value: src.
-        AtomicOp::Xchg => rmw(
-            mem,
-            size,
-            addr,
-            |a| a.swap(v32, SeqCst),
-            |a| a.swap(v, SeqCst),
-        ),
-        // sem::cmpxchg_matches: old == r0 in the access width; then
-        // sem::atomic_new_value: src.
-        AtomicOp::Cmpxchg => rmw(
-            mem,
-            size,
-            addr,
-            |a| {
-                a.compare_exchange(r0_32, v32, SeqCst, SeqCst)
-                    .unwrap_or_else(|old| old)
-            },
-            |a| {
-                a.compare_exchange(r0, v, SeqCst, SeqCst)
-                    .unwrap_or_else(|old| old)
-            },
-        ),
-    }?;
+    let old = match size {
+        Size::W => mem
+            .with_atomic32(addr, |a| atomic_rmw!(op, a, v as u32, r0 as u32))?
+            .into(),
+        _ => mem.with_atomic64(addr, |a| atomic_rmw!(op, a, v, r0))?,
+    };
     // sem::atomic_fetch_reg: which register, if any, receives
     // sem::atomic_fetch_result (`old`, zero-extended for W).
     if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
         m.set(r, sem::atomic_fetch_result(size, old));
     }
     Ok(())
-}
-
-/// Performs `w` on the 32-bit cell at `addr` (size W) or `dw` on the 64-bit
-/// one (DW) and returns the old memory value, zero-extended.
-#[inline(always)]
-fn rmw(
-    mem: &MemoryMap<'_>,
-    size: Size,
-    addr: u64,
-    w: impl FnOnce(&AtomicU32) -> u32,
-    dw: impl FnOnce(&AtomicU64) -> u64,
-) -> Result<u64, FaultKind> {
-    match size {
-        Size::W => mem.with_atomic32(addr, w).map(u64::from),
-        _ => mem.with_atomic64(addr, dw),
-    }
 }
 
 /// A legacy packet load: `Some(r0)`, or `None` if the bytes are not all

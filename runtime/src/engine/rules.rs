@@ -18,6 +18,7 @@
 
 use crate::engine::error::EngineError;
 use crate::host::helpers::Helpers;
+use crate::isa::cfg::Cfg;
 use crate::isa::insn::{CallKind, Insn, LddwKind};
 use crate::isa::program::Program;
 use crate::sem;
@@ -25,20 +26,27 @@ use crate::sem;
 /// `Ok` if an engine may run `prog` with `helpers`, else the first rule
 /// broken (see the module doc). Linear in the program's size.
 pub fn check_program(prog: &Program, helpers: &Helpers) -> Result<(), EngineError> {
-    for &(pc, insn) in prog.insns() {
-        check_insn(prog, helpers, pc, insn)?;
+    let cfg = prog.cfg();
+    for (i, &(pc, insn)) in prog.insns().iter().enumerate() {
+        check_insn(cfg, helpers, i, pc, insn)?;
     }
     check_last(prog)
 }
 
-/// The per-instruction rules for `insn` at slot `pc`.
-fn check_insn(prog: &Program, helpers: &Helpers, pc: usize, insn: Insn) -> Result<(), EngineError> {
+/// The per-instruction rules for `insn`, instruction index `i` at slot `pc`.
+fn check_insn(
+    cfg: &Cfg,
+    helpers: &Helpers,
+    i: usize,
+    pc: usize,
+    insn: Insn,
+) -> Result<(), EngineError> {
     match insn {
         Insn::Lddw { kind, .. } if kind != LddwKind::Imm64 => {
             Err(EngineError::PseudoLddw { pc, kind })
         }
-        Insn::Ja { off, .. } => check_target(prog, pc, off as i64),
-        Insn::Jmp { off, .. } => check_target(prog, pc, off as i64),
+        Insn::Ja { off, .. } => check_target(cfg, i, pc, off as i64),
+        Insn::Jmp { off, .. } => check_target(cfg, i, pc, off as i64),
         Insn::Call {
             kind: CallKind::Helper,
             imm,
@@ -52,7 +60,7 @@ fn check_insn(prog: &Program, helpers: &Helpers, pc: usize, insn: Insn) -> Resul
         Insn::Call {
             kind: CallKind::Local,
             imm,
-        } => check_target(prog, pc, imm as i64),
+        } => check_target(cfg, i, pc, imm as i64),
         Insn::Call {
             kind: CallKind::Btf,
             imm,
@@ -61,13 +69,15 @@ fn check_insn(prog: &Program, helpers: &Helpers, pc: usize, insn: Insn) -> Resul
     }
 }
 
-/// The jump or call at `pc` with offset `off` lands on an instruction.
-fn check_target(prog: &Program, pc: usize, off: i64) -> Result<(), EngineError> {
-    match sem::jump_target(pc, off).and_then(|t| prog.index_of_pc(t)) {
+/// The jump or call at index `i` (slot `pc`, relative offset `off`) lands on
+/// an instruction: the program's [`Cfg`] resolved its target. `off` only
+/// names the target in the error.
+fn check_target(cfg: &Cfg, i: usize, pc: usize, off: i64) -> Result<(), EngineError> {
+    match cfg.target(i) {
         Some(_) => Ok(()),
         None => Err(EngineError::BadTarget {
             pc,
-            target: (pc as i64).wrapping_add(1).wrapping_add(off),
+            target: sem::jump_target_signed(pc, off),
         }),
     }
 }

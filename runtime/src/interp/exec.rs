@@ -156,12 +156,40 @@ fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(off as i64 as u64)
 }
 
+/// `op` on the atomic cell `a` (an `AtomicU32` or `AtomicU64`) with operand
+/// `v` and, for CMPXCHG, expected value `r0`, both of the cell's width;
+/// evaluates to the old memory value. Written once for both widths, so the
+/// two cannot drift apart.
+macro_rules! atomic_rmw {
+    ($op:expr, $a:expr, $v:expr, $r0:expr) => {
+        match $op {
+            // sem::atomic_new_value: old + src (wrapping in the access width).
+            AtomicOp::Add => $a.fetch_add($v, SeqCst),
+            // sem::atomic_new_value: old | src.
+            AtomicOp::Or => $a.fetch_or($v, SeqCst),
+            // sem::atomic_new_value: old & src.
+            AtomicOp::And => $a.fetch_and($v, SeqCst),
+            // sem::atomic_new_value: old ^ src.
+            AtomicOp::Xor => $a.fetch_xor($v, SeqCst),
+            // sem::atomic_new_value: src.
+            AtomicOp::Xchg => $a.swap($v, SeqCst),
+            // sem::cmpxchg_matches: old == r0 in the access width; then
+            // sem::atomic_new_value: src.
+            AtomicOp::Cmpxchg => $a
+                .compare_exchange($r0, $v, SeqCst, SeqCst)
+                .unwrap_or_else(|old| old),
+        }
+    };
+}
+
 /// An atomic read-modify-write at `addr` with operand register `src`
-/// (§5.3), one arm per operation, each calling [`sem`]; the lowering's
-/// `translate_atomic` has the same arms in the same order.
+/// (§5.3), with the hardware operation that computes each `sem` rule.
 ///
-/// The RMW is one `fetch_update` (a compare-exchange loop), so the value
-/// stored is exactly what the `sem` rule computes from the value replaced.
+/// The arms (in `atomic_rmw!`) are in the order of
+/// [`sem::atomic_new_value`]'s, and the comment above each names the rule it
+/// performs; the lowering's `translate_atomic` has the same arms in the same
+/// order. A unit test (`interp/tests.rs`) checks every operation, width and
+/// FETCH flag against the `sem` functions.
 fn exec_atomic(
     m: &mut Machine,
     mem: &MemoryMap<'_>,
@@ -172,29 +200,14 @@ fn exec_atomic(
     src: Reg,
 ) -> Result<(), FaultKind> {
     let (v, r0) = (m.get(src), m.get(Reg::R0));
-    // The value to store in place of `old`, or `None` to leave memory as is.
-    let store = |old: u64| match op {
-        AtomicOp::Add => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Or => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::And => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Xor => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Xchg => Some(sem::atomic_new_value(size, op, old, v)),
-        AtomicOp::Cmpxchg => {
-            sem::cmpxchg_matches(size, old, r0).then(|| sem::atomic_new_value(size, op, old, v))
-        }
-    };
     let old = match size {
-        Size::W => mem.with_atomic32(addr, |a| {
-            a.fetch_update(SeqCst, SeqCst, |old| {
-                store(old.into()).map(|new| new as u32)
-            })
-            .unwrap_or_else(|old| old)
-        })? as u64,
-        _ => mem.with_atomic64(addr, |a| {
-            a.fetch_update(SeqCst, SeqCst, store)
-                .unwrap_or_else(|old| old)
-        })?,
+        Size::W => mem
+            .with_atomic32(addr, |a| atomic_rmw!(op, a, v as u32, r0 as u32))?
+            .into(),
+        _ => mem.with_atomic64(addr, |a| atomic_rmw!(op, a, v, r0))?,
     };
+    // sem::atomic_fetch_reg: which register, if any, receives
+    // sem::atomic_fetch_result (`old`, zero-extended for W).
     if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
         m.set(r, sem::atomic_fetch_result(size, old));
     }

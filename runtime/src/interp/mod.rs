@@ -51,6 +51,8 @@
 
 mod exec;
 mod predecode;
+#[cfg(test)]
+mod tests;
 
 use crate::engine::error::EngineError;
 use crate::engine::fault::Fault;

@@ -71,6 +71,12 @@ fn sdiv_smod_intmin_by_minus_one() {
         0x8000_0000
     );
     assert_eq!(r0(&[alu32(Mov, 0, i32::MIN), alu32(Smod, 0, -1), EXIT]), 0);
+    // The register forms (a native idiv would raise #DE on MIN / -1).
+    assert_eq!(
+        r0(&[lddw(0, min), mov(1, -1), alu64r(Sdiv, 0, 1), EXIT]),
+        min
+    );
+    assert_eq!(r0(&[lddw(0, min), mov(1, -1), alu64r(Smod, 0, 1), EXIT]), 0);
 }
 
 #[test]
@@ -803,4 +809,74 @@ fn run_passes_input_pointer_and_length() {
     let mut input = [7u8; 3];
     let expect = input.as_ptr() as u64 + 3;
     assert_eq!(run(&prog, &mut input), Ok(expect));
+}
+
+// ---------------------------------------------------------------------------
+// One expectation per test, through `every_engine!`: r0 or the fault, and
+// the instruction count, from instructions or assembly text.
+
+cranebpf_testkit::every_engine! {
+    /// 0xffff_ffff as a 32-bit mov, zero-extended; 3 instructions (lddw once).
+    mov32_clears_the_upper_half {
+        program: [lddw(0, u64::MAX), alu32(Mov, 0, -1), EXIT],
+        result: Ok(0xffff_ffff),
+        count: 3,
+    }
+
+    /// The same from assembly text.
+    mov32_clears_the_upper_half_from_assembly {
+        program: "lddw %r0, -1\nmov32 %r0, -1\nexit",
+        result: Ok(0xffff_ffff),
+        count: 3,
+    }
+
+    /// A 32-bit load of the input's first word, little-endian.
+    ldxw_reads_the_input {
+        program: "ldxw %r0, [%r1]\nexit",
+        input: [0x78, 0x56, 0x34, 0x12],
+        result: Ok(0x1234_5678),
+        count: 2,
+    }
+
+    /// The counting loop (8 instructions) under a budget of 7: the exit
+    /// block would make 8.
+    budget_stops_before_the_exit_block {
+        program: [
+            mov(0, 0),
+            alu64(Add, 0, 1),
+            jmp(Width::W64, JmpCond::Lt, 0, Src::Imm(3), -2),
+            EXIT,
+        ],
+        budget: 7,
+        result: fault(FaultKind::Budget { budget: 7 }, 3),
+        count: 7,
+    }
+
+    /// A read of address 0 faults at its pc after 3 instructions.
+    null_load_faults {
+        program: [mov(0, 0), lddw(1, 0), ldx(B, 0, 1, 0), EXIT],
+        result: fault(oob(0, 1, Access::Read), 3),
+        count: 3,
+    }
+
+    /// A helper's error is a fault at the call.
+    failing_helper_faults_at_the_call {
+        program: [mov(0, 1), call(9), EXIT],
+        result: fault(FaultKind::Helper { id: 9, error: HelperError::new("nope") }, 1),
+        count: 2,
+    }
+}
+
+#[test]
+fn the_engine_list_runs_unchecked_only_without_memory_faults() {
+    use cranebpf_testkit::engines::run_in;
+    let ok = run_in(&prog(&[mov(0, 1), EXIT]), &helpers(), &mut [], None);
+    assert_eq!(ok.engines, 3);
+    let oob = run_in(
+        &prog(&[lddw(1, 0), ldx(B, 0, 1, 0), EXIT]),
+        &helpers(),
+        &mut [],
+        None,
+    );
+    assert_eq!(oob.engines, 2);
 }

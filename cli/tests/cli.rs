@@ -1,10 +1,7 @@
 //! The `cranebpf` binary end to end: each test runs it from the system's
 //! temporary folder (not the checkout), with files passed by absolute path.
 
-#[path = "../../runtime/tests/elf/models.rs"]
-mod models;
-#[path = "../../runtime/tests/elf/packets.rs"]
-mod packets;
+use cranebpf_testkit::{models, packets};
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -2,10 +2,7 @@
 //! through the same `Vm` facade), checked against the independent Rust
 //! models shared with `runtime/tests/elf`.
 
-#[path = "../../runtime/tests/elf/models.rs"]
-mod models;
-#[path = "../../runtime/tests/elf/packets.rs"]
-mod packets;
+use cranebpf_testkit::{models, packets};
 
 use cranebpf::{EngineKind, RunOptions, Vm};
 use cranebpf_runtime::elf::{LoadedProgram, Object};

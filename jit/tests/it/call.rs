@@ -3,19 +3,8 @@
 use crate::harness::*;
 use cranebpf::insn::*;
 use cranebpf::{Fault, FaultKind, HelperError, RunOptions, Vm, VmError};
+use cranebpf_testkit::build::{call, call_local};
 
-fn call(id: i32) -> Insn {
-    Insn::Call {
-        kind: CallKind::Helper,
-        imm: id,
-    }
-}
-fn call_local(off: i32) -> Insn {
-    Insn::Call {
-        kind: CallKind::Local,
-        imm: off,
-    }
-}
 fn jeq(dst: u8, imm: i32, off: i16) -> Insn {
     Insn::Jmp {
         w: Width::W64,

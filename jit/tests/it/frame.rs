@@ -7,41 +7,13 @@
 use crate::harness::{both, helpers, prog};
 use cranebpf::insn::*;
 use cranebpf::{FaultKind, Vm};
-
-fn r(n: u8) -> Reg {
-    Reg::new(n).expect("register")
-}
-fn mov_reg(dst: u8, src: u8) -> Insn {
-    Insn::Alu {
-        w: Width::W64,
-        op: AluOp::Mov,
-        dst: r(dst),
-        src: Src::Reg(r(src)),
-    }
-}
-fn add_imm(dst: u8, k: i32) -> Insn {
-    Insn::Alu {
-        w: Width::W64,
-        op: AluOp::Add,
-        dst: r(dst),
-        src: Src::Imm(k),
-    }
-}
-fn mov_imm(dst: u8, k: i32) -> Insn {
-    Insn::Alu {
-        w: Width::W64,
-        op: AluOp::Mov,
-        dst: r(dst),
-        src: Src::Imm(k),
-    }
-}
-const EXIT: Insn = Insn::Exit;
+use cranebpf_testkit::build::{alu64, mov, movr, r, EXIT};
 
 /// `r1 = r10 + k; *(size *)(r1 + off) = 7; r0 = *(size *)(r1 + off)`.
 fn body(k: i32, off: i16, size: Size) -> Vec<Insn> {
     vec![
-        mov_reg(1, 10),
-        add_imm(1, k),
+        movr(1, 10),
+        alu64(AluOp::Add, 1, k),
         Insn::St {
             size,
             dst: r(1),
@@ -140,11 +112,11 @@ fn laundered_frame_pointers_are_still_checked() {
                 kind: CallKind::Helper,
                 imm: 5,
             },
-            mov_reg(1, 0),
+            movr(1, 0),
         ],
         // Through register arithmetic.
         vec![
-            mov_imm(3, 0),
+            mov(3, 0),
             Insn::Alu {
                 w: Width::W64,
                 op: AluOp::Add,
@@ -161,11 +133,11 @@ fn laundered_frame_pointers_are_still_checked() {
                 src: Src::Imm(12345),
                 off: 1,
             },
-            add_imm(1, 0),
+            alu64(AluOp::Add, 1, 0),
         ],
     ];
     for (i, l) in launder.into_iter().enumerate() {
-        let mut insns = vec![mov_reg(1, 10), add_imm(1, 8)];
+        let mut insns = vec![movr(1, 10), alu64(AluOp::Add, 1, 8)];
         insns.extend(l);
         insns.push(Insn::Ldx {
             size: Size::DW,

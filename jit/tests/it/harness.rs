@@ -5,26 +5,7 @@
 //! input region), instruction count, and final input memory.
 
 use cranebpf::insn::*;
-use cranebpf::{
-    Fault, FaultKind, HelperError, Helpers, MemoryMap, Program, RunOptions, RunOutcome, Vm,
-};
-
-/// Helpers test programs may call: 5 returns r1 (the conformance suite's),
-/// 7 returns r1 + .. + r5, 9 fails, 11 panics.
-pub fn helpers() -> Helpers {
-    let mut h = Helpers::new();
-    h.register(5, "identity", |_, a| Ok(a[0]));
-    h.register(7, "sum", |_, a| {
-        Ok(a.iter().fold(0u64, |s, &x| s.wrapping_add(x)))
-    });
-    h.register(9, "fail", |_, _| Err(HelperError::new("nope")));
-    h
-}
-
-/// A program from instructions (must load).
-pub fn prog(insns: &[Insn]) -> Program {
-    Program::from_insns(insns).expect("test program loads")
-}
+use cranebpf::{Fault, FaultKind, Helpers, MemoryMap, Program, RunOptions, RunOutcome, Vm};
 
 /// Runs `vm` once on `buf` (conformance convention: r1 = buf or 0, r2 = len).
 pub fn run_on(vm: &Vm, buf: &mut [u8], budget: Option<u64>) -> RunOutcome {
@@ -177,42 +158,5 @@ pub fn expect_r0(insns: &[Insn], mem: &[u8], r0: u64) {
     assert_eq!(check(&prog(insns), mem), Ok(r0), "{insns:?}");
 }
 
-// Instruction shorthands.
-
-/// `r{n}`.
-pub fn r(n: u8) -> Reg {
-    Reg::new(n).expect("test register")
-}
-/// ALU with an immediate.
-pub fn alu(w: Width, op: AluOp, dst: u8, imm: i32) -> Insn {
-    Insn::Alu {
-        w,
-        op,
-        dst: r(dst),
-        src: Src::Imm(imm),
-    }
-}
-/// ALU with a register.
-pub fn alur(w: Width, op: AluOp, dst: u8, src: u8) -> Insn {
-    Insn::Alu {
-        w,
-        op,
-        dst: r(dst),
-        src: Src::Reg(r(src)),
-    }
-}
-/// `mov dst, imm` (64-bit).
-pub fn mov(dst: u8, imm: i32) -> Insn {
-    alu(Width::W64, AluOp::Mov, dst, imm)
-}
-/// `lddw dst, v`.
-pub fn lddw(dst: u8, v: u64) -> Insn {
-    Insn::Lddw {
-        dst: r(dst),
-        kind: LddwKind::Imm64,
-        imm: v as u32 as i32,
-        next_imm: (v >> 32) as u32 as i32,
-    }
-}
-/// `exit`.
-pub const EXIT: Insn = Insn::Exit;
+// The builders and test helpers, declared once in the testkit.
+pub use cranebpf_testkit::build::{alu, alur, helpers, lddw, mov, prog, r, EXIT};

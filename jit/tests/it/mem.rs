@@ -6,42 +6,7 @@ use cranebpf::insn::*;
 use cranebpf::{
     Access, Fault, FaultKind, HelperCtx, HelperError, MemoryMap, RunOptions, Vm, STACK_SIZE,
 };
-
-fn ldx(size: Size, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Ldx {
-        size,
-        sx: false,
-        dst: r(dst),
-        src: r(src),
-        off,
-    }
-}
-fn stx(size: Size, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Stx {
-        size,
-        dst: r(dst),
-        src: r(src),
-        off,
-    }
-}
-fn st(size: Size, dst: u8, off: i16, imm: i32) -> Insn {
-    Insn::St {
-        size,
-        dst: r(dst),
-        off,
-        imm,
-    }
-}
-fn atomic(size: Size, op: AtomicOp, fetch: bool, dst: u8, src: u8, off: i16) -> Insn {
-    Insn::Atomic {
-        size,
-        op,
-        fetch,
-        dst: r(dst),
-        src: r(src),
-        off,
-    }
-}
+use cranebpf_testkit::build::{atomic, ldx, st, stx};
 
 /// Runs the JIT alone on `buf` and returns the outcome (for address checks
 /// against the real buffer).

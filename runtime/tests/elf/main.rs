@@ -5,9 +5,9 @@
 
 mod kernel;
 mod malformed;
-mod models;
-mod packets;
 mod tail;
+
+use cranebpf_testkit::{models, packets};
 
 use cranebpf_runtime::elf::{LoadOptions, LoadedProgram, Object};
 use cranebpf_runtime::kernel::KernelOptions;

@@ -1,6 +1,5 @@
 //! Independent Rust models of the example programs: the same logic as the C
 //! sources, written from their descriptions, over the same packets.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 
@@ -123,7 +122,7 @@ impl Lb {
         if p.len() < 34 {
             return ABORTED;
         }
-        if be16(p, 12) != 0x0800 || p[14] != 0x45 || p[30..34] != super::packets::VIP {
+        if be16(p, 12) != 0x0800 || p[14] != 0x45 || p[30..34] != crate::packets::VIP {
             return PASS;
         }
         let proto = p[23];
@@ -141,7 +140,7 @@ impl Lb {
         let dst_mac: [u8; 6] = [p[0], p[1], p[2], p[3], p[4], p[5]];
         p[6..12].copy_from_slice(&dst_mac);
         p[0..6].copy_from_slice(&mac);
-        super::packets::fix_checksums(p);
+        crate::packets::fix_checksums(p);
         self.hits[idx] += 1;
         TX
     }

@@ -3,9 +3,8 @@
 //! options, truncated frames), written to `examples/pcap/mixed.pcap`, and
 //! the independent Rust models of the example programs.
 //!
-//! Shared by `runtime/tests/elf` (interpreter) and `jit/tests/elf_examples.rs`
-//! (JIT) through `#[path]`.
-#![allow(dead_code)]
+//! Used by `runtime/tests/elf` (interpreter), `jit/tests/elf_examples.rs`
+//! (JIT) and the CLI's tests.
 
 /// Internet checksum (RFC 1071) of `data`, folded and complemented.
 pub fn inet_checksum(data: &[u8], initial: u32) -> u16 {

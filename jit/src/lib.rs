@@ -48,7 +48,7 @@ mod tools;
 
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
-pub use cranebpf_runtime::kernel::tail::ChainOutcome;
+pub use cranebpf_runtime::kernel::tail::{ChainOutcome, ChainPrograms};
 pub use cranebpf_runtime::InterpreterEngine;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,

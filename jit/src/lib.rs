@@ -237,7 +237,7 @@ impl Vm {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         match &self.inner {
-            Inner::Interp(i) => i.run_with_stack(stack, mem, args, opts, user),
+            Inner::Interp(i) => Prepared::run(i, stack, mem, args, opts, user),
             Inner::Jit(p) => p.run_with_stack(stack, mem, args, opts, user),
         }
     }

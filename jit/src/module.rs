@@ -179,7 +179,7 @@ impl JitProgram {
 
     /// [`JitProgram::run_with`] on a stack the caller provides (zeroed first,
     /// region 0 during the run, holding the final contents afterwards), as
-    /// [`cranebpf_runtime::Interpreter::run_with_stack`].
+    /// the interpreter's [`Prepared::run`](cranebpf_runtime::engine::Prepared::run).
     pub fn run_with_stack(
         &self,
         stack: &mut Stack,

@@ -12,7 +12,8 @@ use crate::c_workloads::{CWorkload, Cpu, NativeFn, Needs};
 use crate::native_helpers;
 pub use crate::subject::{Exec, Subject};
 use cranebpf::{
-    Helpers, Interpreter, JitOptions, JitProgram, MemoryMap, Program, RunOptions, RunOutcome,
+    Engine, Helpers, InterpreterEngine, JitEngine, JitOptions, MemoryMap, Program, RunOptions,
+    RunOutcome, Stack,
 };
 use cranebpf_runtime::elf::LoadedProgram;
 
@@ -218,7 +219,7 @@ impl Prepared {
     /// Instructions cranebpf's interpreter executes on `input` (the count
     /// behind "ns per eBPF instruction"), with r0.
     pub fn insn_count(&self, input: &mut [u8]) -> Result<(u64, u64), String> {
-        let exec = CranebpfExec::new(&self.subject(input.len()), None)?;
+        let mut exec = CranebpfExec::new(&self.subject(input.len()), None)?;
         let out = exec.outcome(input);
         let r0 = out.result.map_err(|f| f.to_string())?;
         Ok((out.insn_count, r0))
@@ -242,31 +243,14 @@ fn unchecked_jit_options() -> JitOptions {
     unsafe { jit_options("speed").without_bounds_checks() }
 }
 
-/// A cranebpf engine; for an ELF program, run through the loader's run
-/// driver (kernel helpers and maps).
+/// A cranebpf engine's prepared program ([`cranebpf::Prepared`], by its
+/// [`Engine`]); for an ELF
+/// program, run through the loader's run driver (kernel helpers and maps).
 struct CranebpfExec {
-    engine: CranebpfEngine,
+    prepared: Box<dyn cranebpf::Prepared>,
     loaded: Option<LoadedProgram>,
-}
-
-enum CranebpfEngine {
-    Interp(Interpreter),
-    Jit(Box<JitProgram>),
-}
-
-impl CranebpfEngine {
-    fn run_with(
-        &self,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-        user: Option<&mut (dyn std::any::Any + Send)>,
-    ) -> RunOutcome {
-        match self {
-            CranebpfEngine::Interp(i) => i.run_with(mem, args, opts, user),
-            CranebpfEngine::Jit(j) => j.run_with(mem, args, opts, user),
-        }
-    }
+    /// The stack of runs without the driver, reused across runs.
+    stack: Box<Stack>,
 }
 
 impl CranebpfExec {
@@ -297,23 +281,25 @@ impl CranebpfExec {
                 (prog, h, None)
             }
         };
-        let engine = match jit {
-            Some(opts) => CranebpfEngine::Jit(Box::new(
-                JitProgram::with_options(&prog, helpers, &opts).map_err(|e| e.to_string())?,
-            )),
-            None => {
-                CranebpfEngine::Interp(Interpreter::new(&prog, helpers).map_err(|e| e.to_string())?)
-            }
+        let engine: Box<dyn Engine> = match jit {
+            Some(options) => Box::new(JitEngine {
+                options,
+                name: None,
+            }),
+            None => Box::new(InterpreterEngine),
         };
-        Ok(CranebpfExec { engine, loaded })
+        let prepared = engine.prepare(&prog, helpers).map_err(|e| e.to_string())?;
+        Ok(CranebpfExec {
+            prepared,
+            loaded,
+            stack: Stack::boxed(),
+        })
     }
 
-    fn outcome(&self, input: &mut [u8]) -> RunOutcome {
+    fn outcome(&mut self, input: &mut [u8]) -> RunOutcome {
         let opts = RunOptions::default();
         match &self.loaded {
-            Some(l) => l.run_mem(input, |mem, args, user| {
-                self.engine.run_with(mem, args, &opts, Some(user))
-            }),
+            Some(l) => l.run_mem(input, &opts, &*self.prepared),
             None => {
                 // As `Vm::run_input`: r1 = input (0 if empty), r2 = length.
                 let mut mem = MemoryMap::new();
@@ -323,7 +309,8 @@ impl CranebpfExec {
                     let r = mem.add_mut(input);
                     [r.start, r.len, 0, 0, 0]
                 };
-                self.engine.run_with(&mut mem, args, &opts, None)
+                self.prepared
+                    .run(&mut self.stack, &mut mem, args, &opts, None)
             }
         }
     }
@@ -335,10 +322,7 @@ impl Exec for CranebpfExec {
     }
 
     fn code_size(&self) -> Option<usize> {
-        match &self.engine {
-            CranebpfEngine::Interp(_) => None,
-            CranebpfEngine::Jit(j) => Some(j.code_size()),
-        }
+        self.prepared.code_size()
     }
 }
 

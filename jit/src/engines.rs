@@ -53,23 +53,10 @@ impl Engine for EngineKind {
     }
 }
 
-impl Prepared for JitProgram {
-    fn run(
-        &self,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-        user: Option<&mut (dyn Any + Send)>,
-    ) -> RunOutcome {
-        self.run_with_stack(stack, mem, args, opts, user)
-    }
-
-    fn code_size(&self) -> Option<usize> {
-        Some(JitProgram::code_size(self))
-    }
-}
-
+/// [`Vm`] on a stack the caller provides: it is zeroed and registered as
+/// region 0 for the run, and holds the program's final stack contents
+/// afterwards. Reusing one [`Stack`] across runs saves an allocation per run;
+/// placing it lets a caller fix its distance to other regions.
 impl Prepared for Vm {
     fn run(
         &self,
@@ -79,7 +66,10 @@ impl Prepared for Vm {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        self.run_with_stack(stack, mem, args, opts, user)
+        match &self.inner {
+            crate::Inner::Interp(i) => Prepared::run(i, stack, mem, args, opts, user),
+            crate::Inner::Jit(p) => Prepared::run(&**p, stack, mem, args, opts, user),
+        }
     }
 
     fn code_size(&self) -> Option<usize> {

@@ -48,7 +48,7 @@ mod tools;
 
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
-pub use cranebpf_runtime::kernel::tail::ChainOutcome;
+pub use cranebpf_runtime::kernel::tail::{ChainOutcome, ChainPrograms};
 pub use cranebpf_runtime::InterpreterEngine;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
@@ -220,25 +220,6 @@ impl Vm {
         match &self.inner {
             Inner::Interp(i) => i.run_with(mem, args, opts, user),
             Inner::Jit(p) => p.run_with(mem, args, opts, user),
-        }
-    }
-
-    /// [`Vm::run_with`] on a stack the caller provides: it is zeroed and
-    /// registered as region 0 for the run, and holds the program's final
-    /// stack contents afterwards. Reusing one [`Stack`] across runs saves an
-    /// allocation per run; placing it lets a caller fix its distance to
-    /// other regions.
-    pub fn run_with_stack(
-        &self,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-        user: Option<&mut (dyn Any + Send)>,
-    ) -> RunOutcome {
-        match &self.inner {
-            Inner::Interp(i) => i.run_with_stack(stack, mem, args, opts, user),
-            Inner::Jit(p) => p.run_with_stack(stack, mem, args, opts, user),
         }
     }
 }

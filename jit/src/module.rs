@@ -9,6 +9,7 @@ use cranebpf_lower::{
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
 use cranebpf_runtime::engine::rules::check_program;
+use cranebpf_runtime::engine::Prepared;
 use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
@@ -174,13 +175,15 @@ impl JitProgram {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         let mut stack = Stack::new();
-        self.run_with_stack(&mut stack, mem, args, opts, user)
+        Prepared::run(self, &mut stack, mem, args, opts, user)
     }
+}
 
-    /// [`JitProgram::run_with`] on a stack the caller provides (zeroed first,
-    /// region 0 during the run, holding the final contents afterwards), as
-    /// [`cranebpf_runtime::Interpreter::run_with_stack`].
-    pub fn run_with_stack(
+/// The one place the JIT runs: on a stack the caller provides (zeroed first,
+/// region 0 during the run, holding the final contents afterwards), as the
+/// interpreter's.
+impl Prepared for JitProgram {
+    fn run(
         &self,
         stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
@@ -191,6 +194,10 @@ impl JitProgram {
         // SAFETY: `entry` is this program's finalized entry wrapper, compiled
         // against `host`'s thunks, and `self.module` keeps it mapped.
         unsafe { host::run_with(self.entry, &self.helpers, stack, mem, args, opts, user) }
+    }
+
+    fn code_size(&self) -> Option<usize> {
+        Some(JitProgram::code_size(self))
     }
 }
 

@@ -4,9 +4,7 @@
 use crate::{EngineKind, Vm, VmError};
 use cranebpf_runtime::elf::ProgramSet;
 use cranebpf_runtime::kernel::tail::ChainOutcome;
-use cranebpf_runtime::kernel::HELPER_TAIL_CALL;
-use cranebpf_runtime::{Fault, FaultKind, HelperError, MemoryMap, RunOptions, RunOutcome};
-use std::any::Any;
+use cranebpf_runtime::{MemoryMap, RunOptions};
 use std::fmt;
 
 /// Every program of a [`ProgramSet`] prepared for one [`EngineKind`] (each
@@ -71,41 +69,14 @@ impl ObjectVm {
         self.engine
     }
 
-    /// Runs program `index` once (one segment of a chain).
-    fn segment(
-        &self,
-        index: usize,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-        user: &mut (dyn Any + Send),
-    ) -> RunOutcome {
-        match self.vms.get(index).and_then(Option::as_ref) {
-            Some(vm) => vm.run_with(mem, args, opts, Some(user)),
-            // Unreachable: the driver only enters programs of the set.
-            None => RunOutcome {
-                result: Err(Fault {
-                    kind: FaultKind::Helper {
-                        id: HELPER_TAIL_CALL,
-                        error: HelperError::new(format!("program {index} is not prepared")),
-                    },
-                    pc: 0,
-                }),
-                insn_count: 0,
-            },
-        }
-    }
-
     /// Runs the chain on one XDP packet ([`ProgramSet::run_xdp`]).
     pub fn run_xdp(&self, packet: &mut Vec<u8>, opts: &RunOptions) -> ChainOutcome {
-        self.set
-            .run_xdp(packet, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+        self.set.run_xdp(packet, opts, &self.vms)
     }
 
     /// Runs the chain of a memory-buffer program ([`ProgramSet::run_mem`]).
     pub fn run_mem(&self, buf: &mut [u8], opts: &RunOptions) -> ChainOutcome {
-        self.set
-            .run_mem(buf, opts, |i, m, a, o, u| self.segment(i, m, a, o, u))
+        self.set.run_mem(buf, opts, &self.vms)
     }
 
     /// Runs the chain with an embedder's context and regions
@@ -116,9 +87,6 @@ impl ObjectVm {
         mem: &mut MemoryMap<'_>,
         opts: &RunOptions,
     ) -> ChainOutcome {
-        self.set
-            .run_with_ctx(shadow_ctx, mem, opts, |i, m, a, o, u| {
-                self.segment(i, m, a, o, u)
-            })
+        self.set.run_with_ctx(shadow_ctx, mem, opts, &self.vms)
     }
 }

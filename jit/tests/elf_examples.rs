@@ -16,11 +16,9 @@ fn object(name: &str) -> Object {
 }
 
 fn xdp(lp: &LoadedProgram, vm: &Vm, pkt: &mut Vec<u8>) -> u64 {
-    lp.run_xdp(pkt, |m, a, u| {
-        vm.run_with(m, a, &RunOptions::default(), Some(u))
-    })
-    .result
-    .expect("no fault")
+    lp.run_xdp(pkt, &RunOptions::default(), vm)
+        .result
+        .expect("no fault")
 }
 
 fn u64s(v: &[u8]) -> Vec<u64> {
@@ -110,9 +108,7 @@ fn elf_hist_jit_matches_model() {
             .map(|i| i.wrapping_mul(2_654_435_761) >> (i % 29))
             .collect();
         let mut buf: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let out = lp.run_mem(&mut buf, |m, a, u| {
-            vm.run_with(m, a, &RunOptions::default(), Some(u))
-        });
+        let out = lp.run_mem(&mut buf, &RunOptions::default(), &vm);
         let (h, n, s, m) = models::hist(&buf);
         assert_eq!(out.result, Ok(n));
         let got: Vec<u64> = obj

@@ -156,9 +156,7 @@ fn tail_call_without_a_set_fails() {
     let lp = obj.load("again").unwrap();
     let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
     let mut buf = [0u8; 8];
-    let out = lp.run_mem(&mut buf, |m, a, u| {
-        it.run_with(m, a, &RunOptions::default(), Some(u))
-    });
+    let out = lp.run_mem(&mut buf, &RunOptions::default(), &it);
     assert_eq!(out.result, Ok(TAIL_CALL_FAILED));
     assert_eq!(buf[4], 1);
 }

@@ -10,9 +10,8 @@
 use cranebpf_runtime::ctx::ProgramType;
 use cranebpf_runtime::elf::{LoadOptions, Object};
 use cranebpf_runtime::kernel::KernelOptions;
-use cranebpf_runtime::{Interpreter, MemoryMap, RunOptions, RunOutcome};
+use cranebpf_runtime::{Interpreter, RunOptions};
 use libfuzzer_sys::fuzz_target;
-use std::any::Any;
 use std::sync::Arc;
 
 fn options(prog_type: Option<ProgramType>) -> LoadOptions {
@@ -23,24 +22,6 @@ fn options(prog_type: Option<ProgramType>) -> LoadOptions {
             ..KernelOptions::default()
         },
         ..LoadOptions::default()
-    }
-}
-
-/// Runs program `i` of the set once (the driver only enters loaded ones).
-fn segment(
-    interps: &[Option<Interpreter>],
-    i: usize,
-    mem: &mut MemoryMap<'_>,
-    args: [u64; 5],
-    opts: &RunOptions,
-    user: &mut (dyn Any + Send),
-) -> RunOutcome {
-    match interps.get(i).and_then(Option::as_ref) {
-        Some(it) => it.run_with(mem, args, opts, Some(user)),
-        None => RunOutcome {
-            result: Ok(0),
-            insn_count: 0,
-        },
     }
 }
 
@@ -70,14 +51,10 @@ fuzz_target!(|data: &[u8]| {
         if set.entry().prog_type().name == "xdp" {
             let mut packet = vec![0u8; 64];
             packet[12..14].copy_from_slice(&[0x08, 0x00]);
-            let _ = set.run_xdp(&mut packet, &opts, |i, m, a, o, u| {
-                segment(&interps, i, m, a, o, u)
-            });
+            let _ = set.run_xdp(&mut packet, &opts, &interps);
         } else if set.entry().prog_type().ctx.is_none() {
             let mut buf = vec![0u8; 64];
-            let _ = set.run_mem(&mut buf, &opts, |i, m, a, o, u| {
-                segment(&interps, i, m, a, o, u)
-            });
+            let _ = set.run_mem(&mut buf, &opts, &interps);
         }
     }
 });

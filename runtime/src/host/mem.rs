@@ -35,8 +35,8 @@ pub const STACK_SIZE: usize = STACK_FRAME_SIZE as usize * MAX_CALL_DEPTH;
 /// The memory of one run's stack: [`STACK_SIZE`] bytes, 16-byte aligned so
 /// that alignment relative to a frame is alignment in host memory.
 ///
-/// Engines allocate one per run unless the caller passes its own to a
-/// `run_with_stack` method (the interpreter's and the JIT's): then the
+/// Engines allocate one per run unless the caller passes its own to
+/// [`Prepared::run`](crate::engine::Prepared::run) (every engine's one run entry): then the
 /// stack sits where the caller wants it (e.g. next to the input, at a fixed
 /// distance, as the differential harness does) and its final contents can
 /// be read after the run. Every run zeroes it first.

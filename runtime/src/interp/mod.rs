@@ -17,7 +17,7 @@
 //!   other register 0. [`Interpreter::run`] uses the conformance convention:
 //!   r1 = pointer to the input (0 if the input is empty), r2 = its length.
 //! - **Stack.** Each run gets [`STACK_SIZE`] zeroed bytes, 16-byte aligned
-//!   (a fresh [`Stack`], or the caller's with `run_with_stack`),
+//!   (a fresh [`Stack`], or the caller's with [`Prepared::run`](crate::engine::Prepared::run)),
 //!   registered as region 0 of the map for the duration of the run (and
 //!   removed afterwards, even if a helper panics). The frame of call depth
 //!   `d` is `[top - (d + 1) * 512, top - d * 512)`; r10 = `top - d * 512`.
@@ -139,13 +139,15 @@ impl Interpreter {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         let mut stack = Stack::boxed();
-        self.run_with_stack(&mut stack, mem, args, opts, user)
+        crate::engine::Prepared::run(self, &mut stack, mem, args, opts, user)
     }
+}
 
-    /// [`Interpreter::run_with`] on a stack the caller provides: it is
-    /// zeroed, registered as region 0 for the run and removed afterwards, and
-    /// keeps the program's final stack contents for the caller to read.
-    pub fn run_with_stack(
+/// The one place the interpreter runs: on the caller's stack (zeroed,
+/// registered as region 0 for the run and removed afterwards, keeping the
+/// program's final stack contents for the caller to read).
+impl crate::engine::Prepared for Interpreter {
+    fn run(
         &self,
         stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
@@ -177,19 +179,6 @@ impl Interpreter {
         let outcome = exec::run(&self.code, &self.helpers, entry, &mut *guard.mem, user);
         drop(guard);
         outcome
-    }
-}
-
-impl crate::engine::Prepared for Interpreter {
-    fn run(
-        &self,
-        stack: &mut Stack,
-        mem: &mut MemoryMap<'_>,
-        args: [u64; 5],
-        opts: &RunOptions,
-        user: Option<&mut (dyn Any + Send)>,
-    ) -> RunOutcome {
-        self.run_with_stack(stack, mem, args, opts, user)
     }
 }
 

@@ -173,9 +173,7 @@ fn hex_bytes(v: &Value) -> Vec<u8> {
 /// The interpreter's result for one packet: (r0, packet out).
 fn interp(lp: &LoadedProgram, it: &Interpreter, pkt: &[u8]) -> (u64, Vec<u8>) {
     let mut p = pkt.to_vec();
-    let out = lp.run_xdp(&mut p, |m, a, u| {
-        it.run_with(m, a, &RunOptions::default(), Some(u))
-    });
+    let out = lp.run_xdp(&mut p, &RunOptions::default(), it);
     (out.result.expect("no fault"), p)
 }
 
@@ -300,9 +298,7 @@ fn kernel_dispatch_tail_calls_agree_with_interpreter() {
     for (i, p) in kernel_packets().iter().enumerate() {
         let (k, kp) = fs.run("xdp_dispatch", p);
         let mut cp = p.clone();
-        let out = set.run_xdp(&mut cp, &RunOptions::default(), |n, m, a, o, u| {
-            it[n].as_ref().unwrap().run_with(m, a, o, Some(u))
-        });
+        let out = set.run_xdp(&mut cp, &RunOptions::default(), &it);
         assert_eq!(
             (out.outcome.result.expect("no fault"), &cp),
             (k, &kp),

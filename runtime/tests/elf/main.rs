@@ -29,9 +29,7 @@ pub fn object(name: &str) -> Object {
 
 /// Runs `lp` on one packet under the interpreter; returns r0.
 fn xdp_interp(lp: &LoadedProgram, it: &Interpreter, pkt: &mut Vec<u8>) -> u64 {
-    let out = lp.run_xdp(pkt, |mem, args, user| {
-        it.run_with(mem, args, &RunOptions::default(), Some(user))
-    });
+    let out = lp.run_xdp(pkt, &RunOptions::default(), it);
     out.result.expect("no fault")
 }
 
@@ -203,9 +201,7 @@ fn hist_matches_model_with_ringbuf_and_printk() {
     let (mut count, mut sum, mut max) = (0, 0, 0);
     for (run, b) in bufs.iter().enumerate() {
         let mut bytes: Vec<u8> = b.iter().flat_map(|v| v.to_le_bytes()).collect();
-        let out = lp.run_mem(&mut bytes, |mem, args, user| {
-            it.run_with(mem, args, &RunOptions::default(), Some(user))
-        });
+        let out = lp.run_mem(&mut bytes, &RunOptions::default(), &it);
         let (h, n, s, m) = models::hist(&bytes);
         assert_eq!(out.result, Ok(n));
         for i in 0..32 {
@@ -277,9 +273,7 @@ fn legacy_maps_section_is_loaded() {
     let mut want = [0u64; 256];
     for text in ["hello, world", "eBPF", ""] {
         let mut buf = text.as_bytes().to_vec();
-        let out = lp.run_mem(&mut buf, |m, a, u| {
-            it.run_with(m, a, &RunOptions::default(), Some(u))
-        });
+        let out = lp.run_mem(&mut buf, &RunOptions::default(), &it);
         assert_eq!(out.result, Ok(text.len() as u64));
         for b in text.bytes() {
             want[b as usize] += 1;
@@ -399,9 +393,7 @@ fn embedder_program_type_with_own_ctx_and_helper() {
     shadow.extend_from_slice(&[0; 4]);
     let mut mem = MemoryMap::new();
     mem.add_ref(&data);
-    let out = lp.run_with_ctx(&shadow, &mut mem, |m, a, u| {
-        it.run_with(m, a, &RunOptions::default(), Some(u))
-    });
+    let out = lp.run_with_ctx(&shadow, &mut mem, &RunOptions::default(), &it);
     assert_eq!(out.result, Ok(5050 * 3 + 1000));
     assert_eq!(mem.regions().len(), 1, "the driver removed its regions");
 }

@@ -209,9 +209,9 @@ fn elf_mutation_sweep_never_panics() {
                 };
                 let mut pkt = super::packets::packets()[0].clone();
                 let _ = if lp.prog_type().name == "xdp" {
-                    lp.run_xdp(&mut pkt, |m, a, u| it.run_with(m, a, &opts, Some(u)))
+                    lp.run_xdp(&mut pkt, &opts, &it)
                 } else {
-                    lp.run_mem(&mut pkt, |m, a, u| it.run_with(m, a, &opts, Some(u)))
+                    lp.run_mem(&mut pkt, &opts, &it)
                 };
                 ran += 1;
             }

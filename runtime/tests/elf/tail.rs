@@ -41,9 +41,7 @@ fn dispatch_matches_model_under_interpreter() {
     for (i, p) in packets::packets().into_iter().enumerate() {
         let before = model.tail_calls;
         let want = model.run(&p);
-        let out = set.run_xdp(&mut p.clone(), &RunOptions::default(), |k, m, a, o, u| {
-            it[k].as_ref().unwrap().run_with(m, a, o, Some(u))
-        });
+        let out = set.run_xdp(&mut p.clone(), &RunOptions::default(), &it);
         assert_eq!(out.outcome.result, Ok(want), "packet {i}");
         assert_eq!(out.tail_calls, model.tail_calls - before, "packet {i}");
         assert_eq!(

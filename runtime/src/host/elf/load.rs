@@ -218,7 +218,8 @@ pub struct LoadOptions {
 
 /// A program ready to run: relocated, context-rewritten, validated, with its
 /// helpers and maps. Run it with [`LoadedProgram::run_mem`] or
-/// [`LoadedProgram::run_xdp`], passing the engine as a closure.
+/// [`LoadedProgram::run_xdp`], passing it prepared by any engine
+/// ([`Prepared`](crate::engine::Prepared)).
 #[derive(Clone, Debug)]
 pub struct LoadedProgram {
     pub(crate) name: String,

@@ -38,9 +38,7 @@
 //! let mut packet = vec![0xff; 6];
 //! packet.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
 //! packet.resize(42, 0);
-//! let out = prog.run_xdp(&mut packet, |mem, args, user| {
-//!     interp.run_with(mem, args, &RunOptions::default(), Some(user))
-//! });
+//! let out = prog.run_xdp(&mut packet, &RunOptions::default(), &interp);
 //! assert_eq!(XdpAction::from_r0(out.result?), XdpAction::Pass);
 //! // The program counted it in its `.bss` global.
 //! let bss = obj.map(".bss").unwrap().lookup(&0u32.to_le_bytes()).unwrap();

@@ -1,16 +1,39 @@
 //! Run drivers: build the memory map, context and
 //! [`KernelRun`](crate::host::kernel::KernelRun) of one run of a loaded
-//! program, let the caller's engine ([`RunEngine`]) run it, and collect the
+//! program, run the caller's [`Prepared`] program on it, and collect the
 //! results. Engines stay ignorant of ELF, maps and program types: the
-//! driver gives them a memory map, the five argument registers and the
-//! `user` state. (They live here, not in `kernel`, so that `kernel` never
-//! imports `elf`.)
+//! driver gives them a fresh stack, a memory map, the five argument
+//! registers and the `user` state. (They live here, not in `kernel`, so that
+//! `kernel` never imports `elf`.)
+//!
+//! Each driver is a setup (`with_*_run`, crate-private, also used by
+//! [`ProgramSet`](super::ProgramSet)'s chain drivers) that hands the run to
+//! a step: one [`Prepared::run`] for a single program.
 
 use super::LoadedProgram;
+use crate::engine::run::{RunOptions, RunOutcome};
+use crate::engine::Prepared;
 use crate::host::ctx::xdp_shadow;
-use crate::host::kernel::{KernelRun, RunEngine, XdpState, XDP_FRAME_SIZE, XDP_HEADROOM};
+use crate::host::kernel::{KernelRun, XdpState, XDP_FRAME_SIZE, XDP_HEADROOM};
 use crate::host::maps::ValueRef;
-use crate::host::mem::{MemoryMap, Region};
+use crate::host::mem::{MemoryMap, Region, Stack};
+
+/// What a driver runs once its run is set up: given the memory map, r1–r5
+/// and the run's [`KernelRun`], run the program (or a chain of them).
+pub(super) trait RunStep<R>:
+    FnOnce(&mut MemoryMap<'_>, [u64; 5], &mut KernelRun) -> R
+{
+}
+impl<R, F: FnOnce(&mut MemoryMap<'_>, [u64; 5], &mut KernelRun) -> R> RunStep<R> for F {}
+
+/// The step of a single-program driver: `prepared` runs once on a fresh
+/// stack, with the run's [`KernelRun`] as the helpers' user state.
+fn run_once<'p>(prepared: &'p dyn Prepared, opts: &'p RunOptions) -> impl RunStep<RunOutcome> + 'p {
+    move |mem, args, run| {
+        let mut stack = Stack::new();
+        prepared.run(&mut stack, mem, args, opts, Some(run))
+    }
+}
 
 impl LoadedProgram {
     /// Registers the object's global data (`.data*`, `.bss*` read-write,
@@ -41,15 +64,26 @@ impl LoadedProgram {
         }
     }
 
-    /// Runs a memory-buffer program ([`crate::host::ctx::ProgramType::mem`]): r1
+    /// Runs a memory-buffer program ([`crate::host::ctx::ProgramType::mem`])
+    /// once with `prepared` (this program, prepared by any engine): r1
     /// points to `buf` (read-write), r2 holds its length.
-    pub fn run_mem<R>(&self, buf: &mut [u8], engine: impl RunEngine<R>) -> R {
+    pub fn run_mem(
+        &self,
+        buf: &mut [u8],
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> RunOutcome {
+        self.with_mem_run(buf, run_once(prepared, opts))
+    }
+
+    /// Sets up the run of [`LoadedProgram::run_mem`] and hands it to `step`.
+    pub(super) fn with_mem_run<R>(&self, buf: &mut [u8], step: impl RunStep<R>) -> R {
         let mut run = KernelRun::new();
         let (addr, len) = (buf.as_mut_ptr() as u64, buf.len() as u64);
         let mut mem = MemoryMap::new();
         mem.add_mut(buf);
         self.add_data_regions(&mut mem, &mut run);
-        let r = engine(&mut mem, [addr, len, 0, 0, 0], &mut run);
+        let r = step(&mut mem, [addr, len, 0, 0, 0], &mut run);
         drop(mem);
         drop(run);
         r
@@ -61,11 +95,24 @@ impl LoadedProgram {
     /// onto, pointer fields holding host addresses), `mem` holds the
     /// embedder's regions (the buffers those pointers reach). Regions the
     /// driver and the helpers add to `mem` are removed again after the run.
-    pub fn run_with_ctx<R>(
+    /// `prepared` is this program, prepared by any engine.
+    pub fn run_with_ctx(
         &self,
         shadow_ctx: &[u8],
         mem: &mut MemoryMap<'_>,
-        engine: impl RunEngine<R>,
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> RunOutcome {
+        self.with_ctx_run(shadow_ctx, mem, run_once(prepared, opts))
+    }
+
+    /// Sets up the run of [`LoadedProgram::run_with_ctx`] and hands it to
+    /// `step`.
+    pub(super) fn with_ctx_run<R>(
+        &self,
+        shadow_ctx: &[u8],
+        mem: &mut MemoryMap<'_>,
+        step: impl RunStep<R>,
     ) -> R {
         let ctx = crate::host::maps::value_buf(shadow_ctx.len());
         ctx.write(0, shadow_ctx);
@@ -80,7 +127,7 @@ impl LoadedProgram {
             })
         };
         self.add_data_regions(mem, &mut run);
-        let r = engine(mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
+        let r = step(mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
         mem.remove_at(ctx.addr());
         for addr in run.registered.iter().chain(run.reservations.keys()) {
             mem.remove_at(*addr);
@@ -94,8 +141,19 @@ impl LoadedProgram {
     /// all); r1 points to the shadow `xdp_md`. On return `packet` holds the
     /// packet as the program left it (rewritten, or moved and resized by
     /// `bpf_xdp_adjust_head`/`tail`). `ingress_ifindex` is 1 and
-    /// `rx_queue_index` 0.
-    pub fn run_xdp<R>(&self, packet: &mut Vec<u8>, engine: impl RunEngine<R>) -> R {
+    /// `rx_queue_index` 0. `prepared` is this program, prepared by any
+    /// engine.
+    pub fn run_xdp(
+        &self,
+        packet: &mut Vec<u8>,
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> RunOutcome {
+        self.with_xdp_run(packet, run_once(prepared, opts))
+    }
+
+    /// Sets up the run of [`LoadedProgram::run_xdp`] and hands it to `step`.
+    pub(super) fn with_xdp_run<R>(&self, packet: &mut Vec<u8>, step: impl RunStep<R>) -> R {
         let frame_len = XDP_FRAME_SIZE.max(XDP_HEADROOM + packet.len() + 256);
         let mut frame = vec![0u8; frame_len];
         frame[XDP_HEADROOM..XDP_HEADROOM + packet.len()].copy_from_slice(packet);
@@ -135,7 +193,7 @@ impl LoadedProgram {
         }
         run.xdp = Some(state);
         self.add_data_regions(&mut mem, &mut run);
-        let r = engine(&mut mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
+        let r = step(&mut mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
         drop(mem);
         if let Some(st) = run.xdp.take() {
             let (a, b) = ((st.data - base) as usize, (st.data_end - base) as usize);

@@ -4,7 +4,8 @@
 use super::{ElfError, LoadOptions, LoadedProgram, Object};
 use crate::engine::run::RunOptions;
 use crate::host::ctx::ProgramType;
-use crate::host::kernel::tail::{self, ChainEngine, ChainOutcome};
+use crate::host::kernel::tail::{self, ChainOutcome, ChainPrograms};
+use crate::host::kernel::KernelRun;
 use crate::host::maps::Map;
 use crate::host::mem::MemoryMap;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ use std::sync::Arc;
 /// The run drivers ([`ProgramSet::run_xdp`], [`ProgramSet::run_mem`],
 /// [`ProgramSet::run_with_ctx`]) set up the run as the single-program
 /// drivers do, then run the chain of tail calls (semantics in
-/// [`crate::host::kernel::tail`]) with the engine the caller gives for each
-/// program.
+/// [`crate::host::kernel::tail`]) with the caller's prepared programs
+/// ([`ChainPrograms`]: for example a `Vec<Option<Interpreter>>` by index).
 ///
 /// ```
 /// use cranebpf_runtime::elf::{LoadOptions, Object};
@@ -30,9 +31,7 @@ use std::sync::Arc;
 ///     p.as_ref().map(|p| Interpreter::new(p.program(), p.helpers().clone())).transpose()
 /// }).collect::<Result<Vec<_>, _>>()?;
 /// let mut packet = vec![0u8; 60]; // not IPv4 nor IPv6: the dispatcher passes it
-/// let out = set.run_xdp(&mut packet, &RunOptions::default(), |i, mem, args, opts, user| {
-///     interps[i].as_ref().expect("runnable").run_with(mem, args, opts, Some(user))
-/// });
+/// let out = set.run_xdp(&mut packet, &RunOptions::default(), &interps);
 /// assert_eq!(out.outcome.result, Ok(2)); // XDP_PASS
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -125,23 +124,16 @@ impl ProgramSet {
         self.entry().map(name)
     }
 
-    /// [`LoadedProgram::run_xdp`] for the chain that starts at the entry.
+    /// [`LoadedProgram::run_xdp`] for the chain that starts at the entry;
+    /// `programs` are the set's programs prepared by one engine.
     pub fn run_xdp(
         &self,
         packet: &mut Vec<u8>,
         opts: &RunOptions,
-        engine: impl ChainEngine,
+        programs: &(impl ChainPrograms + ?Sized),
     ) -> ChainOutcome {
-        self.entry().run_xdp(packet, |mem, args, user| {
-            tail::drive(
-                self.entry,
-                self.runnable.clone(),
-                mem,
-                args,
-                opts,
-                user,
-                engine,
-            )
+        self.entry().with_xdp_run(packet, |mem, args, run| {
+            self.drive(mem, args, opts, run, programs)
         })
     }
 
@@ -150,18 +142,10 @@ impl ProgramSet {
         &self,
         buf: &mut [u8],
         opts: &RunOptions,
-        engine: impl ChainEngine,
+        programs: &(impl ChainPrograms + ?Sized),
     ) -> ChainOutcome {
-        self.entry().run_mem(buf, |mem, args, user| {
-            tail::drive(
-                self.entry,
-                self.runnable.clone(),
-                mem,
-                args,
-                opts,
-                user,
-                engine,
-            )
+        self.entry().with_mem_run(buf, |mem, args, run| {
+            self.drive(mem, args, opts, run, programs)
         })
     }
 
@@ -171,19 +155,24 @@ impl ProgramSet {
         shadow_ctx: &[u8],
         mem: &mut MemoryMap<'_>,
         opts: &RunOptions,
-        engine: impl ChainEngine,
+        programs: &(impl ChainPrograms + ?Sized),
     ) -> ChainOutcome {
         self.entry()
-            .run_with_ctx(shadow_ctx, mem, |mem, args, user| {
-                tail::drive(
-                    self.entry,
-                    self.runnable.clone(),
-                    mem,
-                    args,
-                    opts,
-                    user,
-                    engine,
-                )
+            .with_ctx_run(shadow_ctx, mem, |mem, args, run| {
+                self.drive(mem, args, opts, run, programs)
             })
+    }
+
+    /// The step of every chain driver: the chain from the entry.
+    fn drive(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        run: &mut KernelRun,
+        programs: &(impl ChainPrograms + ?Sized),
+    ) -> ChainOutcome {
+        let runnable = self.runnable.clone();
+        tail::drive(self.entry, runnable, mem, args, opts, run, programs)
     }
 }

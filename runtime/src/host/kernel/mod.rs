@@ -26,7 +26,7 @@
 mod run;
 pub mod tail;
 
-pub use run::{RunEngine, XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
+pub use run::{XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
 
 use crate::engine::fault::HelperError;
 use crate::host::helpers::{HelperCtx, Helpers};

@@ -1,10 +1,9 @@
 //! What a run of an XDP program shares with the run drivers
-//! (`host::elf::run`): the frame sizes, the verdict ([`XdpAction`]), the
-//! engine a driver runs ([`RunEngine`]), and `bpf_xdp_adjust_*`.
+//! (`host::elf::run`): the frame sizes, the verdict ([`XdpAction`]), and
+//! `bpf_xdp_adjust_*`.
 
 use super::KernelRun;
 use crate::host::mem::{MemoryMap, Region};
-use std::any::Any;
 use std::fmt;
 
 /// Bytes before the packet in its frame (`XDP_PACKET_HEADROOM`):
@@ -70,12 +69,6 @@ impl fmt::Display for XdpAction {
         f.write_str(self.name())
     }
 }
-
-/// The engine a driver runs: given the run's memory map, the argument
-/// registers r1-r5 and the user state (a [`KernelRun`]), run the program.
-/// Interpreter: `|mem, args, user| interp.run_with(mem, args, &opts, Some(user))`.
-pub trait RunEngine<R>: FnOnce(&mut MemoryMap<'_>, [u64; 5], &mut (dyn Any + Send)) -> R {}
-impl<R, F: FnOnce(&mut MemoryMap<'_>, [u64; 5], &mut (dyn Any + Send)) -> R> RunEngine<R> for F {}
 
 /// `bpf_xdp_adjust_head(ctx, delta)` (`head`) and
 /// `bpf_xdp_adjust_tail(ctx, delta)`: move the packet's start or end by

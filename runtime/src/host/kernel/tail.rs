@@ -47,16 +47,16 @@
 //! engine stops with `FaultKind::Helper { id: 12 }` through its ordinary
 //! fault path, so interpreter and JIT agree on the pc and the count. The
 //! chain driver ([`drive`]) sees the pending target, treats that "fault" as
-//! the end of the segment and starts the target with the engine the caller
-//! gives for it. A fault (or exit) in any segment ends the chain; its pc is
+//! the end of the segment and starts the target: the caller's
+//! [`Prepared`] program for that index ([`ChainPrograms`]). A fault (or exit) in any segment ends the chain; its pc is
 //! in the program named by [`ChainOutcome::program`].
 
 use super::KernelRun;
 use crate::engine::fault::{Fault, FaultKind, HelperError};
 use crate::engine::run::{RunOptions, RunOutcome};
+use crate::engine::Prepared;
 use crate::host::maps::{Map, MapType};
-use crate::host::mem::MemoryMap;
-use std::any::Any;
+use crate::host::mem::{MemoryMap, Stack};
 use std::sync::Arc;
 
 /// The kernel's `MAX_TAIL_CALL_CNT`: tail calls one chain may make.
@@ -124,48 +124,57 @@ pub struct ChainOutcome {
     pub tail_calls: u32,
 }
 
-/// The engine of a chain: runs program number `index` once, like a
-/// [`RunEngine`](super::RunEngine) plus the program index and the options of
-/// the segment (the budget left). Interpreter:
-/// `|i, mem, args, opts, user| interps[i].run_with(mem, args, opts, Some(user))`.
-pub trait ChainEngine:
-    FnMut(usize, &mut MemoryMap<'_>, [u64; 5], &RunOptions, &mut (dyn Any + Send)) -> RunOutcome
-{
+/// The programs of a chain, prepared for one engine: program `index` of the
+/// set (its index in [`Object::programs`](crate::host::elf::Object::programs)),
+/// or `None` if it was not prepared. Implemented for slices and vectors of
+/// `Option<P>` for any [`Prepared`] `P` (including `Box<dyn Prepared>`), so
+/// `Vec<Option<Interpreter>>` is one.
+pub trait ChainPrograms {
+    /// The prepared program `index`.
+    fn prepared(&self, index: usize) -> Option<&dyn Prepared>;
 }
-impl<F> ChainEngine for F where
-    F: FnMut(usize, &mut MemoryMap<'_>, [u64; 5], &RunOptions, &mut (dyn Any + Send)) -> RunOutcome
-{
+
+impl<P: Prepared> ChainPrograms for [Option<P>] {
+    fn prepared(&self, index: usize) -> Option<&dyn Prepared> {
+        self.get(index)?.as_ref().map(|p| p as &dyn Prepared)
+    }
+}
+
+impl<P: Prepared> ChainPrograms for Vec<Option<P>> {
+    fn prepared(&self, index: usize) -> Option<&dyn Prepared> {
+        self.as_slice().prepared(index)
+    }
 }
 
 /// Runs program `entry`, then each tail call's target, until a program
-/// exits or faults. `user` must be the run's [`KernelRun`] (as the run
-/// drivers pass it); `runnable[i]` says whether `engine` can run program `i`.
+/// exits or faults, each segment with its program from `programs` on a fresh
+/// stack. `run` is the run's [`KernelRun`] (as the run drivers make it);
+/// `runnable[i]` says whether the set loaded program `i`.
 pub(crate) fn drive(
     entry: usize,
     runnable: Arc<[bool]>,
     mem: &mut MemoryMap<'_>,
     args: [u64; 5],
     opts: &RunOptions,
-    user: &mut (dyn Any + Send),
-    mut engine: impl ChainEngine,
+    run: &mut KernelRun,
+    programs: &(impl ChainPrograms + ?Sized),
 ) -> ChainOutcome {
-    if let Some(run) = user.downcast_mut::<KernelRun>() {
-        run.chain = Some(Chain {
-            runnable,
-            count: 0,
-            pending: None,
-        });
-    }
+    run.chain = Some(Chain {
+        runnable,
+        count: 0,
+        pending: None,
+    });
+    let mut stack = Stack::new();
     let (mut program, mut count, mut tail_calls) = (entry, 0u64, 0u32);
     loop {
         let mut seg = *opts;
         seg.budget = opts.budget.map(|b| b.saturating_sub(count));
-        let out = engine(program, mem, args, &seg, user);
+        let out = match programs.prepared(program) {
+            Some(p) => p.run(&mut stack, mem, args, &seg, Some(&mut *run)),
+            None => not_prepared(program),
+        };
         count = count.saturating_add(out.insn_count);
-        let pending = user
-            .downcast_mut::<KernelRun>()
-            .and_then(|r| r.chain.as_mut())
-            .and_then(|c| c.pending.take());
+        let pending = run.chain.as_mut().and_then(|c| c.pending.take());
         let result = match (out.result, pending) {
             (
                 Err(Fault {
@@ -201,6 +210,21 @@ pub(crate) fn drive(
             program,
             tail_calls,
         };
+    }
+}
+
+/// The outcome of entering a program the set loaded but the caller did not
+/// prepare: a fault of the tail call that reached it.
+fn not_prepared(index: usize) -> RunOutcome {
+    RunOutcome {
+        result: Err(Fault {
+            kind: FaultKind::Helper {
+                id: super::HELPER_TAIL_CALL,
+                error: HelperError::new(format!("program {index} is not prepared")),
+            },
+            pc: 0,
+        }),
+        insn_count: 0,
     }
 }
 

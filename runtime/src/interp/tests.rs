@@ -8,6 +8,7 @@
 
 use super::Interpreter;
 use crate::engine::run::RunOptions;
+use crate::engine::Prepared;
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack, STACK_SIZE};
 use crate::isa::insn::{AluOp, AtomicOp, Insn, Reg, Size, Src, Width};
@@ -123,7 +124,8 @@ fn by_sem(size: Size, op: AtomicOp, fetch: bool, src: Reg, before: State) -> Sta
 /// Runs the interpreter from `before` and reads the state back off the stack.
 fn by_interp(interp: &Interpreter, stack: &mut Stack, before: State) -> State {
     let args = [before.mem, before.r2, before.r0, 0, 0];
-    let outcome = interp.run_with_stack(
+    let outcome = Prepared::run(
+        interp,
         stack,
         &mut MemoryMap::new(),
         args,

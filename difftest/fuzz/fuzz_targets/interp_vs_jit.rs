@@ -5,7 +5,8 @@
 //! state. The first byte picks the generator (default or kernel subset).
 #![no_main]
 
-use cranebpf_difftest::engine::{compare, Interp, Jit};
+use cranebpf::{EngineKind, InterpreterEngine};
+use cranebpf_difftest::engine::compare;
 use cranebpf_difftest::gen::{generate_from_bytes, GenConfig};
 use libfuzzer_sys::fuzz_target;
 
@@ -19,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         GenConfig::kernel()
     };
     let case = generate_from_bytes(tape, &cfg);
-    let cmp = compare(&Interp, &Jit, &case);
+    let cmp = compare(&InterpreterEngine, &EngineKind::Jit, &case);
     if !cmp.diffs.is_empty() {
         panic!(
             "engines differ: {:?}\nprogram:\n{}\ninput: {}",

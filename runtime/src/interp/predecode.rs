@@ -134,8 +134,8 @@ pub(super) struct Slot {
 /// Precondition: [`check_program`]`(prog, helpers)` is `Ok`, so every
 /// helper resolves, every target is an instruction and the last one is
 /// `exit` or `ja`. The `Err` returns in [`translate`] and [`memory_op`]
-/// are the resolutions that rule excludes; they stay so that a broken precondition is an error, not a
-/// panic.
+/// are the resolutions that rule excludes; they stay so that a broken
+/// precondition is an error, not a panic.
 pub(super) fn predecode(prog: &Program, helpers: &Helpers) -> Result<Vec<Slot>, EngineError> {
     let insns = prog.insns();
     let cfg = prog.cfg();

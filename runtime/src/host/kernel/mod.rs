@@ -267,6 +267,17 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     let maps: Arc<[Map]> = maps.into();
     let mut h = Helpers::new();
     let want = |id| allowed.contains(&id);
+    register_map_helpers(&mut h, &maps, want);
+    register_time_and_random(&mut h, opts, want);
+    register_printk(&mut h, opts, want);
+    register_tail_call(&mut h, &maps, want);
+    register_ringbuf_helpers(&mut h, &maps, want);
+    register_xdp_helpers(&mut h, want);
+    h
+}
+
+/// `bpf_map_lookup_elem`, `bpf_map_update_elem`, `bpf_map_delete_elem`.
+fn register_map_helpers(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u32) -> bool) {
     if want(HELPER_MAP_LOOKUP_ELEM) {
         let maps = maps.clone();
         h.register(1, "bpf_map_lookup_elem", move |ctx, a| {
@@ -314,20 +325,13 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
             })
         });
     }
+}
+
+/// `bpf_ktime_get_ns`, `bpf_get_prandom_u32` (seeded from `opts`) and
+/// `bpf_get_smp_processor_id`.
+fn register_time_and_random(h: &mut Helpers, opts: &KernelOptions, want: impl Fn(u32) -> bool) {
     if want(HELPER_KTIME_GET_NS) {
         h.register(5, "bpf_ktime_get_ns", |_, _| Ok(ktime_ns()));
-    }
-    if want(HELPER_TRACE_PRINTK) {
-        let sink = opts.printk.clone();
-        h.register(6, "bpf_trace_printk", move |ctx, a| {
-            let fmt = read(ctx.mem, a[0], a[1], "format string")?;
-            let line = format_printk(ctx.mem, &fmt, [a[2], a[3], a[4]]);
-            match &sink {
-                Some(s) => s(&line),
-                None => eprintln!("bpf_trace_printk: {line}"),
-            }
-            Ok(line.len() as u64)
-        });
     }
     if want(HELPER_GET_PRANDOM_U32) {
         let state = Arc::new(AtomicU64::new(opts.prandom_seed));
@@ -346,6 +350,26 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
         // One virtual CPU: see `crate::host::maps`.
         h.register(8, "bpf_get_smp_processor_id", |_, _| Ok(0));
     }
+}
+
+/// `bpf_trace_printk`, to `opts.printk` or else standard error.
+fn register_printk(h: &mut Helpers, opts: &KernelOptions, want: impl Fn(u32) -> bool) {
+    if want(HELPER_TRACE_PRINTK) {
+        let sink = opts.printk.clone();
+        h.register(6, "bpf_trace_printk", move |ctx, a| {
+            let fmt = read(ctx.mem, a[0], a[1], "format string")?;
+            let line = format_printk(ctx.mem, &fmt, [a[2], a[3], a[4]]);
+            match &sink {
+                Some(s) => s(&line),
+                None => eprintln!("bpf_trace_printk: {line}"),
+            }
+            Ok(line.len() as u64)
+        });
+    }
+}
+
+/// `bpf_tail_call` through a program-array map.
+fn register_tail_call(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u32) -> bool) {
     if want(HELPER_TAIL_CALL) {
         let maps = maps.clone();
         h.register(HELPER_TAIL_CALL, "bpf_tail_call", move |ctx, a| {
@@ -353,6 +377,10 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
             tail::tail_call(run, map_of(&maps, a[1])?, a[2] as u32)
         });
     }
+}
+
+/// `bpf_ringbuf_output`, `bpf_ringbuf_reserve`, `bpf_ringbuf_submit`, `bpf_ringbuf_discard`.
+fn register_ringbuf_helpers(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u32) -> bool) {
     if want(HELPER_RINGBUF_OUTPUT) {
         let maps = maps.clone();
         h.register(130, "bpf_ringbuf_output", move |ctx, a| {
@@ -412,6 +440,10 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
             });
         }
     }
+}
+
+/// `bpf_xdp_adjust_head` and `bpf_xdp_adjust_tail`.
+fn register_xdp_helpers(h: &mut Helpers, want: impl Fn(u32) -> bool) {
     if want(crate::host::ctx::HELPER_XDP_ADJUST_HEAD) {
         h.register(44, "bpf_xdp_adjust_head", |ctx, a| {
             let (mem, run) = split(ctx)?;
@@ -424,7 +456,6 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
             Ok(run::adjust(mem, run, a, false))
         });
     }
-    h
 }
 
 /// Formats a `bpf_trace_printk` line: `%d %i %u %x %X %c %s %p %%` with

@@ -318,6 +318,11 @@ pub(crate) fn lddw_kind_name(kind: LddwKind) -> &'static str {
         .map_or("imm64", |(n, _)| n)
 }
 
+/// A family parser: `Ok(None)` when the mnemonic is not of its family.
+type Family = fn(&Line<'_>, &[&str], &Labels<'_>) -> PResult<Option<Insn>>;
+
+/// Tries the mnemonic families in a fixed order; the first that claims the
+/// mnemonic parses the instruction.
 fn parse_insn(l: &Line<'_>, labels: &Labels<'_>) -> PResult<Insn> {
     let m = l.mnemonic;
     if m == "lock" {
@@ -325,98 +330,126 @@ fn parse_insn(l: &Line<'_>, labels: &Labels<'_>) -> PResult<Insn> {
     }
     let ops = operands(l.operands);
     let ops = ops.as_slice();
-    let count = |n| expect_count(m, ops, n);
+    const FAMILIES: [Family; 7] = [
+        parse_fixed,
+        parse_endian,
+        parse_movsx,
+        parse_load,
+        parse_store,
+        parse_alu,
+        parse_jmp,
+    ];
+    for family in FAMILIES {
+        if let Some(insn) = family(l, ops, labels)? {
+            return Ok(insn);
+        }
+    }
+    Err(format!("invalid mnemonic '{m}'"))
+}
 
-    // Fixed mnemonics first.
-    match m {
+/// Fixed mnemonics: `exit`, `lddw`, `ja`, `ja32`, `callx`, `call`.
+fn parse_fixed(l: &Line<'_>, ops: &[&str], labels: &Labels<'_>) -> PResult<Option<Insn>> {
+    let count = |n| expect_count(l.mnemonic, ops, n);
+    let insn = match l.mnemonic {
         "exit" => {
             count(0)?;
-            return Ok(Insn::Exit);
+            Insn::Exit
         }
-        "lddw" => {
-            if ops.len() == 3 {
-                count(3)?;
-            } else {
-                count(2)?;
-            }
-            let dst = reg(ops[0])?;
-            let v = imm64(ops[1])?;
-            let kind = match ops.get(2) {
-                None => LddwKind::Imm64,
-                Some(name) => LDDW_KINDS
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, k)| *k)
-                    .ok_or_else(|| format!("unknown lddw sub-type '{name}'"))?,
-            };
-            return Ok(Insn::Lddw {
-                dst,
-                kind,
-                imm: v as u32 as i32,
-                next_imm: (v >> 32) as u32 as i32,
-            });
-        }
+        "lddw" => parse_lddw(l.mnemonic, ops)?,
         "ja" => {
             count(1)?;
-            return Ok(Insn::Ja {
+            Insn::Ja {
                 off: target16(ops[0], l.pc, labels)? as i32,
                 wide: false,
-            });
+            }
         }
         "ja32" => {
             count(1)?;
-            return Ok(Insn::Ja {
+            Insn::Ja {
                 off: target32(ops[0], l.pc, labels)?,
                 wide: true,
-            });
+            }
         }
         "callx" => {
             count(1)?;
-            return Ok(Insn::Callx { reg: reg(ops[0])? });
+            Insn::Callx { reg: reg(ops[0])? }
         }
-        "call" => {
-            count(1)?;
-            let op = ops[0];
-            if op.starts_with('%') {
-                return Ok(Insn::Callx { reg: reg(op)? });
-            }
-            if let Some(t) = op.strip_prefix("local") {
-                let t = t.trim();
-                if !t.is_empty()
-                    && op
-                        .as_bytes()
-                        .get(5)
-                        .is_some_and(|b| b.is_ascii_whitespace())
-                {
-                    return Ok(Insn::Call {
-                        kind: CallKind::Local,
-                        imm: target32(t, l.pc, labels)?,
-                    });
-                }
-            }
-            if let Some(t) = op.strip_prefix("btf") {
-                let t = t.trim();
-                if !t.is_empty()
-                    && op
-                        .as_bytes()
-                        .get(3)
-                        .is_some_and(|b| b.is_ascii_whitespace())
-                {
-                    return Ok(Insn::Call {
-                        kind: CallKind::Btf,
-                        imm: imm32(t)?,
-                    });
-                }
-            }
+        "call" => parse_call(l, ops, labels)?,
+        _ => return Ok(None),
+    };
+    Ok(Some(insn))
+}
+
+/// `lddw %rd, imm64[, sub-type]`.
+fn parse_lddw(m: &str, ops: &[&str]) -> PResult<Insn> {
+    let count = |n| expect_count(m, ops, n);
+    if ops.len() == 3 {
+        count(3)?;
+    } else {
+        count(2)?;
+    }
+    let dst = reg(ops[0])?;
+    let v = imm64(ops[1])?;
+    let kind = match ops.get(2) {
+        None => LddwKind::Imm64,
+        Some(name) => LDDW_KINDS
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
+            .ok_or_else(|| format!("unknown lddw sub-type '{name}'"))?,
+    };
+    Ok(Insn::Lddw {
+        dst,
+        kind,
+        imm: v as u32 as i32,
+        next_imm: (v >> 32) as u32 as i32,
+    })
+}
+
+/// `call %rX`, `call local TARGET`, `call btf ID`, `call HELPER`.
+fn parse_call(l: &Line<'_>, ops: &[&str], labels: &Labels<'_>) -> PResult<Insn> {
+    expect_count(l.mnemonic, ops, 1)?;
+    let op = ops[0];
+    if op.starts_with('%') {
+        return Ok(Insn::Callx { reg: reg(op)? });
+    }
+    if let Some(t) = op.strip_prefix("local") {
+        let t = t.trim();
+        if !t.is_empty()
+            && op
+                .as_bytes()
+                .get(5)
+                .is_some_and(|b| b.is_ascii_whitespace())
+        {
             return Ok(Insn::Call {
-                kind: CallKind::Helper,
-                imm: imm32(op)?,
+                kind: CallKind::Local,
+                imm: target32(t, l.pc, labels)?,
             });
         }
-        _ => {}
     }
+    if let Some(t) = op.strip_prefix("btf") {
+        let t = t.trim();
+        if !t.is_empty()
+            && op
+                .as_bytes()
+                .get(3)
+                .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            return Ok(Insn::Call {
+                kind: CallKind::Btf,
+                imm: imm32(t)?,
+            });
+        }
+    }
+    Ok(Insn::Call {
+        kind: CallKind::Helper,
+        imm: imm32(op)?,
+    })
+}
 
-    // Byte order: le/be/bswap/swap + 16/32/64.
+/// Byte order: le/be/bswap/swap + 16/32/64.
+fn parse_endian(l: &Line<'_>, ops: &[&str], _: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
     for (prefix, kind) in [
         ("le", Endian::Le),
         ("be", Endian::Be),
@@ -430,52 +463,61 @@ fn parse_insn(l: &Line<'_>, labels: &Labels<'_>) -> PResult<Insn> {
                 "64" => 64,
                 _ => continue,
             };
-            count(1)?;
-            return Ok(Insn::End {
+            expect_count(m, ops, 1)?;
+            return Ok(Some(Insn::End {
                 kind,
                 dst: reg(ops[0])?,
                 bits,
-            });
+            }));
         }
     }
+    Ok(None)
+}
 
-    // Sign-extending moves: movsx{8,16}32 and movsx{8,16,32}64.
-    if let Some(rest) = m.strip_prefix("movsx") {
-        let (w, bits) = match rest {
-            "832" => (Width::W32, 8),
-            "1632" => (Width::W32, 16),
-            "864" => (Width::W64, 8),
-            "1664" => (Width::W64, 16),
-            "3264" => (Width::W64, 32),
-            _ => return Err(format!("invalid mnemonic '{m}'")),
-        };
-        count(2)?;
-        return Ok(Insn::MovSx {
-            w,
-            dst: reg(ops[0])?,
-            src: reg(ops[1])?,
-            bits,
-        });
-    }
+/// Sign-extending moves: movsx{8,16}32 and movsx{8,16,32}64.
+fn parse_movsx(l: &Line<'_>, ops: &[&str], _: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
+    let Some(rest) = m.strip_prefix("movsx") else {
+        return Ok(None);
+    };
+    let (w, bits) = match rest {
+        "832" => (Width::W32, 8),
+        "1632" => (Width::W32, 16),
+        "864" => (Width::W64, 8),
+        "1664" => (Width::W64, 16),
+        "3264" => (Width::W64, 32),
+        _ => return Err(format!("invalid mnemonic '{m}'")),
+    };
+    expect_count(m, ops, 2)?;
+    Ok(Some(Insn::MovSx {
+        w,
+        dst: reg(ops[0])?,
+        src: reg(ops[1])?,
+        bits,
+    }))
+}
 
-    // Loads and stores.
+/// Loads: ldabs{b,h,w}, ldind{b,h,w}, ldx[s]{b,h,w,dw}.
+fn parse_load(l: &Line<'_>, ops: &[&str], _: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
+    let count = |n| expect_count(m, ops, n);
     if let Some(rest) = m.strip_prefix("ldabs") {
         if let Some(size @ (Size::B | Size::H | Size::W)) = size_of(rest) {
             count(1)?;
-            return Ok(Insn::LdAbs {
+            return Ok(Some(Insn::LdAbs {
                 size,
                 imm: imm32(ops[0])?,
-            });
+            }));
         }
     }
     if let Some(rest) = m.strip_prefix("ldind") {
         if let Some(size @ (Size::B | Size::H | Size::W)) = size_of(rest) {
             count(2)?;
-            return Ok(Insn::LdInd {
+            return Ok(Some(Insn::LdInd {
                 size,
                 src: reg(ops[0])?,
                 imm: imm32(ops[1])?,
-            });
+            }));
         }
     }
     if let Some(rest) = m.strip_prefix("ldx") {
@@ -487,68 +529,87 @@ fn parse_insn(l: &Line<'_>, labels: &Labels<'_>) -> PResult<Insn> {
             count(2)?;
             let dst = reg(ops[0])?;
             let (src, off) = mem(ops[1])?;
-            return Ok(Insn::Ldx {
+            return Ok(Some(Insn::Ldx {
                 size,
                 sx,
                 dst,
                 src,
                 off,
-            });
+            }));
         }
     }
+    Ok(None)
+}
+
+/// Stores: stx{b,h,w,dw} (register source), st{b,h,w,dw} (immediate).
+fn parse_store(l: &Line<'_>, ops: &[&str], _: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
+    let count = |n| expect_count(m, ops, n);
     if let Some(size) = m.strip_prefix("stx").and_then(size_of) {
         count(2)?;
         let (dst, off) = mem(ops[0])?;
-        return Ok(Insn::Stx {
+        return Ok(Some(Insn::Stx {
             size,
             dst,
             src: reg(ops[1])?,
             off,
-        });
+        }));
     }
     if let Some(size) = m.strip_prefix("st").and_then(size_of) {
         count(2)?;
         let (dst, off) = mem(ops[0])?;
-        return Ok(Insn::St {
+        return Ok(Some(Insn::St {
             size,
             dst,
             off,
             imm: imm32(ops[1])?,
-        });
+        }));
     }
+    Ok(None)
+}
 
-    // Width-suffixed families: ALU, neg, conditional jumps.
+/// Width-suffixed ALU: neg[32] and the binary ops, e.g. add, add32.
+fn parse_alu(l: &Line<'_>, ops: &[&str], _: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
+    let count = |n| expect_count(m, ops, n);
     let (base, w) = width(m);
     if base == "neg" {
         count(1)?;
-        return Ok(Insn::Neg {
+        return Ok(Some(Insn::Neg {
             w,
             dst: reg(ops[0])?,
-        });
+        }));
     }
     if let Some(&op) = AluOp::ALL.iter().find(|o| o.mnemonic() == base) {
         count(2)?;
-        return Ok(Insn::Alu {
+        return Ok(Some(Insn::Alu {
             w,
             op,
             dst: reg(ops[0])?,
             src: reg_or_imm(ops[1])?,
-        });
+        }));
     }
-    // Conditional jumps take no `64` suffix.
-    if !m.ends_with("64") {
-        if let Some(&cond) = JmpCond::ALL.iter().find(|c| c.mnemonic() == base) {
-            count(3)?;
-            return Ok(Insn::Jmp {
-                w,
-                cond,
-                dst: reg(ops[0])?,
-                src: reg_or_imm(ops[1])?,
-                off: target16(ops[2], l.pc, labels)?,
-            });
-        }
+    Ok(None)
+}
+
+/// Conditional jumps, e.g. jeq, jeq32. They take no `64` suffix.
+fn parse_jmp(l: &Line<'_>, ops: &[&str], labels: &Labels<'_>) -> PResult<Option<Insn>> {
+    let m = l.mnemonic;
+    if m.ends_with("64") {
+        return Ok(None);
     }
-    Err(format!("invalid mnemonic '{m}'"))
+    let (base, w) = width(m);
+    let Some(&cond) = JmpCond::ALL.iter().find(|c| c.mnemonic() == base) else {
+        return Ok(None);
+    };
+    expect_count(m, ops, 3)?;
+    Ok(Some(Insn::Jmp {
+        w,
+        cond,
+        dst: reg(ops[0])?,
+        src: reg_or_imm(ops[1])?,
+        off: target16(ops[2], l.pc, labels)?,
+    }))
 }
 
 /// `lock [fetch] add|and|or|xor[32] [..], %rs`, `lock xchg[32] ..`, `lock cmpxchg[32] ..`.

@@ -104,36 +104,15 @@ fn is_assembly(path: &Path, format: Format, bytes: &[u8]) -> bool {
     }
 }
 
-/// Hex bytes for `--mem`: pairs of hex digits, whitespace anywhere, an
-/// optional leading `0x`. Anything else (signs, non-ASCII) is refused.
+/// Hex bytes for `--mem` ([`cranebpf_difftest::case::parse_hex`], the one
+/// hex rule; signs and non-ASCII are refused).
 pub fn parse_hex(s: &str) -> Result<Vec<u8>, CliError> {
-    let trimmed = s.trim_start();
-    let body = trimmed.strip_prefix("0x").unwrap_or(trimmed);
-    let mut digits = Vec::with_capacity(body.len());
-    for (i, c) in body.chars().filter(|c| !c.is_whitespace()).enumerate() {
-        let d = c.to_digit(16).ok_or_else(|| {
-            CliError(format!(
-                "--mem: `{c}` (digit {i}) is not a hex digit; give bytes as hex pairs, e.g. \"01 02 ff\""
-            ))
-        })?;
-        digits.push(d as u8);
-    }
-    if !digits.len().is_multiple_of(2) {
-        return Err(CliError(format!(
-            "--mem: odd number of hex digits ({})",
-            digits.len()
-        )));
-    }
-    Ok(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
+    cranebpf_difftest::case::parse_hex(s).map_err(CliError)
 }
 
-/// Bytes as space-separated hex pairs.
+/// Bytes as space-separated hex pairs ([`cranebpf_difftest::case::hex`]).
 pub fn to_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    cranebpf_difftest::case::hex(bytes)
 }
 
 #[cfg(test)]

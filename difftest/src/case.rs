@@ -51,6 +51,31 @@ impl Case {
     }
 }
 
+/// The inverse of [`hex`], and the `--mem` syntax of `cranebpf run` and
+/// `cranebpf-difftest repro`: pairs of hex digits, whitespace anywhere, an
+/// optional leading `0x`. Anything else (signs, non-ASCII) is refused with
+/// the offending character and its position among the digits.
+pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
+    let trimmed = s.trim_start();
+    let body = trimmed.strip_prefix("0x").unwrap_or(trimmed);
+    let mut digits = Vec::with_capacity(body.len());
+    for (i, c) in body.chars().filter(|c| !c.is_whitespace()).enumerate() {
+        let d = c.to_digit(16).ok_or_else(|| {
+            format!(
+                "--mem: `{c}` (digit {i}) is not a hex digit; give bytes as hex pairs, e.g. \"01 02 ff\""
+            )
+        })?;
+        digits.push(d as u8);
+    }
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "--mem: odd number of hex digits ({})",
+            digits.len()
+        ));
+    }
+    Ok(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
+}
+
 /// Bytes as space-separated hex.
 pub fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 3);
@@ -61,4 +86,24 @@ pub fn hex(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_parses_and_rejects() {
+        assert_eq!(parse_hex("01 ff\n7f"), Ok(vec![1, 0xff, 0x7f]));
+        assert!(parse_hex("0").is_err());
+        assert!(parse_hex("zz").is_err());
+        // `u8::from_str_radix` takes a sign; the --mem syntax does not.
+        assert!(parse_hex("+1+2").is_err());
+    }
+
+    #[test]
+    fn hex_and_parse_hex_round_trip() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(parse_hex(&hex(&bytes)), Ok(bytes));
+    }
 }

@@ -6,7 +6,7 @@
 //! and [`run_difftest`] are the batch subcommand alone.
 
 use crate::batch::{run_batch, BatchConfig, Summary};
-use crate::case::Case;
+use crate::case::{parse_hex, Case};
 use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -297,33 +297,9 @@ fn repro(
     }
 }
 
-/// Hex bytes, whitespace allowed.
-fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err("--mem: odd number of hex digits".into());
-    }
-    digits
-        .chunks(2)
-        .map(|p| {
-            std::str::from_utf8(p)
-                .ok()
-                .and_then(|t| u8::from_str_radix(t, 16).ok())
-                .ok_or_else(|| format!("--mem: `{}` is not a hex byte", String::from_utf8_lossy(p)))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hex_parses_and_rejects() {
-        assert_eq!(parse_hex("01 ff\n7f").unwrap(), vec![1, 0xff, 0x7f]);
-        assert!(parse_hex("0").is_err());
-        assert!(parse_hex("zz").is_err());
-    }
 
     #[test]
     fn the_command_line_parses() {

@@ -4,9 +4,12 @@
 //!   charges the instruction budget by.
 //! - [`frame`]: frame-pointer provenance, the facts that let the lowering drop
 //!   the check of an access proven to stay inside the current frame.
+//! - [`proof`]: what the verifier hands the lowering (per-instruction access
+//!   facts, per-loop bounds): the seam between the two.
 //!
 //! Analyses read the program and return facts; they never change it, and
 //! the interpreter (the oracle) does not depend on any fact they prove.
 
 pub mod budget;
 pub mod frame;
+pub mod proof;

@@ -6,6 +6,8 @@
 //!   the check of an access proven to stay inside the current frame.
 //! - [`proof`]: what the verifier hands the lowering (per-instruction access
 //!   facts, per-loop bounds): the seam between the two.
+//! - [`verifier`]: the static verifier, which produces that proof (and, in
+//!   strict mode, refuses what it cannot prove).
 //!
 //! Analyses read the program and return facts; they never change it, and
 //! the interpreter (the oracle) does not depend on any fact they prove.
@@ -13,3 +15,4 @@
 pub mod budget;
 pub mod frame;
 pub mod proof;
+pub mod verifier;

@@ -1,0 +1,236 @@
+//! Helper signatures and the transfer function of a helper call.
+//!
+//! cranebpf's kernel helpers (`host::kernel`) with their argument and return
+//! types. A call clobbers r1-r5 (they become uninitialised) and sets r0 from
+//! the return type. Helpers whose id the configuration does not list are
+//! *unknown*: r0 is an unknown scalar and, since such a helper may write
+//! through any pointer it is given, no stack spill survives the call
+//! (strict refuses the call).
+//!
+//! None of the known helpers writes program-visible memory other than map
+//! storage (which the verifier does not model), so spills survive them.
+//! Memory arguments (keys, values, records) are checked by the helpers
+//! themselves at run time; strict mode additionally demands, like the
+//! kernel, that they be proven readable and initialised.
+
+use super::error::ErrorKind;
+use super::num::Num;
+use super::state::{Ptr, PtrKind, State, Value, FRAME};
+use super::step::Step;
+
+/// What an argument must be (strict mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arg {
+    /// Anything initialised.
+    Any,
+    /// A map handle (constant).
+    Map,
+    /// Readable memory of the map's key size.
+    Key,
+    /// Readable memory of the map's value size.
+    MapValue,
+    /// Readable memory whose size is the next argument.
+    Mem,
+    /// A ring-buffer record returned by `bpf_ringbuf_reserve`.
+    Record,
+}
+
+/// What r0 holds after the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ret {
+    /// A scalar in `[min, max]` (unsigned).
+    Scalar(u64, u64),
+    /// A map value of the map in r1, or null.
+    MapValueOrNull,
+    /// A ring-buffer record of the size in r2, or null.
+    RecordOrNull,
+}
+
+/// One helper's signature.
+struct Sig {
+    args: &'static [Arg],
+    ret: Ret,
+    /// Packet pointers are invalidated (the packet may move).
+    moves_packet: bool,
+    /// Ring-buffer records are released.
+    releases_record: bool,
+}
+
+const ANY: Ret = Ret::Scalar(0, u64::MAX);
+
+/// The signature of kernel helper `id`, if cranebpf implements it.
+fn signature(id: u32) -> Option<Sig> {
+    use Arg::*;
+    let sig = |args, ret| Sig {
+        args,
+        ret,
+        moves_packet: false,
+        releases_record: false,
+    };
+    Some(match id {
+        1 => sig(&[Map, Key], Ret::MapValueOrNull),
+        2 => sig(&[Map, Key, MapValue, Any], ANY),
+        3 => sig(&[Map, Key], ANY),
+        5 => sig(&[], ANY),
+        // The format's arguments (r3-r5) are optional.
+        6 => sig(&[Mem, Any], ANY),
+        7 | 8 => sig(&[], Ret::Scalar(0, u32::MAX as u64)),
+        // bpf_tail_call: on success the caller's program ends there, so the
+        // path that continues is the failed call's.
+        12 => sig(&[Any, Map, Any], ANY),
+        44 | 65 => Sig {
+            moves_packet: true,
+            ..sig(&[Any, Any], ANY)
+        },
+        130 => sig(&[Map, Mem, Any, Any], ANY),
+        131 => sig(&[Map, Any, Any], Ret::RecordOrNull),
+        132 | 133 => Sig {
+            releases_record: true,
+            ..sig(&[Record, Any], Ret::Scalar(0, 0))
+        },
+        _ => return None,
+    })
+}
+
+/// The number of argument registers helper `id` reads (5 if unknown), for
+/// liveness.
+pub(super) fn arg_count(id: u32) -> usize {
+    match id {
+        6 => 5,
+        _ => signature(id).map_or(5, |s| s.args.len()),
+    }
+}
+
+/// `call id` (a helper).
+pub(super) fn call(st: &mut State, id: u32, step: &mut Step) {
+    let sig = signature(id).filter(|_| step.conf.knows_helper(id));
+    let Some(sig) = sig else {
+        step.issue(ErrorKind::Helper {
+            id,
+            reason: "unknown helper (its signature is not known)".into(),
+        });
+        super::mem::forget_all_spills(st);
+        finish(st, Value::UNKNOWN);
+        return;
+    };
+    if step.conf.strict {
+        check_args(st, id, &sig, step);
+    }
+    let r0 = match sig.ret {
+        Ret::Scalar(lo, hi) => Value::scalar(Num::urange(lo, hi)),
+        Ret::MapValueOrNull => match map_value_size(st, step) {
+            Some(size) => Value::Ptr(Ptr {
+                id: st.fresh_id(),
+                ..Ptr::at(PtrKind::MapValueOrNull { size }, 0)
+            }),
+            None => Value::UNKNOWN,
+        },
+        Ret::RecordOrNull => match const_arg(st, 2) {
+            Some(size) if size <= u32::MAX as u64 => Value::Ptr(Ptr {
+                id: st.fresh_id(),
+                ..Ptr::at(PtrKind::RecordOrNull { size: size as u32 }, 0)
+            }),
+            _ => Value::UNKNOWN,
+        },
+    };
+    if sig.moves_packet {
+        st.invalidate(|p| {
+            matches!(
+                p.kind,
+                PtrKind::Packet | PtrKind::PacketEnd | PtrKind::PacketMeta
+            )
+        });
+        st.pkt_min = 0;
+    }
+    if sig.releases_record {
+        st.invalidate(|p| {
+            matches!(
+                p.kind,
+                PtrKind::Record { .. } | PtrKind::RecordOrNull { .. }
+            )
+        });
+    }
+    finish(st, r0);
+}
+
+/// Sets r0 and clobbers r1-r5.
+fn finish(st: &mut State, r0: Value) {
+    for r in 1..=5 {
+        st.set(r, Value::NotInit);
+    }
+    st.set(0, r0);
+}
+
+/// The constant in register `r`, if any.
+fn const_arg(st: &State, r: usize) -> Option<u64> {
+    match st.reg(r) {
+        Value::Scalar(s) => s.n.as_const(),
+        _ => None,
+    }
+}
+
+/// The value size of the map whose handle r1 holds, if it is a map whose
+/// lookup returns a value (not a program array or ring buffer).
+fn map_value_size(st: &State, step: &Step) -> Option<u32> {
+    use crate::host::maps::MapType;
+    let def = step.conf.map(const_arg(st, 1)?)?;
+    match def.map_type {
+        MapType::ProgArray | MapType::RingBuf => None,
+        _ => Some(def.value_size),
+    }
+}
+
+/// Strict mode's argument checks (see the module docs).
+fn check_args(st: &State, id: u32, sig: &Sig, step: &mut Step) {
+    let map = const_arg(st, 1).and_then(|h| step.conf.map(h).copied());
+    for (i, arg) in sig.args.iter().enumerate() {
+        let r = i + 1;
+        let v = st.reg(r);
+        let problem = match (arg, v) {
+            (_, Value::NotInit) => Some(format!("r{r} is not initialised")),
+            (Arg::Any, _) => None,
+            (Arg::Map, _) => (const_arg(st, r).and_then(|h| step.conf.map(h)).is_none())
+                .then(|| format!("r{r} is not a map")),
+            (Arg::Key, v) => map.and_then(|m| readable(st, v, m.key_size as u64, r)),
+            (Arg::MapValue, v) => map.and_then(|m| readable(st, v, m.value_size as u64, r)),
+            (Arg::Mem, v) => match const_arg(st, r + 1) {
+                Some(n) => readable(st, v, n, r),
+                None => Some(format!("r{} (the size of r{r}) is not a constant", r + 1)),
+            },
+            (
+                Arg::Record,
+                Value::Ptr(Ptr {
+                    kind: PtrKind::Record { .. },
+                    ..
+                }),
+            ) => None,
+            (Arg::Record, _) => Some(format!("r{r} is not a ring-buffer record")),
+        };
+        if let Some(reason) = problem {
+            step.issue(ErrorKind::Helper { id, reason });
+        }
+    }
+}
+
+/// Why `[v, v + n)` is not proven readable (and, on the stack, written).
+fn readable(st: &State, v: Value, n: u64, r: usize) -> Option<String> {
+    let Value::Ptr(p) = v else {
+        return Some(format!("r{r} is not a pointer"));
+    };
+    let lo = p.off.smin as i128;
+    let hi = p.off.smax as i128 + n as i128;
+    let ok = match p.kind {
+        PtrKind::Stack { frame } => {
+            lo >= -(FRAME as i128)
+                && hi <= 0
+                && st.frames[frame as usize]
+                    .stack
+                    .is_init(lo as i64, hi as i64)
+        }
+        PtrKind::MapValue { size } | PtrKind::Record { size } => lo >= 0 && hi <= size as i128,
+        PtrKind::Packet => lo >= 0 && (n as i128 <= p.range as i128 || hi <= st.pkt_min as i128),
+        PtrKind::Input => lo >= 0 && (n as i128 <= p.range as i128 || hi <= st.input_min as i128),
+        _ => false,
+    };
+    (!ok).then(|| format!("r{r}={v} is not {n} readable, initialised bytes"))
+}

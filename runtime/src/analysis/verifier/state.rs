@@ -1,0 +1,629 @@
+//! The abstract state: what the verifier knows about every register and
+//! stack byte at one point of one path.
+//!
+//! Terms used throughout the verifier:
+//! - a **value** ([`Value`]) is what a register or a stack spill holds: not
+//!   initialised, a scalar ([`Scalar`]: a [`Num`] plus links), or a pointer
+//!   ([`Ptr`]: a [`PtrKind`] plus an offset [`Num`] into its region);
+//! - an **id** links values that are equal (scalars copied by `mov`) or that
+//!   share a variable part (packet/input pointers derived from one another
+//!   by constant offsets, or copies of one map lookup's result). Refining one
+//!   member refines them all. Ids are per state; comparing states maps them.
+//! - a **frame** ([`Frame`]) is one function activation: its registers, its
+//!   512-byte stack and where it returns to. The state's last frame runs.
+//! - **L** is the length of the input region of a raw-memory run (r2 at
+//!   entry): scalars may carry `value + lim <= L`.
+//!
+//! [`State::subsumes`] is the pruning relation: `old.subsumes(cur)` when
+//! every concrete state `cur` stands for is one `old` stands for, so what was
+//! proven from `old` holds for `cur`.
+
+use super::num::Num;
+use crate::isa::insn::Size;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Bytes in a frame.
+pub const FRAME: i64 = 512;
+
+/// What a pointer points into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PtrKind {
+    /// The stack frame of call depth `frame`; offsets are relative to that
+    /// frame's r10, so `[-512, 0)` is the frame.
+    Stack {
+        /// Index into [`State::frames`].
+        frame: u8,
+    },
+    /// The context struct (offsets from its start).
+    Ctx,
+    /// The packet: offsets from `data`.
+    Packet,
+    /// `data_end` (offset from `data_end`).
+    PacketEnd,
+    /// `data_meta`: nothing is provable through it.
+    PacketMeta,
+    /// The input region of a raw-memory run: offsets from r1.
+    Input,
+    /// `r1 + L`, one past the input region.
+    InputEnd,
+    /// A map value of `size` bytes.
+    MapValue {
+        /// The map's value size.
+        size: u32,
+    },
+    /// A map lookup's result before its null test.
+    MapValueOrNull {
+        /// The map's value size.
+        size: u32,
+    },
+    /// A ring-buffer record of `size` bytes (a helper-registered region).
+    Record {
+        /// The reserved size.
+        size: u32,
+    },
+    /// A ring-buffer reservation before its null test.
+    RecordOrNull {
+        /// The reserved size.
+        size: u32,
+    },
+}
+
+impl PtrKind {
+    /// Whether the kind links values by id (see the module docs).
+    fn uses_id(self) -> bool {
+        matches!(
+            self,
+            PtrKind::Packet
+                | PtrKind::Input
+                | PtrKind::MapValueOrNull { .. }
+                | PtrKind::RecordOrNull { .. }
+        )
+    }
+
+    /// Whether the pointer may be null.
+    pub fn maybe_null(self) -> bool {
+        matches!(
+            self,
+            PtrKind::MapValueOrNull { .. } | PtrKind::RecordOrNull { .. }
+        )
+    }
+}
+
+/// A pointer: `region(kind) + off`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Ptr {
+    /// What it points into.
+    pub kind: PtrKind,
+    /// Offset into the region (see [`PtrKind`] for the origin).
+    pub off: Num,
+    /// Link to pointers sharing its variable part (0: none).
+    pub id: u32,
+    /// The constant added since the variable part was created (pointers with
+    /// the same id differ by the difference of their `k`).
+    pub k: i64,
+    /// For packet/input pointers: `self + range <= end` is proven.
+    pub range: u64,
+}
+
+impl Ptr {
+    /// A pointer at constant offset `off` with no links.
+    pub fn at(kind: PtrKind, off: i64) -> Ptr {
+        Ptr {
+            kind,
+            off: Num::konst(off as u64),
+            id: 0,
+            k: 0,
+            range: 0,
+        }
+    }
+}
+
+/// A scalar: its possible values and its links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scalar {
+    /// The possible values.
+    pub n: Num,
+    /// Scalars with the same non-zero id are equal.
+    pub id: u32,
+    /// `value + lim <= L` is proven (raw-memory runs).
+    pub lim: Option<u64>,
+    /// The value is exactly L.
+    pub is_len: bool,
+}
+
+impl Scalar {
+    /// A scalar with no links.
+    pub fn of(n: Num) -> Scalar {
+        Scalar {
+            n,
+            id: 0,
+            lim: None,
+            is_len: false,
+        }
+    }
+}
+
+/// What a register or a spill slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// Never written on this path (or dead).
+    NotInit,
+    /// A number.
+    Scalar(Scalar),
+    /// A pointer.
+    Ptr(Ptr),
+}
+
+impl Value {
+    /// An unknown scalar.
+    pub const UNKNOWN: Value = Value::Scalar(Scalar {
+        n: Num::UNKNOWN,
+        id: 0,
+        lim: None,
+        is_len: false,
+    });
+
+    /// A scalar with no links.
+    pub fn scalar(n: Num) -> Value {
+        Value::Scalar(Scalar::of(n))
+    }
+
+    /// An unknown value of a load of `size` (zero-extended).
+    pub fn loaded(size: Size) -> Value {
+        match size {
+            Size::DW => Value::UNKNOWN,
+            s => Value::scalar(Num::urange(0, (1u64 << (8 * s.bytes())) - 1)),
+        }
+    }
+}
+
+/// One spill: `size` bytes at frame offset `off` holding `value`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Spill {
+    /// Offset from the frame's r10 (negative).
+    pub off: i16,
+    /// Bytes stored.
+    pub size: u8,
+    /// What was stored (scalars truncated to `size` bytes).
+    pub value: Value,
+}
+
+/// One frame's stack: which bytes were written, and the spills whose value
+/// is known.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StackModel {
+    /// Bit `i` set: byte `r10 - 512 + i` was written on this path.
+    init: [u64; 8],
+    /// Spills, by offset; no two overlap.
+    pub spills: Vec<Spill>,
+}
+
+impl StackModel {
+    fn byte(off: i64) -> usize {
+        (off + FRAME) as usize
+    }
+
+    /// Whether every byte of `[lo, hi)` (frame offsets) was written.
+    pub fn is_init(&self, lo: i64, hi: i64) -> bool {
+        (lo..hi).all(|o| {
+            let b = Self::byte(o);
+            self.init[b / 64] >> (b % 64) & 1 == 1
+        })
+    }
+
+    fn mark_init(&mut self, lo: i64, hi: i64) {
+        for o in lo..hi {
+            let b = Self::byte(o);
+            self.init[b / 64] |= 1 << (b % 64);
+        }
+    }
+
+    /// Forgets the spills overlapping `[lo, hi)` (their bytes stay written).
+    pub fn forget(&mut self, lo: i64, hi: i64) {
+        self.spills.retain(|s| {
+            let (a, b) = (s.off as i64, s.off as i64 + s.size as i64);
+            b <= lo || hi <= a
+        });
+    }
+
+    /// Forgets every spill (a helper may have written the stack).
+    pub fn forget_all(&mut self) {
+        self.spills.clear();
+    }
+
+    /// Records a store of `size` bytes of `value` at constant `off` (within
+    /// the frame: the caller checked).
+    pub fn store(&mut self, off: i64, size: u64, value: Value) {
+        let hi = off + size as i64;
+        self.forget(off, hi);
+        self.mark_init(off, hi);
+        let keep = match value {
+            Value::Ptr(_) => size == 8,
+            Value::Scalar(_) => true,
+            Value::NotInit => false,
+        };
+        if keep {
+            let value = match value {
+                Value::Scalar(s) if size < 8 => {
+                    // The low `size` bytes: the scalar itself if it fits.
+                    let max = (1u64 << (8 * size)) - 1;
+                    if s.n.umax <= max {
+                        Value::Scalar(s)
+                    } else {
+                        Value::scalar(s.n.and(&Num::konst(max)))
+                    }
+                }
+                v => v,
+            };
+            self.spills.push(Spill {
+                off: off as i16,
+                size: size as u8,
+                value,
+            });
+        }
+    }
+
+    /// The value of a load of `size` bytes at constant `off`: a spill of
+    /// exactly that place and size, else an unknown scalar if every byte
+    /// was written, else `None` (an uninitialised read).
+    pub fn load(&self, off: i64, size: u64) -> Option<Value> {
+        if let Some(s) = self
+            .spills
+            .iter()
+            .find(|s| s.off as i64 == off && s.size as u64 == size)
+        {
+            return Some(s.value);
+        }
+        self.is_init(off, off + size as i64)
+            .then(|| Value::loaded(size_of(size)))
+    }
+
+    /// Every spilled value, mutable (for id-wide updates).
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.spills.iter_mut().map(|s| &mut s.value)
+    }
+}
+
+/// The [`Size`] of `n` bytes (1, 2, 4 or 8).
+pub fn size_of(n: u64) -> Size {
+    match n {
+        1 => Size::B,
+        2 => Size::H,
+        4 => Size::W,
+        _ => Size::DW,
+    }
+}
+
+/// One function activation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// r0-r10.
+    pub regs: [Value; 11],
+    /// The frame's stack.
+    pub stack: StackModel,
+    /// Instruction index the caller resumes at (unused for frame 0).
+    pub ret: usize,
+}
+
+/// The abstract state of one path at one instruction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// Call frames, outermost first; the last one runs.
+    pub frames: Vec<Frame>,
+    /// `data_end - data >= pkt_min` is proven.
+    pub pkt_min: u64,
+    /// `L >= input_min` is proven.
+    pub input_min: u64,
+    /// The next fresh id.
+    pub next_id: u32,
+}
+
+impl State {
+    /// A state with one frame whose r1-r5 are `args` and r10 the frame
+    /// pointer.
+    pub fn entry(args: [Value; 5]) -> State {
+        let mut regs = [Value::NotInit; 11];
+        regs[1..6].copy_from_slice(&args);
+        regs[10] = Value::Ptr(Ptr::at(PtrKind::Stack { frame: 0 }, 0));
+        State {
+            frames: vec![Frame {
+                regs,
+                stack: StackModel::default(),
+                ret: 0,
+            }],
+            pkt_min: 0,
+            input_min: 0,
+            next_id: 1,
+        }
+    }
+
+    /// The running frame.
+    pub fn cur(&self) -> &Frame {
+        // A state always has a frame: `entry` makes one and only a return
+        // from a deeper frame pops one.
+        &self.frames[self.frames.len() - 1]
+    }
+
+    /// The running frame, mutable.
+    pub fn cur_mut(&mut self) -> &mut Frame {
+        let n = self.frames.len() - 1;
+        &mut self.frames[n]
+    }
+
+    /// Index of the running frame.
+    pub fn depth(&self) -> usize {
+        self.frames.len() - 1
+    }
+
+    /// Register `r` of the running frame.
+    pub fn reg(&self, r: usize) -> Value {
+        self.cur().regs[r]
+    }
+
+    /// Sets register `r` of the running frame.
+    pub fn set(&mut self, r: usize, v: Value) {
+        self.cur_mut().regs[r] = v;
+    }
+
+    /// A fresh id.
+    pub fn fresh_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// Every value in every frame (registers and spills), mutable.
+    pub fn for_each_value(&mut self, mut f: impl FnMut(&mut Value)) {
+        for fr in &mut self.frames {
+            fr.regs.iter_mut().for_each(&mut f);
+            fr.stack.values_mut().for_each(&mut f);
+        }
+    }
+
+    /// Replaces every pointer `pred` selects with an unknown scalar (its
+    /// region may be gone or moved).
+    pub fn invalidate(&mut self, pred: impl Fn(&Ptr) -> bool) {
+        self.for_each_value(|v| {
+            if let Value::Ptr(p) = v {
+                if pred(p) {
+                    *v = Value::UNKNOWN;
+                }
+            }
+        });
+    }
+
+    /// Whether every concrete state `cur` describes is described by `self`
+    /// (see the module docs).
+    pub fn subsumes(&self, cur: &State) -> bool {
+        if self.frames.len() != cur.frames.len()
+            || self.pkt_min > cur.pkt_min
+            || self.input_min > cur.input_min
+        {
+            return false;
+        }
+        let mut ids = IdMap::default();
+        self.frames.iter().zip(&cur.frames).all(|(o, c)| {
+            o.ret == c.ret
+                && o.regs
+                    .iter()
+                    .zip(&c.regs)
+                    .all(|(a, b)| value_subsumes(a, b, &mut ids))
+                && stack_subsumes(&o.stack, &c.stack, &mut ids)
+        })
+    }
+
+    /// Drops the links no other value shares (they constrain nothing) so
+    /// that stored states compare equal more often.
+    pub fn drop_lonely_ids(&mut self) {
+        let mut count: HashMap<u32, u32> = HashMap::new();
+        self.for_each_value(|v| {
+            if let Value::Scalar(Scalar { id, .. }) = v {
+                if *id != 0 {
+                    *count.entry(*id).or_default() += 1;
+                }
+            }
+        });
+        self.for_each_value(|v| {
+            if let Value::Scalar(s) = v {
+                if s.id != 0 && count.get(&s.id) == Some(&1) {
+                    s.id = 0;
+                }
+            }
+        });
+    }
+}
+
+/// A consistent renaming of the old state's ids to the current state's.
+#[derive(Default)]
+struct IdMap {
+    fwd: HashMap<u32, u32>,
+    back: HashMap<u32, u32>,
+}
+
+impl IdMap {
+    /// Whether old id `a` may stand for current id `b` (recording it).
+    fn check(&mut self, a: u32, b: u32) -> bool {
+        if a == 0 {
+            return true;
+        }
+        if b == 0 {
+            return false;
+        }
+        match (self.fwd.get(&a), self.back.get(&b)) {
+            (Some(&x), _) if x != b => false,
+            (_, Some(&y)) if y != a => false,
+            _ => {
+                self.fwd.insert(a, b);
+                self.back.insert(b, a);
+                true
+            }
+        }
+    }
+}
+
+/// `old ⊒ cur` for one value.
+fn value_subsumes(old: &Value, cur: &Value, ids: &mut IdMap) -> bool {
+    match (old, cur) {
+        (Value::NotInit, _) => true,
+        (Value::Scalar(o), Value::Scalar(c)) => {
+            c.n.is_subset_of(&o.n)
+                && ids.check(o.id, c.id)
+                && (!o.is_len || c.is_len)
+                && match (o.lim, c.lim) {
+                    (None, _) => true,
+                    (Some(a), Some(b)) => b >= a,
+                    (Some(_), None) => false,
+                }
+        }
+        // An unconstrained scalar describes any bits, a pointer's included.
+        (Value::Scalar(o), Value::Ptr(_)) => {
+            o.n == Num::UNKNOWN && o.id == 0 && o.lim.is_none() && !o.is_len
+        }
+        (Value::Ptr(o), Value::Ptr(c)) => {
+            o.kind == c.kind
+                && c.off.is_subset_of(&o.off)
+                && c.range >= o.range
+                && (!o.kind.uses_id() || (o.k == c.k && ids.check(o.id, c.id)))
+        }
+        _ => false,
+    }
+}
+
+/// `old ⊒ cur` for one frame's stack.
+fn stack_subsumes(old: &StackModel, cur: &StackModel, ids: &mut IdMap) -> bool {
+    let init_ok = old.init.iter().zip(&cur.init).all(|(o, c)| o & !c == 0);
+    init_ok
+        && old.spills.iter().all(|s| {
+            let c = cur
+                .load(s.off as i64, s.size as u64)
+                .unwrap_or(Value::NotInit);
+            value_subsumes(&s.value, &c, ids)
+        })
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::NotInit => write!(f, "?"),
+            Value::Scalar(s) => {
+                write!(f, "{}", s.n)?;
+                if s.is_len {
+                    write!(f, "(=len)")?;
+                }
+                if let Some(l) = s.lim {
+                    write!(f, "(+{l}<=len)")?;
+                }
+                if s.id != 0 {
+                    write!(f, "#{}", s.id)?;
+                }
+                Ok(())
+            }
+            Value::Ptr(p) => {
+                let name = match p.kind {
+                    PtrKind::Stack { frame } => format!("fp{frame}"),
+                    PtrKind::Ctx => "ctx".into(),
+                    PtrKind::Packet => "pkt".into(),
+                    PtrKind::PacketEnd => "pkt_end".into(),
+                    PtrKind::PacketMeta => "pkt_meta".into(),
+                    PtrKind::Input => "input".into(),
+                    PtrKind::InputEnd => "input_end".into(),
+                    PtrKind::MapValue { size } => format!("map_value[{size}]"),
+                    PtrKind::MapValueOrNull { size } => format!("map_value_or_null[{size}]"),
+                    PtrKind::Record { size } => format!("ringbuf_rec[{size}]"),
+                    PtrKind::RecordOrNull { size } => format!("ringbuf_rec_or_null[{size}]"),
+                };
+                write!(f, "{name}(off={}", p.off)?;
+                if p.range != 0 {
+                    write!(f, ",r={}", p.range)?;
+                }
+                if p.id != 0 {
+                    write!(f, ",id={}", p.id)?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.depth();
+        if d > 0 {
+            write!(f, "frame{d}: ")?;
+        }
+        let mut first = true;
+        for (i, v) in self.cur().regs.iter().enumerate() {
+            if *v == Value::NotInit {
+                continue;
+            }
+            if !first {
+                write!(f, " ")?;
+            }
+            first = false;
+            write!(f, "r{i}={v}")?;
+        }
+        for s in &self.cur().stack.spills {
+            write!(f, " fp{}{:+}={}", d, s.off, s.value)?;
+        }
+        if self.pkt_min > 0 {
+            write!(f, " pkt_len>={}", self.pkt_min)?;
+        }
+        if self.input_min > 0 {
+            write!(f, " len>={}", self.input_min)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_spill_fill_keeps_pointers_and_narrow_scalars() {
+        let mut s = StackModel::default();
+        let p = Value::Ptr(Ptr::at(PtrKind::Ctx, 0));
+        s.store(-8, 8, p);
+        assert_eq!(s.load(-8, 8), Some(p));
+        // A 4-byte load of a pointer spill is an unknown (initialised) scalar.
+        assert_eq!(s.load(-8, 4), Some(Value::loaded(Size::W)));
+        s.store(-12, 4, Value::scalar(Num::konst(7)));
+        assert_eq!(s.load(-12, 4), Some(Value::scalar(Num::konst(7))));
+        // Uninitialised bytes.
+        assert_eq!(s.load(-24, 8), None);
+        // A byte store into the pointer spill forgets it.
+        s.store(-5, 1, Value::scalar(Num::konst(0)));
+        assert_eq!(s.load(-8, 8), Some(Value::UNKNOWN));
+    }
+
+    #[test]
+    fn subsumes_maps_ids_and_ranges() {
+        let mut a = State::entry([Value::UNKNOWN; 5]);
+        let mut b = a.clone();
+        let pkt = |id, range| {
+            Value::Ptr(Ptr {
+                id,
+                range,
+                ..Ptr::at(PtrKind::Packet, 0)
+            })
+        };
+        a.set(1, pkt(3, 4));
+        a.set(2, pkt(3, 4));
+        b.set(1, pkt(9, 8));
+        b.set(2, pkt(9, 4));
+        assert!(a.subsumes(&b));
+        b.set(2, pkt(10, 4));
+        assert!(
+            !a.subsumes(&b),
+            "r1 and r2 share an id in the old state only"
+        );
+        // A narrower scalar is subsumed; a wider one is not.
+        a.set(3, Value::scalar(Num::urange(0, 10)));
+        b.set(2, pkt(9, 4));
+        b.set(3, Value::scalar(Num::urange(2, 5)));
+        assert!(a.subsumes(&b));
+        b.set(3, Value::scalar(Num::urange(2, 11)));
+        assert!(!a.subsumes(&b));
+    }
+}

@@ -40,6 +40,11 @@ pub(super) fn alu(st: &mut State, w: Width, op: AluOp, dst: Reg, src: Src, step:
         (Value::Ptr(p), Value::Ptr(q)) if w == Width::W64 && op == AluOp::Sub => {
             ptr_diff(&p, &q, step)
         }
+        // `(u32)(data_end - data)`: a number, as the kernel allows root.
+        (Value::Ptr(p), Value::Ptr(q)) if op == AluOp::Sub => match ptr_diff(&p, &q, step) {
+            Value::Scalar(s) => Value::scalar(s.n.trunc32()),
+            _ => unknown(w),
+        },
         _ => {
             step.issue(ErrorKind::Pointer {
                 reason: format!(

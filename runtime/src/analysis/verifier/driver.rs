@@ -421,10 +421,22 @@ impl<'a> Explorer<'a> {
                 }
                 st.set(0, Value::UNKNOWN);
             }
-            Insn::Callx { .. } => {
-                return Flow::Stop(ErrorKind::Unsupported {
+            Insn::Callx { reg } => {
+                // The kernel has no `callx`; a constant target is a helper
+                // call all the same (clang -O0 emits these).
+                step.issue(ErrorKind::Unsupported {
                     what: "callx (indirect helper call)".into(),
-                })
+                });
+                match st.reg(reg.index()) {
+                    Value::Scalar(s) if s.n.umax <= u32::MAX as u64 && s.n.as_const().is_some() => {
+                        helpers::call(st, s.n.umin as u32, step)
+                    }
+                    _ => {
+                        return Flow::Stop(ErrorKind::Unsupported {
+                            what: "callx with a target that is not a constant".into(),
+                        })
+                    }
+                }
             }
             Insn::Exit => return self.exit(st, step),
         }

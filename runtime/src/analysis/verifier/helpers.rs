@@ -191,10 +191,10 @@ fn check_args(st: &State, id: u32, sig: &Sig, step: &mut Step) {
             (Arg::Any, _) => None,
             (Arg::Map, _) => (const_arg(st, r).and_then(|h| step.conf.map(h)).is_none())
                 .then(|| format!("r{r} is not a map")),
-            (Arg::Key, v) => map.and_then(|m| readable(st, v, m.key_size as u64, r)),
-            (Arg::MapValue, v) => map.and_then(|m| readable(st, v, m.value_size as u64, r)),
+            (Arg::Key, v) => map.and_then(|m| readable(st, v, m.key_size as u64, r, step)),
+            (Arg::MapValue, v) => map.and_then(|m| readable(st, v, m.value_size as u64, r, step)),
             (Arg::Mem, v) => match const_arg(st, r + 1) {
-                Some(n) => readable(st, v, n, r),
+                Some(n) => readable(st, v, n, r, step),
                 None => Some(format!("r{} (the size of r{r}) is not a constant", r + 1)),
             },
             (
@@ -213,9 +213,20 @@ fn check_args(st: &State, id: u32, sig: &Sig, step: &mut Step) {
 }
 
 /// Why `[v, v + n)` is not proven readable (and, on the stack, written).
-fn readable(st: &State, v: Value, n: u64, r: usize) -> Option<String> {
-    let Value::Ptr(p) = v else {
-        return Some(format!("r{r} is not a pointer"));
+fn readable(st: &State, v: Value, n: u64, r: usize, step: &Step) -> Option<String> {
+    let p = match v {
+        Value::Ptr(p) => p,
+        // A constant address inside global data (e.g. a format string).
+        Value::Scalar(s) => {
+            let (lo, hi) = (s.n.umin as u128, s.n.umax as u128 + n as u128);
+            let inside = step
+                .conf
+                .globals
+                .iter()
+                .any(|g| lo >= g.start as u128 && hi <= g.start as u128 + g.len as u128);
+            return (!inside).then(|| format!("r{r} is not a pointer"));
+        }
+        Value::NotInit => return Some(format!("r{r} is not initialised")),
     };
     let lo = p.off.smin as i128;
     let hi = p.off.smax as i128 + n as i128;

@@ -1,0 +1,95 @@
+//! Every clang-built program of the repository: the objects in
+//! `examples/bpf` and `benches/workloads/bin` (ELF), and the raw bytecode
+//! workloads beside them. Strict mode must accept every object program
+//! with all of its memory accesses proven; the raw workloads are verified
+//! in elide mode and their coverage printed.
+
+use cranebpf_runtime::analysis::verifier::{verify, VerifyConfig};
+use cranebpf_runtime::elf::Object;
+use cranebpf_runtime::Program;
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Files in `dir` (relative to the root) ending in `ext`, sorted.
+pub fn files(dir: &str, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Every object file of the corpus.
+pub fn objects() -> Vec<PathBuf> {
+    let mut v = files("examples/bpf", "o");
+    v.extend(files("benches/workloads/bin", "o"));
+    v
+}
+
+/// `(file, program name, strict verdict)` for every program of every object.
+pub fn strict_verdicts() -> Vec<(String, String, Result<(usize, usize), String>)> {
+    let mut out = Vec::new();
+    for path in objects() {
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let obj = Object::parse(&std::fs::read(&path).unwrap()).unwrap();
+        for p in obj.programs() {
+            let verdict = match obj.load(&p.name) {
+                Ok(loaded) => {
+                    let conf = VerifyConfig::for_loaded(&loaded).strict(true);
+                    verify(loaded.program(), &conf)
+                        .map(|v| v.proof.coverage())
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(format!("load: {e}")),
+            };
+            out.push((file.clone(), p.name.clone(), verdict));
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_objects_are_accepted_by_strict_mode_with_every_access_proven() {
+    let mut bad = Vec::new();
+    for (file, name, verdict) in strict_verdicts() {
+        match verdict {
+            Ok((proven, total)) => {
+                println!("{file} {name}: accepted, {proven}/{total} accesses proven");
+                if proven != total {
+                    bad.push(format!("{file} {name}: {proven}/{total}"));
+                }
+            }
+            Err(e) => {
+                println!("{file} {name}: REFUSED\n{e}");
+                bad.push(format!("{file} {name}: {e}"));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "not accepted with 100% proven:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn corpus_raw_workloads_verify_in_elide_mode() {
+    for path in files("benches/workloads/bin", "bin") {
+        let prog = Program::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        let v = verify(&prog, &VerifyConfig::mem()).unwrap();
+        let (proven, total) = v.proof.coverage();
+        println!(
+            "{}: {proven}/{total} accesses proven, loops bounded: {}, {}",
+            path.file_name().unwrap().to_string_lossy(),
+            v.proof.terminates(),
+            v.incomplete.as_deref().unwrap_or("complete")
+        );
+        assert!(proven <= total);
+    }
+}

@@ -54,28 +54,72 @@ pub fn strict_verdicts() -> Vec<(String, String, Result<(usize, usize), String>)
     out
 }
 
+/// Corpus programs strict mode refuses, and why. The kernel refuses each of
+/// them too (`kernel.rs` checks that where `bpf()` is usable): the
+/// `cranebpf/mem` section is not a kernel program type (its r1 is the raw
+/// input, and these loop over an input of unknown length), `sample` is not
+/// a type cranebpf knows, and the kernel has no `callx`.
+pub const REFUSED: &[(&str, &str, &str)] = &[
+    (
+        "custom.o",
+        "weighted_sum",
+        "section `sample`: no program type",
+    ),
+    (
+        "firewall_O0.o",
+        "xdp_firewall",
+        "clang -O0 calls helpers with callx",
+    ),
+    (
+        "hist.o",
+        "hist_u32",
+        "reads the input past its tested length",
+    ),
+    (
+        "legacy.o",
+        "count_bytes",
+        "loop bounded only by the input length",
+    ),
+    ("tailcalls.o", "again", "reads its context as raw input"),
+    ("tailcalls.o", "crash", "reads its context as raw input"),
+    (
+        "hashmap-v2.o",
+        "bench_hashmap",
+        "loop bounded only by the input length",
+    ),
+    (
+        "hashmap-v3.o",
+        "bench_hashmap",
+        "loop bounded only by the input length",
+    ),
+    (
+        "hashmap-v4.o",
+        "bench_hashmap",
+        "loop bounded only by the input length",
+    ),
+];
+
 #[test]
 fn corpus_objects_are_accepted_by_strict_mode_with_every_access_proven() {
     let mut bad = Vec::new();
     for (file, name, verdict) in strict_verdicts() {
+        let expect_refused = REFUSED.iter().any(|(f, n, _)| *f == file && *n == name);
         match verdict {
             Ok((proven, total)) => {
                 println!("{file} {name}: accepted, {proven}/{total} accesses proven");
-                if proven != total {
-                    bad.push(format!("{file} {name}: {proven}/{total}"));
+                if proven != total || expect_refused {
+                    bad.push(format!("{file} {name}: accepted, {proven}/{total}"));
                 }
             }
             Err(e) => {
-                println!("{file} {name}: REFUSED\n{e}");
-                bad.push(format!("{file} {name}: {e}"));
+                println!("{file} {name}: refused\n{e}");
+                if !expect_refused {
+                    bad.push(format!("{file} {name}: {e}"));
+                }
             }
         }
     }
-    assert!(
-        bad.is_empty(),
-        "not accepted with 100% proven:\n{}",
-        bad.join("\n")
-    );
+    assert!(bad.is_empty(), "unexpected verdicts:\n{}", bad.join("\n"));
 }
 
 #[test]

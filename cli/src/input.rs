@@ -18,7 +18,7 @@ pub const MAX_MEM_BYTES: u64 = 64 << 20;
 pub const MAX_PCAP_BYTES: u64 = 256 << 20;
 
 /// The first bytes of an ELF file.
-const ELF_MAGIC: &[u8] = b"\x7fELF";
+pub const ELF_MAGIC: &[u8] = b"\x7fELF";
 
 /// How to read a program file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -15,6 +15,7 @@ mod disasm;
 mod input;
 mod pcap;
 mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -51,6 +52,9 @@ enum Cmd {
     /// (rbpf, solana-sbpf) and native code; prints the tables and writes an
     /// SVG chart. Needs a cranebpf built with `--features bench` or `peers`.
     Bench(bench::BenchArgs),
+    /// Statically verify a program (or each program of an ELF object): which
+    /// memory accesses and loops are proven; --strict refuses the rest.
+    Verify(verify::VerifyArgs),
 }
 
 /// An error for the user: what went wrong, already phrased. `main` prints
@@ -83,5 +87,6 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Clif(args) => disasm::clif(args),
         Cmd::Difftest(args) => Ok(difftest::run(args)),
         Cmd::Bench(args) => bench::run(args),
+        Cmd::Verify(args) => verify::run(args),
     }
 }

@@ -157,7 +157,7 @@ impl<'a> Explorer<'a> {
                 self.finish(path.cp);
                 return Ok(());
             }
-            let before = self.conf.strict.then(|| path.st.to_string());
+            let before = self.conf.strict.then(|| path.st.clone());
             let insn = self.prog.insns()[path.at].1;
             let mut step = Step::new(self.conf);
             let flow = self.exec(&mut path.st, &insn, path.at, &mut step);
@@ -166,7 +166,7 @@ impl<'a> Explorer<'a> {
                 if let Some(kind) = step.issues.into_iter().next() {
                     return Err(Stop {
                         at: path.at,
-                        state: before.unwrap_or_default(),
+                        state: before.map(|s| s.to_string()).unwrap_or_default(),
                         kind,
                     });
                 }

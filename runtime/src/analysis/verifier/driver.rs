@@ -127,6 +127,11 @@ impl<'a> Explorer<'a> {
         }
     }
 
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
     /// Explores every path from `entry`.
     pub fn run(&mut self, entry: State) -> Result<Explored, Stop> {
         self.work.push(Path {

@@ -113,7 +113,7 @@ pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyErr
             let why = format!("verification stopped at pc {pc}: {}", stop.kind);
             Ok(Verified {
                 proof: nothing_proven(prog, &why),
-                stats: driver::Stats::default(),
+                stats: ex.stats(),
                 incomplete: Some(why),
                 log,
             })

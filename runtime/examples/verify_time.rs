@@ -40,7 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn name(f: &Path, prog: &str) -> String {
-    let file = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let file = f
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     if prog.is_empty() {
         file
     } else {
@@ -52,7 +55,11 @@ fn objects(f: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let obj = Object::parse(&std::fs::read(f)?)?;
     for p in obj.programs() {
         if let Ok(loaded) = obj.load(&p.name) {
-            measure(&name(f, &p.name), loaded.program(), &VerifyConfig::for_loaded(&loaded));
+            measure(
+                &name(f, &p.name),
+                loaded.program(),
+                &VerifyConfig::for_loaded(&loaded),
+            );
         }
     }
     Ok(())

@@ -1,8 +1,10 @@
 //! The static verifier (`analysis::verifier`): hand-written programs it
 //! must accept or refuse (`programs`), every clang-built object of the
-//! repository (`corpus`), and the Linux kernel as the oracle for strict
-//! mode's acceptance (`kernel`).
+//! repository (`corpus`), the Linux kernel as the oracle for strict
+//! mode's acceptance (`kernel`), and interpreter runs that must never fault
+//! at a proven access (`soundness`).
 
 mod corpus;
 mod kernel;
 mod programs;
+mod soundness;

@@ -32,8 +32,11 @@ pub fn objects() -> Vec<PathBuf> {
     v
 }
 
+/// One program's strict verdict: (proven, total) accesses, or the refusal.
+pub type Verdict = Result<(usize, usize), String>;
+
 /// `(file, program name, strict verdict)` for every program of every object.
-pub fn strict_verdicts() -> Vec<(String, String, Result<(usize, usize), String>)> {
+pub fn strict_verdicts() -> Vec<(String, String, Verdict)> {
     let mut out = Vec::new();
     for path in objects() {
         let file = path.file_name().unwrap().to_string_lossy().to_string();

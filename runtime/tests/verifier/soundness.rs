@@ -33,7 +33,7 @@ fn packet(rng: &mut Rng, len: usize) -> Vec<u8> {
             p[i] = v;
         }
     };
-    if rng.next() % 4 != 0 {
+    if !rng.next().is_multiple_of(4) {
         let (a, b) = rng.pick(&[(0x08, 0x00), (0x86, 0xdd), (0x81, 0x00), (0x08, 0x06)]);
         set(12, a);
         set(13, b);

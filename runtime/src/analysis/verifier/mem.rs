@@ -306,6 +306,7 @@ pub(super) fn forget_all_spills(st: &mut State) {
 }
 
 /// Atomic read-modify-write (RFC 9669 §5.3).
+#[allow(clippy::too_many_arguments)] // the instruction's fields, as for `load`
 pub(super) fn atomic(
     st: &mut State,
     size: Size,

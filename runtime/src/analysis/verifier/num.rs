@@ -225,7 +225,7 @@ impl Num {
             _ => (i64::MIN, i64::MAX),
         };
         Num {
-            t: self.t.add(b.t),
+            t: self.t.plus(b.t),
             umin,
             umax,
             smin,
@@ -246,7 +246,7 @@ impl Num {
             _ => (i64::MIN, i64::MAX),
         };
         Num {
-            t: self.t.sub(b.t),
+            t: self.t.minus(b.t),
             umin,
             umax,
             smin,
@@ -262,7 +262,7 @@ impl Num {
             None => (0, u64::MAX),
         };
         Num {
-            t: self.t.mul(b.t),
+            t: self.t.times(b.t),
             umin,
             umax,
             ..Num::UNKNOWN
@@ -353,10 +353,11 @@ impl Num {
 
     /// `a / b` unsigned, with `x / 0 = 0`.
     pub fn div(&self, b: &Num) -> Num {
-        if b.umin > 0 {
-            Num::urange(self.umin / b.umax, self.umax / b.umin)
-        } else {
-            Num::urange(0, self.umax)
+        match self.umax.checked_div(b.umin) {
+            // b >= b.umin > 0: a / b lies in [a.umin / b.umax, a.umax / b.umin].
+            Some(hi) => Num::urange(self.umin / b.umax, hi),
+            // b may be 0 (x / 0 = 0): the quotient is at most a.
+            None => Num::urange(0, self.umax),
         }
     }
 

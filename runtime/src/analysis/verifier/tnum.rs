@@ -70,7 +70,7 @@ impl Tnum {
     }
 
     /// `a + b`: the carries out of unknown bits are unknown.
-    pub fn add(self, b: Tnum) -> Tnum {
+    pub fn plus(self, b: Tnum) -> Tnum {
         let sm = self.mask.wrapping_add(b.mask);
         let sv = self.value.wrapping_add(b.value);
         let sigma = sm.wrapping_add(sv);
@@ -83,7 +83,7 @@ impl Tnum {
     }
 
     /// `a - b`: the borrows out of unknown bits are unknown.
-    pub fn sub(self, b: Tnum) -> Tnum {
+    pub fn minus(self, b: Tnum) -> Tnum {
         let dv = self.value.wrapping_sub(b.value);
         let alpha = dv.wrapping_add(self.mask);
         let beta = dv.wrapping_sub(b.mask);
@@ -127,19 +127,19 @@ impl Tnum {
     }
 
     /// `a * b`, by shift-and-add over `a`'s bits.
-    pub fn mul(self, b: Tnum) -> Tnum {
+    pub fn times(self, b: Tnum) -> Tnum {
         let mut a = self;
         let mut b = b;
         let acc_v = a.value.wrapping_mul(b.value);
         let mut acc_m = Tnum::konst(0);
         while a.value != 0 || a.mask != 0 {
             if a.value & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.plus(Tnum {
                     value: 0,
                     mask: b.mask,
                 });
             } else if a.mask & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.plus(Tnum {
                     value: 0,
                     mask: b.value | b.mask,
                 });
@@ -147,7 +147,7 @@ impl Tnum {
             a = a.rsh(1);
             b = b.lsh(1);
         }
-        Tnum::konst(acc_v).add(acc_m)
+        Tnum::konst(acc_v).plus(acc_m)
     }
 
     /// `a << k` (`k < 64`).
@@ -250,9 +250,9 @@ mod tests {
     fn tnum_add_hand_worked() {
         // 0b1x + 0b01 = {2,3} + 1 = {3,4} -> 0b0xx with low bits unknown.
         let a = Tnum { value: 2, mask: 1 };
-        let s = a.add(Tnum::konst(1));
+        let s = a.plus(Tnum::konst(1));
         assert!(s.contains(3) && s.contains(4));
-        assert_eq!(Tnum::konst(5).add(Tnum::konst(7)), Tnum::konst(12));
+        assert_eq!(Tnum::konst(5).plus(Tnum::konst(7)), Tnum::konst(12));
     }
 
     #[test]
@@ -291,12 +291,13 @@ mod tests {
         // A stride keeps the test quick while covering every mask shape.
         for a in all.iter().step_by(7) {
             for b in all.iter().step_by(5) {
-                let ops: [(&str, Tnum, fn(u64, u64) -> u64); 5] = [
-                    ("add", a.add(*b), |x, y| x.wrapping_add(y)),
-                    ("sub", a.sub(*b), |x, y| x.wrapping_sub(y)),
+                type Op = (&'static str, Tnum, fn(u64, u64) -> u64);
+                let ops: [Op; 5] = [
+                    ("add", a.plus(*b), |x, y| x.wrapping_add(y)),
+                    ("sub", a.minus(*b), |x, y| x.wrapping_sub(y)),
                     ("and", a.and(*b), |x, y| x & y),
                     ("or", a.or(*b), |x, y| x | y),
-                    ("mul", a.mul(*b), |x, y| x.wrapping_mul(y)),
+                    ("mul", a.times(*b), |x, y| x.wrapping_mul(y)),
                 ];
                 for x in members(*a) {
                     for y in members(*b) {

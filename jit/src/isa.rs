@@ -18,6 +18,31 @@ pub struct JitOptions {
     /// off by the `unsafe` [`JitOptions::without_bounds_checks`]). Private
     /// so that safe code cannot turn it off.
     bounds_checks: bool,
+    /// Whether to verify the program at load time and drop the run-time
+    /// checks the proof covers (default [`VerifyMode::Off`]).
+    pub verify: VerifyMode,
+    /// Audit mode (default off): every check a proof drops is still
+    /// evaluated, and a failed one stops the run with
+    /// [`FaultKind::ProofViolation`](cranebpf_runtime::FaultKind) (a
+    /// verifier bug) instead of running the access. For tests and the
+    /// differential harness.
+    pub audit: bool,
+}
+
+/// What the JIT does with the static verifier at load time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyMode {
+    /// No verification: every access is checked at run time, except those
+    /// the frame analysis proves inside the current frame (sound by
+    /// construction; today's behaviour).
+    #[default]
+    Off,
+    /// Verify, and drop every run-time check the proof covers; keep the
+    /// others. Never refuses a program the checks could run safely.
+    Elide,
+    /// As `Elide`, and refuse a program the verifier does not fully prove.
+    Strict,
 }
 
 impl Default for JitOptions {
@@ -26,6 +51,8 @@ impl Default for JitOptions {
             verifier: cfg!(debug_assertions),
             opt_level: "speed".to_string(),
             bounds_checks: true,
+            verify: VerifyMode::Off,
+            audit: false,
         }
     }
 }

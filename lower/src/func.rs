@@ -58,6 +58,14 @@ pub enum LowerError {
         /// The index asked for.
         index: usize,
     },
+    /// The proof in [`LowerOptions::proof`] is not about this program: it
+    /// has a fact for `got` instructions, the program has `expected`.
+    ProofMismatch {
+        /// Instructions in the program.
+        expected: usize,
+        /// Access facts in the proof.
+        got: usize,
+    },
 }
 
 impl fmt::Display for LowerError {
@@ -70,6 +78,10 @@ impl fmt::Display for LowerError {
             }
             LowerError::Unsupported { pc, what } => write!(f, "pc {pc}: unsupported {what}"),
             LowerError::NoSuchFunction { index } => write!(f, "no function {index}"),
+            LowerError::ProofMismatch { expected, got } => write!(
+                f,
+                "the proof has facts for {got} instructions, the program has {expected}"
+            ),
         }
     }
 }
@@ -77,7 +89,7 @@ impl fmt::Display for LowerError {
 impl std::error::Error for LowerError {}
 
 /// Options of the lowering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LowerOptions {
     /// Emit the bounds checks of `bounds.rs` (default `true`). With
@@ -87,12 +99,28 @@ pub struct LowerOptions {
     /// the cost of the checks). The JIT gates this behind an `unsafe fn`.
     /// Atomic alignment and the legacy packet bound are still checked.
     pub bounds_checks: bool,
+    /// What a verifier proved about the program (default `None`). An
+    /// access whose instruction is [`AccessFact::Proven`](cranebpf_runtime::analysis::proof::AccessFact)
+    /// in it gets no bounds check (`bounds.rs`, step 0). The proof must
+    /// keep the soundness contract of [`cranebpf_runtime::analysis::proof`]:
+    /// a wrong `Proven` fact lets the program touch host memory it may not.
+    /// Accesses the frame analysis proves in-frame are unchecked with or
+    /// without a proof.
+    pub proof: Option<std::sync::Arc<cranebpf_runtime::analysis::proof::Proof>>,
+    /// Audit mode (default `false`): every check step 0 would drop is
+    /// emitted anyway, and its failure is a
+    /// [`FaultKind::ProofViolation`](cranebpf_runtime::FaultKind) at the
+    /// access instead of an out-of-bounds fault. For tests and the
+    /// differential harness: any such fault means the proof was wrong.
+    pub audit: bool,
 }
 
 impl Default for LowerOptions {
     fn default() -> LowerOptions {
         LowerOptions {
             bounds_checks: true,
+            proof: None,
+            audit: false,
         }
     }
 }
@@ -273,6 +301,12 @@ pub fn lower_function_with(
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
     let range = function_range(program, index).ok_or(LowerError::NoSuchFunction { index })?;
+    if let Some(proof) = &opts.proof {
+        let (expected, got) = (program.insns().len(), proof.accesses().len());
+        if expected != got {
+            return Err(LowerError::ProofMismatch { expected, got });
+        }
+    }
     let cfg = program.cfg();
     let insns = &program.insns()[range.first..range.end];
     check_supported(insns)?;
@@ -301,7 +335,11 @@ pub fn lower_function_with(
         rem: vars.rem,
         lims: vars.lims,
         facts: frame::entry_facts(),
-        opts: *opts,
+        opts: LowerOptions {
+            // A planted unsound proof is only ever audited.
+            audit: opts.audit || bug.is_some_and(crate::PlantedBug::is_unsound_proof),
+            ..opts.clone()
+        },
         returns_args: index != 0 || cfg.is_call_target(range.start_pc),
         vm: vmp,
         fault_block,

@@ -319,6 +319,22 @@ mod tests {
         assert!(!proof.terminates());
     }
 
+    /// The interpreter reads no proof, so it can never report one wrong:
+    /// no file of it names the fault kind (difftest relies on this to
+    /// count every `ProofViolation` as a bug of the engine under test).
+    #[test]
+    fn the_interpreter_never_builds_a_proof_violation() {
+        for src in [
+            include_str!("../interp/exec.rs"),
+            include_str!("../interp/mod.rs"),
+            include_str!("../interp/predecode.rs"),
+            include_str!("../interp/tests.rs"),
+        ] {
+            assert!(!src.contains("ProofViolation"));
+            assert!(!src.contains("FAULT_PROOF_VIOLATION"));
+        }
+    }
+
     #[test]
     fn empty_proof_proves_nothing() {
         let p = Proof::empty(3);

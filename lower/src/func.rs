@@ -14,6 +14,7 @@ use crate::plan::{function_range, BudgetMode, BudgetPlan, FunctionRange};
 use crate::sig::mem_check_signature;
 use cranebpf_runtime::abi;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
+use cranebpf_runtime::analysis::proof::access_operand;
 use cranebpf_runtime::{Cfg, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -226,6 +227,12 @@ pub(crate) struct Lower<'a> {
     /// passed through block parameters, so that they are computed once
     /// there and never inside a loop.
     pub lims: [Variable; 8],
+    /// Whether any access of the function may take the inline input step
+    /// (`bounds.rs`, step 2): false when bounds checks are off, or when
+    /// every load, store and atomic is `Proven` in the proof, there is no
+    /// legacy packet load and audit mode is off. Then `lims` are never
+    /// read, and neither computed.
+    pub needs_input_lims: bool,
     /// Frame-pointer facts before the instruction being translated.
     pub facts: RegFacts,
     /// The lowering options.
@@ -326,6 +333,12 @@ pub fn lower_function_with(
     let fault_block = create_fault_block(&mut b);
 
     let bug = crate::env::planted_bug(env);
+    let opts = LowerOptions {
+        // A planted unsound proof is only ever audited.
+        audit: opts.audit || bug.is_some_and(crate::PlantedBug::is_unsound_proof),
+        ..opts.clone()
+    };
+    let needs_input_lims = needs_input_lims(program, range, &opts);
     let mut lw = Lower {
         b,
         cfg,
@@ -334,12 +347,9 @@ pub fn lower_function_with(
         regs: vars.regs,
         rem: vars.rem,
         lims: vars.lims,
+        needs_input_lims,
         facts: frame::entry_facts(),
-        opts: LowerOptions {
-            // A planted unsound proof is only ever audited.
-            audit: opts.audit || bug.is_some_and(crate::PlantedBug::is_unsound_proof),
-            ..opts.clone()
-        },
+        opts,
         returns_args: index != 0 || cfg.is_call_target(range.start_pc),
         vm: vmp,
         fault_block,
@@ -392,6 +402,38 @@ fn check_supported(insns: &[(usize, Insn)]) -> Result<(), LowerError> {
         }
     }
     Ok(())
+}
+
+/// See [`Lower::needs_input_lims`]: whether some access of the function
+/// `range` is checked (and so may read the input limits).
+fn needs_input_lims(program: &Program, range: FunctionRange, opts: &LowerOptions) -> bool {
+    if !opts.bounds_checks {
+        return false;
+    }
+    if opts.audit {
+        return true;
+    }
+    let insns = &program.insns()[range.first..range.end];
+    insns.iter().enumerate().any(|(k, (_, insn))| {
+        let proven = || {
+            opts.proof
+                .as_ref()
+                .is_some_and(|p| p.is_proven(range.first + k))
+        };
+        match insn {
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => true,
+            // r10 + off inside the frame is proven without a proof (and
+            // any other frame access is at worst stack-only).
+            other => match access_operand(other) {
+                Some((base, off, size)) => {
+                    let in_frame =
+                        base == Reg::R10 && frame::entry_facts()[10].proves_in_frame(off, size);
+                    !in_frame && !proven()
+                }
+                None => false,
+            },
+        }
+    })
 }
 
 /// The variables of one function: registers, budget counter, input limits.
@@ -682,6 +724,9 @@ impl Lower<'_> {
     /// in a new block that receives them as parameters (Cranelift would
     /// otherwise recompute these pure values at each use, inside loops).
     pub fn reload_input_bounds(&mut self) {
+        if !self.needs_input_lims {
+            return;
+        }
         let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
         for off in [abi::OFF_INPUT_LEN, abi::OFF_INPUT_WLEN] {
             let len = self.vm_load(off, false);

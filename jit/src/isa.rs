@@ -1,9 +1,11 @@
 //! Target ISA selection and Cranelift settings.
 
 use crate::error::JitError;
+use cranebpf_runtime::analysis::proof::Proof;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Code generation options of the JIT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub struct JitOptions {
     /// verifier bug) instead of running the access. For tests and the
     /// differential harness.
     pub audit: bool,
+    /// A proof supplied by the caller instead of the verifier's (set only
+    /// by the `unsafe` [`JitOptions::with_proof`]).
+    proof: Option<Arc<Proof>>,
 }
 
 /// What the JIT does with the static verifier at load time.
@@ -53,6 +58,7 @@ impl Default for JitOptions {
             bounds_checks: true,
             verify: VerifyMode::Off,
             audit: false,
+            proof: None,
         }
     }
 }
@@ -74,6 +80,28 @@ impl JitOptions {
     pub unsafe fn without_bounds_checks(mut self) -> JitOptions {
         self.bounds_checks = false;
         self
+    }
+
+    /// These options with `proof` used instead of the verifier's in the
+    /// `Elide` and `Strict` modes (ignored with [`VerifyMode::Off`]): for
+    /// embedders that verify elsewhere, and for tests of the lowering's use
+    /// of proofs (with [`JitOptions::audit`] on, a wrong access fact shows
+    /// as a proof-violation fault instead of an unchecked access).
+    ///
+    /// # Safety
+    /// Unless `audit` is on, every `AccessFact::Proven` fact must keep the
+    /// contract of [`cranebpf_runtime::analysis::proof`] for every program
+    /// compiled with these options, on every input and with every helper:
+    /// a wrong one lets the program read and write host memory it may not.
+    /// A wrong `LoopFact::Bounded` only makes budget faults late or missing.
+    pub unsafe fn with_proof(mut self, proof: Proof) -> JitOptions {
+        self.proof = Some(Arc::new(proof));
+        self
+    }
+
+    /// The proof set by [`JitOptions::with_proof`], if any.
+    pub(crate) fn supplied_proof(&self) -> Option<&Arc<Proof>> {
+        self.proof.as_ref()
     }
 
     /// Whether memory accesses are bounds-checked (`true` unless

@@ -15,12 +15,14 @@ use cranebpf_runtime::Program;
 use std::sync::Arc;
 
 /// The proof the lowering gets for `program` under `opts`: `None` with
-/// [`VerifyMode::Off`], the program's proof otherwise.
+/// [`VerifyMode::Off`], otherwise the one the caller supplied
+/// ([`JitOptions::with_proof`]) or the program's.
 pub(crate) fn obtain(program: &Program, opts: &JitOptions) -> Result<Option<Arc<Proof>>, JitError> {
     match opts.verify {
         VerifyMode::Off => Ok(None),
         // Strict refusal goes here once the verifier reports what it could
         // not prove.
+        _ if opts.supplied_proof().is_some() => Ok(opts.supplied_proof().cloned()),
         VerifyMode::Elide | VerifyMode::Strict => Ok(Some(Arc::new(Proof::from_frame(program)))),
     }
 }

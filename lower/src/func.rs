@@ -256,9 +256,9 @@ pub(crate) struct Lower<'a> {
     /// Leaders (by instruction index) where the fast copy checks the
     /// budget.
     pub checkpoints: HashSet<usize>,
-    /// Instructions in this function: no forward path from a checkpoint to
-    /// the next charges more.
-    pub function_len: u64,
+    /// What the fast copy compares `remaining` with at a checkpoint
+    /// ([`crate::plan::BudgetPlan::threshold`]).
+    pub threshold: u64,
     /// pc of the instruction being translated.
     pub pc: usize,
     /// Instruction index of the instruction being translated.
@@ -317,7 +317,7 @@ pub fn lower_function_with(
     let cfg = program.cfg();
     let insns = &program.insns()[range.first..range.end];
     check_supported(insns)?;
-    let plan = BudgetPlan::new(cfg, range);
+    let plan = BudgetPlan::new(cfg, range, opts.proof.as_deref());
     let frame_facts = FrameFacts::analyze(cfg, program.insns(), range.first, range.end);
 
     let mut fctx = FunctionBuilderContext::new();
@@ -357,7 +357,7 @@ pub fn lower_function_with(
         checked_blocks: pass_blocks[pass_blocks.len() - 1].clone(),
         budget_mode: plan.passes[0],
         checkpoints: plan.checkpoints.clone(),
-        function_len: plan.function_len,
+        threshold: plan.threshold,
         pc: range.start_pc,
         index: range.first,
         block_len: 0,

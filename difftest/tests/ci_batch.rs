@@ -63,7 +63,7 @@ fn interp_vs_jit_elide_audit() {
     batch_on(
         &audited,
         0x00c1_ba7e,
-        count(8_000) / 4,
+        count(8_000) / 8,
         GenConfig::default(),
     );
 }

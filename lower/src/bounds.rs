@@ -72,7 +72,9 @@
 //! With [`crate::LowerOptions::bounds_checks`] off, no step is emitted.
 //!
 //! Atomics additionally need `ea % size == 0`, checked after the bounds
-//! (the interpreter's order: bounds first, then alignment).
+//! (the interpreter's order: bounds first, then alignment). The check stays
+//! for proven atomics too: the lowering does not rely on the alignment half
+//! of a proof's contract.
 //!
 //! Loads and stores placed after a check are `notrap` and never `can_move`.
 

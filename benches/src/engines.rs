@@ -96,6 +96,19 @@ pub static ENGINES: &[EngineSpec] = &[
         build: |s| cranebpf_exec(s, Some(jit_options("none"))),
     },
     EngineSpec {
+        name: "cranebpf-jit-elide",
+        kind: Kind::Jit,
+        peer: false,
+        unchecked: false,
+        about: "cranebpf's JIT dropping the checks the load-time proof covers (verify = elide)",
+        available: true,
+        build: |s| {
+            let mut o = jit_options("speed");
+            o.verify = cranebpf::VerifyMode::Elide;
+            cranebpf_exec(s, Some(o))
+        },
+    },
+    EngineSpec {
         name: "cranebpf-jit-unchecked",
         kind: Kind::Jit,
         peer: false,

@@ -2,7 +2,7 @@
 //! reports of every divergence.
 
 use crate::case::Case;
-use crate::engine::{compare, is_deterministic, Engine};
+use crate::engine::{compare, is_deterministic, Comparison, Engine};
 use crate::gen::{generate, GenConfig};
 use crate::shrink::shrink;
 use crate::state::Ending;
@@ -155,6 +155,10 @@ pub struct Summary {
     /// Cases that differed but whose reference state depends on where
     /// memory is (a generator bug, not counted as divergences).
     pub artefacts: u64,
+    /// Cases where either engine stopped with a proof violation (an
+    /// audited JIT found a wrong proof). Each is also a divergence, never
+    /// an artefact.
+    pub proof_violations: u64,
     /// Minimised reports of the first divergences.
     pub reports: Vec<Report>,
 }
@@ -173,6 +177,7 @@ impl Summary {
         }
         self.divergences += o.divergences;
         self.artefacts += o.artefacts;
+        self.proof_violations += o.proof_violations;
         self.reports.extend(o.reports);
     }
 }
@@ -211,6 +216,13 @@ impl fmt::Display for Summary {
                 self.artefacts
             )?;
         }
+        if self.proof_violations > 0 {
+            writeln!(
+                f,
+                "PROOF VIOLATIONS: {} (a proven access failed its audit: a verifier bug)",
+                self.proof_violations
+            )?;
+        }
         write!(f, "divergences:   {}", self.divergences)
     }
 }
@@ -231,7 +243,11 @@ pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) 
     // A candidate counts only if the reference engine's state does not
     // depend on addresses: shrinking must not manufacture a divergence by,
     // say, removing the load that overwrote a pointer before it was stored.
-    let mut fails = |c: &Case| !compare(a, b, c).diffs.is_empty() && is_deterministic(a, c);
+    // A proof violation is a failure whatever the reference does.
+    let mut fails = |c: &Case| {
+        let cmp = compare(a, b, c);
+        unsound(&cmp) || (!cmp.diffs.is_empty() && is_deterministic(a, c))
+    };
     let (small, _) = shrink(case, &mut fails, shrink_tries);
     Report {
         origin: None,
@@ -241,6 +257,13 @@ pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) 
         original_diffs: compare(a, b, case).diffs,
         case: small,
     }
+}
+
+/// Whether either engine of `cmp` stopped with a proof violation.
+fn unsound(cmp: &Comparison) -> bool {
+    [&cmp.a, &cmp.b]
+        .iter()
+        .any(|s| s.as_ref().is_ok_and(|s| s.is_proof_violation()))
 }
 
 /// Runs a batch: generates `count` cases, runs each on `a` (the reference)
@@ -289,11 +312,15 @@ pub fn run_batch(
                             local.first_rejection = Some(format!("seed {}: {e}", case.seed));
                         }
                     }
-                    if !cmp.diffs.is_empty() && !is_deterministic(a, &case) {
+                    let unsound = unsound(&cmp);
+                    if unsound {
+                        local.proof_violations += 1;
+                    }
+                    if !unsound && !cmp.diffs.is_empty() && !is_deterministic(a, &case) {
                         // The reference engine disagrees with itself when
                         // memory moves: the generator leaked an address.
                         local.artefacts += 1;
-                    } else if !cmp.diffs.is_empty() {
+                    } else if unsound || !cmp.diffs.is_empty() {
                         local.divergences += 1;
                         let keep = reports_left
                             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {

@@ -10,7 +10,7 @@ use crate::case::{parse_hex, Case};
 use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cranebpf::{EngineKind, InterpreterEngine, PlantedBug};
+use cranebpf::{EngineKind, InterpreterEngine, JitEngine, JitOptions, PlantedBug, VerifyMode};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,12 +23,22 @@ pub enum EngineChoice {
     Interp,
     /// The Cranelift JIT.
     Jit,
+    /// The JIT dropping the checks the static proof covers
+    /// (`VerifyMode::Elide`).
+    JitElide,
+    /// The JIT in `elide` mode with every dropped check audited: a wrong
+    /// proof shows as a proof-violation fault.
+    JitElideAudit,
     /// The JIT with a planted bug: `mov32` does not zero-extend (needs the
     /// `planted-bugs` feature).
     MutantMov32,
     /// The JIT with a planted bug: `jmp32` compares 64 bits (needs the
     /// `planted-bugs` feature).
     MutantJmp32,
+    /// The JIT with a planted unsound proof rule (the frame rule forgets
+    /// the access size), always audited (needs the `planted-bugs`
+    /// feature).
+    MutantFrameProof,
 }
 
 /// A third oracle.
@@ -51,9 +61,28 @@ pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
     Ok(match choice {
         EngineChoice::Interp => Box::new(InterpreterEngine),
         EngineChoice::Jit => Box::new(EngineKind::Jit),
+        EngineChoice::JitElide => Box::new(elide_engine(false)),
+        EngineChoice::JitElideAudit => Box::new(elide_engine(true)),
         EngineChoice::MutantMov32 => planted(PlantedBug::Mov32NoZeroExtend)?,
         EngineChoice::MutantJmp32 => planted(PlantedBug::Jmp32AsJmp64)?,
+        EngineChoice::MutantFrameProof => planted(PlantedBug::FrameProofIgnoresSize)?,
     })
+}
+
+/// The JIT in `elide` mode, audited if `audit` (named `jit-elide` or
+/// `jit-elide-audit`).
+pub fn elide_engine(audit: bool) -> JitEngine {
+    let mut options = JitOptions::default();
+    options.verify = VerifyMode::Elide;
+    options.audit = audit;
+    JitEngine {
+        options,
+        name: Some(if audit {
+            "jit-elide-audit"
+        } else {
+            "jit-elide"
+        }),
+    }
 }
 
 /// Options of a differential batch (`cranebpf-difftest run`).

@@ -208,6 +208,17 @@ pub enum NormKind {
         /// Its error message.
         message: String,
     },
+    /// [`FaultKind::ProofViolation`]: an audited JIT found a proof wrong.
+    /// Never normalised away: it is always a bug (see
+    /// [`State::is_proof_violation`]).
+    ProofViolation {
+        /// The first byte.
+        addr: Addr,
+        /// Access size.
+        size: u64,
+        /// The access.
+        access: Access,
+    },
     /// A fault kind added to the runtime after this harness (printed).
     Other(String),
 }
@@ -240,6 +251,11 @@ impl NormFault {
             FaultKind::Helper { id, error } => NormKind::Helper {
                 id: *id,
                 message: error.message.clone(),
+            },
+            FaultKind::ProofViolation { addr, size, access } => NormKind::ProofViolation {
+                addr: layout.addr(*addr),
+                size: *size,
+                access: *access,
             },
             other => NormKind::Other(other.to_string()),
         };
@@ -307,6 +323,20 @@ impl State {
             stack,
             helper_calls,
         }
+    }
+
+    /// Whether the run stopped with a proof violation (an audited JIT
+    /// found that a proven access fails its check): a verifier bug
+    /// whatever the other engine did, so the harness always reports it
+    /// and never counts it as a generator artefact.
+    pub fn is_proof_violation(&self) -> bool {
+        matches!(
+            &self.result,
+            Err(NormFault {
+                kind: NormKind::ProofViolation { .. },
+                ..
+            })
+        )
     }
 
     /// How the run ended.
@@ -420,6 +450,10 @@ impl fmt::Display for NormFault {
             NormKind::CallDepth { limit } => write!(f, "call depth limit {limit}"),
             NormKind::UnknownHelper { id } => write!(f, "unknown helper {id}"),
             NormKind::Helper { id, message } => write!(f, "helper {id} failed: {message}"),
+            NormKind::ProofViolation { addr, size, access } => write!(
+                f,
+                "PROOF VIOLATION: proven {access} of {size} bytes at {addr} fails its check"
+            ),
             NormKind::Other(s) => f.write_str(s),
         }
     }

@@ -15,6 +15,10 @@ fn count(default: u64) -> u64 {
 }
 
 fn batch(seed: u64, count: u64, gen: GenConfig) {
+    batch_on(&EngineKind::Jit, seed, count, gen);
+}
+
+fn batch_on(target: &dyn cranebpf::Engine, seed: u64, count: u64, gen: GenConfig) {
     let cfg = BatchConfig {
         seed,
         count,
@@ -25,7 +29,7 @@ fn batch(seed: u64, count: u64, gen: GenConfig) {
         ..BatchConfig::default()
     };
     let start = Instant::now();
-    let s = run_batch(&InterpreterEngine, &EngineKind::Jit, &cfg, &|_| ());
+    let s = run_batch(&InterpreterEngine, target, &cfg, &|_| ());
     for r in &s.reports {
         println!("{r}");
     }
@@ -33,6 +37,10 @@ fn batch(seed: u64, count: u64, gen: GenConfig) {
     println!("time: {:.1} s", start.elapsed().as_secs_f64());
     assert_eq!(s.programs, count);
     assert_eq!(s.artefacts, 0, "address-dependent cases: a generator bug");
+    assert_eq!(
+        s.proof_violations, 0,
+        "a proof was wrong; see the reports above"
+    );
     assert_eq!(
         s.divergences, 0,
         "interpreter and JIT disagree; see the reports above"
@@ -47,4 +55,15 @@ fn interp_vs_jit_fixed_seed() {
 #[test]
 fn interp_vs_jit_kernel_subset() {
     batch(0x00c1_ba7d, count(8_000) / 4, GenConfig::kernel());
+}
+
+#[test]
+fn interp_vs_jit_elide_audit() {
+    let audited = cranebpf_difftest::cli::elide_engine(true);
+    batch_on(
+        &audited,
+        0x00c1_ba7e,
+        count(8_000) / 8,
+        GenConfig::default(),
+    );
 }

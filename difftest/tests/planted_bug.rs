@@ -78,6 +78,43 @@ fn finds_jit_jmp32_comparing_64_bits() {
     assert_minimised(&r, is_jmp32);
 }
 
+fn is_memory_access(i: &Insn) -> bool {
+    matches!(
+        i,
+        Insn::Ldx { .. } | Insn::St { .. } | Insn::Stx { .. } | Insn::Atomic { .. }
+    )
+}
+
+/// A planted unsound proof rule (the frame rule forgets the access size)
+/// is found by the audit: the mutant, always audited, stops with a proof
+/// violation where the interpreter runs on or faults out of bounds, and the
+/// shrinker keeps that violation while minimising.
+#[test]
+fn audit_finds_an_unsound_frame_proof_rule() {
+    let r = hunt_jit(PlantedBug::FrameProofIgnoresSize, 3000);
+    assert_minimised(&r, is_memory_access);
+    assert!(
+        r.diffs.iter().any(|d| d.contains("PROOF VIOLATION")),
+        "the divergence is not the audit's:\n{r}"
+    );
+}
+
+/// The JIT in `elide` mode with every elided check audited agrees with the
+/// interpreter and reports no proof violation (so the one above is the
+/// planted rule's).
+#[test]
+fn the_audited_elide_jit_agrees() {
+    let cfg = BatchConfig {
+        seed: 42,
+        count: 300,
+        ..BatchConfig::default()
+    };
+    let audited = cranebpf_difftest::cli::elide_engine(true);
+    let s = run_batch(&InterpreterEngine, &audited, &cfg, &|_| ());
+    assert_eq!((s.divergences, s.proof_violations), (0, 0), "{s}");
+    assert_eq!(s.programs, 300);
+}
+
 /// The JIT without a planted bug agrees on the same programs (so the
 /// divergences above are the bug's, not the harness's).
 #[test]

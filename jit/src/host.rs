@@ -193,6 +193,11 @@ pub(crate) unsafe fn run_with(
             limit: MAX_CALL_DEPTH as u64,
         },
         abi::FAULT_UNKNOWN_HELPER => FaultKind::UnknownHelper { id: vmc.fault_addr },
+        abi::FAULT_PROOF_VIOLATION => FaultKind::ProofViolation {
+            addr: vmc.fault_addr,
+            size: vmc.fault_size,
+            access: Access::from_code(vmc.fault_access).unwrap_or(Access::ReadWrite),
+        },
         _ => FaultKind::Helper {
             id: vmc.fault_addr as u32,
             error: helper_error.unwrap_or_else(|| HelperError::new("unknown helper failure")),

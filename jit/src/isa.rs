@@ -1,9 +1,11 @@
 //! Target ISA selection and Cranelift settings.
 
 use crate::error::JitError;
+use cranebpf_runtime::analysis::proof::Proof;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// Code generation options of the JIT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +20,34 @@ pub struct JitOptions {
     /// off by the `unsafe` [`JitOptions::without_bounds_checks`]). Private
     /// so that safe code cannot turn it off.
     bounds_checks: bool,
+    /// Whether to verify the program at load time and drop the run-time
+    /// checks the proof covers (default [`VerifyMode::Off`]).
+    pub verify: VerifyMode,
+    /// Audit mode (default off): every check a proof drops is still
+    /// evaluated, and a failed one stops the run with
+    /// [`FaultKind::ProofViolation`](cranebpf_runtime::FaultKind) (a
+    /// verifier bug) instead of running the access. For tests and the
+    /// differential harness.
+    pub audit: bool,
+    /// A proof supplied by the caller instead of the verifier's (set only
+    /// by the `unsafe` [`JitOptions::with_proof`]).
+    proof: Option<Arc<Proof>>,
+}
+
+/// What the JIT does with the static verifier at load time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VerifyMode {
+    /// No verification: every access is checked at run time, except those
+    /// the frame analysis proves inside the current frame (sound by
+    /// construction; today's behaviour).
+    #[default]
+    Off,
+    /// Verify, and drop every run-time check the proof covers; keep the
+    /// others. Never refuses a program the checks could run safely.
+    Elide,
+    /// As `Elide`, and refuse a program the verifier does not fully prove.
+    Strict,
 }
 
 impl Default for JitOptions {
@@ -26,6 +56,9 @@ impl Default for JitOptions {
             verifier: cfg!(debug_assertions),
             opt_level: "speed".to_string(),
             bounds_checks: true,
+            verify: VerifyMode::Off,
+            audit: false,
+            proof: None,
         }
     }
 }
@@ -47,6 +80,28 @@ impl JitOptions {
     pub unsafe fn without_bounds_checks(mut self) -> JitOptions {
         self.bounds_checks = false;
         self
+    }
+
+    /// These options with `proof` used instead of the verifier's in the
+    /// `Elide` and `Strict` modes (ignored with [`VerifyMode::Off`]): for
+    /// embedders that verify elsewhere, and for tests of the lowering's use
+    /// of proofs (with [`JitOptions::audit`] on, a wrong access fact shows
+    /// as a proof-violation fault instead of an unchecked access).
+    ///
+    /// # Safety
+    /// Unless `audit` is on, every `AccessFact::Proven` fact must keep the
+    /// contract of [`cranebpf_runtime::analysis::proof`] for every program
+    /// compiled with these options, on every input and with every helper:
+    /// a wrong one lets the program read and write host memory it may not.
+    /// A wrong `LoopFact::Bounded` only makes budget faults late or missing.
+    pub unsafe fn with_proof(mut self, proof: Proof) -> JitOptions {
+        self.proof = Some(Arc::new(proof));
+        self
+    }
+
+    /// The proof set by [`JitOptions::with_proof`], if any.
+    pub(crate) fn supplied_proof(&self) -> Option<&Arc<Proof>> {
+        self.proof.as_ref()
     }
 
     /// Whether memory accesses are bounds-checked (`true` unless

@@ -43,6 +43,7 @@ mod error;
 mod host;
 mod isa;
 mod module;
+mod proof;
 mod set;
 mod tools;
 
@@ -57,7 +58,7 @@ pub use cranebpf_runtime::{
 };
 pub use engines::{planted_bug_engine, JitEngine};
 pub use error::JitError;
-pub use isa::{JitOptions, SUPPORTED_TARGETS};
+pub use isa::{JitOptions, VerifyMode, SUPPORTED_TARGETS};
 pub use module::JitProgram;
 pub use set::ObjectVm;
 pub use tools::{clif_text, native_disasm};

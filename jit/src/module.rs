@@ -133,7 +133,7 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        let lower_opts = lower_options(opts);
+        let lower_opts = lower_options(program, opts)?;
         match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
@@ -211,11 +211,14 @@ impl Drop for JitProgram {
     }
 }
 
-/// The lowering options that `opts` asks for.
-fn lower_options(opts: &JitOptions) -> LowerOptions {
+/// The lowering options that `opts` asks for (with the proof
+/// [`crate::proof::obtain`] gives for `program`).
+fn lower_options(program: &Program, opts: &JitOptions) -> Result<LowerOptions, JitError> {
     let mut l = LowerOptions::default();
     l.bounds_checks = opts.bounds_checks();
-    l
+    l.proof = crate::proof::obtain(program, opts)?;
+    l.audit = opts.audit;
+    Ok(l)
 }
 
 /// Declares, lowers and defines every function and the entry wrapper, then

@@ -15,14 +15,28 @@
 //! rule accepts, and the last step is the rule itself, so the order of the
 //! inline steps affects speed only, never the outcome.
 //!
-//! 0. **Proven** (no code): the base register holds exactly `r10 + c`
-//!    ([`cranebpf_runtime::analysis::frame`]'s `Frame(c)`; r10 itself is `Frame(0)`)
-//!    and `o = c + off` satisfies `-512 <= o` and `o + size <= 0`
-//!    (computed in `i128`, no overflow), so `[ea, ea + size)` lies in the
-//!    current frame, which lies in the stack region. Sound because r10 is
-//!    never written (the driver rejects programs that write it), every
-//!    frame is inside the stack (the depth check keeps
-//!    `r10 - stack_start >= 512`), and `Frame(c)` is an exact fact.
+//! 0. **Proven** (no code): the access is proven to lie in a region the
+//!    rule accepts, so no step is emitted. Two sources, one rule:
+//!    - the frame analysis: the base register holds exactly `r10 + c`
+//!      ([`cranebpf_runtime::analysis::frame`]'s `Frame(c)`; r10 itself is
+//!      `Frame(0)`) and `o = c + off` satisfies `-512 <= o` and
+//!      `o + size <= 0` (computed in `i128`, no overflow;
+//!      `RegFact::proves_in_frame`), so `[ea, ea + size)` lies in the
+//!      current frame, which lies in the stack region. Sound because r10
+//!      is never written (the driver rejects programs that write it),
+//!      every frame is inside the stack (the depth check keeps
+//!      `r10 - stack_start >= 512`), and `Frame(c)` is an exact fact.
+//!    - a verifier's proof ([`crate::LowerOptions::proof`]): the access's
+//!      instruction is `AccessFact::Proven`. Sound as far as the proof
+//!      keeps its contract (`cranebpf_runtime::analysis::proof`); the
+//!      lowering cannot check that, which is what audit mode is for.
+//!
+//!    In **audit mode** ([`crate::LowerOptions::audit`]) a proven access
+//!    gets steps 1-3 anyway, and a refusal is recorded as
+//!    `FAULT_PROOF_VIOLATION` instead of `FAULT_OUT_OF_BOUNDS`: the same
+//!    check, so an audited run that does not fault behaves exactly like
+//!    the checked one, and one that does names the pc whose proof was
+//!    wrong.
 //! 1. **Stack** (inline): the stack region is `[start, start + STACK_SIZE)`,
 //!    writable, and `STACK_SIZE >= size`, so
 //!    `start <= ea && ea + size <= start + STACK_SIZE`
@@ -58,11 +72,14 @@
 //! With [`crate::LowerOptions::bounds_checks`] off, no step is emitted.
 //!
 //! Atomics additionally need `ea % size == 0`, checked after the bounds
-//! (the interpreter's order: bounds first, then alignment).
+//! (the interpreter's order: bounds first, then alignment). The check stays
+//! for proven atomics too: the lowering does not rely on the alignment half
+//! of a proof's contract.
 //!
 //! Loads and stores placed after a check are `notrap` and never `can_move`.
 
 use crate::func::{Lower, LowerError};
+use crate::PlantedBug;
 use cranebpf_runtime::analysis::frame::RegFact;
 use cranebpf_runtime::{abi, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
@@ -94,27 +111,59 @@ impl Lower<'_> {
             return Ok(ea);
         }
         let fact = self.facts[base.index()];
-        // Step 0: -512 <= c + off && c + off + size <= 0.
-        if let RegFact::Frame(c) = fact {
-            let o = i128::from(c) + i128::from(off);
-            let frame = STACK_FRAME_SIZE as i128;
-            if o >= -frame && o + i128::from(size) <= 0 {
-                return Ok(ea);
-            }
+        let proven = self.is_proven(fact, off, size);
+        if proven && !self.opts.audit {
+            return Ok(ea);
         }
         let order = if fact.is_stack_like() {
             Order::StackOnly
         } else {
             Order::InputFirst
         };
-        self.check_ea(ea, size, access, order);
+        let kind = if proven {
+            abi::FAULT_PROOF_VIOLATION
+        } else {
+            abi::FAULT_OUT_OF_BOUNDS
+        };
+        self.check_ea_as(ea, size, access, order, kind);
         Ok(ea)
+    }
+
+    /// Step 0: whether the access of `size` bytes at `base + off` (the
+    /// instruction being translated; `fact` is its base's frame fact) is
+    /// proven, by the frame rule or by the verifier's proof.
+    fn is_proven(&self, fact: RegFact, off: i16, size: u64) -> bool {
+        if fact.proves_in_frame(off, size) {
+            return true;
+        }
+        if let Some(proof) = &self.opts.proof {
+            if proof.is_proven(self.index) {
+                return true;
+            }
+        }
+        // The planted unsound rule (tests of the audit only; the driver
+        // forces audit mode with it): the frame rule forgets the size and
+        // proves every access that *starts* in the frame.
+        if self.bug == Some(PlantedBug::FrameProofIgnoresSize) {
+            if let RegFact::Frame(c) = fact {
+                let o = i128::from(c) + i128::from(off);
+                return o >= -(STACK_FRAME_SIZE as i128) && o < 0;
+            }
+        }
+        false
     }
 
     /// Emits steps 1-3 (in `order`) for the access `[ea, ea + size)`;
     /// afterwards the builder is positioned where the access is known to be
     /// allowed. Emits nothing with bounds checks off.
     pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access, order: Order) {
+        self.check_ea_as(ea, size, access, order, abi::FAULT_OUT_OF_BOUNDS);
+    }
+
+    /// [`Lower::check_ea`], recording a refusal as fault `kind`
+    /// (`FAULT_OUT_OF_BOUNDS`, or `FAULT_PROOF_VIOLATION` for an audited
+    /// proven access).
+    fn check_ea_as(&mut self, ea: Value, size: u64, access: Access, order: Order, kind: u64) {
         if !self.opts.bounds_checks {
             return;
         }
@@ -146,7 +195,7 @@ impl Lower<'_> {
         };
         let sizev = self.iconst(size);
         let accv = self.iconst(access.code());
-        let kind = self.iconst(abi::FAULT_OUT_OF_BOUNDS);
+        let kind = self.iconst(kind);
         let args = self.fault_args(kind, ea, size, access.code());
         if let Some(adapter) = adapter {
             // The operands go through the context (the `fault_*` fields,
@@ -229,9 +278,12 @@ impl Lower<'_> {
 #[cfg(test)]
 mod tests {
     use crate::{function_signature, lower_function_with, LowerOptions, ModuleFreeEnv};
+    use cranebpf_runtime::abi;
+    use cranebpf_runtime::analysis::proof::{AccessFact, Proof, RegionKind};
     use cranebpf_runtime::{AluOp, CallKind, Insn, Program, Reg, Size, Src, Width};
     use cranelift_codegen::ir::{self, Opcode, UserFuncName};
     use cranelift_codegen::isa::CallConv;
+    use std::sync::Arc;
 
     fn r(n: u8) -> Reg {
         Reg::new(n).expect("register")
@@ -239,12 +291,12 @@ mod tests {
 
     /// Number of slow-path checks (calls of the check adapter) in function
     /// `index` of `insns` (which must make no local call from it).
-    fn checks(insns: &[Insn], index: usize, opts: LowerOptions) -> usize {
+    fn checks(insns: &[Insn], index: usize, opts: &LowerOptions) -> usize {
         let p = Program::from_insns(insns).expect("loads");
         let mut f =
             ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
         let mut env = ModuleFreeEnv::default();
-        lower_function_with(&p, index, &mut env, CallConv::SystemV, &opts, &mut f).expect("lowers");
+        lower_function_with(&p, index, &mut env, CallConv::SystemV, opts, &mut f).expect("lowers");
         f.layout
             .blocks()
             .flat_map(|b| f.layout.block_insts(b))
@@ -291,7 +343,11 @@ mod tests {
             (8, -16, Size::DW),
             (-8, 0, Size::DW),
         ] {
-            assert_eq!(checks(&access(k, off, size), 0, d), 0, "{k} {off} {size:?}");
+            assert_eq!(
+                checks(&access(k, off, size), 0, &d),
+                0,
+                "{k} {off} {size:?}"
+            );
         }
         // Outside or crossing: below the bottom, past the top, straddling
         // the top, huge offsets that would wrap.
@@ -305,7 +361,11 @@ mod tests {
             (i32::MIN, 0, Size::B),
             (i32::MAX, -512, Size::B),
         ] {
-            assert_eq!(checks(&access(k, off, size), 0, d), 1, "{k} {off} {size:?}");
+            assert_eq!(
+                checks(&access(k, off, size), 0, &d),
+                1,
+                "{k} {off} {size:?}"
+            );
         }
     }
 
@@ -321,7 +381,7 @@ mod tests {
             Insn::Exit,
         ];
         insns.extend(access(-512, 0, Size::DW));
-        assert_eq!(checks(&insns, 1, LowerOptions::default()), 0);
+        assert_eq!(checks(&insns, 1, &LowerOptions::default()), 0);
         let mut insns = vec![
             Insn::Call {
                 kind: CallKind::Local,
@@ -330,7 +390,7 @@ mod tests {
             Insn::Exit,
         ];
         insns.extend(access(-512, -1, Size::B));
-        assert_eq!(checks(&insns, 1, LowerOptions::default()), 1);
+        assert_eq!(checks(&insns, 1, &LowerOptions::default()), 1);
     }
 
     #[test]
@@ -359,16 +419,17 @@ mod tests {
             Insn::Exit,
         ];
         // The spill and reload are proven; the access through r1 is not.
-        assert_eq!(checks(&insns, 0, LowerOptions::default()), 1);
+        assert_eq!(checks(&insns, 0, &LowerOptions::default()), 1);
     }
 
     #[test]
     fn checks_off_emits_no_check() {
         let off = LowerOptions {
             bounds_checks: false,
+            ..LowerOptions::default()
         };
-        assert_eq!(checks(&access(0, 0, Size::DW), 0, off), 0);
-        assert_eq!(checks(&access(i32::MIN, 0, Size::B), 0, off), 0);
+        assert_eq!(checks(&access(0, 0, Size::DW), 0, &off), 0);
+        assert_eq!(checks(&access(i32::MIN, 0, Size::B), 0, &off), 0);
         let mut insns = access(0, 0, Size::DW);
         insns[2] = Insn::Ldx {
             size: Size::B,
@@ -377,6 +438,105 @@ mod tests {
             src: r(1),
             off: 0,
         };
-        assert_eq!(checks(&insns, 0, LowerOptions::default()), 1);
+        assert_eq!(checks(&insns, 0, &LowerOptions::default()), 1);
+    }
+
+    /// A proof for `insns` whose only fact is `Proven` at `index`.
+    fn proof_of(insns: &[Insn], index: usize) -> Arc<Proof> {
+        let mut proof = Proof::empty(insns.len());
+        proof.set_access(
+            index,
+            AccessFact::Proven {
+                region: RegionKind::Input,
+            },
+        );
+        Arc::new(proof)
+    }
+
+    #[test]
+    fn proven_accesses_have_no_check() {
+        // r0 = *(u8 *)(r1 + 0): the input, checked without a proof.
+        let insns = [
+            Insn::Ldx {
+                size: Size::B,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: 0,
+            },
+            Insn::Exit,
+        ];
+        assert_eq!(checks(&insns, 0, &LowerOptions::default()), 1);
+        let with = LowerOptions {
+            proof: Some(proof_of(&insns, 0)),
+            ..LowerOptions::default()
+        };
+        assert_eq!(checks(&insns, 0, &with), 0);
+        // A fact at another instruction proves nothing here.
+        let elsewhere = LowerOptions {
+            proof: Some(proof_of(&insns, 1)),
+            ..LowerOptions::default()
+        };
+        assert_eq!(checks(&insns, 0, &elsewhere), 1);
+    }
+
+    #[test]
+    fn audit_keeps_every_proven_check_as_a_proof_violation() {
+        let insns = access(0, -8, Size::DW);
+        let audit = LowerOptions {
+            audit: true,
+            ..LowerOptions::default()
+        };
+        // The frame-proven access is checked again, and its refusal is a
+        // proof violation.
+        assert_eq!(checks(&insns, 0, &audit), 1);
+        let text = clif(&insns, &audit);
+        assert!(
+            text.contains(&format!("iconst.i64 {}", abi::FAULT_PROOF_VIOLATION)),
+            "{text}"
+        );
+        // An unproven access keeps its ordinary fault.
+        let text = clif(&access(0, 0, Size::DW), &audit);
+        assert!(
+            !text.contains(&format!("iconst.i64 {}", abi::FAULT_PROOF_VIOLATION)),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_proof_of_another_program_is_refused() {
+        let insns = access(0, -8, Size::DW);
+        let p = Program::from_insns(&insns).expect("loads");
+        let opts = LowerOptions {
+            proof: Some(Arc::new(Proof::empty(2))),
+            ..LowerOptions::default()
+        };
+        let mut f =
+            ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+        let e = lower_function_with(
+            &p,
+            0,
+            &mut ModuleFreeEnv::default(),
+            CallConv::SystemV,
+            &opts,
+            &mut f,
+        );
+        assert_eq!(
+            e,
+            Err(crate::LowerError::ProofMismatch {
+                expected: 4,
+                got: 2
+            })
+        );
+    }
+
+    /// The CLIF text of function 0 of `insns`.
+    fn clif(insns: &[Insn], opts: &LowerOptions) -> String {
+        let p = Program::from_insns(insns).expect("loads");
+        let mut f =
+            ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+        let mut env = ModuleFreeEnv::default();
+        lower_function_with(&p, 0, &mut env, CallConv::SystemV, opts, &mut f).expect("lowers");
+        f.display().to_string()
     }
 }

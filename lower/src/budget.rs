@@ -26,6 +26,23 @@
 //! back; at most `L` more instructions can run). Counts and faults are
 //! therefore identical; without a budget (`remaining` starts at `u64::MAX`)
 //! the checked copy is never entered.
+//!
+//! **Free loop headers.** When the proof (`LowerOptions::proof`) bounds
+//! every back-edge into a loop header by `LoopFact::Bounded { max_trips }`,
+//! and the header is neither the function start nor after a local call,
+//! the fast copy does not compare there (it still subtracts, so counts
+//! stay exact), and every remaining checkpoint compares with
+//! `K = L × Π (1 + max_trips)` over the back-edges into free headers
+//! instead of `L`. Between two compares control runs forward paths that
+//! each charge at most `L`, joined by back-edges into free headers; those
+//! are taken at most `Σ max_trips` times in all (at most the product, if
+//! a bound holds per entry of its loop), so at most `K` is charged, and
+//! `remaining >= K` at the last compare means no leader in between can
+//! fail: the argument above holds with `K` for `L`. A budget smaller than
+//! `K` only makes the run hand over to the checked copy earlier; without a
+//! budget, a proven loop pays nothing for the budget but the subtraction
+//! that keeps the count. `K` is capped (`plan.rs`); past the cap no header
+//! is free.
 
 use crate::func::Lower;
 use crate::plan::BudgetMode;
@@ -43,7 +60,7 @@ impl Lower<'_> {
                     let room = self.b.ins().icmp_imm_u(
                         IntCC::UnsignedGreaterThanOrEqual,
                         rem,
-                        self.function_len as i64,
+                        self.threshold as i64,
                     );
                     let ok = self.b.create_block();
                     self.b.ins().brif(room, ok, &[], checked, &[]);
@@ -79,5 +96,89 @@ impl Lower<'_> {
         self.b.seal_block(ok);
         let left = self.b.ins().iadd_imm_s(rem, -i64::from(n));
         self.b.def_var(self.rem, left);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{function_signature, lower_function_with, LowerOptions, ModuleFreeEnv};
+    use cranebpf_runtime::analysis::proof::{LoopFact, Proof};
+    use cranebpf_runtime::{AluOp, Insn, JmpCond, Program, Reg, Src, Width};
+    use cranelift_codegen::ir::{self, Opcode, UserFuncName};
+    use cranelift_codegen::isa::CallConv;
+    use std::sync::Arc;
+
+    /// `r1 = 10; loop: r1 -= 1; if r1 != 0 goto loop; exit`.
+    fn counted_loop() -> Vec<Insn> {
+        let r1 = Reg::new(1).expect("register");
+        vec![
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: r1,
+                src: Src::Imm(10),
+            },
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Sub,
+                dst: r1,
+                src: Src::Imm(1),
+            },
+            Insn::Jmp {
+                w: Width::W64,
+                cond: JmpCond::Ne,
+                dst: r1,
+                src: Src::Imm(0),
+                off: -2,
+            },
+            Insn::Exit,
+        ]
+    }
+
+    /// The compares (`icmp`: the budget's and the loop's) of function 0.
+    fn compares(insns: &[Insn], opts: &LowerOptions) -> usize {
+        let p = Program::from_insns(insns).expect("loads");
+        let mut f =
+            ir::Function::with_name_signature(UserFuncName::user(0, 0), function_signature());
+        let mut env = ModuleFreeEnv::default();
+        lower_function_with(&p, 0, &mut env, CallConv::SystemV, opts, &mut f).expect("lowers");
+        f.layout
+            .blocks()
+            .flat_map(|b| f.layout.block_insts(b))
+            .filter(|&i| f.dfg.insts[i].opcode() == Opcode::Icmp)
+            .count()
+    }
+
+    #[test]
+    fn a_bounded_loop_header_drops_its_compare_in_the_fast_copy() {
+        let insns = counted_loop();
+        let bounded = |max_trips| {
+            let mut proof = Proof::empty(insns.len());
+            proof.push_loop(LoopFact::Bounded {
+                from: 2,
+                to: 1,
+                max_trips,
+            });
+            LowerOptions {
+                proof: Some(Arc::new(proof)),
+                ..LowerOptions::default()
+            }
+        };
+        let base = compares(&insns, &LowerOptions::default());
+        assert_eq!(compares(&insns, &bounded(9)), base - 1);
+        // A bound too large for the threshold keeps the compare.
+        assert_eq!(compares(&insns, &bounded(u64::MAX)), base);
+        // An unproven loop keeps it too.
+        let mut proof = Proof::empty(insns.len());
+        proof.push_loop(LoopFact::Unproven {
+            from: 2,
+            to: 1,
+            reason: "unknown".into(),
+        });
+        let unproven = LowerOptions {
+            proof: Some(Arc::new(proof)),
+            ..LowerOptions::default()
+        };
+        assert_eq!(compares(&insns, &unproven), base);
     }
 }

@@ -57,6 +57,20 @@ pub enum PlantedBug {
     Mod32ByZeroKeepsUpper,
     /// 32-bit conditional jumps compare all 64 bits.
     Jmp32AsJmp64,
+    /// An unsound proof rule: the frame rule forgets the access size and
+    /// proves every access that *starts* in the current frame (so one that
+    /// straddles r10 is "proven"). Code built with it is always in audit
+    /// mode ([`crate::LowerOptions::audit`]), so the wrong proof shows as
+    /// a `ProofViolation` fault and never touches memory it may not.
+    FrameProofIgnoresSize,
+}
+
+impl PlantedBug {
+    /// Whether the bug is in a proof rather than in a translation (the
+    /// lowering then forces audit mode).
+    pub fn is_unsound_proof(self) -> bool {
+        matches!(self, PlantedBug::FrameProofIgnoresSize)
+    }
 }
 
 /// The bug `env` asks for (always `None` without the `planted-bugs` feature).

@@ -14,6 +14,7 @@ use crate::plan::{function_range, BudgetMode, BudgetPlan, FunctionRange};
 use crate::sig::mem_check_signature;
 use cranebpf_runtime::abi;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
+use cranebpf_runtime::analysis::proof::access_operand;
 use cranebpf_runtime::{Cfg, Insn, LddwKind, Program, Reg};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -58,6 +59,14 @@ pub enum LowerError {
         /// The index asked for.
         index: usize,
     },
+    /// The proof in [`LowerOptions::proof`] is not about this program: it
+    /// has a fact for `got` instructions, the program has `expected`.
+    ProofMismatch {
+        /// Instructions in the program.
+        expected: usize,
+        /// Access facts in the proof.
+        got: usize,
+    },
 }
 
 impl fmt::Display for LowerError {
@@ -70,6 +79,10 @@ impl fmt::Display for LowerError {
             }
             LowerError::Unsupported { pc, what } => write!(f, "pc {pc}: unsupported {what}"),
             LowerError::NoSuchFunction { index } => write!(f, "no function {index}"),
+            LowerError::ProofMismatch { expected, got } => write!(
+                f,
+                "the proof has facts for {got} instructions, the program has {expected}"
+            ),
         }
     }
 }
@@ -77,7 +90,7 @@ impl fmt::Display for LowerError {
 impl std::error::Error for LowerError {}
 
 /// Options of the lowering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LowerOptions {
     /// Emit the bounds checks of `bounds.rs` (default `true`). With
@@ -87,12 +100,28 @@ pub struct LowerOptions {
     /// the cost of the checks). The JIT gates this behind an `unsafe fn`.
     /// Atomic alignment and the legacy packet bound are still checked.
     pub bounds_checks: bool,
+    /// What a verifier proved about the program (default `None`). An
+    /// access whose instruction is [`AccessFact::Proven`](cranebpf_runtime::analysis::proof::AccessFact)
+    /// in it gets no bounds check (`bounds.rs`, step 0). The proof must
+    /// keep the soundness contract of [`cranebpf_runtime::analysis::proof`]:
+    /// a wrong `Proven` fact lets the program touch host memory it may not.
+    /// Accesses the frame analysis proves in-frame are unchecked with or
+    /// without a proof.
+    pub proof: Option<std::sync::Arc<cranebpf_runtime::analysis::proof::Proof>>,
+    /// Audit mode (default `false`): every check step 0 would drop is
+    /// emitted anyway, and its failure is a
+    /// [`FaultKind::ProofViolation`](cranebpf_runtime::FaultKind) at the
+    /// access instead of an out-of-bounds fault. For tests and the
+    /// differential harness: any such fault means the proof was wrong.
+    pub audit: bool,
 }
 
 impl Default for LowerOptions {
     fn default() -> LowerOptions {
         LowerOptions {
             bounds_checks: true,
+            proof: None,
+            audit: false,
         }
     }
 }
@@ -198,6 +227,12 @@ pub(crate) struct Lower<'a> {
     /// passed through block parameters, so that they are computed once
     /// there and never inside a loop.
     pub lims: [Variable; 8],
+    /// Whether any access of the function may take the inline input step
+    /// (`bounds.rs`, step 2): false when bounds checks are off, or when
+    /// every load, store and atomic is `Proven` in the proof, there is no
+    /// legacy packet load and audit mode is off. Then `lims` are never
+    /// read, and neither computed.
+    pub needs_input_lims: bool,
     /// Frame-pointer facts before the instruction being translated.
     pub facts: RegFacts,
     /// The lowering options.
@@ -221,9 +256,9 @@ pub(crate) struct Lower<'a> {
     /// Leaders (by instruction index) where the fast copy checks the
     /// budget.
     pub checkpoints: HashSet<usize>,
-    /// Instructions in this function: no forward path from a checkpoint to
-    /// the next charges more.
-    pub function_len: u64,
+    /// What the fast copy compares `remaining` with at a checkpoint
+    /// ([`crate::plan::BudgetPlan::threshold`]).
+    pub threshold: u64,
     /// pc of the instruction being translated.
     pub pc: usize,
     /// Instruction index of the instruction being translated.
@@ -273,10 +308,16 @@ pub fn lower_function_with(
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
     let range = function_range(program, index).ok_or(LowerError::NoSuchFunction { index })?;
+    if let Some(proof) = &opts.proof {
+        let (expected, got) = (program.insns().len(), proof.accesses().len());
+        if expected != got {
+            return Err(LowerError::ProofMismatch { expected, got });
+        }
+    }
     let cfg = program.cfg();
     let insns = &program.insns()[range.first..range.end];
     check_supported(insns)?;
-    let plan = BudgetPlan::new(cfg, range);
+    let plan = BudgetPlan::new(cfg, range, opts.proof.as_deref());
     let frame_facts = FrameFacts::analyze(cfg, program.insns(), range.first, range.end);
 
     let mut fctx = FunctionBuilderContext::new();
@@ -292,6 +333,12 @@ pub fn lower_function_with(
     let fault_block = create_fault_block(&mut b);
 
     let bug = crate::env::planted_bug(env);
+    let opts = LowerOptions {
+        // A planted unsound proof is only ever audited.
+        audit: opts.audit || bug.is_some_and(crate::PlantedBug::is_unsound_proof),
+        ..opts.clone()
+    };
+    let needs_input_lims = needs_input_lims(program, range, &opts);
     let mut lw = Lower {
         b,
         cfg,
@@ -300,8 +347,9 @@ pub fn lower_function_with(
         regs: vars.regs,
         rem: vars.rem,
         lims: vars.lims,
+        needs_input_lims,
         facts: frame::entry_facts(),
-        opts: *opts,
+        opts,
         returns_args: index != 0 || cfg.is_call_target(range.start_pc),
         vm: vmp,
         fault_block,
@@ -309,7 +357,7 @@ pub fn lower_function_with(
         checked_blocks: pass_blocks[pass_blocks.len() - 1].clone(),
         budget_mode: plan.passes[0],
         checkpoints: plan.checkpoints.clone(),
-        function_len: plan.function_len,
+        threshold: plan.threshold,
         pc: range.start_pc,
         index: range.first,
         block_len: 0,
@@ -354,6 +402,38 @@ fn check_supported(insns: &[(usize, Insn)]) -> Result<(), LowerError> {
         }
     }
     Ok(())
+}
+
+/// See [`Lower::needs_input_lims`]: whether some access of the function
+/// `range` is checked (and so may read the input limits).
+fn needs_input_lims(program: &Program, range: FunctionRange, opts: &LowerOptions) -> bool {
+    if !opts.bounds_checks {
+        return false;
+    }
+    if opts.audit {
+        return true;
+    }
+    let insns = &program.insns()[range.first..range.end];
+    insns.iter().enumerate().any(|(k, (_, insn))| {
+        let proven = || {
+            opts.proof
+                .as_ref()
+                .is_some_and(|p| p.is_proven(range.first + k))
+        };
+        match insn {
+            Insn::LdAbs { .. } | Insn::LdInd { .. } => true,
+            // r10 + off inside the frame is proven without a proof (and
+            // any other frame access is at worst stack-only).
+            other => match access_operand(other) {
+                Some((base, off, size)) => {
+                    let in_frame =
+                        base == Reg::R10 && frame::entry_facts()[10].proves_in_frame(off, size);
+                    !in_frame && !proven()
+                }
+                None => false,
+            },
+        }
+    })
 }
 
 /// The variables of one function: registers, budget counter, input limits.
@@ -644,6 +724,9 @@ impl Lower<'_> {
     /// in a new block that receives them as parameters (Cranelift would
     /// otherwise recompute these pure values at each use, inside loops).
     pub fn reload_input_bounds(&mut self) {
+        if !self.needs_input_lims {
+            return;
+        }
         let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
         for off in [abi::OFF_INPUT_LEN, abi::OFF_INPUT_WLEN] {
             let len = self.vm_load(off, false);

@@ -3,18 +3,27 @@
 //! with `ModuleFreeEnv` and the SystemV host convention), each line
 //! prefixed with `;; `. `CRANEBPF_BLESS=1 cargo test -p cranebpf-lower`
 //! rewrites the expectations.
+//!
+//! A line `# proven: 0 2` in the program lowers it with a proof
+//! ([`LowerOptions::proof`]) whose `Proven` facts are at those instruction
+//! indexes; `# audit` turns on audit mode.
 
-use cranebpf_lower::{function_ranges, function_signature, lower_function, ModuleFreeEnv};
+use cranebpf_lower::{
+    function_ranges, function_signature, lower_function_with, LowerOptions, ModuleFreeEnv,
+};
+use cranebpf_runtime::analysis::proof::{AccessFact, Proof, RegionKind};
 use cranebpf_runtime::{asm::assemble, Program};
 use cranelift_codegen::ir::{self, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use std::path::Path;
+use std::sync::Arc;
 
 const MARKER: &str = ";; ---- expected CLIF (CRANEBPF_BLESS=1 to update) ----";
 
 fn clif_of(asm: &str) -> String {
     let insns = assemble(asm).expect("golden input assembles");
     let p = Program::from_insns(&insns).expect("golden input loads");
+    let opts = options(asm, &p);
     let mut out = String::new();
     let mut env = ModuleFreeEnv::default();
     for i in 0..function_ranges(&p).len() {
@@ -22,10 +31,33 @@ fn clif_of(asm: &str) -> String {
             UserFuncName::user(0, i as u32),
             function_signature(),
         );
-        lower_function(&p, i, &mut env, CallConv::SystemV, &mut f).expect("lowers");
+        lower_function_with(&p, i, &mut env, CallConv::SystemV, &opts, &mut f).expect("lowers");
         out.push_str(&f.display().to_string());
     }
     out
+}
+
+/// The lowering options the `# proven:` and `# audit` lines ask for.
+fn options(asm: &str, p: &Program) -> LowerOptions {
+    let mut opts = LowerOptions::default();
+    for line in asm.lines().map(str::trim) {
+        if let Some(list) = line.strip_prefix("# proven:") {
+            let mut proof = Proof::empty(p.insns().len());
+            for i in list.split_whitespace() {
+                let i: usize = i.parse().expect("`# proven:` lists instruction indexes");
+                proof.set_access(
+                    i,
+                    AccessFact::Proven {
+                        region: RegionKind::Input,
+                    },
+                );
+            }
+            opts.proof = Some(Arc::new(proof));
+        } else if line == "# audit" {
+            opts.audit = true;
+        }
+    }
+    opts
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! Every engine on one program: [`run_in`] runs it on the interpreter, the
-//! JIT, and the JIT without bounds checks (only when the checked engines
+//! JIT, the JIT with proof-driven elision (`elide`), the same with every
+//! elided check audited (`elide+audit`: a wrong proof shows as a
+//! `ProofViolation` fault, which no other engine produces, so the engines
+//! disagree), and the JIT without bounds checks (only when the checked engines
 //! ran without a memory fault, so the unchecked run does exactly the same,
 //! in-bounds, accesses), all on the caller's input buffer (restored before
 //! each run) and one shared [`Stack`], so input and stack addresses are the
@@ -14,7 +17,7 @@
 //! [`every_engine!`]: crate::every_engine
 
 use crate::build::helpers;
-use cranebpf::{JitEngine, JitOptions};
+use cranebpf::{JitEngine, JitOptions, VerifyMode};
 use cranebpf_runtime::asm::assemble;
 use cranebpf_runtime::{
     Engine, Fault, FaultKind, Helpers, Insn, InterpreterEngine, MemoryMap, Program, RunOptions,
@@ -49,12 +52,35 @@ pub fn every_engine() -> Vec<EngineUnderTest> {
         },
         EngineUnderTest {
             engine: Box::new(JitEngine {
+                options: elide_options(false),
+                name: Some("jit-elide"),
+            }),
+            unchecked: false,
+        },
+        EngineUnderTest {
+            engine: Box::new(JitEngine {
+                options: elide_options(true),
+                name: Some("jit-elide-audit"),
+            }),
+            unchecked: false,
+        },
+        EngineUnderTest {
+            engine: Box::new(JitEngine {
                 options: unchecked,
                 name: Some("jit-unchecked"),
             }),
             unchecked: true,
         },
     ]
+}
+
+/// The JIT options of the `elide` configurations: verify and drop what the
+/// proof covers, with every dropped check audited if `audit`.
+pub fn elide_options(audit: bool) -> JitOptions {
+    let mut o = JitOptions::default();
+    o.verify = VerifyMode::Elide;
+    o.audit = audit;
+    o
 }
 
 /// What the engines agreed on.

@@ -9,8 +9,9 @@
 //!
 //! ```text
 //! entry:   mov r6, r1                 ; r6 = the input, never written again
+//!          [r10-256] = r2             ; the input length (not in kernel mode)
 //!          init r0-r5, r7, r8         ; edge values (0, ±1, INT_MIN, ...)
-//!          fragments ...              ; alu / mem / ctrl / call families
+//!          fragments ...              ; alu / mem / ctrl / call / ptr families
 //!          dump r0-r5, r7, r8 and the top of the stack into the input's tail
 //!          exit
 //! f1..fk:  init r0 (+ r7, r8), fragments ..., exit
@@ -47,6 +48,7 @@ mod alu;
 mod call;
 mod ctrl;
 mod mem;
+mod ptr;
 
 use crate::case::Case;
 use cranebpf_runtime::{AluOp, CallKind, Insn, Program, Reg, Size, Src, Width};
@@ -352,6 +354,11 @@ pub(crate) fn alu(w: Width, op: AluOp, dst: Reg, src: Src) -> Insn {
 
 /// One fragment of any family, chosen by weight.
 pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
+    // Outside kernel mode, one fragment in ten is a verifier-relevant
+    // pointer shape (kernel-mode cases stay as they were).
+    if !cx.cfg.kernel && rng.chance(10) {
+        return ptr::fragment(rng, cx);
+    }
     // Weights: alu 40, mem 30, ctrl 18, call 12.
     let roll = rng.below(100);
     if roll < 40 {
@@ -446,6 +453,15 @@ fn prologue(rng: &mut Rng, cx: &Ctx) -> Code {
     let mut code = Code::default();
     let regs: &[Reg] = if cx.func == 0 {
         code.push(alu(Width::W64, AluOp::Mov, INPUT, Src::Reg(Reg::R1)));
+        if !cx.cfg.kernel {
+            // The input length, for the pointer fragments' bounds tests.
+            code.push(Insn::Stx {
+                size: Size::DW,
+                dst: Reg::R10,
+                src: Reg::R2,
+                off: ptr::LEN_SLOT,
+            });
+        }
         &DATA
     } else {
         &[Reg::R0, Reg::R7]

@@ -16,4 +16,5 @@ mod cross;
 mod frame;
 mod harness;
 mod mem;
+mod proof;
 mod random;

@@ -5,99 +5,46 @@ exit
 ;; function u0:0(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64, i64, i64, i64, i64, i64, i64 tail {
 ;;                                 block0(v0: i64, v1: i64, v2: i64, v3: i64, v4: i64, v5: i64, v6: i64, v7: i64, v8: i64, v9: i64, v10: i64, v11: i64):
 ;;                                     v12 = load.i64 notrap aligned v0+56
-;;                                     v20 = load.i64 notrap aligned v0+24
-;;                                     v21 = iconst.i64 1
-;;                                     v22 = icmp uge v20, v21  ; v21 = 1
-;;                                     v23 = iconst.i64 0
-;;                                     v24 = iadd v20, v23  ; v23 = 0
-;;                                     v25 = iconst.i64 0
-;;                                     v26 = select v22, v24, v25  ; v25 = 0
-;;                                     v27 = iconst.i64 2
-;;                                     v28 = icmp uge v20, v27  ; v27 = 2
-;;                                     v29 = iconst.i64 -1
-;;                                     v30 = iadd v20, v29  ; v29 = -1
-;;                                     v31 = iconst.i64 0
-;;                                     v32 = select v28, v30, v31  ; v31 = 0
-;;                                     v33 = iconst.i64 4
-;;                                     v34 = icmp uge v20, v33  ; v33 = 4
-;;                                     v35 = iconst.i64 -3
-;;                                     v36 = iadd v20, v35  ; v35 = -3
-;;                                     v37 = iconst.i64 0
-;;                                     v38 = select v34, v36, v37  ; v37 = 0
-;;                                     v39 = iconst.i64 8
-;;                                     v40 = icmp uge v20, v39  ; v39 = 8
-;;                                     v41 = iconst.i64 -7
-;;                                     v42 = iadd v20, v41  ; v41 = -7
-;;                                     v43 = iconst.i64 0
-;;                                     v44 = select v40, v42, v43  ; v43 = 0
-;;                                     v45 = load.i64 notrap aligned v0+32
-;;                                     v46 = iconst.i64 1
-;;                                     v47 = icmp uge v45, v46  ; v46 = 1
-;;                                     v48 = iconst.i64 0
-;;                                     v49 = iadd v45, v48  ; v48 = 0
-;;                                     v50 = iconst.i64 0
-;;                                     v51 = select v47, v49, v50  ; v50 = 0
-;;                                     v52 = iconst.i64 2
-;;                                     v53 = icmp uge v45, v52  ; v52 = 2
-;;                                     v54 = iconst.i64 -1
-;;                                     v55 = iadd v45, v54  ; v54 = -1
-;;                                     v56 = iconst.i64 0
-;;                                     v57 = select v53, v55, v56  ; v56 = 0
-;;                                     v58 = iconst.i64 4
-;;                                     v59 = icmp uge v45, v58  ; v58 = 4
-;;                                     v60 = iconst.i64 -3
-;;                                     v61 = iadd v45, v60  ; v60 = -3
-;;                                     v62 = iconst.i64 0
-;;                                     v63 = select v59, v61, v62  ; v62 = 0
-;;                                     v64 = iconst.i64 8
-;;                                     v65 = icmp uge v45, v64  ; v64 = 8
-;;                                     v66 = iconst.i64 -7
-;;                                     v67 = iadd v45, v66  ; v66 = -7
-;;                                     v68 = iconst.i64 0
-;;                                     v69 = select v65, v67, v68  ; v68 = 0
-;;                                     jump block3(v26, v32, v38, v44, v51, v57, v63, v69)
-;;
-;;                                 block3(v70: i64, v71: i64, v72: i64, v73: i64, v74: i64, v75: i64, v76: i64, v77: i64):
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0000                               v78 = iconst.i64 3
-;; @0000                               v79 = icmp.i64 uge v12, v78  ; v78 = 3
-;; @0000                               brif v79, block4, block5
+;; @0000                               v20 = iconst.i64 3
+;; @0000                               v21 = icmp.i64 uge v12, v20  ; v20 = 3
+;; @0000                               brif v21, block3, block4
 ;;
-;;                                 block5 cold:
-;; @0000                               v80 = iconst.i64 3
-;; @0000                               v81 = iconst.i64 0
-;; @0000                               v82 = iconst.i64 0
-;; @0000                               v83 = iconst.i64 0
-;; @0000                               v84 = iconst.i64 0
-;; @0000                               v85 = iconst.i64 0
-;; @0000                               jump block2(v80, v82, v81, v83, v84, v85, v12)  ; v80 = 3, v82 = 0, v81 = 0, v83 = 0, v84 = 0, v85 = 0
+;;                                 block4 cold:
+;; @0000                               v22 = iconst.i64 3
+;; @0000                               v23 = iconst.i64 0
+;; @0000                               v24 = iconst.i64 0
+;; @0000                               v25 = iconst.i64 0
+;; @0000                               v26 = iconst.i64 0
+;; @0000                               v27 = iconst.i64 0
+;; @0000                               jump block2(v22, v24, v23, v25, v26, v27, v12)  ; v22 = 3, v24 = 0, v23 = 0, v25 = 0, v26 = 0, v27 = 0
 ;;
-;;                                 block4:
-;; @0000                               v86 = iconst.i64 -3
-;; @0000                               v87 = iadd.i64 v12, v86  ; v86 = -3
-;; @0000                               v88 = iconst.i32 7
-;; @0000                               v89 = ireduce.i32 v2
-;; @0000                               v90 = uextend.i64 v88  ; v88 = 7
-;; @0001                               v91 = ireduce.i32 v90
-;; @0001                               v92 = ireduce.i32 v4
-;; @0001                               v93 = iconst.i32 0
-;; @0001                               v94 = iconst.i32 1
-;; @0001                               v95 = iconst.i32 0
-;; @0001                               v96 = icmp eq v92, v95  ; v95 = 0
-;; @0001                               v97 = select v96, v94, v92  ; v94 = 1
-;; @0001                               v98 = udiv v91, v97
-;; @0001                               v99 = select v96, v93, v98  ; v93 = 0
-;; @0001                               v100 = uextend.i64 v99
-;; @0002                               store notrap aligned v87, v0+56
-;; @0002                               v101 = iconst.i64 0
-;; @0002                               v102 = iconst.i64 0
-;; @0002                               v103 = iconst.i64 0
-;; @0002                               v104 = iconst.i64 0
-;; @0002                               v105 = iconst.i64 0
-;; @0002                               v106 = iconst.i64 0
-;; @0002                               return v100, v101, v102, v103, v104, v105, v106  ; v101 = 0, v102 = 0, v103 = 0, v104 = 0, v105 = 0, v106 = 0
+;;                                 block3:
+;; @0000                               v28 = iconst.i64 -3
+;; @0000                               v29 = iadd.i64 v12, v28  ; v28 = -3
+;; @0000                               v30 = iconst.i32 7
+;; @0000                               v31 = ireduce.i32 v2
+;; @0000                               v32 = uextend.i64 v30  ; v30 = 7
+;; @0001                               v33 = ireduce.i32 v32
+;; @0001                               v34 = ireduce.i32 v4
+;; @0001                               v35 = iconst.i32 0
+;; @0001                               v36 = iconst.i32 1
+;; @0001                               v37 = iconst.i32 0
+;; @0001                               v38 = icmp eq v34, v37  ; v37 = 0
+;; @0001                               v39 = select v38, v36, v34  ; v36 = 1
+;; @0001                               v40 = udiv v33, v39
+;; @0001                               v41 = select v38, v35, v40  ; v35 = 0
+;; @0001                               v42 = uextend.i64 v41
+;; @0002                               store notrap aligned v29, v0+56
+;; @0002                               v43 = iconst.i64 0
+;; @0002                               v44 = iconst.i64 0
+;; @0002                               v45 = iconst.i64 0
+;; @0002                               v46 = iconst.i64 0
+;; @0002                               v47 = iconst.i64 0
+;; @0002                               v48 = iconst.i64 0
+;; @0002                               return v42, v43, v44, v45, v46, v47, v48  ; v43 = 0, v44 = 0, v45 = 0, v46 = 0, v47 = 0, v48 = 0
 ;;
 ;;                                 block2(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
 ;;                                     store notrap aligned v13, v0+64
@@ -107,7 +54,7 @@ exit
 ;;                                     store notrap aligned v17, v0+96
 ;;                                     store notrap aligned v18, v0+104
 ;;                                     store notrap aligned v19, v0+56
-;;                                     v107 = iconst.i64 0
-;;                                     v108 = iconst.i64 1
-;;                                     return v107, v107, v107, v107, v107, v107, v108  ; v107 = 0, v107 = 0, v107 = 0, v107 = 0, v107 = 0, v107 = 0, v108 = 1
+;;                                     v49 = iconst.i64 0
+;;                                     v50 = iconst.i64 1
+;;                                     return v49, v49, v49, v49, v49, v49, v50  ; v49 = 0, v49 = 0, v49 = 0, v49 = 0, v49 = 0, v49 = 0, v50 = 1
 ;; }

@@ -133,6 +133,10 @@ pub const FAULT_UNKNOWN_HELPER: u64 = 5;
 /// `fault_kind`: [`crate::FaultKind::Helper`] (`fault_addr` = id; the error
 /// itself stays in the host state).
 pub const FAULT_HELPER: u64 = 6;
+/// `fault_kind`: [`crate::FaultKind::ProofViolation`] (`fault_addr`,
+/// `fault_size`, `fault_access`): an audited check of a proven access
+/// failed (only JIT code built in audit mode writes it).
+pub const FAULT_PROOF_VIOLATION: u64 = 7;
 
 /// Status a compiled function returns: the function returned normally.
 pub const STATUS_OK: u64 = 0;

@@ -56,6 +56,20 @@ impl RegFact {
     pub fn is_stack_like(self) -> bool {
         matches!(self, RegFact::Frame(_) | RegFact::Stack)
     }
+
+    /// Whether an access of `size` bytes at `base + off`, with this fact
+    /// for `base`, lies inside the current frame `[r10 - 512, r10)`:
+    /// `Frame(c)` with `o = c + off`, `-512 <= o` and `o + size <= 0`
+    /// (computed in `i128`, so nothing wraps). This is the frame rule of
+    /// [`crate::analysis::proof::Proof::from_frame`] and of the lowering.
+    pub fn proves_in_frame(self, off: i16, size: u64) -> bool {
+        let RegFact::Frame(c) = self else {
+            return false;
+        };
+        let o = i128::from(c) + i128::from(off);
+        let frame = crate::STACK_FRAME_SIZE as i128;
+        o >= -frame && o + i128::from(size) <= 0
+    }
 }
 
 /// The facts of r0..r10 at one point.

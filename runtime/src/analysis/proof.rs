@@ -23,6 +23,11 @@
 //! In audit mode the JIT keeps every elided check and reports a failed one
 //! as a fault of its own kind naming the pc, which means the proof was
 //! wrong.
+//!
+//! [`Proof::from_frame`] is the proof the frame analysis alone gives
+//! ([`crate::analysis::frame`]: accesses through `r10 + c` that stay in the
+//! current frame); it is sound by construction and is what the JIT uses
+//! until the verifier supplies a stronger one.
 
 /// Which region a proven access lies in (for reports and statistics; the
 /// lowering treats every `Proven` fact alike).
@@ -44,6 +49,10 @@ pub enum RegionKind {
     /// A region a helper registered (ring-buffer record, ...).
     HelperRegion,
 }
+
+use crate::analysis::frame::{self, FrameFacts, RegFact};
+use crate::isa::insn::{Insn, Reg};
+use crate::Program;
 
 /// What the verifier proved about one instruction.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -149,6 +158,51 @@ impl Proof {
             .all(|l| matches!(l, LoopFact::Bounded { .. }))
     }
 
+    /// The proof the frame analysis gives: an `LDX`, `ST`, `STX` or atomic
+    /// whose base register holds exactly `r10 + c` on every path
+    /// ([`RegFact::Frame`]) and whose whole access lies in the current frame
+    /// ([`RegFact::proves_in_frame`]) is `Proven { region: Frame }`; every
+    /// other access is `Unproven`; legacy packet loads (`LD_ABS`/`LD_IND`,
+    /// whose out-of-packet case is semantics, not a fault) are
+    /// `NotMemory` here and never elided; no loop is proven bounded.
+    /// Instructions the analysis does not reach get the entry facts
+    /// (only r10 known), as in the lowering: they never run.
+    pub fn from_frame(program: &Program) -> Proof {
+        let insns = program.insns();
+        let cfg = program.cfg();
+        let mut proof = Proof::empty(insns.len());
+        for f in 0..program.functions().len() {
+            let Some(range) = cfg.function_insns(f) else {
+                continue;
+            };
+            let facts = FrameFacts::analyze(cfg, insns, range.start, range.end);
+            let mut cur = frame::entry_facts();
+            for i in range.clone() {
+                let Some(&(_, insn)) = insns.get(i) else {
+                    break;
+                };
+                if cfg.block_len(i) > 0 {
+                    cur = facts
+                        .at_leader(i)
+                        .copied()
+                        .unwrap_or_else(frame::entry_facts);
+                }
+                if let Some((base, off, size)) = access_operand(&insn) {
+                    proof.set_access(i, frame_fact(cur[base.index()], off, size));
+                }
+                frame::transfer(&mut cur, insn);
+            }
+        }
+        for &(from, to) in cfg.back_edges() {
+            proof.push_loop(LoopFact::Unproven {
+                from,
+                to,
+                reason: "the frame analysis bounds no loop".into(),
+            });
+        }
+        proof
+    }
+
     /// `(proven, total)` memory accesses, for reports.
     pub fn coverage(&self) -> (usize, usize) {
         let proven = self
@@ -165,9 +219,121 @@ impl Proof {
     }
 }
 
+/// The fact the frame rule gives an access of `size` bytes at `base + off`
+/// whose base has fact `base`.
+fn frame_fact(base: RegFact, off: i16, size: u64) -> AccessFact {
+    if base.proves_in_frame(off, size) {
+        AccessFact::Proven {
+            region: RegionKind::Frame,
+        }
+    } else {
+        let reason = match base {
+            RegFact::Frame(_) => "outside the current frame",
+            RegFact::Stack => "stack pointer with a variable offset",
+            RegFact::Other => "base is not a frame pointer",
+        };
+        AccessFact::Unproven {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The base register, offset and size of a load, store or atomic (the
+/// accesses a proof may cover).
+pub fn access_operand(insn: &Insn) -> Option<(Reg, i16, u64)> {
+    match *insn {
+        Insn::Ldx { size, src, off, .. } => Some((src, off, size.bytes())),
+        Insn::St { size, dst, off, .. }
+        | Insn::Stx { size, dst, off, .. }
+        | Insn::Atomic { size, dst, off, .. } => Some((dst, off, size.bytes())),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn r(n: u8) -> Reg {
+        Reg::new(n).expect("register")
+    }
+
+    #[test]
+    fn frame_proof_covers_exactly_the_in_frame_accesses() {
+        use crate::isa::insn::{AluOp, JmpCond, Size, Src, Width};
+        let insns = [
+            // 0: r1 = r10; 1: r1 += -16
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Mov,
+                dst: r(1),
+                src: Src::Reg(r(10)),
+            },
+            Insn::Alu {
+                w: Width::W64,
+                op: AluOp::Add,
+                dst: r(1),
+                src: Src::Imm(-16),
+            },
+            // 2: *(u64 *)(r1 + 8) = 0: [r10-8, r10), proven.
+            Insn::St {
+                size: Size::DW,
+                dst: r(1),
+                off: 8,
+                imm: 0,
+            },
+            // 3: *(u64 *)(r1 + 12): straddles r10, unproven.
+            Insn::Ldx {
+                size: Size::DW,
+                sx: false,
+                dst: r(0),
+                src: r(1),
+                off: 12,
+            },
+            // 4: the input, unproven.
+            Insn::Ldx {
+                size: Size::B,
+                sx: false,
+                dst: r(0),
+                src: r(2),
+                off: 0,
+            },
+            // 5: a loop back to 4 while r0 != 0.
+            Insn::Jmp {
+                w: Width::W64,
+                cond: JmpCond::Ne,
+                dst: r(0),
+                src: Src::Imm(0),
+                off: -2,
+            },
+            Insn::Exit,
+        ];
+        let p = Program::from_insns(&insns).expect("loads");
+        let proof = Proof::from_frame(&p);
+        assert!(proof.is_proven(2));
+        assert!(!proof.is_proven(3));
+        assert!(!proof.is_proven(4));
+        assert_eq!(proof.access(0), &AccessFact::NotMemory);
+        assert_eq!(proof.coverage(), (1, 3));
+        assert_eq!(proof.loops().len(), 1);
+        assert!(!proof.terminates());
+    }
+
+    /// The interpreter reads no proof, so it can never report one wrong:
+    /// no file of it names the fault kind (difftest relies on this to
+    /// count every `ProofViolation` as a bug of the engine under test).
+    #[test]
+    fn the_interpreter_never_builds_a_proof_violation() {
+        for src in [
+            include_str!("../interp/exec.rs"),
+            include_str!("../interp/mod.rs"),
+            include_str!("../interp/predecode.rs"),
+            include_str!("../interp/tests.rs"),
+        ] {
+            assert!(!src.contains("ProofViolation"));
+            assert!(!src.contains("FAULT_PROOF_VIOLATION"));
+        }
+    }
 
     #[test]
     fn empty_proof_proves_nothing() {

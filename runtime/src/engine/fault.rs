@@ -118,6 +118,20 @@ pub enum FaultKind {
         /// The helper's error.
         error: HelperError,
     },
+    /// The JIT's audit mode evaluated the check of an access that a proof
+    /// ([`crate::analysis::proof`]) said could not fail, and it failed: the
+    /// proof was wrong. The fields are those [`FaultKind::OutOfBounds`]
+    /// would have had. **Never produced by the interpreter** (it reads no
+    /// proof) nor by a JIT without audit: it always means a verifier bug,
+    /// never a behaviour of the program.
+    ProofViolation {
+        /// First byte of the access.
+        addr: u64,
+        /// Access size in bytes.
+        size: u64,
+        /// Read, write or read-modify-write.
+        access: Access,
+    },
 }
 
 /// A fault at a given instruction.
@@ -146,6 +160,11 @@ impl fmt::Display for FaultKind {
             }
             FaultKind::UnknownHelper { id } => write!(f, "call to unknown helper {id}"),
             FaultKind::Helper { id, error } => write!(f, "helper {id} failed: {error}"),
+            FaultKind::ProofViolation { addr, size, access } => write!(
+                f,
+                "proof violation: {access} of {size} bytes at {addr:#x} was proven in bounds \
+                 but fails its check (a verifier bug)"
+            ),
         }
     }
 }

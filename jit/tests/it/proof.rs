@@ -1,0 +1,111 @@
+//! The JIT using a proof (`JitOptions::with_proof`): loops whose back-edges
+//! are proven bounded keep exact counts and budget faults at every budget,
+//! and in audit mode a wrong access fact is a `ProofViolation` at its pc
+//! where the interpreter faults out of bounds.
+
+use cranebpf::insn::*;
+use cranebpf::{FaultKind, JitOptions, JitProgram, RunOptions, VerifyMode, Vm};
+use cranebpf_runtime::analysis::proof::{AccessFact, LoopFact, Proof, RegionKind};
+use cranebpf_testkit::build::{alu64, jmp, ldx, mov, prog, EXIT};
+
+/// An outer loop (5 trips, not proven) around an inner one (10 trips per
+/// entry; its back-edge 5 -> 3 is proven bounded by 9 per entry of the
+/// loop), and that proof. The fast copy then compares only at the function
+/// start and the outer header, against `9 × (1 + 9) = 90`; the whole run
+/// charges 167, so budgets between make the fast copy hand over.
+fn nested_loops() -> (Vec<Insn>, Proof) {
+    let insns = vec![
+        mov(0, 0),
+        mov(2, 5),
+        mov(1, 10),
+        alu64(AluOp::Add, 0, 3),
+        alu64(AluOp::Sub, 1, 1),
+        jmp(Width::W64, JmpCond::Ne, 1, Src::Imm(0), -3),
+        alu64(AluOp::Sub, 2, 1),
+        jmp(Width::W64, JmpCond::Ne, 2, Src::Imm(0), -6),
+        EXIT,
+    ];
+    let mut proof = Proof::empty(insns.len());
+    proof.push_loop(LoopFact::Bounded {
+        from: 5,
+        to: 3,
+        max_trips: 9,
+    });
+    proof.push_loop(LoopFact::Unproven {
+        from: 7,
+        to: 2,
+        reason: "test".into(),
+    });
+    (insns, proof)
+}
+
+fn jit_with(proof: Proof, audit: bool) -> JitOptions {
+    let mut o = JitOptions::default();
+    o.verify = VerifyMode::Elide;
+    o.audit = audit;
+    // SAFETY: the tests' proofs hold no `Proven` access fact unless
+    // `audit` is on (then a wrong one is a fault, not an access).
+    unsafe { o.with_proof(proof) }
+}
+
+#[test]
+fn bounded_loops_keep_exact_counts_at_every_budget() {
+    let (insns, proof) = nested_loops();
+    let p = prog(&insns);
+    let interp = Vm::interpreter(&p, cranebpf::Helpers::new()).expect("loads");
+    let jit = Vm::jit_with(&p, cranebpf::Helpers::new(), &jit_with(proof, false)).expect("jits");
+    let mut budgets: Vec<Option<u64>> = (0..200).map(Some).collect();
+    budgets.push(None);
+    for budget in budgets {
+        let opts = RunOptions { budget };
+        let a = interp.run_input(&mut [], &opts);
+        let b = jit.run_input(&mut [], &opts);
+        assert_eq!(
+            (&a.result, a.insn_count),
+            (&b.result, b.insn_count),
+            "budget {budget:?}"
+        );
+    }
+    assert_eq!(jit.run(&mut []), Ok(150));
+}
+
+#[test]
+fn audit_reports_a_wrong_access_fact_as_a_proof_violation() {
+    // r0 = *(u32 *)(r1 + 6) on a 4-byte input: out of bounds, but the
+    // proof claims it is in the input.
+    let insns = [mov(0, 0), ldx(Size::W, 0, 1, 6), EXIT];
+    let mut proof = Proof::empty(insns.len());
+    proof.set_access(
+        1,
+        AccessFact::Proven {
+            region: RegionKind::Input,
+        },
+    );
+    let p = prog(&insns);
+    let jit = JitProgram::with_options(&p, cranebpf::Helpers::new(), &jit_with(proof, true))
+        .expect("jits");
+    let vm_interp = Vm::interpreter(&p, cranebpf::Helpers::new()).expect("loads");
+    let mut input = [1u8, 2, 3, 4];
+    let a = vm_interp.run(&mut input).expect_err("out of bounds");
+    let mut mem = cranebpf::MemoryMap::new();
+    let region = mem.add_mut(&mut input);
+    let b = jit
+        .run_with(
+            &mut mem,
+            [region.start, region.len, 0, 0, 0],
+            &RunOptions::default(),
+            None,
+        )
+        .result
+        .expect_err("audited");
+    assert_eq!((a.pc, b.pc), (1, 1));
+    match (a.kind, b.kind) {
+        (
+            FaultKind::OutOfBounds { size: 4, .. },
+            FaultKind::ProofViolation {
+                size: 4, access, ..
+            },
+        ) => assert_eq!(access, cranebpf::Access::Read),
+        other => panic!("{other:?}"),
+    }
+}

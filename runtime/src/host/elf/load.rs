@@ -5,10 +5,10 @@ use super::{
     ElfError, ObjProgram, Object, Reloc, Section, Symbol, Target, R_BPF_64_32, R_BPF_64_64,
     R_BPF_NONE,
 };
-use crate::host::ctx::{rewrite_ctx, ProgramType};
 use crate::host::helpers::Helpers;
 use crate::host::kernel::{self, KernelOptions};
 use crate::host::maps::Map;
+use crate::host::progtype::{rewrite_ctx, ProgramType};
 use crate::isa::decode::decode_all;
 use crate::isa::insn::{CallKind, Insn, RawInsn};
 use crate::isa::program::Program;
@@ -228,6 +228,10 @@ pub struct LoadedProgram {
     pub(crate) program: Program,
     pub(crate) helpers: Helpers,
     pub(crate) maps: Vec<Map>,
+    /// The program uses LD_ABS/LD_IND.
+    pub(crate) legacy_loads: bool,
+    /// The program calls a helper that changes a packet's length.
+    pub(crate) resizes_packet: bool,
 }
 
 impl LoadedProgram {
@@ -296,7 +300,9 @@ impl Object {
             Some(t) => t,
             None => ProgramType::for_section(&p.section).ok_or_else(|| ElfError::Unsupported {
                 what: format!(
-                    "program type of section {:?} (known: xdp, cranebpf/mem; or pass one)",
+                    "program type of section {:?} (known: xdp, socket, tc, classifier, tcx/, \
+                     kprobe/, uprobe/, tracepoint/, raw_tp/, fentry/, perf_event, cranebpf/mem; \
+                     or pass one)",
                     p.section
                 ),
             })?,
@@ -364,6 +370,14 @@ impl Object {
                 helpers.register(id, h.name.clone(), move |ctx, args| f(ctx, args));
             }
         }
+        let legacy_loads = program
+            .insns()
+            .iter()
+            .any(|(_, i)| matches!(i, Insn::LdAbs { .. } | Insn::LdInd { .. }));
+        let resizes_packet = program.insns().iter().any(|(_, i)| {
+            matches!(i, Insn::Call { kind: CallKind::Helper, imm }
+                if kernel::SKB_RESIZE_HELPERS.contains(&(*imm as u32)))
+        });
         Ok(LoadedProgram {
             name: p.name.clone(),
             section: p.section.clone(),
@@ -371,6 +385,8 @@ impl Object {
             program,
             helpers,
             maps: self.maps.clone(),
+            legacy_loads,
+            resizes_packet,
         })
     }
 }

@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")"
 CLANG=${CLANG:-clang-19}
-for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c dispatch.c tailcalls.c; do
+for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c dispatch.c tailcalls.c \
+	sockfilter.c tc_rewrite.c; do
 	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
 		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
 done

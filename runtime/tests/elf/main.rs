@@ -5,6 +5,7 @@
 
 mod kernel;
 mod malformed;
+mod skb;
 mod tail;
 
 use cranebpf_testkit::{models, packets};

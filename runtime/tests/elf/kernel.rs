@@ -4,7 +4,13 @@
 //!
 //! Needs root, `bpf()`, a bpffs mount (made under /tmp for the test) and
 //! `bpftool` (Debian: `apt-get install -y bpftool`). When any is missing the
-//! tests say so loudly on stderr and pass without comparing.
+//! tests say so loudly on stderr and pass without comparing, unless
+//! `CRANEBPF_REQUIRE_KERNEL=1` makes them required.
+//!
+//! Socket filters and tc programs run with a zeroed `struct __sk_buff` as
+//! `ctx_in`; the kernel runs a socket filter from the network header and
+//! returns the frame with its link-layer header zeroed, so the comparison
+//! runs ours on the same view.
 
 use super::{example_path, object, packets};
 use cranebpf_runtime::elf::{LoadedProgram, Object};
@@ -14,7 +20,14 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Says loudly that a comparison did not run; with
+/// `CRANEBPF_REQUIRE_KERNEL=1` (CI) that is a failure instead.
 fn skip(reason: &str) {
+    let required = std::env::var("CRANEBPF_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "CRANEBPF_REQUIRE_KERNEL=1 but the kernel comparison cannot run: {reason}"
+    );
     eprintln!("\n*** KERNEL COMPARISON SKIPPED: {reason} ***\n");
 }
 

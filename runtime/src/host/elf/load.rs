@@ -296,7 +296,7 @@ impl Object {
         opts: LoadOptions,
     ) -> Result<LoadedProgram, ElfError> {
         let p = &self.programs[index];
-        let prog_type = match opts.prog_type {
+        let prog_type = match opts.prog_type.clone() {
             Some(t) => t,
             None => ProgramType::for_section(&p.section).ok_or_else(|| ElfError::Unsupported {
                 what: format!(
@@ -307,12 +307,48 @@ impl Object {
                 ),
             })?,
         };
+        LoadedProgram::from_parts(&p.name, &p.section, &p.slots, prog_type, opts, &self.maps)
+    }
+}
+
+impl LoadedProgram {
+    /// Loads a program given as instruction slots (no ELF object, no maps)
+    /// as `prog_type`: context accesses rewritten, helper calls checked
+    /// against the type, validated. This is how an embedder loads bytecode
+    /// it built itself, e.g. for a tracing hook.
+    pub fn from_slots(
+        name: &str,
+        slots: &[RawInsn],
+        prog_type: ProgramType,
+        opts: LoadOptions,
+    ) -> Result<LoadedProgram, ElfError> {
+        LoadedProgram::from_parts(name, "", slots, prog_type, opts, &[])
+    }
+
+    /// The load steps shared by [`Object::load_with`] and
+    /// [`LoadedProgram::from_slots`].
+    fn from_parts(
+        name: &str,
+        section: &str,
+        slots: &[RawInsn],
+        prog_type: ProgramType,
+        opts: LoadOptions,
+        maps: &[Map],
+    ) -> Result<LoadedProgram, ElfError> {
+        struct P<'a> {
+            name: String,
+            slots: &'a [RawInsn],
+        }
+        let p = P {
+            name: name.to_string(),
+            slots,
+        };
         let slots = match &prog_type.ctx {
-            Some(layout) => rewrite_ctx(&p.slots, layout).map_err(|error| ElfError::Ctx {
+            Some(layout) => rewrite_ctx(p.slots, layout).map_err(|error| ElfError::Ctx {
                 program: p.name.clone(),
                 error,
             })?,
-            None => p.slots.clone(),
+            None => p.slots.to_vec(),
         };
         let to_load = |error| ElfError::Load {
             program: p.name.clone(),
@@ -362,8 +398,7 @@ impl Object {
                 });
             }
         }
-        let mut helpers =
-            kernel::kernel_helpers(&self.maps, &prog_type.kernel_helpers, &opts.kernel);
+        let mut helpers = kernel::kernel_helpers(maps, &prog_type.kernel_helpers, &opts.kernel);
         for id in opts.extra_helpers.ids() {
             if let Some(h) = opts.extra_helpers.get(id) {
                 let f = h.func.clone();
@@ -380,11 +415,11 @@ impl Object {
         });
         Ok(LoadedProgram {
             name: p.name.clone(),
-            section: p.section.clone(),
+            section: section.to_string(),
             prog_type,
             program,
             helpers,
-            maps: self.maps.clone(),
+            maps: maps.to_vec(),
             legacy_loads,
             resizes_packet,
         })

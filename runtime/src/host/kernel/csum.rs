@@ -36,12 +36,17 @@ fn add16(a: u16, b: u16) -> u16 {
     s.wrapping_add(u16::from(carry))
 }
 
-/// The ones' complement sum of `bytes` (a multiple of 4 long, read as
-/// little-endian u32 words) plus `seed` (`csum_partial`).
+/// The ones' complement sum of `bytes` (read as little-endian u32 words, a
+/// short tail padded with zeros) plus `seed` (`csum_partial`; the same sum
+/// modulo 0xffff as the kernel's 16-bit word sum).
 pub fn partial(bytes: &[u8], seed: u32) -> u32 {
     bytes
-        .chunks_exact(4)
-        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        .chunks(4)
+        .map(|w| {
+            let mut b = [0u8; 4];
+            b[..w.len()].copy_from_slice(w);
+            u32::from_le_bytes(b)
+        })
         .fold(seed, add32)
 }
 
@@ -62,15 +67,16 @@ pub fn replace_by_diff(sum: u16, diff: u32) -> u16 {
     fold(add32(diff, u32::from(!sum)))
 }
 
-/// `bpf_csum_diff`: the checksum difference between `from` and `to`
-/// (each a multiple of 4 bytes), added to `seed`, folded to 16 bits.
+/// `bpf_csum_diff`: the checksum difference between `from` and `to`,
+/// added to `seed`, folded to 16 bits (as the kernel since 6.13; with both
+/// empty, the folded seed).
 pub fn diff(from: &[u8], to: &[u8], seed: u32) -> u32 {
     let f = u32::from;
     match (from.is_empty(), to.is_empty()) {
         (false, false) => f(from32to16(sub32(partial(to, seed), partial(from, 0)))),
         (true, false) => f(from32to16(partial(to, seed))),
         (false, true) => f(from32to16(!partial(from, !seed))),
-        (true, true) => seed,
+        (true, true) => f(from32to16(seed)),
     }
 }
 

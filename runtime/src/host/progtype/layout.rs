@@ -41,6 +41,13 @@ pub struct CtxField {
     pub kind: FieldKind,
     /// Whether the program may store to it.
     pub writable: bool,
+    /// Width in bytes of the kernel-side field the kernel's rewrite loads
+    /// (`struct sk_buff`'s `protocol` is 2 bytes, `pkt_type` a bit field
+    /// in 1). A narrow read at least this wide returns the whole value, as
+    /// the kernel's narrow-load rewrite only shifts and masks reads
+    /// narrower than the field it loads; narrower reads see the bytes of
+    /// the value zero-extended to `size`.
+    pub kernel_size: u16,
 }
 
 impl CtxField {
@@ -53,6 +60,7 @@ impl CtxField {
             shadow_offset,
             kind: FieldKind::Scalar,
             writable: false,
+            kernel_size: 4,
         }
     }
 
@@ -60,7 +68,17 @@ impl CtxField {
     pub const fn u64(name: &'static str, offset: i16, shadow_offset: i16) -> CtxField {
         CtxField {
             size: 8,
+            kernel_size: 8,
             ..CtxField::u32(name, offset, shadow_offset)
+        }
+    }
+
+    /// The same field, backed in the kernel by a field of `n` bytes (see
+    /// [`CtxField::kernel_size`]).
+    pub const fn kernel_width(self, n: u16) -> CtxField {
+        CtxField {
+            kernel_size: n,
+            ..self
         }
     }
 
@@ -226,8 +244,17 @@ impl CtxLayout {
         if !allowed {
             return Err(AccessFault::Partial);
         }
+        let narrow_whole =
+            field.kind == FieldKind::Scalar && !whole && n >= i32::from(field.kernel_size);
         let (shadow_offset, shadow_size) = match field.kind {
             FieldKind::Pointer => (field.shadow_offset, Size::DW),
+            // A store to a field the kernel keeps narrower keeps only its
+            // low bytes (the shadow's upper bytes stay zero).
+            FieldKind::Scalar if write && field.kernel_size == 2 && field.size == 4 => {
+                (field.shadow_offset, Size::H)
+            }
+            // The kernel returns the whole value for such a read.
+            _ if narrow_whole => (field.shadow_offset, Size::W),
             _ => (field.shadow_offset + (offset - field.offset), size),
         };
         Ok(Resolved {

@@ -113,17 +113,17 @@ impl CtxLayout {
         let w = |f: CtxField| if tc { f.writable() } else { f };
         let mut fields = vec![
             CtxField::u32("len", 0, at(s::LEN)),
-            CtxField::u32("pkt_type", 4, at(s::PKT_TYPE)),
+            CtxField::u32("pkt_type", 4, at(s::PKT_TYPE)).kernel_width(1),
             w(CtxField::u32("mark", 8, at(s::MARK))),
-            w(CtxField::u32("queue_mapping", 12, at(s::QUEUE_MAPPING))),
-            CtxField::u32("protocol", 16, at(s::PROTOCOL)),
+            w(CtxField::u32("queue_mapping", 12, at(s::QUEUE_MAPPING)).kernel_width(2)),
+            CtxField::u32("protocol", 16, at(s::PROTOCOL)).kernel_width(2),
             CtxField::u32("vlan_present", 20, at(s::VLAN_PRESENT)),
-            CtxField::u32("vlan_tci", 24, at(s::VLAN_TCI)),
-            CtxField::u32("vlan_proto", 28, at(s::VLAN_PROTO)),
+            CtxField::u32("vlan_tci", 24, at(s::VLAN_TCI)).kernel_width(2),
+            CtxField::u32("vlan_proto", 28, at(s::VLAN_PROTO)).kernel_width(2),
             w(CtxField::u32("priority", 32, at(s::PRIORITY))),
             CtxField::u32("ingress_ifindex", 36, at(s::INGRESS_IFINDEX)),
             CtxField::u32("ifindex", 40, at(s::IFINDEX)),
-            w(CtxField::u32("tc_index", 44, at(s::TC_INDEX))),
+            w(CtxField::u32("tc_index", 44, at(s::TC_INDEX)).kernel_width(2)),
             CtxField {
                 name: "cb",
                 offset: 48,
@@ -131,11 +131,12 @@ impl CtxLayout {
                 shadow_offset: at(s::CB),
                 kind: FieldKind::Bytes,
                 writable: true,
+                kernel_size: 20,
             },
             CtxField::u32("hash", 68, at(s::HASH)),
             CtxField::u32("napi_id", 84, at(s::NAPI_ID)),
-            CtxField::u32("gso_segs", 164, at(s::GSO_SEGS)),
-            CtxField::u32("gso_size", 176, at(s::GSO_SIZE)),
+            CtxField::u32("gso_segs", 164, at(s::GSO_SEGS)).kernel_width(2),
+            CtxField::u32("gso_size", 176, at(s::GSO_SIZE)).kernel_width(2),
         ];
         let mut refused = vec![
             Refused {
@@ -164,11 +165,7 @@ impl CtxLayout {
             },
         ];
         let tc_only = [
-            w(CtxField::u32(
-                "tc_classid",
-                uapi::TC_CLASSID,
-                at(s::TC_CLASSID),
-            )),
+            w(CtxField::u32("tc_classid", uapi::TC_CLASSID, at(s::TC_CLASSID)).kernel_width(2)),
             CtxField::pointer("data", uapi::DATA, at(s::DATA)),
             CtxField::pointer("data_end", uapi::DATA_END, at(s::DATA_END)),
             CtxField::pointer("data_meta", uapi::DATA_META, at(s::DATA_META)),
@@ -260,8 +257,9 @@ impl SkbMeta {
     /// an interface whose address is all zeros (the loopback device
     /// `BPF_PROG_TEST_RUN` uses): `protocol` from the EtherType (tagged
     /// frames keep 0x8100: VLAN tags stay in the packet), `pkt_type` from
-    /// the destination address, `ingress_ifindex` and `ifindex` 1 (lo).
-    /// Frames shorter than an Ethernet header get protocol 0.
+    /// the destination address, `ingress_ifindex` and `ifindex` 1 (lo),
+    /// `wire_len` the frame's length. Frames shorter than an Ethernet header
+    /// get protocol 0.
     pub fn from_frame(frame: &[u8]) -> SkbMeta {
         let (pkt_type, protocol) = match frame {
             [d0, d1, d2, d3, d4, d5, _, _, _, _, _, _, t0, t1, ..] => {
@@ -284,6 +282,7 @@ impl SkbMeta {
             protocol,
             ingress_ifindex: 1,
             ifindex: 1,
+            wire_len: frame.len() as u32,
             ..SkbMeta::default()
         }
     }

@@ -49,6 +49,7 @@ impl TraceCtx {
             shadow_offset: offset as i16,
             kind: FieldKind::Scalar,
             writable,
+            kernel_size: size,
         });
         self
     }
@@ -62,6 +63,7 @@ impl TraceCtx {
             shadow_offset: offset as i16,
             kind: FieldKind::Bytes,
             writable,
+            kernel_size: size,
         });
         self
     }

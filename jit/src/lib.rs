@@ -45,6 +45,7 @@ mod isa;
 mod module;
 mod set;
 mod tools;
+pub mod trace;
 
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};

@@ -14,6 +14,7 @@ use super::LoadedProgram;
 use crate::engine::run::{RunOptions, RunOutcome};
 use crate::engine::Prepared;
 use crate::host::kernel::skb::SkbState;
+use crate::host::kernel::trace::{ProbeMemory, TraceState};
 use crate::host::kernel::{
     KernelRun, Redirect, XdpState, SKB_MAX_LEN, XDP_FRAME_SIZE, XDP_HEADROOM,
 };
@@ -280,6 +281,54 @@ impl LoadedProgram {
         }
         drop(run);
         (r, redirect)
+    }
+}
+
+impl LoadedProgram {
+    /// Runs a tracing program (kprobe/uprobe with a
+    /// [`PtRegs`](crate::host::progtype::PtRegs), raw_tp/fentry arguments, or
+    /// an embedder's [`TraceCtx`](crate::host::progtype::TraceCtx)) once:
+    /// r1 points to a copy of `ctx`, writable if the layout has writable
+    /// fields and copied back after the run; `bpf_probe_read_*` may copy
+    /// from `probe` only; `bpf_get_current_pid_tgid` returns `pid_tgid`.
+    /// `prepared` is this program, prepared by any engine.
+    pub fn run_trace(
+        &self,
+        ctx: &mut [u8],
+        probe: &ProbeMemory<'_>,
+        pid_tgid: u64,
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> RunOutcome {
+        let buf = crate::host::maps::value_buf(ctx.len());
+        buf.write(0, ctx);
+        let writable = self
+            .prog_type
+            .ctx
+            .as_ref()
+            .is_some_and(|l| l.fields.iter().any(|f| f.writable));
+        let mut run = KernelRun::new();
+        // The ranges stay borrowed by `probe` until this function returns,
+        // after `run` (and its copy of them) is dropped.
+        run.trace = Some(TraceState::new(probe, pid_tgid));
+        let mut mem = MemoryMap::new();
+        // SAFETY: `buf` lives until the end of this function, after the
+        // memory map is dropped, and is only accessed through raw pointers
+        // meanwhile.
+        unsafe {
+            mem.add_raw(Region {
+                start: buf.addr(),
+                len: ctx.len() as u64,
+                writable,
+            })
+        };
+        self.add_data_regions(&mut mem, &mut run);
+        let args = [buf.addr(), 0, 0, 0, 0];
+        let r = run_once(prepared, opts)(&mut mem, args, &mut run);
+        drop(mem);
+        drop(run);
+        buf.read_into(0, ctx);
+        r
     }
 }
 

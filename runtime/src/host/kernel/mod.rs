@@ -27,11 +27,13 @@ pub mod csum;
 mod run;
 pub mod skb;
 pub mod tail;
+pub mod trace;
 
 pub use run::{XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
 pub use skb::{
     Redirect, HELPER_SKB_LOAD_BYTES, SKB_MAX_LEN, SKB_RESIZE_HELPERS, SKB_WRITE_HELPERS,
 };
+pub use trace::ProbeMemory;
 
 use crate::engine::fault::HelperError;
 use crate::host::helpers::{HelperCtx, Helpers};
@@ -223,6 +225,8 @@ pub struct KernelRun {
     pub(crate) xdp: Option<XdpState>,
     /// The packet of a socket filter or tc run.
     pub(crate) skb: Option<skb::SkbState>,
+    /// The probe memory and identity of a tracing run.
+    pub(crate) trace: Option<trace::TraceState>,
     /// The tail-call state of a run driven by a [`ProgramSet`](crate::host::elf::ProgramSet).
     pub(crate) chain: Option<tail::Chain>,
     /// The embedder's own state, for its helpers (reach it with
@@ -238,6 +242,7 @@ impl KernelRun {
             reservations: HashMap::new(),
             xdp: None,
             skb: None,
+            trace: None,
             chain: None,
             user: None,
         }
@@ -332,6 +337,7 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     register_ringbuf_helpers(&mut h, &maps, want);
     register_xdp_helpers(&mut h, want);
     skb::register(&mut h, want);
+    trace::register(&mut h, want);
     h
 }
 

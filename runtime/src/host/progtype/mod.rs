@@ -125,7 +125,7 @@ impl ProgramType {
     /// `bpf_skb_load_bytes`. The result is the number of bytes to keep.
     pub fn socket_filter() -> ProgramType {
         let mut kernel_helpers = COMMON_HELPERS.to_vec();
-        kernel_helpers.extend([k::HELPER_SKB_LOAD_BYTES, k::HELPER_PERF_EVENT_OUTPUT]);
+        kernel_helpers.push(k::HELPER_SKB_LOAD_BYTES);
         ProgramType {
             name: "socket".into(),
             ctx: Some(CtxLayout::sk_buff(SkbKind::SocketFilter)),
@@ -142,7 +142,7 @@ impl ProgramType {
     pub fn sched_cls() -> ProgramType {
         let mut kernel_helpers = COMMON_HELPERS.to_vec();
         kernel_helpers.extend(k::SKB_WRITE_HELPERS);
-        kernel_helpers.extend([k::HELPER_SKB_LOAD_BYTES, k::HELPER_PERF_EVENT_OUTPUT]);
+        kernel_helpers.push(k::HELPER_SKB_LOAD_BYTES);
         ProgramType {
             name: "tc".into(),
             ctx: Some(CtxLayout::sk_buff(SkbKind::SchedCls)),

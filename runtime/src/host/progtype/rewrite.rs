@@ -576,4 +576,55 @@ mod tests {
             Err(CtxError::Ambiguous { pc: 2, reg: 1 })
         );
     }
+
+    fn rewrite_skb(kind: super::super::SkbKind, insns: &[Insn]) -> Result<Vec<Insn>, CtxError> {
+        let layout = CtxLayout::sk_buff(kind);
+        let out = rewrite_ctx(&encode_all(insns), &layout)?;
+        Ok(decode_all(&out)
+            .unwrap()
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    #[test]
+    fn skb_stores_move_to_the_shadow_and_bad_ones_name_the_field() {
+        use super::super::SkbKind::{SchedCls, SocketFilter};
+        let stx = |size, off| Insn::Stx {
+            size,
+            dst: r(1),
+            src: r(2),
+            off,
+        };
+        // tc: skb->mark = r2 becomes a store below r1, into the shadow.
+        let got = rewrite_skb(SchedCls, &[stx(Size::W, 8), Insn::Exit]).unwrap();
+        assert_eq!(got[0], stx(Size::W, -136));
+        // A socket filter may not write mark: refused with the field and pc.
+        let e = rewrite_skb(
+            SocketFilter,
+            &[mov(0, Src::Imm(0)), stx(Size::W, 8), Insn::Exit],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pc 1: invalid 4-byte store to struct __sk_buff at offset 8 (__sk_buff.mark): \
+             the field is read-only"
+        );
+        // Misaligned, partial, unknown, refused to the type.
+        for (insn, what) in [
+            (ldx(Size::W, 0, 1, 2), "not a multiple"),
+            (ldx(Size::H, 0, 1, 76), "whole-field"),
+            (ldx(Size::W, 0, 1, 196), "no field"),
+            (ldx(Size::W, 0, 1, 92), "sk_skb"),
+        ] {
+            let e = rewrite_skb(SchedCls, &[insn, Insn::Exit]).unwrap_err();
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        let e = rewrite_skb(SocketFilter, &[ldx(Size::W, 0, 1, 76), Insn::Exit]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("(__sk_buff.data): not available to socket filters"),
+            "{e}"
+        );
+    }
 }

@@ -1,7 +1,15 @@
-//! `cranebpf run OBJECT.o --section SEC --pcap FILE [--engine jit|interp|both]`:
-//! runs an XDP program of a clang-built eBPF object over every packet of a
-//! pcap file and prints the verdict counts, the maps' contents and the
-//! packets per second.
+//! `cranebpf run OBJECT.o --section SEC --pcap FILE [--type T] [-w OUT]
+//! [--engine jit|interp|both]`: runs a packet program of a clang-built eBPF
+//! object over every packet of a pcap file and prints the verdict counts,
+//! the maps' contents and the packets per second.
+//!
+//! The program type comes from the section name, as libbpf guesses it, or
+//! from `--type`: XDP and tc programs see each frame from its Ethernet
+//! header; a socket filter sees it from the network header, as a
+//! `SOCK_DGRAM` packet socket (and `BPF_PROG_TEST_RUN`) passes it, with
+//! `protocol` set from the EtherType. `-w` writes the packets the program
+//! lets through, as it left them (a socket filter's truncated to the bytes
+//! it keeps, behind the original Ethernet header), to a new pcap file.
 //!
 //! The program may tail-call the object's other programs (of the same
 //! type) through program arrays: the object is loaded as a
@@ -14,6 +22,7 @@
 
 use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
 use cranebpf::{EngineKind, ObjectVm, RunOptions};
+use cranebpf_runtime::ctx::{Driver, ProgramType, SkbKind, SkbMeta, TcAction};
 use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
 use cranebpf_runtime::maps::{Map, MapType};
@@ -32,11 +41,57 @@ pub enum EngineChoice {
     Both,
 }
 
+/// A packet program's verdict on one packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Xdp(XdpAction),
+    /// A socket filter's byte count, and the packet's length.
+    Keep(u64, usize),
+    Tc(TcAction),
+}
+
+impl Verdict {
+    /// The row it counts under in the summary.
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Xdp(a) => a.name(),
+            Verdict::Keep(0, _) => "dropped",
+            Verdict::Keep(n, len) if n as usize >= len => "kept whole",
+            Verdict::Keep(..) => "truncated",
+            Verdict::Tc(TcAction::Other(_)) => "other",
+            Verdict::Tc(a) => a.name(),
+        }
+    }
+
+    /// Whether the packet goes on (and into `-w`'s file).
+    fn passes(self) -> bool {
+        match self {
+            Verdict::Xdp(a) => matches!(a, XdpAction::Pass | XdpAction::Tx | XdpAction::Redirect),
+            Verdict::Keep(n, _) => n > 0,
+            Verdict::Tc(a) => !matches!(a, TcAction::Shot | TcAction::Stolen | TcAction::Trap),
+        }
+    }
+}
+
+/// The rows of the summary for a program type, in order.
+fn labels(driver: Driver) -> Vec<&'static str> {
+    match driver {
+        Driver::Skb(SkbKind::SocketFilter) => vec!["dropped", "truncated", "kept whole"],
+        Driver::Skb(SkbKind::SchedCls) => {
+            let mut v: Vec<_> = TcAction::ALL.iter().map(|a| a.name()).collect();
+            v.push("other");
+            v
+        }
+        _ => XdpAction::ALL.iter().map(|a| a.name()).collect(),
+    }
+}
+
 /// What one engine did over the whole capture.
 struct Report {
     engine: &'static str,
-    /// Verdict (or the fault's text) and output packet, per packet.
-    results: Vec<(Result<XdpAction, String>, Vec<u8>)>,
+    driver: Driver,
+    /// Verdict (or the fault's text) and output frame, per packet.
+    results: Vec<(Result<Verdict, String>, Vec<u8>)>,
     elapsed: Duration,
     maps: Vec<Map>,
 }
@@ -65,10 +120,19 @@ fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// Whether a program type runs on packets.
+fn is_packet_type(t: &ProgramType) -> bool {
+    matches!(t.driver, Driver::Xdp | Driver::Skb(_))
+}
+
 /// Loads the program of `object` named by `section` (a function or section
-/// name; default: the first XDP program), with the programs it may
-/// tail-call.
-fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
+/// name; default: the first packet program), with the programs it may
+/// tail-call, as `prog_type` if given.
+fn load(
+    object: &Path,
+    section: Option<&str>,
+    prog_type: Option<&ProgramType>,
+) -> Result<ProgramSet, String> {
     let bytes = read_program_file(object).map_err(|e| e.0)?;
     let obj = Object::parse(&bytes).map_err(|e| format!("{}: {e}", object.display()))?;
     let name = match section {
@@ -76,23 +140,80 @@ fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
         None => obj
             .programs()
             .iter()
-            .find(|p| p.section == "xdp" || p.section.starts_with("xdp"))
+            .find(|p| {
+                prog_type.is_some()
+                    || ProgramType::for_section(&p.section).is_some_and(|t| is_packet_type(&t))
+            })
             .map(|p| p.name.clone())
-            .ok_or_else(|| format!("{}: no XDP program (use --section)", object.display()))?,
+            .ok_or_else(|| {
+                format!(
+                    "{}: no XDP, socket or tc program (use --section)",
+                    object.display()
+                )
+            })?,
+    };
+    let opts = LoadOptions {
+        prog_type: prog_type.cloned(),
+        ..LoadOptions::default()
     };
     let set = obj
-        .load_set(&name, LoadOptions::default())
+        .load_set(&name, opts)
         .map_err(|e| format!("{}: {e}", object.display()))?;
     let lp = set.entry();
-    if lp.prog_type().name != "xdp" {
+    if !is_packet_type(lp.prog_type()) {
         return Err(format!(
-            "{}: program {} (section {}) is not an XDP program; --pcap needs one",
+            "{}: program {} (section {}) is a {} program; --pcap needs xdp, socket or tc (see --type)",
             object.display(),
             lp.name(),
-            lp.section()
+            lp.section(),
+            lp.prog_type().name
         ));
     }
     Ok(set)
+}
+
+/// The verdict of a program of kind `driver` whose r0 is `r0`, on a packet
+/// of `len` bytes.
+fn verdict(driver: Driver, r0: u64, len: usize) -> Verdict {
+    match driver {
+        Driver::Skb(SkbKind::SocketFilter) => Verdict::Keep(u64::from(r0 as u32), len),
+        Driver::Skb(SkbKind::SchedCls) => Verdict::Tc(TcAction::from_r0(r0)),
+        _ => Verdict::Xdp(XdpAction::from_r0(r0)),
+    }
+}
+
+/// Runs one frame through `vm`: the verdict (or the fault) and the frame
+/// as it leaves (what `-w` writes if it passes).
+fn run_packet(
+    vm: &ObjectVm,
+    driver: Driver,
+    frame: &[u8],
+    opts: &RunOptions,
+) -> (Result<Verdict, String>, Vec<u8>) {
+    let socket = driver == Driver::Skb(SkbKind::SocketFilter);
+    // A socket sees the frame from its network header.
+    let mut p = if socket {
+        frame.get(14..).unwrap_or(&[]).to_vec()
+    } else {
+        frame.to_vec()
+    };
+    let len = p.len();
+    let out = match driver {
+        Driver::Skb(_) => vm.run_skb(&mut p, &mut SkbMeta::from_frame(frame), opts).0,
+        _ => vm.run_xdp(&mut p, opts),
+    };
+    let prog = vm.set().program(out.program).map_or("?", |p| p.name());
+    let v = out
+        .outcome
+        .result
+        .map(|r0| verdict(driver, r0, len))
+        .map_err(|f| format!("fault in {prog} at pc {}: {:?}", f.pc, f.kind));
+    if let (true, Ok(Verdict::Keep(n, _))) = (socket, &v) {
+        let mut f = frame[..frame.len().min(14)].to_vec();
+        f.extend_from_slice(&p[..(*n as usize).min(len)]);
+        return (v, f);
+    }
+    (v, p)
 }
 
 fn run_engine(
@@ -103,20 +224,14 @@ fn run_engine(
 ) -> Result<Report, String> {
     let vm =
         ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
+    let driver = set.entry().prog_type().driver;
     let mut results = Vec::with_capacity(packets.len());
     let start = Instant::now();
     for p in packets {
-        let mut pkt = p.clone();
-        let out = vm.run_xdp(&mut pkt, opts);
-        let prog = set.program(out.program).map_or("?", |p| p.name());
-        let verdict = out
-            .outcome
-            .result
-            .map(XdpAction::from_r0)
-            .map_err(|f| format!("fault in {prog} at pc {}: {:?}", f.pc, f.kind));
-        results.push((verdict, pkt));
+        results.push(run_packet(&vm, driver, p, opts));
     }
     Ok(Report {
+        driver,
         engine: if engine == EngineKind::Jit {
             "jit"
         } else {
@@ -205,13 +320,13 @@ fn summary(r: &Report, packets: usize) -> String {
         secs * 1e3
     );
     let _ = writeln!(s, "verdicts:");
-    for a in XdpAction::ALL {
+    for label in labels(r.driver) {
         let n = r
             .results
             .iter()
-            .filter(|(v, _)| v.as_ref().ok() == Some(&a))
+            .filter(|(v, _)| v.as_ref().ok().map(|v| v.label()) == Some(label))
             .count();
-        let _ = writeln!(s, "  {:<13} {n}", a.name());
+        let _ = writeln!(s, "  {label:<17} {n}");
     }
     let faults: Vec<(usize, &String)> = r
         .results
@@ -219,7 +334,7 @@ fn summary(r: &Report, packets: usize) -> String {
         .enumerate()
         .filter_map(|(i, (v, _))| v.as_ref().err().map(|e| (i, e)))
         .collect();
-    let _ = writeln!(s, "  {:<13} {}", "faults", faults.len());
+    let _ = writeln!(s, "  {:<17} {}", "faults", faults.len());
     if let Some((i, e)) = faults.first() {
         let _ = writeln!(s, "  first fault: packet {i}: {e}");
     }
@@ -249,21 +364,55 @@ fn compare(a: &Report, b: &Report) -> Vec<String> {
     d
 }
 
+/// Writes the frames of `r` that passed to a new pcap file at `path`.
+fn write_passed(r: &Report, path: &Path) -> Result<usize, String> {
+    use pcap_file::pcap::{PcapPacket, PcapWriter};
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::create(path).map_err(|e| err(&e))?;
+    let mut w = PcapWriter::new(std::io::BufWriter::new(file)).map_err(|e| err(&e))?;
+    let mut n = 0;
+    for (i, (v, frame)) in r.results.iter().enumerate() {
+        if v.as_ref().is_ok_and(|v| v.passes()) {
+            let ts = Duration::from_micros(i as u64);
+            w.write_packet(&PcapPacket::new(ts, frame.len() as u32, frame))
+                .map_err(|e| err(&e))?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// What `cranebpf run --pcap` was asked to do.
+pub struct PcapRun<'a> {
+    /// The ELF object.
+    pub object: &'a Path,
+    /// The program, by function or section name.
+    pub section: Option<&'a str>,
+    /// The capture.
+    pub pcap: &'a Path,
+    /// The engines.
+    pub engine: EngineChoice,
+    /// The per-packet instruction budget.
+    pub budget: Option<u64>,
+    /// The program type, overriding the section's.
+    pub prog_type: Option<ProgramType>,
+    /// Where to write the packets that pass.
+    pub write: Option<&'a Path>,
+}
+
 /// Runs the command and returns its report and whether the engines agreed.
-pub fn run(
-    object: &Path,
-    section: Option<&str>,
-    pcap: &Path,
-    engine: EngineChoice,
-    budget: Option<u64>,
-) -> Result<(String, bool), String> {
+pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
+    let (object, section, pcap, engine) = (args.object, args.section, args.pcap, args.engine);
     let packets = read_packets(pcap)?;
-    let opts = RunOptions { budget };
-    let set = load(object, section)?;
+    let opts = RunOptions {
+        budget: args.budget,
+    };
+    let set = load(object, section, args.prog_type.as_ref())?;
     let lp = set.entry();
     let mut out = format!(
-        "program {} (section {}) of {}: {} packets from {}\n",
+        "program {} ({} program, section {}) of {}: {} packets from {}\n",
         lp.name(),
+        lp.prog_type().name,
         lp.section(),
         object.display(),
         packets.len(),
@@ -276,18 +425,18 @@ pub fn run(
             } else {
                 EngineKind::Interpreter
             };
-            out.push_str(&summary(
-                &run_engine(&set, e, &packets, &opts)?,
-                packets.len(),
-            ));
+            let r = run_engine(&set, e, &packets, &opts)?;
+            out.push_str(&summary(&r, packets.len()));
+            write_report(&r, args.write, &mut out)?;
             Ok((out, true))
         }
         EngineChoice::Both => {
             let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts)?;
             // A second, independent load: the JIT gets its own maps.
-            let set2 = load(object, section)?;
+            let set2 = load(object, section, args.prog_type.as_ref())?;
             let b = run_engine(&set2, EngineKind::Jit, &packets, &opts)?;
             out.push_str(&summary(&b, packets.len()));
+            write_report(&b, args.write, &mut out)?;
             let secs = a.elapsed.as_secs_f64();
             let _ = writeln!(
                 out,
@@ -309,4 +458,13 @@ pub fn run(
             }
         }
     }
+}
+
+/// With `-w`: writes the passing packets and says how many.
+fn write_report(r: &Report, path: Option<&Path>, out: &mut String) -> Result<(), String> {
+    if let Some(path) = path {
+        let n = write_passed(r, path)?;
+        let _ = writeln!(out, "wrote {n} packets to {}", path.display());
+    }
+    Ok(())
 }

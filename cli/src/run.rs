@@ -48,9 +48,27 @@ pub struct RunArgs {
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// With --pcap: the program to run, by function or section name
-    /// (default: the object's first XDP program).
+    /// (default: the object's first XDP, socket or tc program).
     #[arg(long, requires = "pcap")]
     section: Option<String>,
+    /// With --pcap: the program type, overriding the one the section name
+    /// gives: xdp, socket (socket filter), tc (sched_cls).
+    #[arg(long = "type", requires = "pcap", value_parser = parse_type)]
+    prog_type: Option<cranebpf_runtime::ctx::ProgramType>,
+    /// With --pcap: write the packets the program lets through, as it left
+    /// them, to this pcap file.
+    #[arg(short = 'w', long = "write", requires = "pcap")]
+    write: Option<PathBuf>,
+}
+
+fn parse_type(s: &str) -> Result<cranebpf_runtime::ctx::ProgramType, String> {
+    cranebpf_runtime::ctx::ProgramType::from_name(s).ok_or_else(|| {
+        let known: Vec<&str> = cranebpf_runtime::ctx::TYPE_NAMES
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        format!("unknown program type `{s}` (known: {})", known.join(", "))
+    })
 }
 
 /// An instruction budget, or none.
@@ -103,13 +121,15 @@ fn run_pcap(args: &RunArgs, capture: &std::path::Path) -> Result<ExitCode, CliEr
         EngineArg::Jit => pcap::EngineChoice::Jit,
         EngineArg::Both => pcap::EngineChoice::Both,
     };
-    let (report, agree) = pcap::run(
-        &args.program,
-        args.section.as_deref(),
-        capture,
-        choice,
-        args.budget.0,
-    )?;
+    let (report, agree) = pcap::run(&pcap::PcapRun {
+        object: &args.program,
+        section: args.section.as_deref(),
+        pcap: capture,
+        engine: choice,
+        budget: args.budget.0,
+        prog_type: args.prog_type.clone(),
+        write: args.write.as_deref(),
+    })?;
     print!("{report}");
     Ok(if agree {
         ExitCode::SUCCESS

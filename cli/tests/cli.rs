@@ -82,7 +82,7 @@ fn runs_the_main_job() {
     ];
     for (name, n) in names.iter().zip(counts) {
         assert!(
-            text.contains(&format!("  {name:<13} {n}\n")),
+            text.contains(&format!("  {name:<17} {n}\n")),
             "{name} {n} not in:\n{text}"
         );
     }
@@ -110,7 +110,7 @@ fn runs_a_tail_calling_object_over_a_pcap() {
     let text = stdout(&out);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("program xdp_dispatch (section xdp)"),
+        text.contains("program xdp_dispatch (xdp program, section xdp)"),
         "{text}"
     );
     assert!(text.contains("engines agree"), "{text}");
@@ -333,4 +333,77 @@ fn endless_inputs_are_refused_at_their_caps() {
         let out = cranebpf(args);
         assert_one_error(&out, &["/dev/zero", "larger than", cap]);
     }
+}
+
+#[test]
+fn runs_a_tc_program_over_a_pcap_and_writes_what_passes() {
+    let written = std::env::temp_dir().join(format!("cranebpf-cli-{}-tc.pcap", std::process::id()));
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/tc_rewrite.o"),
+        "--section",
+        "tc_dnat",
+        "--engine",
+        "both",
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "-w",
+        &written.display().to_string(),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let results: Vec<_> = packets::packets()
+        .iter()
+        .map(|p| models::tc_dnat(p))
+        .collect();
+    for (name, v) in [("TC_ACT_OK", 0), ("TC_ACT_SHOT", 2), ("TC_ACT_REDIRECT", 7)] {
+        let n = results.iter().filter(|r| r.0 == v).count();
+        assert!(
+            text.contains(&format!("  {name:<17} {n}\n")),
+            "{name} {n} not in:\n{text}"
+        );
+    }
+    assert!(text.contains("engines agree"), "{text}");
+    let want: Vec<Vec<u8>> = results
+        .into_iter()
+        .filter(|r| r.0 != 2)
+        .map(|r| r.1)
+        .collect();
+    let have = packets::read_pcap(&std::fs::read(&written).expect("-w wrote the file"));
+    let _ = std::fs::remove_file(&written);
+    assert_eq!(have, want);
+}
+
+#[test]
+fn runs_a_socket_filter_and_refuses_unknown_types() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/sockfilter.o"),
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    let mut model = models::SockFilter::default();
+    let dropped = packets::packets()
+        .iter()
+        .filter(|f| {
+            let meta = cranebpf_runtime::ctx::SkbMeta::from_frame(f);
+            model.run(f.get(14..).unwrap_or(&[]), meta.protocol).0 == 0
+        })
+        .count();
+    assert!(
+        text.contains(&format!("  {:<17} {dropped}\n", "dropped")),
+        "{text}"
+    );
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/sockfilter.o"),
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "--type",
+        "nonsense",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(stderr(&out).contains("unknown program type `nonsense`"));
 }

@@ -5,9 +5,15 @@
 set -eu
 cd "$(dirname "$0")"
 CLANG=${CLANG:-clang-19}
-for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c dispatch.c tailcalls.c; do
+for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c dispatch.c tailcalls.c \
+	sockfilter.c tc_rewrite.c; do
 	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
 		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
+done
+# The uprobe tracer, once per host architecture (struct pt_regs differs).
+for arch in x86 arm64 riscv; do
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_$arch \
+		-fdebug-prefix-map="$PWD"=. -c uprobe_hist.c -o "uprobe_hist_$arch.o"
 done
 # The firewall unoptimised: clang spills the context pointer to the stack,
 # which the context rewriting must follow.

@@ -46,6 +46,7 @@ mod module;
 mod proof;
 mod set;
 mod tools;
+pub mod trace;
 
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};

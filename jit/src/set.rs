@@ -74,6 +74,17 @@ impl ObjectVm {
         self.set.run_xdp(packet, opts, &self.vms)
     }
 
+    /// Runs the chain on one socket filter or tc packet
+    /// ([`ProgramSet::run_skb`]); also returns the `bpf_redirect` target.
+    pub fn run_skb(
+        &self,
+        packet: &mut Vec<u8>,
+        meta: &mut cranebpf_runtime::ctx::SkbMeta,
+        opts: &RunOptions,
+    ) -> (ChainOutcome, Option<cranebpf_runtime::kernel::Redirect>) {
+        self.set.run_skb(packet, meta, opts, &self.vms)
+    }
+
     /// Runs the chain of a memory-buffer program ([`ProgramSet::run_mem`]).
     pub fn run_mem(&self, buf: &mut [u8], opts: &RunOptions) -> ChainOutcome {
         self.set.run_mem(buf, opts, &self.vms)

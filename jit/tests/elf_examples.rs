@@ -239,3 +239,85 @@ fn elf_dispatch_tail_calls_match_model() {
         );
     }
 }
+
+/// The socket filter on every engine, against the model and each other.
+#[test]
+fn elf_sockfilter_every_engine_matches_model() {
+    use cranebpf_runtime::ctx::SkbMeta;
+    let mut seen: Vec<Vec<(Result<u64, String>, SkbMeta)>> = Vec::new();
+    for engine in ENGINES {
+        let obj = object("sockfilter.o");
+        let lp = obj.load("sock_filter").unwrap();
+        let vm = Vm::new(lp.program(), lp.helpers().clone(), engine).unwrap();
+        let mut model = models::SockFilter::default();
+        let mut results = Vec::new();
+        for (i, frame) in packets::packets().iter().enumerate() {
+            let mut p = frame.get(14..).unwrap_or(&[]).to_vec();
+            let mut meta = SkbMeta::from_frame(frame);
+            let (keep, cb0) = model.run(&p.clone(), meta.protocol);
+            let out = lp.run_skb(&mut p, &mut meta, &RunOptions::default(), &vm);
+            assert_eq!(out.outcome.result, Ok(keep), "{engine:?}, packet {i}");
+            assert_eq!(meta.cb[0], cb0, "{engine:?}, packet {i}");
+            results.push((out.outcome.result.map_err(|f| f.to_string()), meta));
+        }
+        let bss = obj
+            .map(".bss")
+            .unwrap()
+            .lookup(&0u32.to_le_bytes())
+            .unwrap();
+        assert_eq!(u64s(&bss), vec![model.not_ipv4], "{engine:?}");
+        seen.push(results);
+    }
+    assert_eq!(seen[0], seen[1], "interpreter and JIT agree");
+}
+
+/// Both tc programs on every engine: verdicts, packets, `__sk_buff`
+/// fields, redirect targets and the verdict map agree with the model.
+#[test]
+fn elf_tc_rewrite_every_engine_matches_model() {
+    use cranebpf_runtime::ctx::SkbMeta;
+    for engine in ENGINES {
+        let obj = object("tc_rewrite.o");
+        let dnat = obj.load("tc_dnat").unwrap();
+        let vm = Vm::new(dnat.program(), dnat.helpers().clone(), engine).unwrap();
+        let mut counts = [0u64; 8];
+        for (i, frame) in packets::packets().iter().enumerate() {
+            let mut p = frame.clone();
+            let mut meta = SkbMeta::from_frame(frame);
+            let out = dnat.run_skb(&mut p, &mut meta, &RunOptions::default(), &vm);
+            let (v, want, mark, prio, redirected) = models::tc_dnat(frame);
+            assert_eq!(out.outcome.result, Ok(v), "{engine:?}, packet {i}");
+            assert_eq!(p, want, "{engine:?}, packet {i}");
+            assert_eq!(
+                (meta.mark, meta.priority),
+                (mark, prio),
+                "{engine:?}, packet {i}"
+            );
+            assert_eq!(out.redirect.is_some(), redirected, "{engine:?}, packet {i}");
+            counts[models::tc_verdict_key(v) as usize] += 1;
+        }
+        let map = obj.map("verdicts").unwrap();
+        for (k, want) in counts.iter().enumerate() {
+            let v = map.lookup(&(k as u32).to_le_bytes()).unwrap();
+            assert_eq!(u64s(&v)[0], *want, "{engine:?}, verdict {k}");
+        }
+        let vlan = obj.load("tc_vlan").unwrap();
+        let vm = Vm::new(vlan.program(), vlan.helpers().clone(), engine).unwrap();
+        for (i, frame) in packets::packets()
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.len() >= 14)
+        {
+            let mut p = frame.clone();
+            let mut meta = SkbMeta::from_frame(frame);
+            let out = vlan.run_skb(&mut p, &mut meta, &RunOptions::default(), &vm);
+            let (want, cb1, cb2) = models::tc_vlan(frame);
+            assert_eq!(out.outcome.result, Ok(0), "{engine:?}, packet {i}");
+            assert_eq!(
+                (p, meta.cb[1], meta.cb[2]),
+                (want, cb1, cb2),
+                "{engine:?}, packet {i}"
+            );
+        }
+    }
+}

@@ -29,7 +29,8 @@ pub mod interp;
 pub mod isa;
 pub mod sem;
 
-pub use host::{ctx, elf, kernel, maps};
+pub use host::progtype as ctx;
+pub use host::{elf, kernel, maps, progtype};
 pub use isa::asm;
 
 pub use engine::error::EngineError;

@@ -254,3 +254,89 @@ impl Dispatch {
         }
     }
 }
+
+/// State of `sockfilter.c`, which sees the packet from the network header
+/// (`l3`) with `protocol` the frame's EtherType.
+#[derive(Default, Debug)]
+pub struct SockFilter {
+    /// IP protocol -> packets.
+    pub proto_count: BTreeMap<u8, u64>,
+    pub not_ipv4: u64,
+}
+
+impl SockFilter {
+    /// Returns (bytes to keep, cb[0]).
+    pub fn run(&mut self, l3: &[u8], protocol: u16) -> (u64, u32) {
+        let len = l3.len() as u64;
+        if protocol != 0x0800 || l3.len() < 20 {
+            self.not_ipv4 += 1;
+            return (len, 0);
+        }
+        let proto = l3[9];
+        *self.proto_count.entry(proto).or_default() += 1;
+        let ihl = usize::from(l3[0] & 0xf) * 4;
+        let verdict = match proto {
+            6 if ihl + 4 > l3.len() => 0,
+            6 if be16(l3, ihl + 2) == 23 => 0,
+            17 => 64,
+            _ => len,
+        };
+        (verdict, ihl as u32)
+    }
+}
+
+/// What `tc_dnat` does to one frame: (verdict, packet out, mark, priority,
+/// redirected to interface 1).
+pub fn tc_dnat(p: &[u8]) -> (u64, Vec<u8>, u32, u32, bool) {
+    const OK: u64 = 0;
+    const SHOT: u64 = 2;
+    let keep = |v| (v, p.to_vec(), 0, 0, false);
+    if p.len() < 34 || be16(p, 12) != 0x0800 || p[14] & 0xf != 5 {
+        return keep(OK);
+    }
+    if p[23] == 1 {
+        return (7, p.to_vec(), 0, 0, true);
+    }
+    if p.len() < 38 {
+        return keep(OK);
+    }
+    let dport = be16(p, 36);
+    match p[23] {
+        6 if dport == 23 => keep(SHOT),
+        17 if dport == 53 => {
+            if p.len() < 42 {
+                return keep(OK);
+            }
+            if p[22] <= 1 {
+                return keep(SHOT);
+            }
+            let mut q = p.to_vec();
+            q[30..34].copy_from_slice(&[10, 0, 0, 53]);
+            q[22] -= 1;
+            crate::packets::fix_checksums(&mut q);
+            (OK, q, 0x53, 6, false)
+        }
+        _ => keep(OK),
+    }
+}
+
+/// The map key `tc_dnat` counts a verdict under.
+pub fn tc_verdict_key(v: u64) -> u32 {
+    if v == 7 {
+        7
+    } else {
+        v as u32 & 7
+    }
+}
+
+/// What `tc_vlan` does to one frame of at least 14 bytes: (packet out,
+/// cb[1], cb[2]). The first tag (802.1Q, TCI 100) moves into the packet when
+/// the second (802.1ad, TCI 200) is pushed out of band.
+pub fn tc_vlan(p: &[u8]) -> (Vec<u8>, u32, u32) {
+    let mut q = p[..12].to_vec();
+    q.extend_from_slice(&[0x81, 0x00, 0, 100]);
+    q.extend_from_slice(&p[12..]);
+    let len = q.len() as u32;
+    q.truncate(80);
+    (q, 200, len)
+}

@@ -4,7 +4,13 @@
 //!
 //! Needs root, `bpf()`, a bpffs mount (made under /tmp for the test) and
 //! `bpftool` (Debian: `apt-get install -y bpftool`). When any is missing the
-//! tests say so loudly on stderr and pass without comparing.
+//! tests say so loudly on stderr and pass without comparing, unless
+//! `CRANEBPF_REQUIRE_KERNEL=1` makes them required.
+//!
+//! Socket filters and tc programs run with a zeroed `struct __sk_buff` as
+//! `ctx_in`; the kernel runs a socket filter from the network header and
+//! returns the frame with its link-layer header zeroed, so the comparison
+//! runs ours on the same view.
 
 use super::{example_path, object, packets};
 use cranebpf_runtime::elf::{LoadedProgram, Object};
@@ -14,7 +20,14 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Says loudly that a comparison did not run; with
+/// `CRANEBPF_REQUIRE_KERNEL=1` (CI) that is a failure instead.
 fn skip(reason: &str) {
+    let required = std::env::var("CRANEBPF_REQUIRE_KERNEL").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "CRANEBPF_REQUIRE_KERNEL=1 but the kernel comparison cannot run: {reason}"
+    );
     eprintln!("\n*** KERNEL COMPARISON SKIPPED: {reason} ***\n");
 }
 
@@ -156,8 +169,9 @@ fn bpftool(args: &[&std::ffi::OsStr]) -> Value {
         .expect("bpftool runs");
     assert!(
         out.status.success(),
-        "bpftool {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "bpftool {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
     );
     serde_json::from_slice(&out.stdout).expect("bpftool prints JSON")
 }
@@ -306,4 +320,124 @@ fn kernel_dispatch_tail_calls_agree_with_interpreter() {
         );
     }
     compare_maps(&fs, &obj, &[("hits", "hits"), (".bss", "dispatch_bss")]);
+}
+
+impl Bpffs {
+    /// `BPF_PROG_TEST_RUN` of a pinned `__sk_buff` program with a zeroed
+    /// `struct __sk_buff` as `ctx_in`: (retval, packet out, ctx out).
+    fn run_skb(&self, prog: &str, pkt: &[u8]) -> (u64, Vec<u8>, Vec<u8>) {
+        let files = ["in", "out", "ctxin", "ctxout"].map(|e| self.dir.with_extension(e));
+        std::fs::write(&files[0], pkt).unwrap();
+        std::fs::write(&files[2], [0u8; 192]).unwrap();
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["prog".as_ref(), "run".as_ref(), "pinned".as_ref()];
+        let path = self.dir.join("progs").join(prog);
+        args.push(path.as_os_str());
+        for (k, f) in ["data_in", "data_out", "ctx_in", "ctx_out"]
+            .iter()
+            .zip(&files)
+        {
+            args.push(k.as_ref());
+            args.push(f.as_os_str());
+        }
+        args.extend(["repeat".as_ref(), "1".as_ref()] as [&std::ffi::OsStr; 2]);
+        let out = bpftool(&args);
+        let data = std::fs::read(&files[1]).unwrap_or_default();
+        let ctx = std::fs::read(&files[3]).unwrap_or_default();
+        for f in &files {
+            let _ = std::fs::remove_file(f);
+        }
+        (out["retval"].as_u64().expect("retval"), data, ctx)
+    }
+}
+
+/// Packets `BPF_PROG_TEST_RUN` accepts for `__sk_buff` programs: it also
+/// refuses IPv4 frames too short for an IPv4 header and IPv6 frames too
+/// short for an IPv6 header (`EINVAL`).
+fn kernel_skb_packets() -> Vec<Vec<u8>> {
+    kernel_packets()
+        .into_iter()
+        .filter(|p| match u16::from_be_bytes([p[12], p[13]]) {
+            0x0800 => p.len() >= 14 + 20,
+            0x86dd => p.len() >= 14 + 40,
+            _ => true,
+        })
+        .collect()
+}
+
+/// The `__sk_buff` fields `BPF_PROG_TEST_RUN` copies back, from a ctx_out:
+/// mark, priority, cb[0..5].
+fn written_fields(ctx: &[u8]) -> Vec<u32> {
+    let w = |o: usize| u32::from_le_bytes(ctx[o..o + 4].try_into().unwrap());
+    let mut v = vec![w(8), w(32)];
+    v.extend((0..5).map(|i| w(48 + 4 * i)));
+    v
+}
+
+fn meta_fields(m: &cranebpf_runtime::ctx::SkbMeta) -> Vec<u32> {
+    let mut v = vec![m.mark, m.priority];
+    v.extend(m.cb);
+    v
+}
+
+#[test]
+fn kernel_sockfilter_agrees_with_interpreter() {
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("sockfilter.o").is_none() {
+        return;
+    }
+    let obj = object("sockfilter.o");
+    let lp = obj.load("sock_filter").unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    for (i, frame) in kernel_skb_packets().iter().enumerate() {
+        let (k, kp, kctx) = fs.run_skb("sock_filter", frame);
+        // The kernel runs a socket filter from the network header, and
+        // hands back the frame with the link-layer header zeroed.
+        let (mut p, mut meta) = super::skb::socket_view(frame);
+        let out = lp.run_skb(&mut p, &mut meta, &RunOptions::default(), &it);
+        assert_eq!(
+            out.outcome.result,
+            Ok(k),
+            "packet {i}: verdict differs from the kernel's"
+        );
+        assert_eq!(&kp[14..], &p[..], "packet {i}: output differs");
+        assert_eq!(
+            written_fields(&kctx),
+            meta_fields(&meta),
+            "packet {i}: __sk_buff"
+        );
+    }
+    compare_maps(
+        &fs,
+        &obj,
+        &[("proto_count", "proto_count"), (".bss", "sockfilt_bss")],
+    );
+}
+
+#[test]
+fn kernel_tc_rewrite_agrees_with_interpreter() {
+    use cranebpf_runtime::ctx::SkbMeta;
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("tc_rewrite.o").is_none() {
+        return;
+    }
+    let obj = object("tc_rewrite.o");
+    for prog in ["tc_dnat", "tc_vlan"] {
+        let lp = obj.load(prog).unwrap();
+        let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+        for (i, frame) in kernel_skb_packets().iter().enumerate() {
+            let (k, kp, kctx) = fs.run_skb(prog, frame);
+            let mut p = frame.clone();
+            let mut meta = SkbMeta::from_frame(frame);
+            let out = lp.run_skb(&mut p, &mut meta, &RunOptions::default(), &it);
+            assert_eq!(out.outcome.result, Ok(k), "{prog}, packet {i}: verdict");
+            assert_eq!(p, kp, "{prog}, packet {i}: output");
+            assert_eq!(
+                written_fields(&kctx),
+                meta_fields(&meta),
+                "{prog}, packet {i}: __sk_buff"
+            );
+        }
+    }
+    compare_maps(&fs, &obj, &[("verdicts", "verdicts")]);
 }

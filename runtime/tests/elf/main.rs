@@ -5,6 +5,7 @@
 
 mod kernel;
 mod malformed;
+mod skb;
 mod tail;
 
 use cranebpf_testkit::{models, packets};
@@ -331,30 +332,26 @@ fn vlan_adjust_head_and_tail_match_model() {
 #[test]
 fn embedder_program_type_with_own_ctx_and_helper() {
     use cranebpf_runtime::ctx::{CtxField, CtxLayout, ProgramType};
-    use cranebpf_runtime::{Helpers, MemoryMap, Size};
+    use cranebpf_runtime::{Helpers, MemoryMap};
     let obj = object("custom.o");
     // The type: `struct sample_ctx { u32 data, data_end, scale; }` seen
     // through a shadow `{ u64 data; u64 data_end; u32 scale; }`.
-    let field = |name, offset, shadow_offset, shadow_size| CtxField {
-        name,
-        offset,
-        size: Size::W,
-        shadow_offset,
-        shadow_size,
-    };
-    let prog_type = ProgramType {
-        name: "sample".into(),
-        ctx: Some(CtxLayout {
+    let prog_type = ProgramType::custom(
+        "sample",
+        CtxLayout {
             name: "sample_ctx",
+            size: 12,
             fields: vec![
-                field("data", 0, 0, Size::DW),
-                field("data_end", 4, 8, Size::DW),
-                field("scale", 8, 16, Size::W),
+                CtxField::pointer("data", 0, 0),
+                CtxField::pointer("data_end", 4, 8),
+                CtxField::u32("scale", 8, 16),
             ],
+            refused: vec![],
+            narrow_reads: false,
             shadow_size: 24,
-        }),
-        kernel_helpers: vec![],
-    };
+            ctx_offset: 0,
+        },
+    );
     // Without a type the section is unknown: a clear error.
     let e = obj.load("weighted_sum").unwrap_err();
     assert!(

@@ -5,10 +5,10 @@ use super::{
     ElfError, ObjProgram, Object, Reloc, Section, Symbol, Target, R_BPF_64_32, R_BPF_64_64,
     R_BPF_NONE,
 };
-use crate::host::ctx::{rewrite_ctx, ProgramType};
 use crate::host::helpers::Helpers;
 use crate::host::kernel::{self, KernelOptions};
 use crate::host::maps::Map;
+use crate::host::progtype::{rewrite_ctx, ProgramType};
 use crate::isa::decode::decode_all;
 use crate::isa::insn::{CallKind, Insn, RawInsn};
 use crate::isa::program::Program;
@@ -228,6 +228,10 @@ pub struct LoadedProgram {
     pub(crate) program: Program,
     pub(crate) helpers: Helpers,
     pub(crate) maps: Vec<Map>,
+    /// The program uses LD_ABS/LD_IND.
+    pub(crate) legacy_loads: bool,
+    /// The program calls a helper that changes a packet's length.
+    pub(crate) resizes_packet: bool,
 }
 
 impl LoadedProgram {
@@ -292,21 +296,59 @@ impl Object {
         opts: LoadOptions,
     ) -> Result<LoadedProgram, ElfError> {
         let p = &self.programs[index];
-        let prog_type = match opts.prog_type {
+        let prog_type = match opts.prog_type.clone() {
             Some(t) => t,
             None => ProgramType::for_section(&p.section).ok_or_else(|| ElfError::Unsupported {
                 what: format!(
-                    "program type of section {:?} (known: xdp, cranebpf/mem; or pass one)",
+                    "program type of section {:?} (known: xdp, socket, tc, classifier, tcx/, \
+                     kprobe/, uprobe/, tracepoint/, raw_tp/, fentry/, perf_event, cranebpf/mem; \
+                     or pass one)",
                     p.section
                 ),
             })?,
         };
+        LoadedProgram::from_parts(&p.name, &p.section, &p.slots, prog_type, opts, &self.maps)
+    }
+}
+
+impl LoadedProgram {
+    /// Loads a program given as instruction slots (no ELF object, no maps)
+    /// as `prog_type`: context accesses rewritten, helper calls checked
+    /// against the type, validated. This is how an embedder loads bytecode
+    /// it built itself, e.g. for a tracing hook.
+    pub fn from_slots(
+        name: &str,
+        slots: &[RawInsn],
+        prog_type: ProgramType,
+        opts: LoadOptions,
+    ) -> Result<LoadedProgram, ElfError> {
+        LoadedProgram::from_parts(name, "", slots, prog_type, opts, &[])
+    }
+
+    /// The load steps shared by [`Object::load_with`] and
+    /// [`LoadedProgram::from_slots`].
+    fn from_parts(
+        name: &str,
+        section: &str,
+        slots: &[RawInsn],
+        prog_type: ProgramType,
+        opts: LoadOptions,
+        maps: &[Map],
+    ) -> Result<LoadedProgram, ElfError> {
+        struct P<'a> {
+            name: String,
+            slots: &'a [RawInsn],
+        }
+        let p = P {
+            name: name.to_string(),
+            slots,
+        };
         let slots = match &prog_type.ctx {
-            Some(layout) => rewrite_ctx(&p.slots, layout).map_err(|error| ElfError::Ctx {
+            Some(layout) => rewrite_ctx(p.slots, layout).map_err(|error| ElfError::Ctx {
                 program: p.name.clone(),
                 error,
             })?,
-            None => p.slots.clone(),
+            None => p.slots.to_vec(),
         };
         let to_load = |error| ElfError::Load {
             program: p.name.clone(),
@@ -356,21 +398,30 @@ impl Object {
                 });
             }
         }
-        let mut helpers =
-            kernel::kernel_helpers(&self.maps, &prog_type.kernel_helpers, &opts.kernel);
+        let mut helpers = kernel::kernel_helpers(maps, &prog_type.kernel_helpers, &opts.kernel);
         for id in opts.extra_helpers.ids() {
             if let Some(h) = opts.extra_helpers.get(id) {
                 let f = h.func.clone();
                 helpers.register(id, h.name.clone(), move |ctx, args| f(ctx, args));
             }
         }
+        let legacy_loads = program
+            .insns()
+            .iter()
+            .any(|(_, i)| matches!(i, Insn::LdAbs { .. } | Insn::LdInd { .. }));
+        let resizes_packet = program.insns().iter().any(|(_, i)| {
+            matches!(i, Insn::Call { kind: CallKind::Helper, imm }
+                if kernel::SKB_RESIZE_HELPERS.contains(&(*imm as u32)))
+        });
         Ok(LoadedProgram {
             name: p.name.clone(),
-            section: p.section.clone(),
+            section: section.to_string(),
             prog_type,
             program,
             helpers,
-            maps: self.maps.clone(),
+            maps: maps.to_vec(),
+            legacy_loads,
+            resizes_packet,
         })
     }
 }

@@ -15,7 +15,7 @@
 //!   map's value. Engines therefore never see pseudo-loads.
 //!
 //! [`Object::load`] then turns one program into a [`LoadedProgram`]: context
-//! accesses rewritten for its [`ProgramType`](crate::host::ctx::ProgramType),
+//! accesses rewritten for its [`ProgramType`](crate::host::progtype::ProgramType),
 //! decoded, validated, and paired with the kernel helpers it may call.
 //! [`Object::load_set`] loads an entry program with every program of the
 //! same type as a [`ProgramSet`], whose drivers follow `bpf_tail_call`s
@@ -60,10 +60,11 @@ mod set;
 
 pub use btf::BtfError;
 pub use load::{LoadOptions, LoadedProgram};
+pub use run::SkbOutcome;
 pub use set::ProgramSet;
 
-use crate::host::ctx::CtxError;
 use crate::host::maps::{Map, MapDef, MapError, MapType};
+use crate::host::progtype::CtxError;
 use crate::isa::insn::RawInsn;
 use crate::isa::program::LoadError;
 use object::elf;

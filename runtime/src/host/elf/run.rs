@@ -13,10 +13,14 @@
 use super::LoadedProgram;
 use crate::engine::run::{RunOptions, RunOutcome};
 use crate::engine::Prepared;
-use crate::host::ctx::xdp_shadow;
-use crate::host::kernel::{KernelRun, XdpState, XDP_FRAME_SIZE, XDP_HEADROOM};
+use crate::host::kernel::skb::SkbState;
+use crate::host::kernel::trace::{ProbeMemory, TraceState};
+use crate::host::kernel::{
+    KernelRun, Redirect, XdpState, SKB_MAX_LEN, XDP_FRAME_SIZE, XDP_HEADROOM,
+};
 use crate::host::maps::ValueRef;
 use crate::host::mem::{MemoryMap, Region, Stack};
+use crate::host::progtype::{xdp_shadow, Driver, SkbKind, SkbMeta};
 
 /// What a driver runs once its run is set up: given the memory map, r1–r5
 /// and the run's [`KernelRun`], run the program (or a chain of them).
@@ -64,7 +68,7 @@ impl LoadedProgram {
         }
     }
 
-    /// Runs a memory-buffer program ([`crate::host::ctx::ProgramType::mem`])
+    /// Runs a memory-buffer program ([`crate::host::progtype::ProgramType::mem`])
     /// once with `prepared` (this program, prepared by any engine): r1
     /// points to `buf` (read-write), r2 holds its length.
     pub fn run_mem(
@@ -89,9 +93,9 @@ impl LoadedProgram {
         r
     }
 
-    /// Runs a program of an embedder-defined [`ProgramType`](crate::host::ctx::ProgramType):
+    /// Runs a program of an embedder-defined [`ProgramType`](crate::host::progtype::ProgramType):
     /// r1 points to a read-only copy of `shadow_ctx` (the context in the
-    /// shadow layout the type's [`CtxLayout`](crate::host::ctx::CtxLayout) maps
+    /// shadow layout the type's [`CtxLayout`](crate::host::progtype::CtxLayout) maps
     /// onto, pointer fields holding host addresses), `mem` holds the
     /// embedder's regions (the buffers those pointers reach). Regions the
     /// driver and the helpers add to `mem` are removed again after the run.
@@ -203,4 +207,136 @@ impl LoadedProgram {
         drop(run);
         r
     }
+
+    /// Runs a socket filter or tc program on one packet. r1 points to the
+    /// packet's first byte, with the `__sk_buff` shadow just before it (see
+    /// [`crate::host::progtype::skb`]); `len`, `data` and `data_end` come
+    /// from `packet`, every other field from `meta`. On return `packet`
+    /// holds the packet as the program left it and `meta` the fields it
+    /// wrote (and those helpers changed: VLAN tag, protocol, hash); the
+    /// outcome's `redirect` is the target `bpf_redirect` recorded.
+    /// `prepared` is this program, prepared by any engine.
+    ///
+    /// For a socket filter the packet is what the socket receives (from
+    /// the network header for most sockets, as `BPF_PROG_TEST_RUN` passes
+    /// it); for tc it starts at the Ethernet header.
+    pub fn run_skb(
+        &self,
+        packet: &mut Vec<u8>,
+        meta: &mut SkbMeta,
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> SkbOutcome {
+        let flags = (self.resizes_packet, self.legacy_loads);
+        let (outcome, redirect) = self.with_skb_run(packet, meta, flags, run_once(prepared, opts));
+        SkbOutcome { outcome, redirect }
+    }
+
+    /// The `__sk_buff` kind this program runs with (tc for types that are
+    /// not socket filters).
+    pub(super) fn skb_kind(&self) -> SkbKind {
+        match self.prog_type.driver {
+            Driver::Skb(k) => k,
+            _ => SkbKind::SchedCls,
+        }
+    }
+
+    /// Sets up the run of [`LoadedProgram::run_skb`] and hands it to
+    /// `step`; `(resizes, legacy_loads)` say whether any program of the run
+    /// resizes the packet or uses LD_ABS/LD_IND.
+    pub(super) fn with_skb_run<R>(
+        &self,
+        packet: &mut Vec<u8>,
+        meta: &mut SkbMeta,
+        (resizes, legacy_loads): (bool, bool),
+        step: impl RunStep<R>,
+    ) -> (R, Option<Redirect>) {
+        let growth = if resizes {
+            SKB_MAX_LEN.saturating_sub(packet.len())
+        } else {
+            0
+        };
+        let st = SkbState::new(packet, meta, self.skb_kind(), growth, legacy_loads);
+        let ctx = st.ctx();
+        let mut run = KernelRun::new();
+        let mut mem = MemoryMap::new();
+        // SAFETY: the regions lie inside `st.buf`, which `run.skb` holds
+        // until after the run (the memory map is dropped first); it is only
+        // accessed through raw pointers meanwhile.
+        unsafe {
+            mem.add_raw(st.packet_region());
+            for r in st.shadow_regions() {
+                mem.add_raw(r);
+            }
+        }
+        run.skb = Some(st);
+        self.add_data_regions(&mut mem, &mut run);
+        let r = step(&mut mem, [ctx, 0, 0, 0, 0], &mut run);
+        drop(mem);
+        let mut redirect = None;
+        if let Some(st) = run.skb.take() {
+            *packet = st.packet();
+            st.meta(meta);
+            redirect = st.redirect;
+        }
+        drop(run);
+        (r, redirect)
+    }
+}
+
+impl LoadedProgram {
+    /// Runs a tracing program (kprobe/uprobe with a
+    /// [`PtRegs`](crate::host::progtype::PtRegs), raw_tp/fentry arguments, or
+    /// an embedder's [`TraceCtx`](crate::host::progtype::TraceCtx)) once:
+    /// r1 points to a copy of `ctx`, writable if the layout has writable
+    /// fields and copied back after the run; `bpf_probe_read_*` may copy
+    /// from `probe` only; `bpf_get_current_pid_tgid` returns `pid_tgid`.
+    /// `prepared` is this program, prepared by any engine.
+    pub fn run_trace(
+        &self,
+        ctx: &mut [u8],
+        probe: &ProbeMemory<'_>,
+        pid_tgid: u64,
+        opts: &RunOptions,
+        prepared: &dyn Prepared,
+    ) -> RunOutcome {
+        let buf = crate::host::maps::value_buf(ctx.len());
+        buf.write(0, ctx);
+        let writable = self
+            .prog_type
+            .ctx
+            .as_ref()
+            .is_some_and(|l| l.fields.iter().any(|f| f.writable));
+        let mut run = KernelRun::new();
+        // The ranges stay borrowed by `probe` until this function returns,
+        // after `run` (and its copy of them) is dropped.
+        run.trace = Some(TraceState::new(probe, pid_tgid));
+        let mut mem = MemoryMap::new();
+        // SAFETY: `buf` lives until the end of this function, after the
+        // memory map is dropped, and is only accessed through raw pointers
+        // meanwhile.
+        unsafe {
+            mem.add_raw(Region {
+                start: buf.addr(),
+                len: ctx.len() as u64,
+                writable,
+            })
+        };
+        self.add_data_regions(&mut mem, &mut run);
+        let args = [buf.addr(), 0, 0, 0, 0];
+        let r = run_once(prepared, opts)(&mut mem, args, &mut run);
+        drop(mem);
+        drop(run);
+        buf.read_into(0, ctx);
+        r
+    }
+}
+
+/// What [`LoadedProgram::run_skb`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkbOutcome {
+    /// r0 (a verdict or a byte count) or the fault.
+    pub outcome: RunOutcome,
+    /// The target `bpf_redirect` recorded, if it was called.
+    pub redirect: Option<Redirect>,
 }

@@ -3,11 +3,12 @@
 
 use super::{ElfError, LoadOptions, LoadedProgram, Object};
 use crate::engine::run::RunOptions;
-use crate::host::ctx::ProgramType;
 use crate::host::kernel::tail::{self, ChainOutcome, ChainPrograms};
-use crate::host::kernel::KernelRun;
+use crate::host::kernel::{KernelRun, Redirect};
 use crate::host::maps::Map;
 use crate::host::mem::MemoryMap;
+use crate::host::progtype::ProgramType;
+use crate::host::progtype::SkbMeta;
 use std::sync::Arc;
 
 /// An entry program and every program of its object it may tail-call, each
@@ -135,6 +136,24 @@ impl ProgramSet {
         self.entry().with_xdp_run(packet, |mem, args, run| {
             self.drive(mem, args, opts, run, programs)
         })
+    }
+
+    /// [`LoadedProgram::run_skb`] for the chain that starts at the entry;
+    /// also returns the target `bpf_redirect` recorded.
+    pub fn run_skb(
+        &self,
+        packet: &mut Vec<u8>,
+        meta: &mut SkbMeta,
+        opts: &RunOptions,
+        programs: &(impl ChainPrograms + ?Sized),
+    ) -> (ChainOutcome, Option<Redirect>) {
+        let all = self.programs.iter().flatten();
+        let resizes = all.clone().any(|p| p.resizes_packet);
+        let legacy = all.clone().any(|p| p.legacy_loads);
+        self.entry()
+            .with_skb_run(packet, meta, (resizes, legacy), |mem, args, run| {
+                self.drive(mem, args, opts, run, programs)
+            })
     }
 
     /// [`LoadedProgram::run_mem`] for the chain that starts at the entry.

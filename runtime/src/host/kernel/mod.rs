@@ -23,10 +23,17 @@
 //! `bpf_tail_call` and the chain driver of
 //! [`ProgramSet`](crate::host::elf::ProgramSet) runs are defined in [`tail`].
 
+pub mod csum;
 mod run;
+pub mod skb;
 pub mod tail;
+pub mod trace;
 
 pub use run::{XdpAction, XDP_FRAME_SIZE, XDP_HEADROOM};
+pub use skb::{
+    Redirect, HELPER_SKB_LOAD_BYTES, SKB_MAX_LEN, SKB_RESIZE_HELPERS, SKB_WRITE_HELPERS,
+};
+pub use trace::ProbeMemory;
 
 use crate::engine::fault::HelperError;
 use crate::host::helpers::{HelperCtx, Helpers};
@@ -65,6 +72,37 @@ pub const HELPER_RINGBUF_SUBMIT: u32 = 132;
 /// `bpf_ringbuf_discard`.
 pub const HELPER_RINGBUF_DISCARD: u32 = 133;
 
+/// `bpf_perf_event_output`.
+pub const HELPER_PERF_EVENT_OUTPUT: u32 = 25;
+/// `bpf_probe_read` (the old, user-or-kernel form).
+pub const HELPER_PROBE_READ: u32 = 4;
+/// `bpf_get_current_pid_tgid`.
+pub const HELPER_GET_CURRENT_PID_TGID: u32 = 14;
+/// `bpf_probe_read_str`.
+pub const HELPER_PROBE_READ_STR: u32 = 45;
+/// `bpf_probe_read_user`.
+pub const HELPER_PROBE_READ_USER: u32 = 112;
+/// `bpf_probe_read_kernel`.
+pub const HELPER_PROBE_READ_KERNEL: u32 = 113;
+/// `bpf_probe_read_user_str`.
+pub const HELPER_PROBE_READ_USER_STR: u32 = 114;
+/// `bpf_probe_read_kernel_str`.
+pub const HELPER_PROBE_READ_KERNEL_STR: u32 = 115;
+
+/// The helpers tracing programs get beyond the common ones.
+pub const TRACE_HELPERS: [u32; 7] = [
+    HELPER_PROBE_READ,
+    HELPER_GET_CURRENT_PID_TGID,
+    HELPER_PROBE_READ_STR,
+    HELPER_PROBE_READ_USER,
+    HELPER_PROBE_READ_KERNEL,
+    HELPER_PROBE_READ_USER_STR,
+    HELPER_PROBE_READ_KERNEL_STR,
+];
+
+/// The signature of a helper body written as a plain function.
+type Body = fn(&mut HelperCtx<'_, '_>, [u64; 5]) -> Result<u64, HelperError>;
+
 /// The kernel's name for a helper id cranebpf knows.
 pub fn helper_name(id: u32) -> Option<&'static str> {
     Some(match id {
@@ -75,7 +113,26 @@ pub fn helper_name(id: u32) -> Option<&'static str> {
         6 => "bpf_trace_printk",
         7 => "bpf_get_prandom_u32",
         8 => "bpf_get_smp_processor_id",
+        4 => "bpf_probe_read",
+        9 => "bpf_skb_store_bytes",
+        10 => "bpf_l3_csum_replace",
+        11 => "bpf_l4_csum_replace",
         12 => "bpf_tail_call",
+        14 => "bpf_get_current_pid_tgid",
+        18 => "bpf_skb_vlan_push",
+        19 => "bpf_skb_vlan_pop",
+        23 => "bpf_redirect",
+        25 => "bpf_perf_event_output",
+        26 => "bpf_skb_load_bytes",
+        28 => "bpf_csum_diff",
+        38 => "bpf_skb_change_tail",
+        39 => "bpf_skb_pull_data",
+        43 => "bpf_skb_change_head",
+        45 => "bpf_probe_read_str",
+        112 => "bpf_probe_read_user",
+        113 => "bpf_probe_read_kernel",
+        114 => "bpf_probe_read_user_str",
+        115 => "bpf_probe_read_kernel_str",
         44 => "bpf_xdp_adjust_head",
         65 => "bpf_xdp_adjust_tail",
         130 => "bpf_ringbuf_output",
@@ -131,7 +188,7 @@ impl fmt::Debug for KernelOptions {
 /// State of the packet of an XDP run, for the XDP helpers.
 #[derive(Debug)]
 pub(crate) struct XdpState {
-    /// Address of the shadow `xdp_md` (see [`crate::host::ctx::xdp_shadow`]).
+    /// Address of the shadow `xdp_md` (see [`crate::host::progtype::xdp_shadow`]).
     pub(crate) ctx: ValueRef,
     /// The frame: `[frame_start, frame_end)`, owned by the run driver.
     pub(crate) frame_start: u64,
@@ -142,7 +199,7 @@ pub(crate) struct XdpState {
 
 impl XdpState {
     pub(crate) fn sync_ctx(&self) {
-        use crate::host::ctx::xdp_shadow::*;
+        use crate::host::progtype::xdp_shadow::*;
         self.ctx
             .buf
             .write(self.ctx.off + DATA, &self.data.to_le_bytes());
@@ -166,6 +223,10 @@ pub struct KernelRun {
     /// Outstanding ring buffer reservations by address.
     pub(crate) reservations: HashMap<u64, (Map, ValueRef)>,
     pub(crate) xdp: Option<XdpState>,
+    /// The packet of a socket filter or tc run.
+    pub(crate) skb: Option<skb::SkbState>,
+    /// The probe memory and identity of a tracing run.
+    pub(crate) trace: Option<trace::TraceState>,
     /// The tail-call state of a run driven by a [`ProgramSet`](crate::host::elf::ProgramSet).
     pub(crate) chain: Option<tail::Chain>,
     /// The embedder's own state, for its helpers (reach it with
@@ -180,6 +241,8 @@ impl KernelRun {
             registered: HashSet::new(),
             reservations: HashMap::new(),
             xdp: None,
+            skb: None,
+            trace: None,
             chain: None,
             user: None,
         }
@@ -273,6 +336,8 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     register_tail_call(&mut h, &maps, want);
     register_ringbuf_helpers(&mut h, &maps, want);
     register_xdp_helpers(&mut h, want);
+    skb::register(&mut h, want);
+    trace::register(&mut h, want);
     h
 }
 
@@ -444,13 +509,13 @@ fn register_ringbuf_helpers(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u3
 
 /// `bpf_xdp_adjust_head` and `bpf_xdp_adjust_tail`.
 fn register_xdp_helpers(h: &mut Helpers, want: impl Fn(u32) -> bool) {
-    if want(crate::host::ctx::HELPER_XDP_ADJUST_HEAD) {
+    if want(crate::host::progtype::HELPER_XDP_ADJUST_HEAD) {
         h.register(44, "bpf_xdp_adjust_head", |ctx, a| {
             let (mem, run) = split(ctx)?;
             Ok(run::adjust(mem, run, a, true))
         });
     }
-    if want(crate::host::ctx::HELPER_XDP_ADJUST_TAIL) {
+    if want(crate::host::progtype::HELPER_XDP_ADJUST_TAIL) {
         h.register(65, "bpf_xdp_adjust_tail", |ctx, a| {
             let (mem, run) = split(ctx)?;
             Ok(run::adjust(mem, run, a, false))

@@ -1,26 +1,24 @@
-//! Program types and their contexts.
+//! Context rewriting.
 //!
-//! A [`ProgramType`] says what a program receives in r1 (its context), how
-//! the loader rewrites the program's context accesses, and which kernel
-//! helpers it may call.
-//!
-//! # Context rewriting
 //! Kernel UAPI contexts such as `struct xdp_md` declare 32-bit fields
 //! (`data`, `data_end`) that programs cast to pointers. As the kernel's
-//! verifier does (`convert_ctx_access`), the loader rewrites every load from
-//! the context into a load from a **shadow** context that the runtime builds
-//! per run, where pointer fields are full 64-bit host addresses. The number of
-//! slots never changes: only the load's size and offset do.
+//! verifier does (`convert_ctx_access`), the loader rewrites every access to
+//! the context into an access to a **shadow** context that the runtime builds
+//! per run, where pointer fields are full 64-bit host addresses (see
+//! [`CtxLayout`]). The number of slots never changes: only the access's size
+//! and offset do. Stores are rewritten the same way, to fields the layout
+//! marks writable.
 //!
 //! Which loads read the context is found by a forward data-flow analysis: r1
 //! holds the context at entry; `mov` copies it, 8-byte stack spills and fills
 //! keep it, and a local call passes it on in r1-r5. A load whose base register
 //! may or may not hold the context depending on the path
-//! ([`CtxError::Ambiguous`]), a context access that matches no field
-//! ([`CtxError::BadAccess`]), a store to the context ([`CtxError::Write`]) or
-//! arithmetic on the context pointer followed by a dereference is refused,
-//! never guessed.
+//! ([`CtxError::Ambiguous`]), a context access the layout refuses (an
+//! unknown field, a store to a read-only field, a misaligned or partial
+//! access: [`CtxError::BadAccess`]) or arithmetic on the context pointer
+//! followed by a dereference is refused, never guessed.
 
+use super::layout::{AccessFault, CtxLayout, Resolved};
 use crate::isa::cfg::Cfg;
 use crate::isa::decode::decode_all;
 use crate::isa::encode::encode_all;
@@ -28,165 +26,28 @@ use crate::isa::insn::{AluOp, CallKind, Insn, RawInsn, Reg, Size, Src, Width};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// One field of a context as the program sees it, and where it lives in the
-/// shadow context.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CtxField {
-    /// Field name, for errors.
-    pub name: &'static str,
-    /// Offset in the program's view.
-    pub offset: i16,
-    /// Size in the program's view.
-    pub size: Size,
-    /// Offset in the shadow context.
-    pub shadow_offset: i16,
-    /// Size of the load from the shadow context (DW for pointer fields).
-    pub shadow_size: Size,
-}
-
-/// A context layout: the fields a program may load.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CtxLayout {
-    /// The C struct's name, for errors (e.g. `xdp_md`).
-    pub name: &'static str,
-    /// The loadable fields.
-    pub fields: Vec<CtxField>,
-    /// Size of the shadow context in bytes.
-    pub shadow_size: usize,
-}
-
-/// `struct xdp_md` fields' offsets in the XDP shadow context's layout.
-pub mod xdp_shadow {
-    /// `data` as a 64-bit host address.
-    pub const DATA: usize = 0;
-    /// `data_end` as a 64-bit host address.
-    pub const DATA_END: usize = 8;
-    /// `data_meta` as a 64-bit host address (equal to `data`: no metadata).
-    pub const DATA_META: usize = 16;
-    /// `ingress_ifindex`, u32.
-    pub const INGRESS_IFINDEX: usize = 24;
-    /// `rx_queue_index`, u32.
-    pub const RX_QUEUE_INDEX: usize = 28;
-    /// `egress_ifindex`, u32.
-    pub const EGRESS_IFINDEX: usize = 32;
-    /// Shadow size in bytes.
-    pub const SIZE: usize = 40;
-}
-
-impl CtxLayout {
-    /// The kernel's `struct xdp_md { u32 data, data_end, data_meta,
-    /// ingress_ifindex, rx_queue_index, egress_ifindex; }`, mapped onto the
-    /// offsets in [`xdp_shadow`].
-    pub fn xdp_md() -> CtxLayout {
-        use xdp_shadow::*;
-        let f = |name, offset, shadow_offset: usize, shadow_size| CtxField {
-            name,
-            offset,
-            size: Size::W,
-            shadow_offset: shadow_offset as i16,
-            shadow_size,
-        };
-        CtxLayout {
-            name: "xdp_md",
-            fields: vec![
-                f("data", 0, DATA, Size::DW),
-                f("data_end", 4, DATA_END, Size::DW),
-                f("data_meta", 8, DATA_META, Size::DW),
-                f("ingress_ifindex", 12, INGRESS_IFINDEX, Size::W),
-                f("rx_queue_index", 16, RX_QUEUE_INDEX, Size::W),
-                f("egress_ifindex", 20, EGRESS_IFINDEX, Size::W),
-            ],
-            shadow_size: SIZE,
-        }
-    }
-
-    fn field(&self, offset: i16, size: Size) -> Option<&CtxField> {
-        self.fields
-            .iter()
-            .find(|f| f.offset == offset && f.size == size)
-    }
-}
-
-/// What a program is: its context and the kernel helpers it may call.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProgramType {
-    /// Name (e.g. `xdp`).
-    pub name: String,
-    /// The context layout to rewrite; `None` passes r1 through unchanged.
-    pub ctx: Option<CtxLayout>,
-    /// Kernel helper ids the program may call; calling any other kernel
-    /// helper id is a load error unless the embedder registers it.
-    pub kernel_helpers: Vec<u32>,
-}
-
-/// Helpers every cranebpf program type gets: map lookup/update/delete (1-3),
-/// ktime_get_ns (5), trace_printk (6), get_prandom_u32 (7),
-/// get_smp_processor_id (8), tail_call (12, see [`crate::host::kernel::tail`]),
-/// ring buffer output/reserve/submit/discard (130-133).
-pub const COMMON_HELPERS: [u32; 12] = [1, 2, 3, 5, 6, 7, 8, 12, 130, 131, 132, 133];
-/// `bpf_xdp_adjust_head`.
-pub const HELPER_XDP_ADJUST_HEAD: u32 = 44;
-/// `bpf_xdp_adjust_tail`.
-pub const HELPER_XDP_ADJUST_TAIL: u32 = 65;
-
-impl ProgramType {
-    /// XDP: r1 is a `struct xdp_md *`; the result is an XDP action.
-    pub fn xdp() -> ProgramType {
-        let mut kernel_helpers = COMMON_HELPERS.to_vec();
-        kernel_helpers.extend([HELPER_XDP_ADJUST_HEAD, HELPER_XDP_ADJUST_TAIL]);
-        ProgramType {
-            name: "xdp".into(),
-            ctx: Some(CtxLayout::xdp_md()),
-            kernel_helpers,
-        }
-    }
-
-    /// cranebpf's memory-buffer type: r1 points to a writable buffer and r2
-    /// holds its length (the conformance-suite convention); no rewriting.
-    pub fn mem() -> ProgramType {
-        ProgramType {
-            name: "mem".into(),
-            ctx: None,
-            kernel_helpers: COMMON_HELPERS.to_vec(),
-        }
-    }
-
-    /// The type for an ELF section name, as libbpf guesses it: `xdp`,
-    /// `xdp/...`, `xdp.frags` are XDP; `cranebpf/mem...` and `mem...` are
-    /// [`ProgramType::mem`]. Others: `None`.
-    pub fn for_section(section: &str) -> Option<ProgramType> {
-        let base = section.split('/').next().unwrap_or(section);
-        match base {
-            "xdp" | "xdp.frags" => Some(ProgramType::xdp()),
-            "cranebpf" | "mem" => Some(ProgramType::mem()),
-            _ => None,
-        }
-    }
-}
-
 /// Why context rewriting refused a program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CtxError {
     /// The slots did not decode.
     Decode(crate::DecodeError),
-    /// A load from the context at an offset and size that match no field.
+    /// An access to the context the layout refuses.
     BadAccess {
         /// Slot index.
         pc: usize,
         /// The context struct.
         ctx: &'static str,
+        /// The field at that offset, if any.
+        field: Option<&'static str>,
         /// Offset.
         offset: i16,
         /// Size in bytes.
         size: u64,
-    },
-    /// A store or atomic to the context.
-    Write {
-        /// Slot index.
-        pc: usize,
-        /// The context struct.
-        ctx: &'static str,
+        /// Whether it was a store.
+        write: bool,
+        /// Why.
+        fault: AccessFault,
     },
     /// A memory access through a register that holds the context on some
     /// paths and not on others, or holds a pointer computed from it.
@@ -205,10 +66,20 @@ impl fmt::Display for CtxError {
             CtxError::BadAccess {
                 pc,
                 ctx,
+                field,
                 offset,
                 size,
-            } => write!(f, "pc {pc}: invalid {size}-byte access to struct {ctx} at offset {offset}"),
-            CtxError::Write { pc, ctx } => write!(f, "pc {pc}: store to read-only struct {ctx}"),
+                write,
+                fault,
+            } => {
+                let what = if *write { "store to" } else { "load from" };
+                let name = field.map_or(String::new(), |n| format!(" ({ctx}.{n})"));
+                write!(
+                    f,
+                    "pc {pc}: invalid {size}-byte {what} struct {ctx} at offset {offset}{name}: {}",
+                    fault.describe()
+                )
+            }
             CtxError::Ambiguous { pc, reg } => write!(
                 f,
                 "pc {pc}: r{reg} holds the context (or a pointer derived from it) on some paths only"
@@ -290,23 +161,23 @@ impl State {
 pub fn rewrite_ctx(slots: &[RawInsn], layout: &CtxLayout) -> Result<Vec<RawInsn>, CtxError> {
     let insns = decode_all(slots).map_err(CtxError::Decode)?;
     let cfg = Cfg::new(&insns);
-    let loads = find_ctx_loads(&insns, &cfg, layout)?;
-    Ok(rewrite_loads(slots, &insns, &cfg, &loads))
+    let accesses = find_ctx_accesses(&insns, &cfg, layout)?;
+    Ok(rewrite_accesses(slots, &insns, &cfg, &accesses))
 }
 
-/// The context loads of the program (pc to field), found by a forward
+/// The context accesses of the program (pc to shadow access), found by a forward
 /// data-flow over the blocks of `cfg`. States are kept at block leaders
 /// only (one stack map per block, not per instruction) and carried through
 /// a block instruction by instruction.
-fn find_ctx_loads(
+fn find_ctx_accesses(
     insns: &[(usize, Insn)],
     cfg: &Cfg,
     layout: &CtxLayout,
-) -> Result<BTreeMap<usize, CtxField>, CtxError> {
+) -> Result<BTreeMap<usize, Resolved>, CtxError> {
     // States before each leader, by instruction index.
     let mut states: Vec<Option<State>> = vec![None; insns.len()];
     let mut work: Vec<usize> = Vec::new();
-    let mut loads: BTreeMap<usize, CtxField> = BTreeMap::new();
+    let mut loads: BTreeMap<usize, Resolved> = BTreeMap::new();
     // Entry: r1 is the context.
     if !insns.is_empty() {
         let ctx_in_r1 = [V::Ctx, V::Other, V::Other, V::Other, V::Other];
@@ -347,29 +218,44 @@ fn flow(states: &mut [Option<State>], work: &mut Vec<usize>, i: usize, s: &State
     }
 }
 
-/// The slots with every context load in `loads` reading its shadow field.
-fn rewrite_loads(
+/// The slots with every context access in `accesses` moved to its shadow
+/// field.
+fn rewrite_accesses(
     slots: &[RawInsn],
     insns: &[(usize, Insn)],
     cfg: &Cfg,
-    loads: &BTreeMap<usize, CtxField>,
+    accesses: &BTreeMap<usize, Resolved>,
 ) -> Vec<RawInsn> {
     let mut out = slots.to_vec();
-    for (&pc, field) in loads {
+    for (&pc, r) in accesses {
         let Some(i) = cfg.index_of_pc(pc) else {
             continue;
         };
-        if let (_, Insn::Ldx { dst, src, .. }) = insns[i] {
-            let new = Insn::Ldx {
-                size: field.shadow_size,
-                sx: false,
+        let (size, off) = (r.shadow_size, r.shadow_offset);
+        let new = match insns[i].1 {
+            Insn::Ldx { sx, dst, src, .. } => Insn::Ldx {
+                size,
+                sx,
                 dst,
                 src,
-                off: field.shadow_offset,
-            };
-            if let Some(raw) = encode_all(&[new]).first() {
-                out[pc] = *raw;
-            }
+                off,
+            },
+            Insn::St { dst, imm, .. } => Insn::St {
+                size,
+                dst,
+                off,
+                imm,
+            },
+            Insn::Stx { dst, src, .. } => Insn::Stx {
+                size,
+                dst,
+                src,
+                off,
+            },
+            _ => continue,
+        };
+        if let Some(raw) = encode_all(&[new]).first() {
+            out[pc] = *raw;
         }
     }
     out
@@ -383,12 +269,8 @@ impl State {
         pc: usize,
         insn: Insn,
         layout: &CtxLayout,
-        loads: &mut BTreeMap<usize, CtxField>,
+        loads: &mut BTreeMap<usize, Resolved>,
     ) -> Result<Option<[V; 5]>, CtxError> {
-        let write = || CtxError::Write {
-            pc,
-            ctx: layout.name,
-        };
         match insn {
             Insn::Alu { w, op, dst, src } => self.step_alu(w, op, dst, src),
             Insn::Neg { dst, .. } | Insn::End { dst, .. } => {
@@ -419,7 +301,8 @@ impl State {
                 if dst == Reg::R10 {
                     self.clobber_stack(off, size.bytes());
                 } else if self.base(pc, dst)? == V::Ctx {
-                    return Err(write());
+                    let r = access(layout, pc, off, size, true, false)?;
+                    loads.insert(pc, r);
                 }
             }
             Insn::Stx {
@@ -435,14 +318,23 @@ impl State {
                         self.stack.insert(off, v);
                     }
                 } else if self.base(pc, dst)? == V::Ctx {
-                    return Err(write());
+                    let r = access(layout, pc, off, size, true, false)?;
+                    loads.insert(pc, r);
                 }
             }
             Insn::Atomic { size, dst, off, .. } => {
                 if dst == Reg::R10 {
                     self.clobber_stack(off, size.bytes());
                 } else if self.base(pc, dst)? == V::Ctx {
-                    return Err(write());
+                    return Err(CtxError::BadAccess {
+                        pc,
+                        ctx: layout.name,
+                        field: layout.name_at(off),
+                        offset: off,
+                        size: size.bytes(),
+                        write: true,
+                        fault: AccessFault::Atomic,
+                    });
                 }
                 if let Some(r) = insn.written_reg() {
                     self.regs[r.index()] = V::Other;
@@ -506,7 +398,7 @@ impl State {
         src: Reg,
         off: i16,
         layout: &CtxLayout,
-        loads: &mut BTreeMap<usize, CtxField>,
+        loads: &mut BTreeMap<usize, Resolved>,
     ) -> Result<V, CtxError> {
         if src == Reg::R10 {
             return Ok(if size == Size::DW {
@@ -516,19 +408,32 @@ impl State {
             });
         }
         if self.base(pc, src)? == V::Ctx {
-            let field = layout
-                .field(off, size)
-                .filter(|_| !sx)
-                .ok_or(CtxError::BadAccess {
-                    pc,
-                    ctx: layout.name,
-                    offset: off,
-                    size: size.bytes(),
-                })?;
-            loads.insert(pc, *field);
+            loads.insert(pc, access(layout, pc, off, size, false, sx)?);
         }
         Ok(V::Other)
     }
+}
+
+/// The shadow access for a context access at `pc`, or the refusal.
+fn access(
+    layout: &CtxLayout,
+    pc: usize,
+    off: i16,
+    size: Size,
+    write: bool,
+    sx: bool,
+) -> Result<Resolved, CtxError> {
+    layout
+        .resolve(off, size, write, sx)
+        .map_err(|fault| CtxError::BadAccess {
+            pc,
+            ctx: layout.name,
+            field: layout.name_at(off),
+            offset: off,
+            size: size.bytes(),
+            write,
+            fault,
+        })
 }
 
 #[cfg(test)]
@@ -617,8 +522,11 @@ mod tests {
             Err(CtxError::BadAccess {
                 pc: 0,
                 ctx: "xdp_md",
+                field: Some("data"),
                 offset: 0,
-                size: 2
+                size: 2,
+                write: false,
+                fault: AccessFault::Partial,
             })
         );
         assert_eq!(
@@ -631,9 +539,14 @@ mod tests {
                 },
                 Insn::Exit
             ]),
-            Err(CtxError::Write {
+            Err(CtxError::BadAccess {
                 pc: 0,
-                ctx: "xdp_md"
+                ctx: "xdp_md",
+                field: Some("data"),
+                offset: 0,
+                size: 4,
+                write: true,
+                fault: AccessFault::ReadOnly,
             })
         );
         let add = Insn::Alu {
@@ -661,6 +574,57 @@ mod tests {
                 Insn::Exit
             ]),
             Err(CtxError::Ambiguous { pc: 2, reg: 1 })
+        );
+    }
+
+    fn rewrite_skb(kind: super::super::SkbKind, insns: &[Insn]) -> Result<Vec<Insn>, CtxError> {
+        let layout = CtxLayout::sk_buff(kind);
+        let out = rewrite_ctx(&encode_all(insns), &layout)?;
+        Ok(decode_all(&out)
+            .unwrap()
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    #[test]
+    fn skb_stores_move_to_the_shadow_and_bad_ones_name_the_field() {
+        use super::super::SkbKind::{SchedCls, SocketFilter};
+        let stx = |size, off| Insn::Stx {
+            size,
+            dst: r(1),
+            src: r(2),
+            off,
+        };
+        // tc: skb->mark = r2 becomes a store below r1, into the shadow.
+        let got = rewrite_skb(SchedCls, &[stx(Size::W, 8), Insn::Exit]).unwrap();
+        assert_eq!(got[0], stx(Size::W, -136));
+        // A socket filter may not write mark: refused with the field and pc.
+        let e = rewrite_skb(
+            SocketFilter,
+            &[mov(0, Src::Imm(0)), stx(Size::W, 8), Insn::Exit],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "pc 1: invalid 4-byte store to struct __sk_buff at offset 8 (__sk_buff.mark): \
+             the field is read-only"
+        );
+        // Misaligned, partial, unknown, refused to the type.
+        for (insn, what) in [
+            (ldx(Size::W, 0, 1, 2), "not a multiple"),
+            (ldx(Size::H, 0, 1, 76), "whole-field"),
+            (ldx(Size::W, 0, 1, 196), "no field"),
+            (ldx(Size::W, 0, 1, 92), "sk_skb"),
+        ] {
+            let e = rewrite_skb(SchedCls, &[insn, Insn::Exit]).unwrap_err();
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        let e = rewrite_skb(SocketFilter, &[ldx(Size::W, 0, 1, 76), Insn::Exit]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("(__sk_buff.data): not available to socket filters"),
+            "{e}"
         );
     }
 }

@@ -12,7 +12,9 @@ mod asm;
 mod bench;
 mod difftest;
 mod disasm;
+mod filter;
 mod input;
+mod libpcap;
 mod pcap;
 mod run;
 
@@ -51,6 +53,9 @@ enum Cmd {
     /// (rbpf, solana-sbpf) and native code; prints the tables and writes an
     /// SVG chart. Needs a cranebpf built with `--features bench` or `peers`.
     Bench(bench::BenchArgs),
+    /// Run a tcpdump filter (compiled by libpcap, or --cbpf FILE) over a
+    /// capture, translated to eBPF: match count, packets/s, -w OUT.
+    Filter(filter::FilterArgs),
 }
 
 /// An error for the user: what went wrong, already phrased. `main` prints
@@ -83,5 +88,6 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Clif(args) => disasm::clif(args),
         Cmd::Difftest(args) => Ok(difftest::run(args)),
         Cmd::Bench(args) => bench::run(args),
+        Cmd::Filter(args) => filter::run(args),
     }
 }

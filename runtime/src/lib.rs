@@ -29,7 +29,7 @@ pub mod interp;
 pub mod isa;
 pub mod sem;
 
-pub use host::{ctx, elf, kernel, maps};
+pub use host::{ctx, elf, kernel, maps, seccomp};
 pub use isa::asm;
 
 pub use engine::error::EngineError;

@@ -7,6 +7,7 @@
 //! - [`ctx`]: program types, their context layouts and the context rewrite.
 //! - [`kernel`]: kernel helpers by id, tail calls, and the per-run drivers.
 //! - [`elf`]: the loader for clang-built objects (programs, maps, BTF).
+//! - [`seccomp`]: `struct seccomp_data`, the `SECCOMP_RET_*` actions, evaluation.
 
 pub mod ctx;
 pub mod elf;
@@ -14,3 +15,4 @@ pub mod helpers;
 pub mod kernel;
 pub mod maps;
 pub mod mem;
+pub mod seccomp;

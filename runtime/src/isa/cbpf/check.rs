@@ -179,10 +179,8 @@ impl CbpfProgram {
         }
         let mut ops = Vec::with_capacity(filters.len());
         for (i, f) in filters.iter().enumerate() {
-            let op = check_insn(*f, i, filters.len(), flavor).map_err(|rule| CheckError {
-                index: i,
-                rule,
-            })?;
+            let op = check_insn(*f, i, filters.len(), flavor)
+                .map_err(|rule| CheckError { index: i, rule })?;
             ops.push(op);
         }
         let last = filters.len() - 1;
@@ -430,7 +428,14 @@ mod tests {
     #[test]
     fn check_error_names_index_and_rule() {
         let e = rule(&[SockFilter::stmt(ST, 20), SockFilter::stmt(RET | K, 0)]);
-        let msg = CheckError { index: e.0, rule: e.1 }.to_string();
-        assert_eq!(msg, "cBPF instruction 0: scratch index M[20] is out of range (M[0]..M[15])");
+        let msg = CheckError {
+            index: e.0,
+            rule: e.1,
+        }
+        .to_string();
+        assert_eq!(
+            msg,
+            "cBPF instruction 0: scratch index M[20] is out of range (M[0]..M[15])"
+        );
     }
 }

@@ -371,7 +371,13 @@ impl Op {
             B => Some(LoadSize::B),
             _ => None,
         };
-        let src = |c: u16| if c & X != 0 { Operand::X } else { Operand::K(k) };
+        let src = |c: u16| {
+            if c & X != 0 {
+                Operand::X
+            } else {
+                Operand::K(k)
+            }
+        };
         if f.code > 0xff {
             return None;
         }

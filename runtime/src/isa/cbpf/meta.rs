@@ -107,8 +107,14 @@ mod tests {
         let b = m.to_bytes();
         let at = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
         assert_eq!(at(0), 1);
-        assert_eq!(at(PacketMeta::offset_of_ancillary(44).unwrap() as usize), 0x1234);
-        assert_eq!(at(PacketMeta::offset_of_ancillary(60).unwrap() as usize), 0x88a8);
+        assert_eq!(
+            at(PacketMeta::offset_of_ancillary(44).unwrap() as usize),
+            0x1234
+        );
+        assert_eq!(
+            at(PacketMeta::offset_of_ancillary(60).unwrap() as usize),
+            0x88a8
+        );
         assert_eq!(PacketMeta::offset_of_ancillary(56), None);
     }
 }

@@ -191,7 +191,10 @@ mod tests {
     fn text_errors_name_the_line() {
         assert_eq!(
             from_text("2\n40 0 0 12\n").unwrap_err(),
-            ParseError::CountMismatch { declared: 2, found: 1 }
+            ParseError::CountMismatch {
+                declared: 2,
+                found: 1
+            }
         );
         assert_eq!(
             from_text("1\n40 0 256 12\n").unwrap_err().to_string(),

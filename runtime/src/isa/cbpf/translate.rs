@@ -243,7 +243,9 @@ fn load_ancillary(out: &mut Out, i: usize, anc: u32) -> Result<(), TranslateErro
         None => Err(TranslateError::Unsupported {
             index: i,
             what: match anc {
-                skf::AD_NLATTR | skf::AD_NLATTR_NEST => "a netlink attribute search (SKF_AD_NLATTR)",
+                skf::AD_NLATTR | skf::AD_NLATTR_NEST => {
+                    "a netlink attribute search (SKF_AD_NLATTR)"
+                }
                 skf::AD_PAY_OFFSET => "the payload offset (SKF_AD_PAY_OFFSET)",
                 skf::AD_RANDOM => "a random number (SKF_AD_RANDOM)",
                 _ => "an unknown ancillary load (SKF_AD_OFF + n)",
@@ -444,5 +446,8 @@ fn stxw(off: i16, src: Reg) -> Insn {
 }
 
 fn ja() -> Insn {
-    Insn::Ja { off: 0, wide: false }
+    Insn::Ja {
+        off: 0,
+        wide: false,
+    }
 }

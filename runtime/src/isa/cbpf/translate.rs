@@ -12,7 +12,8 @@
 //! - **Scratch memory.** `M[k]` is the word at `r10 - 64 + 4k` of the eBPF
 //!   stack. The checker guarantees a write before every read.
 //! - **ALU** is 32-bit (`alu32`), shifts by X take X mod 32 (as the kernel's
-//!   eBPF does; libpcap's C shift is undefined there). **Division and modulo
+//!   eBPF and its JITs do; libpcap 1.10's `bpf_filter` makes A 0 for a
+//!   shift of 32 or more instead, the one difference from libpcap). **Division and modulo
 //!   by X = 0 end the filter with 0** (the checker refuses by constant 0).
 //! - **Jumps** compare A, unsigned, with k (as a 32-bit value: `jmp32`) or
 //!   X.

@@ -3,7 +3,8 @@
 //! differential tester and (with the `bench` feature) the benchmark suite.
 //!
 //! One file per subcommand: [`run`] (with [`pcap`] for ELF objects over a
-//! capture), [`asm`], [`disasm`] (also `clif`), [`difftest`], [`bench`];
+//! capture), [`asm`], [`disasm`] (also `clif`), [`difftest`], [`bench`],
+//! [`filter`] (classic BPF packet filters, with [`libpcap`]) and [`seccomp`];
 //! [`input`] reads files (with size caps) and hex. Everything runs
 //! in-process and nothing is read from the source tree, so an installed
 //! binary works from any folder.
@@ -17,6 +18,7 @@ mod input;
 mod libpcap;
 mod pcap;
 mod run;
+mod seccomp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -56,6 +58,9 @@ enum Cmd {
     /// Run a tcpdump filter (compiled by libpcap, or --cbpf FILE) over a
     /// capture, translated to eBPF: match count, packets/s, -w OUT.
     Filter(filter::FilterArgs),
+    /// Evaluate a seccomp filter (libseccomp's exported bytes, or -dd text)
+    /// for each system call record of a trace (`NR ARCH [ARG...]` lines).
+    Seccomp(seccomp::SeccompArgs),
 }
 
 /// An error for the user: what went wrong, already phrased. `main` prints
@@ -89,5 +94,6 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Difftest(args) => Ok(difftest::run(args)),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Filter(args) => filter::run(args),
+        Cmd::Seccomp(args) => seccomp::run(args),
     }
 }

@@ -232,6 +232,39 @@ mod tests {
         );
     }
 
+    /// `ld [0]; jeq #nr, 0, 1; ret #hit; ret #miss`, checked as seccomp and
+    /// translated, on the interpreter.
+    fn policy(nr: u32, hit: u32, miss: u32) -> crate::Interpreter {
+        use crate::isa::cbpf::{translate, CbpfProgram, Flavor, SockFilter};
+        let f = vec![
+            SockFilter::stmt(0x20, 0),
+            SockFilter::jump(0x15, nr, 0, 1),
+            SockFilter::stmt(0x06, hit),
+            SockFilter::stmt(0x06, miss),
+        ];
+        let prog = translate(&CbpfProgram::new(f, Flavor::Seccomp).unwrap()).unwrap();
+        crate::Interpreter::new(&prog, crate::Helpers::new()).unwrap()
+    }
+
+    #[test]
+    fn seccomp_evaluate_stack_keeps_the_highest_precedence() {
+        let errno = policy(39, 0x0005_0001, 0x7fff_0000);
+        let kill = policy(59, 0x8000_0000, 0x7fff_0000);
+        let log = policy(39, 0x7ffc_0000, 0x7fff_0000);
+        let mut stack = Stack::new();
+        let getpid = SeccompData::new(39, [0; 6]);
+        let execve = SeccompData::new(59, [0; 6]);
+        assert_eq!(evaluate(&errno, &mut stack, &getpid), Ok(0x0005_0001));
+        let all: [&dyn Prepared; 3] = [&log, &kill, &errno];
+        assert_eq!(evaluate_stack(&all, &mut stack, &getpid), Ok(0x0005_0001));
+        assert_eq!(evaluate_stack(&all, &mut stack, &execve), Ok(0x8000_0000));
+        assert_eq!(
+            evaluate_stack(&all, &mut stack, &SeccompData::new(1, [0; 6])),
+            Ok(0x7fff_0000)
+        );
+        assert_eq!(evaluate_stack(&[], &mut stack, &getpid), Ok(0x7fff_0000));
+    }
+
     #[test]
     fn seccomp_actions_split_action_and_data() {
         assert_eq!(

@@ -3,7 +3,8 @@
 //! differential tester and (with the `bench` feature) the benchmark suite.
 //!
 //! One file per subcommand: [`run`] (with [`pcap`] for ELF objects over a
-//! capture), [`asm`], [`disasm`] (also `clif`), [`difftest`], [`bench`];
+//! capture), [`asm`], [`disasm`] (also `clif`), [`difftest`], [`bench`],
+//! [`filter`] (classic BPF packet filters, with [`libpcap`]) and [`seccomp`];
 //! [`input`] reads files (with size caps) and hex. Everything runs
 //! in-process and nothing is read from the source tree, so an installed
 //! binary works from any folder.
@@ -12,10 +13,13 @@ mod asm;
 mod bench;
 mod difftest;
 mod disasm;
+mod filter;
 mod input;
+mod libpcap;
 mod pcap;
 mod run;
 mod verify;
+mod seccomp;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +59,12 @@ enum Cmd {
     /// Statically verify a program (or each program of an ELF object): which
     /// memory accesses and loops are proven; --strict refuses the rest.
     Verify(verify::VerifyArgs),
+    /// Run a tcpdump filter (compiled by libpcap, or --cbpf FILE) over a
+    /// capture, translated to eBPF: match count, packets/s, -w OUT.
+    Filter(filter::FilterArgs),
+    /// Evaluate a seccomp filter (libseccomp's exported bytes, or -dd text)
+    /// for each system call record of a trace (`NR ARCH [ARG...]` lines).
+    Seccomp(seccomp::SeccompArgs),
 }
 
 /// An error for the user: what went wrong, already phrased. `main` prints
@@ -88,5 +98,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Difftest(args) => Ok(difftest::run(args)),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Verify(args) => verify::run(args),
+        Cmd::Filter(args) => filter::run(args),
+        Cmd::Seccomp(args) => seccomp::run(args),
     }
 }

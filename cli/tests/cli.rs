@@ -406,4 +406,93 @@ fn runs_a_socket_filter_and_refuses_unknown_types() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("unknown program type `nonsense`"));
+fn filter_counts_matches_on_every_engine_and_writes_them() {
+    // tcpdump -r examples/pcap/mixed.pcap 'udp port 53' prints 29 packets.
+    let pcap = example("examples/pcap/mixed.pcap");
+    let out_path =
+        std::env::temp_dir().join(format!("cranebpf-cli-{}-dns.pcap", std::process::id()));
+    let out_str = out_path.display().to_string();
+    let out = cranebpf(&[
+        "filter",
+        "udp port 53",
+        &pcap,
+        "--engine",
+        "all",
+        "-w",
+        &out_str,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for engine in ["jit:", "interp:", "libpcap:"] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(engine))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(line.contains("29 matched of 240"), "{text}");
+    }
+    let written = std::fs::read(&out_path).expect("-w wrote a file");
+    let mut r = pcap_file::pcap::PcapReader::new(&written[..]).expect("a pcap");
+    let mut n = 0;
+    while let Some(p) = r.next_packet() {
+        p.expect("a packet");
+        n += 1;
+    }
+    assert_eq!(n, 29);
+    let _ = std::fs::remove_file(out_path);
+}
+
+#[test]
+fn filter_reads_tcpdump_ddd_and_prints_tcpdump_d() {
+    let pcap = example("examples/pcap/mixed.pcap");
+    // tcpdump -ddd ip
+    let ddd = temp_file(
+        "ip.ddd",
+        "4\n40 0 0 12\n21 0 1 2048\n6 0 0 262144\n6 0 0 0\n",
+    );
+    let out = cranebpf(&["filter", "--cbpf", &ddd, &pcap, "-d", "--engine", "both"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("(000) ldh      [12]\n(001) jeq      #0x800           jt 2\tjf 3\n"),
+        "{text}"
+    );
+    let by_expr = stdout(&cranebpf(&["filter", "ip", &pcap]));
+    let count = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("jit:"))
+            .map(|l| l.split(" matched").next().unwrap_or("").to_string())
+    };
+    assert_eq!(count(&text), count(&by_expr), "{text}\n{by_expr}");
+}
+
+#[test]
+fn filter_errors_name_the_cause() {
+    let pcap = example("examples/pcap/mixed.pcap");
+    let out = cranebpf(&["filter", "tcp port eighty", &pcap]);
+    assert_one_error(&out, &["libpcap cannot compile", "eighty"]);
+    let bad = temp_file("bad.dd", "{ 0x15, 0, 9, 0x00000800 },\n{ 0x6, 0, 0, 0 },\n");
+    let out = cranebpf(&["filter", "--cbpf", &bad, &pcap]);
+    assert_one_error(&out, &["cBPF instruction 0", "jump to instruction 10"]);
+}
+
+#[test]
+fn seccomp_prints_each_action_and_a_summary() {
+    let filter = example("examples/seccomp/docker-like.bpf");
+    let trace = example("examples/seccomp/trace.txt");
+    let out = cranebpf(&["seccomp", &filter, "--syscalls", &trace, "--engine", "both"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(
+        text.contains("#5 nr=101 arch=x86_64 args=[] -> ERRNO(1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#10 nr=39 arch=i386 args=[] -> KILL_THREAD"),
+        "{text}"
+    );
+    assert!(text.contains("summary: 10 records"), "{text}");
+    assert!(text.contains("ALLOW 6, ERRNO 3, KILL_THREAD 1"), "{text}");
+    let bad = temp_file("bad.trace", "39 x86_64\n39 sparc\n");
+    let out = cranebpf(&["seccomp", &filter, "--syscalls", &bad]);
+    assert_one_error(&out, &["line 2", "`sparc` is not an architecture"]);
 }

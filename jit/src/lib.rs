@@ -21,6 +21,9 @@
 //! host. [`JitProgram`] is the compiled form; [`Vm`] wraps either engine.
 //! [`ObjectVm`] prepares every program of a loaded ELF object
 //! ([`cranebpf_runtime::elf::ProgramSet`]) and runs chains of tail calls.
+//! Classic BPF runs through the same engines after translation:
+//! [`filter::PacketFilter`] (tcpdump/libpcap filters) and
+//! [`seccomp::SeccompFilter`] (seccomp policies).
 //!
 //! ```
 //! use cranebpf::{Program, Helpers, Vm};
@@ -40,10 +43,12 @@
 
 mod engines;
 mod error;
+pub mod filter;
 mod host;
 mod isa;
 mod module;
 mod proof;
+pub mod seccomp;
 mod set;
 mod tools;
 pub mod trace;

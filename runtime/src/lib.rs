@@ -30,7 +30,7 @@ pub mod isa;
 pub mod sem;
 
 pub use host::progtype as ctx;
-pub use host::{elf, kernel, maps, progtype};
+pub use host::{elf, kernel, maps, progtype, seccomp};
 pub use isa::asm;
 
 pub use engine::error::EngineError;

@@ -10,6 +10,7 @@
 mod alu;
 mod budget_copies;
 mod call;
+mod cbpf;
 mod clif;
 mod conformance;
 mod cross;

@@ -8,6 +8,7 @@
 //!   rewrite, helper sets, return conventions.
 //! - [`kernel`]: kernel helpers by id, tail calls, and the per-run drivers.
 //! - [`elf`]: the loader for clang-built objects (programs, maps, BTF).
+//! - [`seccomp`]: `struct seccomp_data`, the `SECCOMP_RET_*` actions, evaluation.
 
 pub mod elf;
 pub mod helpers;
@@ -15,3 +16,4 @@ pub mod kernel;
 pub mod maps;
 pub mod mem;
 pub mod progtype;
+pub mod seccomp;

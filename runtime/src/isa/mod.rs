@@ -10,6 +10,7 @@
 //! Nothing here knows about memory, helpers or engines.
 
 pub mod asm;
+pub mod cbpf;
 pub mod cfg;
 pub mod decode;
 mod effects;

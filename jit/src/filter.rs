@@ -1,0 +1,177 @@
+//! Classic BPF packet filters (tcpdump/libpcap, `SO_ATTACH_FILTER`) on
+//! either engine: [`PacketFilter`] checks a `sock_filter` array, translates
+//! it to eBPF (`cranebpf_runtime::isa::cbpf`) and prepares the result.
+//!
+//! ```
+//! use cranebpf::filter::{PacketFilter, SockFilter};
+//! use cranebpf::EngineKind;
+//!
+//! // tcpdump -dd ip: ldh [12]; jeq #0x800, 0, 1; ret #65535; ret #0
+//! let ip = vec![
+//!     SockFilter::new(0x28, 0, 0, 12),
+//!     SockFilter::new(0x15, 0, 1, 0x800),
+//!     SockFilter::new(0x06, 0, 0, 65535),
+//!     SockFilter::new(0x06, 0, 0, 0),
+//! ];
+//! let mut f = PacketFilter::new(ip, EngineKind::Jit)?;
+//! let mut frame = [0u8; 60];
+//! frame[12] = 0x08;
+//! assert!(f.matches(&frame, 60)?);
+//! frame[12] = 0x86;
+//! assert!(!f.matches(&frame, 60)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::{EngineKind, Fault, MemoryMap, Prepared, Program, RunOptions, Stack, Vm, VmError};
+pub use cranebpf_runtime::isa::cbpf::{
+    disassemble, text, translate, CbpfProgram, CheckError, Flavor, PacketMeta, SockFilter,
+    TranslateError,
+};
+use std::fmt;
+
+/// Why a classic filter could not be prepared.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// The filter breaks a rule of the classic checker.
+    Check(CheckError),
+    /// It uses a load with no userspace translation.
+    Translate(TranslateError),
+    /// The engine refused the translated program.
+    Vm(VmError),
+}
+
+impl fmt::Display for FilterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FilterError::Check(e) => write!(f, "{e}"),
+            FilterError::Translate(e) => write!(f, "{e}"),
+            FilterError::Vm(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// `Display` is the cause's message, so `source()` is `None`.
+impl std::error::Error for FilterError {}
+
+impl From<CheckError> for FilterError {
+    fn from(e: CheckError) -> FilterError {
+        FilterError::Check(e)
+    }
+}
+
+impl From<TranslateError> for FilterError {
+    fn from(e: TranslateError) -> FilterError {
+        FilterError::Translate(e)
+    }
+}
+
+impl From<VmError> for FilterError {
+    fn from(e: VmError) -> FilterError {
+        FilterError::Vm(e)
+    }
+}
+
+/// A checked, translated and prepared classic filter, with the stack its
+/// runs use (so runs take `&mut self`; prepare one per thread).
+pub(crate) struct Compiled {
+    pub(crate) cbpf: CbpfProgram,
+    pub(crate) program: Program,
+    pub(crate) vm: Vm,
+    pub(crate) stack: Box<Stack>,
+}
+
+impl Compiled {
+    pub(crate) fn new(cbpf: CbpfProgram, engine: EngineKind) -> Result<Compiled, FilterError> {
+        let program = translate(&cbpf)?;
+        let vm = Vm::new(&program, crate::Helpers::new(), engine)?;
+        Ok(Compiled {
+            cbpf,
+            program,
+            vm,
+            stack: Stack::boxed(),
+        })
+    }
+
+    /// One run with r1..r5 = `args` over `mem`: the 32-bit result.
+    pub(crate) fn run(&mut self, mem: &mut MemoryMap<'_>, args: [u64; 5]) -> Result<u32, Fault> {
+        let out = Prepared::run(
+            &self.vm,
+            &mut self.stack,
+            mem,
+            args,
+            &RunOptions::default(),
+            None,
+        );
+        out.result.map(|r0| r0 as u32)
+    }
+}
+
+/// A classic packet filter ready to run (see the module docs).
+pub struct PacketFilter {
+    inner: Compiled,
+}
+
+impl fmt::Debug for PacketFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PacketFilter")
+            .field("engine", &self.engine())
+            .field("insns", &self.inner.cbpf.filters().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PacketFilter {
+    /// Checks, translates and prepares `filters` for `engine`.
+    pub fn new(filters: Vec<SockFilter>, engine: EngineKind) -> Result<PacketFilter, FilterError> {
+        PacketFilter::from_checked(CbpfProgram::new(filters, Flavor::Socket)?, engine)
+    }
+
+    /// Translates and prepares a checked filter (of either flavor; a
+    /// seccomp filter reads the packet as its `seccomp_data`).
+    pub fn from_checked(
+        cbpf: CbpfProgram,
+        engine: EngineKind,
+    ) -> Result<PacketFilter, FilterError> {
+        Ok(PacketFilter {
+            inner: Compiled::new(cbpf, engine)?,
+        })
+    }
+
+    /// Runs the filter over `packet` (the captured bytes) with `meta`: the
+    /// filter's 32-bit result (for libpcap, the snapshot length to keep; 0
+    /// drops the packet).
+    pub fn run(&mut self, packet: &[u8], meta: &PacketMeta) -> Result<u32, Fault> {
+        let meta = meta.to_bytes();
+        let mut mem = MemoryMap::new();
+        let p = mem.add_ref(packet);
+        let m = mem.add_ref(&meta);
+        self.inner.run(&mut mem, [p.start, m.start, 0, 0, 0])
+    }
+
+    /// Whether the filter accepts `packet`, whose length on the wire was
+    /// `wire_len`: a nonzero result, as `pcap_offline_filter` decides.
+    pub fn matches(&mut self, packet: &[u8], wire_len: u32) -> Result<bool, Fault> {
+        Ok(self.run(packet, &PacketMeta::with_len(wire_len))? != 0)
+    }
+
+    /// The checked classic filter.
+    pub fn cbpf(&self) -> &CbpfProgram {
+        &self.inner.cbpf
+    }
+
+    /// The translated eBPF program.
+    pub fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// The engine the filter runs on.
+    pub fn engine(&self) -> EngineKind {
+        self.inner.vm.engine()
+    }
+
+    /// Bytes of machine code, for the JIT.
+    pub fn code_size(&self) -> Option<usize> {
+        self.inner.vm.code_size()
+    }
+}

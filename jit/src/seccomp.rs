@@ -1,0 +1,78 @@
+//! seccomp filters on either engine: [`SeccompFilter`] checks a classic
+//! filter with seccomp's rules, translates it and evaluates it for system
+//! call records ([`SeccompData`]), returning the [`SeccompAction`].
+//!
+//! ```
+//! use cranebpf::seccomp::{SeccompAction, SeccompData, SeccompFilter, SockFilter};
+//! use cranebpf::EngineKind;
+//!
+//! // ld [0] (nr); jeq #39 (getpid), 0, 1; ret ERRNO(1); ret ALLOW
+//! let policy = vec![
+//!     SockFilter::new(0x20, 0, 0, 0),
+//!     SockFilter::new(0x15, 0, 1, 39),
+//!     SockFilter::new(0x06, 0, 0, 0x0005_0001),
+//!     SockFilter::new(0x06, 0, 0, 0x7fff_0000),
+//! ];
+//! let mut f = SeccompFilter::new(policy, EngineKind::Jit)?;
+//! assert_eq!(f.evaluate(&SeccompData::new(39, [0; 6]))?, SeccompAction::Errno { errno: 1 });
+//! assert_eq!(f.evaluate(&SeccompData::new(0, [0; 6]))?, SeccompAction::Allow);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::filter::{Compiled, FilterError};
+use crate::{EngineKind, Fault, MemoryMap, Program};
+pub use cranebpf_runtime::isa::cbpf::{text, CbpfProgram, Flavor, SockFilter};
+pub use cranebpf_runtime::seccomp::{host_audit_arch, SeccompAction, SeccompData};
+use std::fmt;
+
+/// A seccomp filter ready to evaluate (see the module docs).
+pub struct SeccompFilter {
+    inner: Compiled,
+}
+
+impl fmt::Debug for SeccompFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SeccompFilter")
+            .field("engine", &self.inner.vm.engine())
+            .field("insns", &self.inner.cbpf.filters().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SeccompFilter {
+    /// Checks `filters` with seccomp's rules, translates and prepares them.
+    pub fn new(filters: Vec<SockFilter>, engine: EngineKind) -> Result<SeccompFilter, FilterError> {
+        let cbpf = CbpfProgram::new(filters, Flavor::Seccomp)?;
+        Ok(SeccompFilter {
+            inner: Compiled::new(cbpf, engine)?,
+        })
+    }
+
+    /// The filter's 32-bit result for one system call.
+    pub fn evaluate_raw(&mut self, data: &SeccompData) -> Result<u32, Fault> {
+        let bytes = data.to_bytes();
+        let mut mem = MemoryMap::new();
+        let r = mem.add_ref(&bytes);
+        self.inner.run(&mut mem, [r.start, 0, 0, 0, 0])
+    }
+
+    /// The action for one system call.
+    pub fn evaluate(&mut self, data: &SeccompData) -> Result<SeccompAction, Fault> {
+        self.evaluate_raw(data).map(SeccompAction::from_ret)
+    }
+
+    /// The checked classic filter.
+    pub fn cbpf(&self) -> &CbpfProgram {
+        &self.inner.cbpf
+    }
+
+    /// The translated eBPF program.
+    pub fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// Bytes of machine code, for the JIT.
+    pub fn code_size(&self) -> Option<usize> {
+        self.inner.vm.code_size()
+    }
+}

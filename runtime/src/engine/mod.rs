@@ -22,6 +22,7 @@ pub mod error;
 pub mod fault;
 pub mod rules;
 pub mod run;
+pub mod scratch;
 
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack};

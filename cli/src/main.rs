@@ -15,6 +15,7 @@ mod disasm;
 mod input;
 mod pcap;
 mod run;
+mod stats;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -37,7 +37,12 @@ struct Report {
     engine: &'static str,
     /// Verdict (or the fault's text) and output packet, per packet.
     results: Vec<(Result<XdpAction, String>, Vec<u8>)>,
+    /// The runs alone: copying packets in and verdicts out is not timed.
     elapsed: Duration,
+    /// Preparing every program (compiling, or predecoding).
+    prepare: Duration,
+    /// From before preparing to the first packet's verdict.
+    first_result: Duration,
     maps: Vec<Map>,
 }
 
@@ -101,13 +106,25 @@ fn run_engine(
     packets: &[Vec<u8>],
     opts: &RunOptions,
 ) -> Result<Report, String> {
+    let t0 = Instant::now();
     let vm =
         ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
-    let mut results = Vec::with_capacity(packets.len());
+    let prepare = t0.elapsed();
+    let mut first_result = prepare;
+    // Copies of the packets (each run may rewrite its packet) and room for
+    // the outcomes, made before the clock starts.
+    let mut pkts: Vec<Vec<u8>> = packets.to_vec();
+    let mut outs = Vec::with_capacity(packets.len());
     let start = Instant::now();
-    for p in packets {
-        let mut pkt = p.clone();
-        let out = vm.run_xdp(&mut pkt, opts);
+    for (i, pkt) in pkts.iter_mut().enumerate() {
+        outs.push(vm.run_xdp(pkt, opts));
+        if i == 0 {
+            first_result = t0.elapsed();
+        }
+    }
+    let elapsed = start.elapsed();
+    let mut results = Vec::with_capacity(packets.len());
+    for (out, pkt) in outs.into_iter().zip(pkts) {
         let prog = set.program(out.program).map_or("?", |p| p.name());
         let verdict = out
             .outcome
@@ -123,7 +140,9 @@ fn run_engine(
             "interpreter"
         },
         results,
-        elapsed: start.elapsed(),
+        elapsed,
+        prepare,
+        first_result,
         maps: set.maps().to_vec(),
     })
 }
@@ -190,6 +209,21 @@ fn format_maps(maps: &[Map], limit: usize) -> String {
     s
 }
 
+/// The `--stats` lines of one engine's report.
+fn stats_lines(r: &Report, packets: usize) -> String {
+    let per = r
+        .elapsed
+        .checked_div(packets.max(1) as u32)
+        .unwrap_or_default();
+    format!(
+        "stats ({}): prepare {}, first verdict {}, per packet {}\n",
+        r.engine,
+        crate::stats::human(r.prepare),
+        crate::stats::human(r.first_result),
+        crate::stats::human(per)
+    )
+}
+
 fn summary(r: &Report, packets: usize) -> String {
     let mut s = String::new();
     let secs = r.elapsed.as_secs_f64();
@@ -200,7 +234,7 @@ fn summary(r: &Report, packets: usize) -> String {
     };
     let _ = writeln!(
         s,
-        "engine {}: {packets} packets in {:.3} ms ({pps:.0} packets/s)",
+        "engine {}: {packets} packets in {:.3} ms ({pps:.0} packets/s, the runs alone)",
         r.engine,
         secs * 1e3
     );
@@ -256,6 +290,7 @@ pub fn run(
     pcap: &Path,
     engine: EngineChoice,
     budget: Option<u64>,
+    stats: bool,
 ) -> Result<(String, bool), String> {
     let packets = read_packets(pcap)?;
     let opts = RunOptions { budget };
@@ -276,10 +311,11 @@ pub fn run(
             } else {
                 EngineKind::Interpreter
             };
-            out.push_str(&summary(
-                &run_engine(&set, e, &packets, &opts)?,
-                packets.len(),
-            ));
+            let r = run_engine(&set, e, &packets, &opts)?;
+            out.push_str(&summary(&r, packets.len()));
+            if stats {
+                out.push_str(&stats_lines(&r, packets.len()));
+            }
             Ok((out, true))
         }
         EngineChoice::Both => {
@@ -296,6 +332,10 @@ pub fn run(
                 secs * 1e3,
                 packets.len() as f64 / secs.max(1e-9)
             );
+            if stats {
+                out.push_str(&stats_lines(&b, packets.len()));
+                out.push_str(&stats_lines(&a, packets.len()));
+            }
             let diffs = compare(&a, &b);
             if diffs.is_empty() {
                 out.push_str("engines agree: interpreter and JIT (verdicts, packets, maps)\n");

@@ -51,6 +51,11 @@ pub struct RunArgs {
     /// (default: the object's first XDP program).
     #[arg(long, requires = "pcap")]
     section: Option<String>,
+    /// Also print the time to prepare the program (compile or predecode),
+    /// the time to its first result, and the time per call (further runs
+    /// on the same input; with --pcap, per packet).
+    #[arg(long)]
+    stats: bool,
 }
 
 /// An instruction budget, or none.
@@ -109,6 +114,7 @@ fn run_pcap(args: &RunArgs, capture: &std::path::Path) -> Result<ExitCode, CliEr
         capture,
         choice,
         args.budget.0,
+        args.stats,
     )?;
     print!("{report}");
     Ok(if agree {
@@ -143,11 +149,19 @@ fn run_one(
     opts: &RunOptions,
     args: &RunArgs,
 ) -> Result<ExitCode, CliError> {
-    let vm = Vm::new(prog, helpers, engine)?;
-    let out = vm.run_input(&mut mem, opts);
+    let (out, stats) = if args.stats {
+        let (out, stats) = crate::stats::measure(prog, helpers, engine, &mut mem, opts)?;
+        (out, Some(stats))
+    } else {
+        let vm = Vm::new(prog, helpers, engine)?;
+        (vm.run_input(&mut mem, opts), None)
+    };
     print_outcome(&out, args.budget);
     if args.dump_mem {
         println!("mem = {}", to_hex(&mem));
+    }
+    if let Some(s) = stats {
+        println!("{s}");
     }
     Ok(exit_for(&out))
 }

@@ -334,3 +334,38 @@ fn endless_inputs_are_refused_at_their_caps() {
         assert_one_error(&out, &["/dev/zero", "larger than", cap]);
     }
 }
+
+#[test]
+fn stats_prints_prepare_first_result_and_per_call_after_the_outcome() {
+    let prog = temp_file("stats.s", "mov %r0, 7\nexit\n");
+    for engine in ["jit", "interp"] {
+        let out = cranebpf(&["run", &prog, "--engine", engine, "--stats"]);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}{}", stderr(&out));
+        assert!(text.starts_with("r0 = 0x7 (7)\n"), "{text}");
+        for line in [
+            "stats: prepare ",
+            "stats: first result ",
+            "stats: per call ",
+        ] {
+            assert!(text.contains(line), "{line} not in:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn stats_with_a_capture_prints_per_packet_figures() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/firewall.o"),
+        "--section",
+        "xdp",
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "--stats",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("stats (jit): prepare "), "{text}");
+    assert!(text.contains(", per packet "), "{text}");
+}

@@ -3,7 +3,7 @@
 
 use crate::error::JitError;
 use crate::host::{self, EntryFn};
-use crate::isa::{make_isa, JitOptions};
+use crate::isa::{host_isa, JitOptions};
 use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
@@ -136,7 +136,7 @@ impl JitProgram {
         // one function that the interpreter calls too, so the JIT rejects
         // exactly the programs the interpreter rejects, with its errors.
         check_program(program, &helpers)?;
-        let isa = make_isa(None, opts)?;
+        let isa = host_isa(opts)?;
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);

@@ -229,6 +229,16 @@ impl Prepared for JitProgram {
         self.run_on(stack, STACK_SIZE, mem, args, opts, user)
     }
 
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with(mem, args, opts, user)
+    }
+
     fn code_size(&self) -> Option<usize> {
         Some(JitProgram::code_size(self))
     }

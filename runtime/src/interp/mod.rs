@@ -205,6 +205,16 @@ impl crate::engine::Prepared for Interpreter {
     ) -> RunOutcome {
         self.run_on(stack, STACK_SIZE, mem, args, opts, user)
     }
+
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with(mem, args, opts, user)
+    }
 }
 
 /// The reference interpreter as an [`Engine`](crate::engine::Engine).

@@ -18,8 +18,9 @@ mod input;
 mod libpcap;
 mod pcap;
 mod run;
-mod verify;
 mod seccomp;
+mod stats;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -92,7 +92,12 @@ struct Report {
     driver: Driver,
     /// Verdict (or the fault's text) and output frame, per packet.
     results: Vec<(Result<Verdict, String>, Vec<u8>)>,
+    /// The runs, from the first packet to the last verdict.
     elapsed: Duration,
+    /// Preparing every program (compiling, or predecoding).
+    prepare: Duration,
+    /// From before preparing to the first packet's verdict.
+    first_result: Duration,
     maps: Vec<Map>,
 }
 
@@ -222,14 +227,21 @@ fn run_engine(
     packets: &[Vec<u8>],
     opts: &RunOptions,
 ) -> Result<Report, String> {
+    let t0 = Instant::now();
     let vm =
         ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
     let driver = set.entry().prog_type().driver;
+    let prepare = t0.elapsed();
+    let mut first_result = prepare;
     let mut results = Vec::with_capacity(packets.len());
     let start = Instant::now();
-    for p in packets {
+    for (i, p) in packets.iter().enumerate() {
         results.push(run_packet(&vm, driver, p, opts));
+        if i == 0 {
+            first_result = t0.elapsed();
+        }
     }
+    let elapsed = start.elapsed();
     Ok(Report {
         driver,
         engine: if engine == EngineKind::Jit {
@@ -238,7 +250,9 @@ fn run_engine(
             "interpreter"
         },
         results,
-        elapsed: start.elapsed(),
+        elapsed,
+        prepare,
+        first_result,
         maps: set.maps().to_vec(),
     })
 }
@@ -305,6 +319,21 @@ fn format_maps(maps: &[Map], limit: usize) -> String {
     s
 }
 
+/// The `--stats` lines of one engine's report.
+fn stats_lines(r: &Report, packets: usize) -> String {
+    let per = r
+        .elapsed
+        .checked_div(packets.max(1) as u32)
+        .unwrap_or_default();
+    format!(
+        "stats ({}): prepare {}, first verdict {}, per packet {}\n",
+        r.engine,
+        crate::stats::human(r.prepare),
+        crate::stats::human(r.first_result),
+        crate::stats::human(per)
+    )
+}
+
 fn summary(r: &Report, packets: usize) -> String {
     let mut s = String::new();
     let secs = r.elapsed.as_secs_f64();
@@ -315,7 +344,7 @@ fn summary(r: &Report, packets: usize) -> String {
     };
     let _ = writeln!(
         s,
-        "engine {}: {packets} packets in {:.3} ms ({pps:.0} packets/s)",
+        "engine {}: {packets} packets in {:.3} ms ({pps:.0} packets/s, the runs alone)",
         r.engine,
         secs * 1e3
     );
@@ -398,11 +427,15 @@ pub struct PcapRun<'a> {
     pub prog_type: Option<ProgramType>,
     /// Where to write the packets that pass.
     pub write: Option<&'a Path>,
+    /// Whether to print prepare time, time to first result and per-packet
+    /// time.
+    pub stats: bool,
 }
 
 /// Runs the command and returns its report and whether the engines agreed.
 pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
     let (object, section, pcap, engine) = (args.object, args.section, args.pcap, args.engine);
+    let stats = args.stats;
     let packets = read_packets(pcap)?;
     let opts = RunOptions {
         budget: args.budget,
@@ -428,6 +461,9 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
             let r = run_engine(&set, e, &packets, &opts)?;
             out.push_str(&summary(&r, packets.len()));
             write_report(&r, args.write, &mut out)?;
+            if stats {
+                out.push_str(&stats_lines(&r, packets.len()));
+            }
             Ok((out, true))
         }
         EngineChoice::Both => {
@@ -445,6 +481,10 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
                 secs * 1e3,
                 packets.len() as f64 / secs.max(1e-9)
             );
+            if stats {
+                out.push_str(&stats_lines(&b, packets.len()));
+                out.push_str(&stats_lines(&a, packets.len()));
+            }
             let diffs = compare(&a, &b);
             if diffs.is_empty() {
                 out.push_str("engines agree: interpreter and JIT (verdicts, packets, maps)\n");

@@ -59,6 +59,11 @@ pub struct RunArgs {
     /// them, to this pcap file.
     #[arg(short = 'w', long = "write", requires = "pcap")]
     write: Option<PathBuf>,
+    /// Also print the time to prepare the program (compile or predecode),
+    /// the time to its first result, and the time per call (further runs
+    /// on the same input; with --pcap, per packet).
+    #[arg(long)]
+    stats: bool,
 }
 
 fn parse_type(s: &str) -> Result<cranebpf_runtime::ctx::ProgramType, String> {
@@ -129,6 +134,7 @@ fn run_pcap(args: &RunArgs, capture: &std::path::Path) -> Result<ExitCode, CliEr
         budget: args.budget.0,
         prog_type: args.prog_type.clone(),
         write: args.write.as_deref(),
+        stats: args.stats,
     })?;
     print!("{report}");
     Ok(if agree {
@@ -163,11 +169,19 @@ fn run_one(
     opts: &RunOptions,
     args: &RunArgs,
 ) -> Result<ExitCode, CliError> {
-    let vm = Vm::new(prog, helpers, engine)?;
-    let out = vm.run_input(&mut mem, opts);
+    let (out, stats) = if args.stats {
+        let (out, stats) = crate::stats::measure(prog, helpers, engine, &mut mem, opts)?;
+        (out, Some(stats))
+    } else {
+        let vm = Vm::new(prog, helpers, engine)?;
+        (vm.run_input(&mut mem, opts), None)
+    };
     print_outcome(&out, args.budget);
     if args.dump_mem {
         println!("mem = {}", to_hex(&mem));
+    }
+    if let Some(s) = stats {
+        println!("{s}");
     }
     Ok(exit_for(&out))
 }

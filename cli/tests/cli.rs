@@ -406,6 +406,9 @@ fn runs_a_socket_filter_and_refuses_unknown_types() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("unknown program type `nonsense`"));
+}
+
+#[test]
 fn filter_counts_matches_on_every_engine_and_writes_them() {
     // tcpdump -r examples/pcap/mixed.pcap 'udp port 53' prints 29 packets.
     let pcap = example("examples/pcap/mixed.pcap");
@@ -495,4 +498,39 @@ fn seccomp_prints_each_action_and_a_summary() {
     let bad = temp_file("bad.trace", "39 x86_64\n39 sparc\n");
     let out = cranebpf(&["seccomp", &filter, "--syscalls", &bad]);
     assert_one_error(&out, &["line 2", "`sparc` is not an architecture"]);
+}
+
+#[test]
+fn stats_prints_prepare_first_result_and_per_call_after_the_outcome() {
+    let prog = temp_file("stats.s", "mov %r0, 7\nexit\n");
+    for engine in ["jit", "interp"] {
+        let out = cranebpf(&["run", &prog, "--engine", engine, "--stats"]);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}{}", stderr(&out));
+        assert!(text.starts_with("r0 = 0x7 (7)\n"), "{text}");
+        for line in [
+            "stats: prepare ",
+            "stats: first result ",
+            "stats: per call ",
+        ] {
+            assert!(text.contains(line), "{line} not in:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn stats_with_a_capture_prints_per_packet_figures() {
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/firewall.o"),
+        "--section",
+        "xdp",
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "--stats",
+    ]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("stats (jit): prepare "), "{text}");
+    assert!(text.contains(", per packet "), "{text}");
 }

@@ -72,6 +72,16 @@ impl Prepared for Vm {
         }
     }
 
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with(mem, args, opts, user)
+    }
+
     fn code_size(&self) -> Option<usize> {
         self.code_size()
     }

@@ -117,7 +117,9 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
     u64::from(ok)
 }
 
-/// Runs the compiled program `entry` once. See [`crate::Vm::run_with`].
+/// Runs the compiled program `entry` once on `stack`, zeroing its top
+/// `zero` bytes first (see `cranebpf_runtime::analysis::stack_use`). See
+/// [`crate::Vm::run_with`].
 ///
 /// # Safety
 /// `entry` must be the entry wrapper of a finalized program compiled with
@@ -126,6 +128,7 @@ pub(crate) unsafe fn run_with(
     entry: EntryFn,
     helpers: &Helpers,
     stack: &mut Stack,
+    zero: usize,
     mem: &mut MemoryMap<'_>,
     args: [u64; 5],
     opts: &RunOptions,
@@ -134,7 +137,7 @@ pub(crate) unsafe fn run_with(
     // The input region (and LD_ABS/LD_IND packet): chosen before the stack
     // is added, as the interpreter does.
     let input = mem.input_region(args[0]);
-    let stack_region = stack.prepare();
+    let stack_region = stack.prepare_top(zero);
     let stack_start = stack_region.start;
     // SAFETY: the stack is borrowed mutably for this whole call and valid for
     // reads and writes; its region leaves the map (`remove_at` below) before

@@ -6,6 +6,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// Code generation options of the JIT.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,6 +119,25 @@ pub const SUPPORTED_TARGETS: [&str; 3] = [
     "aarch64-unknown-linux-gnu",
     "riscv64gc-unknown-linux-gnu",
 ];
+
+/// The host ISA for `opts`, built once per process per distinct
+/// (`opt_level`, `verifier`) pair and shared (an [`OwnedTargetIsa`] is an
+/// `Arc`): detecting the host's features and building the flags is a fixed
+/// cost every compile would otherwise pay.
+pub(crate) fn host_isa(opts: &JitOptions) -> Result<OwnedTargetIsa, JitError> {
+    type Cache = Vec<((String, bool), OwnedTargetIsa)>;
+    static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
+    let key = (opts.opt_level.clone(), opts.verifier);
+    // A poisoned lock only means another thread panicked while pushing;
+    // the list is still valid.
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, isa)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(isa.clone());
+    }
+    let isa = make_isa(None, opts)?;
+    cache.push((key, isa.clone()));
+    Ok(isa)
+}
 
 /// Builds the ISA for `target` (a target triple, or `None` for the host).
 pub(crate) fn make_isa(

@@ -79,6 +79,7 @@ pub mod insn {
     };
 }
 
+use cranebpf_runtime::engine::scratch::with_regions;
 use std::any::Any;
 use std::fmt;
 
@@ -204,19 +205,22 @@ impl Vm {
     /// [`Vm::run`] with options, returning the whole outcome (result and
     /// instruction count).
     pub fn run_input(&self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
-        let mut mem = MemoryMap::new();
-        let args = if input.is_empty() {
-            [0; 5]
-        } else {
-            let r = mem.add_mut(input);
-            [r.start, r.len, 0, 0, 0]
-        };
-        self.run_with(&mut mem, args, opts, None)
+        with_regions(|mem| {
+            let args = if input.is_empty() {
+                [0; 5]
+            } else {
+                let r = mem.add_mut(input);
+                [r.start, r.len, 0, 0, 0]
+            };
+            self.run_with(mem, args, opts, None)
+        })
     }
 
     /// Runs with an explicit memory map and r1..r5. The input region (read
     /// by LD_ABS/LD_IND) is the region of `mem` that starts at r1. `user` is
-    /// passed to helpers as [`HelperCtx::user`].
+    /// passed to helpers as [`HelperCtx::user`]. The run allocates nothing:
+    /// its stack is this thread's reused scratch stack, zeroed as far as
+    /// the program can observe it.
     pub fn run_with(
         &self,
         mem: &mut MemoryMap<'_>,

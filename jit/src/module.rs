@@ -3,14 +3,16 @@
 
 use crate::error::JitError;
 use crate::host::{self, EntryFn};
-use crate::isa::{make_isa, JitOptions};
+use crate::isa::{host_isa, JitOptions};
 use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
+use cranebpf_runtime::analysis::stack_use::zero_bytes;
 use cranebpf_runtime::engine::rules::check_program;
+use cranebpf_runtime::engine::scratch::with_stack;
 use cranebpf_runtime::engine::Prepared;
-use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack};
+use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack, STACK_SIZE};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -63,13 +65,18 @@ impl LowerEnv for JitEnv<'_> {
 
 /// A program compiled to native code for the host, with its helpers.
 ///
-/// Reusable across runs; each run gets a fresh zeroed stack and context.
+/// Reusable across runs; each run gets a zeroed stack (the thread's reused
+/// scratch stack, zeroed as far as the program can observe it, unless the
+/// caller passes its own to [`Prepared::run`]) and a fresh context.
 pub struct JitProgram {
     /// `Some` until drop; owns the executable memory.
     module: Option<JITModule>,
     entry: EntryFn,
     helpers: Helpers,
     code_size: usize,
+    /// Stack bytes a run on the reused scratch stack zeroes
+    /// (`cranebpf_runtime::analysis::stack_use`).
+    stack_zero: usize,
 }
 
 // SAFETY: after `finalize_definitions` the module's code memory is read-only
@@ -129,7 +136,7 @@ impl JitProgram {
         // one function that the interpreter calls too, so the JIT rejects
         // exactly the programs the interpreter rejects, with its errors.
         check_program(program, &helpers)?;
-        let isa = make_isa(None, opts)?;
+        let isa = host_isa(opts)?;
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
@@ -146,6 +153,7 @@ impl JitProgram {
                     entry,
                     helpers,
                     code_size,
+                    stack_zero: zero_bytes(program),
                 })
             }
             Err(e) => {
@@ -166,7 +174,9 @@ impl JitProgram {
         &self.helpers
     }
 
-    /// Runs once with the given memory map, r1..r5, options and user data.
+    /// Runs once with the given memory map, r1..r5, options and user data,
+    /// on this thread's scratch stack (`cranebpf_runtime::engine::scratch`),
+    /// zeroed where the program can see it.
     pub fn run_with(
         &self,
         mem: &mut MemoryMap<'_>,
@@ -174,8 +184,33 @@ impl JitProgram {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        let mut stack = Stack::new();
-        Prepared::run(self, &mut stack, mem, args, opts, user)
+        with_stack(|stack| self.run_on(stack, self.stack_zero, mem, args, opts, user))
+    }
+
+    /// Runs on `stack`, zeroing its top `zero` bytes first.
+    fn run_on(
+        &self,
+        stack: &mut Stack,
+        zero: usize,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        // SAFETY: `entry` is this program's finalized entry wrapper, compiled
+        // against `host`'s thunks, and `self.module` keeps it mapped.
+        unsafe {
+            host::run_with(
+                self.entry,
+                &self.helpers,
+                stack,
+                zero,
+                mem,
+                args,
+                opts,
+                user,
+            )
+        }
     }
 }
 
@@ -191,9 +226,17 @@ impl Prepared for JitProgram {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        // SAFETY: `entry` is this program's finalized entry wrapper, compiled
-        // against `host`'s thunks, and `self.module` keeps it mapped.
-        unsafe { host::run_with(self.entry, &self.helpers, stack, mem, args, opts, user) }
+        self.run_on(stack, STACK_SIZE, mem, args, opts, user)
+    }
+
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with(mem, args, opts, user)
     }
 
     fn code_size(&self) -> Option<usize> {

@@ -22,6 +22,7 @@ pub mod error;
 pub mod fault;
 pub mod rules;
 pub mod run;
+pub mod scratch;
 
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack};
@@ -112,6 +113,20 @@ pub trait Prepared: Send + Sync {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome;
+
+    /// [`run`](Prepared::run) on this thread's reused scratch stack
+    /// ([`scratch`]), for a caller that does not read the final stack: the
+    /// engine may zero only the bytes the program can observe. The default
+    /// zeroes the whole stack.
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        scratch::with_stack(|stack| self.run(stack, mem, args, opts, user))
+    }
 
     /// [`run`](Prepared::run), for an engine that may fail to run at all
     /// (not a fault of the program: the engine's own refusal, such as a

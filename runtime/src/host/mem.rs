@@ -70,7 +70,15 @@ impl Stack {
     /// host address. The region must leave any map before the stack is
     /// borrowed again or moved (engines remove it when the run ends).
     pub fn prepare(&mut self) -> Region {
-        self.0.fill(0);
+        self.prepare_top(STACK_SIZE)
+    }
+
+    /// [`Stack::prepare`] zeroing only the top `bytes` bytes (all of them
+    /// if `bytes >= STACK_SIZE`): for a run that provably observes no
+    /// other byte ([`crate::analysis::stack_use`]).
+    pub fn prepare_top(&mut self, bytes: usize) -> Region {
+        let from = STACK_SIZE - bytes.min(STACK_SIZE);
+        self.0[from..].fill(0);
         Region {
             start: self.0.as_mut_ptr() as u64,
             len: STACK_SIZE as u64,
@@ -138,6 +146,22 @@ impl<'a> MemoryMap<'a> {
             regions: Vec::new(),
             _borrow: PhantomData,
         }
+    }
+
+    /// An empty map that keeps its regions in `storage` (cleared first):
+    /// reusing one vector across runs saves an allocation per run.
+    pub fn with_storage(mut storage: Vec<Region>) -> MemoryMap<'a> {
+        storage.clear();
+        MemoryMap {
+            regions: storage,
+            _borrow: PhantomData,
+        }
+    }
+
+    /// The storage of the regions, emptied, for [`MemoryMap::with_storage`].
+    pub fn into_storage(mut self) -> Vec<Region> {
+        self.regions.clear();
+        self.regions
     }
 
     /// Adds a read-write region over `mem` and returns it.

@@ -17,7 +17,9 @@
 //!   other register 0. [`Interpreter::run`] uses the conformance convention:
 //!   r1 = pointer to the input (0 if the input is empty), r2 = its length.
 //! - **Stack.** Each run gets [`STACK_SIZE`] zeroed bytes, 16-byte aligned
-//!   (a fresh [`Stack`], or the caller's with [`Prepared::run`](crate::engine::Prepared::run)),
+//!   (the caller's with [`Prepared::run`](crate::engine::Prepared::run), zeroed
+//!   whole; otherwise the thread's reused scratch stack, zeroed as far as
+//!   the program can observe it, see [`crate::analysis::stack_use`]),
 //!   registered as region 0 of the map for the duration of the run (and
 //!   removed afterwards, even if a helper panics). The frame of call depth
 //!   `d` is `[top - (d + 1) * 512, top - d * 512)`; r10 = `top - d * 512`.
@@ -58,6 +60,7 @@ use crate::engine::error::EngineError;
 use crate::engine::fault::Fault;
 use crate::engine::rules::check_program;
 use crate::engine::run::{RunOptions, RunOutcome};
+use crate::engine::scratch::{with_regions, with_stack};
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack, STACK_SIZE};
 use crate::isa::program::Program;
@@ -92,6 +95,9 @@ pub struct Interpreter {
     code: Vec<Slot>,
     /// All helpers, for `callx` (static calls are resolved in `code`).
     helpers: Helpers,
+    /// Stack bytes a run on the reused scratch stack zeroes
+    /// ([`crate::analysis::stack_use`]).
+    stack_zero: usize,
 }
 
 impl Interpreter {
@@ -103,7 +109,11 @@ impl Interpreter {
     pub fn new(prog: &Program, helpers: Helpers) -> Result<Interpreter, EngineError> {
         check_program(prog, &helpers)?;
         let code = predecode(prog, &helpers)?;
-        Ok(Interpreter { code, helpers })
+        Ok(Interpreter {
+            code,
+            helpers,
+            stack_zero: crate::analysis::stack_use::zero_bytes(prog),
+        })
     }
 
     /// Runs with the conformance convention: r1 = pointer to `input` (0 if
@@ -116,12 +126,13 @@ impl Interpreter {
             input.as_mut_ptr() as u64
         };
         let args = [ptr, input.len() as u64, 0, 0, 0];
-        let mut mem = MemoryMap::new();
-        if !input.is_empty() {
-            mem.add_mut(input);
-        }
-        self.run_with(&mut mem, args, &RunOptions::default(), None)
-            .result
+        with_regions(|mem| {
+            if !input.is_empty() {
+                mem.add_mut(input);
+            }
+            self.run_with(mem, args, &RunOptions::default(), None)
+                .result
+        })
     }
 
     /// Runs with the regions in `mem`, r1..r5 = `args`, the options and the
@@ -130,7 +141,8 @@ impl Interpreter {
     ///
     /// The stack is added to `mem` as its first region for the run and
     /// removed afterwards; regions helpers add or remove stay as they left
-    /// them.
+    /// them. The stack is this thread's scratch stack
+    /// ([`crate::engine::scratch`]), zeroed where the program can see it.
     pub fn run_with(
         &self,
         mem: &mut MemoryMap<'_>,
@@ -138,18 +150,17 @@ impl Interpreter {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        let mut stack = Stack::boxed();
-        crate::engine::Prepared::run(self, &mut stack, mem, args, opts, user)
+        with_stack(|stack| self.run_on(stack, self.stack_zero, mem, args, opts, user))
     }
-}
 
-/// The one place the interpreter runs: on the caller's stack (zeroed,
-/// registered as region 0 for the run and removed afterwards, keeping the
-/// program's final stack contents for the caller to read).
-impl crate::engine::Prepared for Interpreter {
-    fn run(
+    /// Runs on `stack`, zeroing its top `zero` bytes first (see
+    /// [`crate::analysis::stack_use`]): registered as region 0 for the run
+    /// and removed afterwards, keeping the program's final stack contents
+    /// for the caller to read.
+    fn run_on(
         &self,
         stack: &mut Stack,
+        zero: usize,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
@@ -157,7 +168,7 @@ impl crate::engine::Prepared for Interpreter {
     ) -> RunOutcome {
         // The packet of LD_ABS/LD_IND: chosen before the stack is added.
         let packet = mem.input_region(args[0]);
-        let region = stack.prepare();
+        let region = stack.prepare_top(zero);
         // SAFETY: `stack` is a live, 16-byte aligned block of STACK_SIZE
         // bytes, valid for reads and writes, borrowed mutably for this whole
         // call. `guard`'s `Drop` removes the region from the map before this
@@ -179,6 +190,30 @@ impl crate::engine::Prepared for Interpreter {
         let outcome = exec::run(&self.code, &self.helpers, entry, &mut *guard.mem, user);
         drop(guard);
         outcome
+    }
+}
+
+/// The interpreter on the caller's stack, zeroed whole.
+impl crate::engine::Prepared for Interpreter {
+    fn run(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_on(stack, STACK_SIZE, mem, args, opts, user)
+    }
+
+    fn run_scratch(
+        &self,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run_with(mem, args, opts, user)
     }
 }
 

@@ -6,11 +6,11 @@
 //! Every assumption here must hold on every run for a proof to be sound;
 //! each constructor says which run driver guarantees it.
 
-use crate::host::ctx::xdp_shadow;
 use crate::host::elf::LoadedProgram;
 use crate::host::kernel::{helper_name, map_handle};
 use crate::host::maps::MapDef;
 use crate::host::mem::Region;
+use crate::host::progtype::xdp_shadow;
 
 /// What a pointer field of the context holds once loaded (8 bytes, at a
 /// shadow offset).
@@ -90,7 +90,7 @@ impl VerifyConfig {
             entry,
             maps: Vec::new(),
             globals: Vec::new(),
-            helpers: crate::host::ctx::COMMON_HELPERS.to_vec(),
+            helpers: crate::host::progtype::COMMON_HELPERS.to_vec(),
             complexity_limit: COMPLEXITY_LIMIT,
         }
     }
@@ -113,8 +113,8 @@ impl VerifyConfig {
             ],
         });
         c.helpers.extend([
-            crate::host::ctx::HELPER_XDP_ADJUST_HEAD,
-            crate::host::ctx::HELPER_XDP_ADJUST_TAIL,
+            crate::host::progtype::HELPER_XDP_ADJUST_HEAD,
+            crate::host::progtype::HELPER_XDP_ADJUST_TAIL,
         ]);
         c
     }

@@ -19,7 +19,7 @@ use crate::host::kernel::{
     KernelRun, Redirect, XdpState, SKB_MAX_LEN, XDP_FRAME_SIZE, XDP_HEADROOM,
 };
 use crate::host::maps::ValueRef;
-use crate::host::mem::{MemoryMap, Region, Stack};
+use crate::host::mem::{MemoryMap, Region};
 use crate::host::progtype::{xdp_shadow, Driver, SkbKind, SkbMeta};
 
 /// What a driver runs once its run is set up: given the memory map, r1–r5
@@ -30,13 +30,11 @@ pub(super) trait RunStep<R>:
 }
 impl<R, F: FnOnce(&mut MemoryMap<'_>, [u64; 5], &mut KernelRun) -> R> RunStep<R> for F {}
 
-/// The step of a single-program driver: `prepared` runs once on a fresh
-/// stack, with the run's [`KernelRun`] as the helpers' user state.
+/// The step of a single-program driver: `prepared` runs once on a zeroed
+/// stack (the thread's scratch stack, [`Prepared::run_scratch`]), with the
+/// run's [`KernelRun`] as the helpers' user state.
 fn run_once<'p>(prepared: &'p dyn Prepared, opts: &'p RunOptions) -> impl RunStep<RunOutcome> + 'p {
-    move |mem, args, run| {
-        let mut stack = Stack::new();
-        prepared.run(&mut stack, mem, args, opts, Some(run))
-    }
+    move |mem, args, run| prepared.run_scratch(mem, args, opts, Some(run))
 }
 
 impl LoadedProgram {

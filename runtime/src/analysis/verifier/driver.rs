@@ -86,7 +86,7 @@ pub(super) struct Explored {
 }
 
 /// How control leaves an instruction.
-enum Flow {
+pub(super) enum Flow {
     Next,
     Goto(usize),
     Fork(Option<State>, Option<State>, usize),
@@ -96,15 +96,15 @@ enum Flow {
 
 /// The exploration (see the module docs).
 pub(super) struct Explorer<'a> {
-    prog: &'a Program,
-    conf: &'a VerifyConfig,
+    pub(super) prog: &'a Program,
+    pub(super) conf: &'a VerifyConfig,
     live: Vec<RegSet>,
     cps: Vec<Checkpoint>,
     at_insn: Vec<Vec<usize>>,
     work: Vec<Path>,
     back: HashMap<(usize, usize), u64>,
-    facts: Vec<Option<Result<RegionKind, String>>>,
-    stats: Stats,
+    pub(super) facts: Vec<Option<Result<RegionKind, String>>>,
+    pub(super) stats: Stats,
     pub log: Log,
 }
 
@@ -218,6 +218,14 @@ impl<'a> Explorer<'a> {
         }
     }
 
+    pub(super) fn stop_at(&self, at: usize, st: &State, kind: ErrorKind) -> Stop {
+        Stop {
+            at,
+            state: st.to_string(),
+            kind,
+        }
+    }
+
     fn stop(&self, path: &Path, kind: ErrorKind) -> Stop {
         Stop {
             at: path.at,
@@ -239,7 +247,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// Merges one visit's access verdict into the instruction's fact.
-    fn record(&mut self, at: usize, insn: &Insn, step: &mut Step) {
+    pub(super) fn record(&mut self, at: usize, insn: &Insn, step: &mut Step) {
         let Some(v) = step.access.take() else {
             return;
         };
@@ -325,7 +333,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// The transfer function of one instruction.
-    fn exec(&mut self, st: &mut State, insn: &Insn, at: usize, step: &mut Step) -> Flow {
+    pub(super) fn exec(&mut self, st: &mut State, insn: &Insn, at: usize, step: &mut Step) -> Flow {
         let target = || self.prog.cfg().target(at);
         match *insn {
             Insn::Alu { w, op, dst, src } => alu::alu(st, w, op, dst, src, step),

@@ -36,6 +36,11 @@ use crate::isa::insn::{CallKind, Insn, LddwKind};
 use crate::{Program, MAX_CALL_DEPTH};
 use std::collections::HashMap;
 
+/// In elide mode the path exploration gets this share of the complexity
+/// limit (1/32); past it the widening fallback (`widen.rs`), which finishes
+/// where the exploration cannot, takes over with the whole limit.
+const ELIDE_PATH_SHARE: u64 = 32;
+
 /// Checkpoints kept per instruction, and in all (memory bound).
 const CHECKPOINTS_PER_INSN: usize = 64;
 const CHECKPOINTS_TOTAL: usize = 65_536;
@@ -105,6 +110,8 @@ pub(super) struct Explorer<'a> {
     back: HashMap<(usize, usize), u64>,
     pub(super) facts: Vec<Option<Result<RegionKind, String>>>,
     pub(super) stats: Stats,
+    /// Instructions the path exploration may process.
+    limit: u64,
     pub log: Log,
 }
 
@@ -123,6 +130,11 @@ impl<'a> Explorer<'a> {
             back,
             facts: vec![None; n],
             stats: Stats::default(),
+            limit: if conf.strict {
+                conf.complexity_limit
+            } else {
+                conf.complexity_limit / ELIDE_PATH_SHARE
+            },
             log: Log::new(conf.log),
         }
     }
@@ -154,8 +166,8 @@ impl<'a> Explorer<'a> {
     fn run_path(&mut self, path: &mut Path) -> Result<(), Stop> {
         loop {
             self.stats.processed += 1;
-            if self.stats.processed > self.conf.complexity_limit {
-                let limit = self.conf.complexity_limit;
+            if self.stats.processed > self.limit {
+                let limit = self.limit;
                 return Err(self.stop(path, ErrorKind::TooComplex { limit }));
             }
             if self.prog.cfg().block_len(path.at) > 0 && self.checkpoint(path)? {

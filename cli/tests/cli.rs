@@ -534,3 +534,31 @@ fn stats_with_a_capture_prints_per_packet_figures() {
     assert!(text.contains("stats (jit): prepare "), "{text}");
     assert!(text.contains(", per packet "), "{text}");
 }
+
+#[test]
+fn verify_strict_accepts_the_firewall_with_every_access_proven() {
+    let out = cranebpf(&["verify", &example("examples/bpf/firewall.o"), "--strict"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("xdp_firewall: accepted (strict)"), "{text}");
+    assert!(text.contains("memory accesses proven: 29/29"), "{text}");
+}
+
+#[test]
+fn verify_strict_refuses_with_pc_and_reason_and_elide_lists_the_unproven() {
+    let prog = temp_file("verify_oob.s", "stdw [%r10-520], 1\nmov %r0, 0\nexit\n");
+    let out = cranebpf(&["verify", &prog, "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("REFUSED") && text.contains("pc 0: stdw [%r10-520], 1"),
+        "{text}"
+    );
+    assert!(text.contains("outside the frame"), "{text}");
+    let out = cranebpf(&["verify", &prog, "--log"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("memory accesses proven: 0/1"), "{text}");
+    assert!(text.contains("pc 0: unproven:"), "{text}");
+    assert!(text.contains("0: stdw [%r10-520], 1"), "the log: {text}");
+}

@@ -4,10 +4,10 @@
 //! seed, biased towards the headers the programs parse (Ethernet type
 //! IPv4/IPv6/VLAN, IPv4 version and protocols) and every length from 0 up.
 
-use super::corpus::objects;
+use super::corpus::{files, objects};
 use cranebpf_runtime::analysis::verifier::{verify, VerifyConfig};
 use cranebpf_runtime::elf::Object;
-use cranebpf_runtime::{FaultKind, Interpreter, RunOptions};
+use cranebpf_runtime::{FaultKind, Helpers, Interpreter, MemoryMap, Program, RunOptions};
 
 /// xorshift64*, seeded.
 struct Rng(u64);
@@ -97,4 +97,48 @@ fn proven_accesses_never_fault_under_the_interpreter() {
         }
     }
     assert!(runs > 1000, "{runs} runs");
+}
+
+#[test]
+fn widened_proofs_of_the_raw_workloads_never_fault_under_the_interpreter() {
+    let seed = 0x5eed_0013;
+    println!("seed {seed:#x}");
+    let mut rng = Rng(seed);
+    let mut proven_total = 0;
+    for path in files("benches/workloads/bin", "bin") {
+        let prog = Program::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+        let mut conf = VerifyConfig::mem();
+        conf.complexity_limit = 50_000;
+        let v = verify(&prog, &conf).unwrap();
+        proven_total += v.proof.coverage().0;
+        let Ok(interp) = Interpreter::new(&prog, Helpers::new()) else {
+            continue;
+        };
+        for len in (0..40).chain([63, 64, 65, 127, 128, 200]) {
+            let mut input = packet(&mut rng, len);
+            let args = [input.as_mut_ptr() as u64, len as u64, 0, 0, 0];
+            let mut mem = MemoryMap::new();
+            mem.add_mut(&mut input);
+            let out = interp.run_with(
+                &mut mem,
+                args,
+                &RunOptions {
+                    budget: Some(1_000_000),
+                },
+                None,
+            );
+            if let Err(f) = out.result {
+                if let FaultKind::OutOfBounds { .. } = f.kind {
+                    let index = prog.index_of_pc(f.pc).unwrap();
+                    assert!(
+                        !v.proof.is_proven(index),
+                        "{}: proven access at pc {} faulted (input length {len}): {f:?}",
+                        path.display(),
+                        f.pc
+                    );
+                }
+            }
+        }
+    }
+    assert!(proven_total > 0, "the widening proved nothing");
 }

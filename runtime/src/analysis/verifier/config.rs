@@ -75,7 +75,8 @@ pub struct VerifyConfig {
     /// signatures the verifier knows); any other helper is unknown.
     pub helpers: Vec<u32>,
     /// Instructions the exploration may process before giving up (the
-    /// kernel's is one million).
+    /// kernel's is one million). In elide mode the path exploration gets
+    /// 1/32 of it, then the widening fallback the whole.
     pub complexity_limit: u64,
 }
 

@@ -36,6 +36,11 @@ use crate::isa::insn::{CallKind, Insn, LddwKind};
 use crate::{Program, MAX_CALL_DEPTH};
 use std::collections::HashMap;
 
+/// In elide mode the path exploration gets this share of the complexity
+/// limit (1/32); past it the widening fallback (`widen.rs`), which finishes
+/// where the exploration cannot, takes over with the whole limit.
+const ELIDE_PATH_SHARE: u64 = 32;
+
 /// Checkpoints kept per instruction, and in all (memory bound).
 const CHECKPOINTS_PER_INSN: usize = 64;
 const CHECKPOINTS_TOTAL: usize = 65_536;
@@ -86,7 +91,7 @@ pub(super) struct Explored {
 }
 
 /// How control leaves an instruction.
-enum Flow {
+pub(super) enum Flow {
     Next,
     Goto(usize),
     Fork(Option<State>, Option<State>, usize),
@@ -96,15 +101,17 @@ enum Flow {
 
 /// The exploration (see the module docs).
 pub(super) struct Explorer<'a> {
-    prog: &'a Program,
-    conf: &'a VerifyConfig,
+    pub(super) prog: &'a Program,
+    pub(super) conf: &'a VerifyConfig,
     live: Vec<RegSet>,
     cps: Vec<Checkpoint>,
     at_insn: Vec<Vec<usize>>,
     work: Vec<Path>,
     back: HashMap<(usize, usize), u64>,
-    facts: Vec<Option<Result<RegionKind, String>>>,
-    stats: Stats,
+    pub(super) facts: Vec<Option<Result<RegionKind, String>>>,
+    pub(super) stats: Stats,
+    /// Instructions the path exploration may process.
+    limit: u64,
     pub log: Log,
 }
 
@@ -123,6 +130,11 @@ impl<'a> Explorer<'a> {
             back,
             facts: vec![None; n],
             stats: Stats::default(),
+            limit: if conf.strict {
+                conf.complexity_limit
+            } else {
+                conf.complexity_limit / ELIDE_PATH_SHARE
+            },
             log: Log::new(conf.log),
         }
     }
@@ -154,8 +166,8 @@ impl<'a> Explorer<'a> {
     fn run_path(&mut self, path: &mut Path) -> Result<(), Stop> {
         loop {
             self.stats.processed += 1;
-            if self.stats.processed > self.conf.complexity_limit {
-                let limit = self.conf.complexity_limit;
+            if self.stats.processed > self.limit {
+                let limit = self.limit;
                 return Err(self.stop(path, ErrorKind::TooComplex { limit }));
             }
             if self.prog.cfg().block_len(path.at) > 0 && self.checkpoint(path)? {
@@ -218,6 +230,14 @@ impl<'a> Explorer<'a> {
         }
     }
 
+    pub(super) fn stop_at(&self, at: usize, st: &State, kind: ErrorKind) -> Stop {
+        Stop {
+            at,
+            state: st.to_string(),
+            kind,
+        }
+    }
+
     fn stop(&self, path: &Path, kind: ErrorKind) -> Stop {
         Stop {
             at: path.at,
@@ -239,7 +259,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// Merges one visit's access verdict into the instruction's fact.
-    fn record(&mut self, at: usize, insn: &Insn, step: &mut Step) {
+    pub(super) fn record(&mut self, at: usize, insn: &Insn, step: &mut Step) {
         let Some(v) = step.access.take() else {
             return;
         };
@@ -325,7 +345,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// The transfer function of one instruction.
-    fn exec(&mut self, st: &mut State, insn: &Insn, at: usize, step: &mut Step) -> Flow {
+    pub(super) fn exec(&mut self, st: &mut State, insn: &Insn, at: usize, step: &mut Step) -> Flow {
         let target = || self.prog.cfg().target(at);
         match *insn {
             Insn::Alu { w, op, dst, src } => alu::alu(st, w, op, dst, src, step),

@@ -23,9 +23,11 @@
 //! - [`error`] and [`log`]: strict mode's refusal and the state log.
 //!
 //! Modes: *elide* (`strict: false`) never refuses: an access not proven on
-//! every path is [`AccessFact::Unproven`] and stays checked at run time, and
-//! if the exploration cannot finish (complexity limit, a loop without
-//! progress, `callx`) the proof proves nothing. *Strict* refuses the first
+//! every path is [`AccessFact::Unproven`] and stays checked at run time. If
+//! the exploration cannot finish (complexity limit, a loop without
+//! progress) a path-insensitive fallback with widening ([`widen`]) proves
+//! what it can and no loop bounded; if that cannot finish either (or on
+//! `callx` to a non-constant), the proof proves nothing. *Strict* refuses the first
 //! unproven access, uninitialised read, unfollowed pointer operation,
 //! unknown helper or unbounded loop with a [`VerifyError`]. (Off is not
 //! calling the verifier.)
@@ -63,6 +65,7 @@ pub mod num;
 pub mod state;
 mod step;
 pub mod tnum;
+mod widen;
 
 pub use config::{CtxPtr, Entry, MapInfo, VerifyConfig, COMPLEXITY_LIMIT};
 pub use driver::Stats;
@@ -81,7 +84,7 @@ pub struct Verified {
     pub proof: Proof,
     /// Exploration counters.
     pub stats: Stats,
-    /// Why the exploration stopped early (elide mode only; then the proof
+    /// Why verification could not finish (elide mode only; then the proof
     /// proves nothing).
     pub incomplete: Option<String>,
     /// The state log (empty unless asked for).
@@ -102,6 +105,16 @@ pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyErr
         }),
         Err(stop) => {
             let (pc, insn) = prog.insns()[stop.at];
+            if !conf.strict
+                && matches!(
+                    stop.kind,
+                    ErrorKind::TooComplex { .. } | ErrorKind::Loop { .. }
+                )
+            {
+                if let Some(v) = fallback(prog, conf, &stop, pc) {
+                    return Ok(v);
+                }
+            }
             if conf.strict {
                 return Err(VerifyError {
                     pc,
@@ -121,6 +134,49 @@ pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyErr
     }
 }
 
+/// Elide mode's path-insensitive fallback (`widen.rs`) after the
+/// exploration stopped at `stop`: accesses proven from converged states, no
+/// loop proven bounded; `None` if it cannot finish either.
+fn fallback(
+    prog: &Program,
+    conf: &VerifyConfig,
+    stop: &driver::Stop,
+    pc: usize,
+) -> Option<Verified> {
+    let mut ex = driver::Explorer::new(prog, conf);
+    ex.widen(entry_state(conf), conf.complexity_limit).ok()?;
+    let why = format!(
+        "path exploration stopped at pc {pc} ({}); accesses proven by widening",
+        stop.kind
+    );
+    let mut proof = Proof::empty(prog.insns().len());
+    for (i, f) in ex.facts.iter().enumerate() {
+        match f {
+            Some(Ok(region)) => proof.set_access(i, AccessFact::Proven { region: *region }),
+            Some(Err(reason)) => proof.set_access(
+                i,
+                AccessFact::Unproven {
+                    reason: reason.clone(),
+                },
+            ),
+            None => {}
+        }
+    }
+    for &(from, to) in prog.cfg().back_edges() {
+        proof.push_loop(LoopFact::Unproven {
+            from,
+            to,
+            reason: why.clone(),
+        });
+    }
+    Some(Verified {
+        proof,
+        stats: ex.stats(),
+        incomplete: None,
+        log: Vec::new(),
+    })
+}
+
 /// The entry state `conf` describes.
 fn entry_state(conf: &VerifyConfig) -> State {
     let unknown = Value::UNKNOWN;
@@ -128,9 +184,10 @@ fn entry_state(conf: &VerifyConfig) -> State {
     match &conf.entry {
         Entry::Mem { .. } => {
             args[0] = Value::Ptr(Ptr::at(PtrKind::Input, 0));
+            // The input is a slice: at most isize::MAX bytes.
             args[1] = Value::Scalar(Scalar {
                 is_len: true,
-                ..Scalar::of(Num::UNKNOWN)
+                ..Scalar::of(Num::urange(0, i64::MAX as u64))
             });
         }
         Entry::Ctx { .. } => args[0] = Value::Ptr(Ptr::at(PtrKind::Ctx, 0)),

@@ -434,6 +434,157 @@ impl State {
     }
 }
 
+/// How two states at one point combine (the path-insensitive fallback,
+/// `widen.rs`): their union, or their widening (bounds that grew jump to
+/// the extreme, so that iteration stops).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    /// The least upper bound (as far as the domain can say).
+    Join,
+    /// An upper bound that makes ascending chains finite.
+    Widen,
+}
+
+impl State {
+    /// `self ⊔ other` (or its widening), for states with the same frames
+    /// (same depth and return points); `None` if the frames differ.
+    pub fn combine(&self, other: &State, how: Combine) -> Option<State> {
+        if self.frames.len() != other.frames.len()
+            || self
+                .frames
+                .iter()
+                .zip(&other.frames)
+                .any(|(a, b)| a.ret != b.ret)
+        {
+            return None;
+        }
+        let mins = (
+            (self.pkt_min, self.input_min),
+            (other.pkt_min, other.input_min),
+        );
+        let frames = self
+            .frames
+            .iter()
+            .zip(&other.frames)
+            .map(|(a, b)| Frame {
+                regs: std::array::from_fn(|r| combine_value(&a.regs[r], &b.regs[r], how, mins)),
+                stack: combine_stack(&a.stack, &b.stack, how, mins),
+                ret: a.ret,
+            })
+            .collect();
+        Some(State {
+            frames,
+            pkt_min: self.pkt_min.min(other.pkt_min),
+            input_min: self.input_min.min(other.input_min),
+            next_id: self.next_id.max(other.next_id),
+        })
+    }
+
+    /// Equality ignoring the id counter.
+    pub fn same_facts(&self, other: &State) -> bool {
+        self.frames == other.frames
+            && self.pkt_min == other.pkt_min
+            && self.input_min == other.input_min
+    }
+}
+
+/// A state's minimum lengths: (packet, input).
+type Mins = (u64, u64);
+
+/// Combines two numbers: the union, widened if asked (`old` is `a`).
+fn combine_num(a: &Num, b: &Num, how: Combine) -> Num {
+    let u = a.union(b);
+    if how == Combine::Join {
+        return u;
+    }
+    // A bound that grew jumps to the next threshold: the sign boundary
+    // first (so non-negative values stay non-negative), then the extreme.
+    let umax_up = if u.umax <= i64::MAX as u64 {
+        i64::MAX as u64
+    } else {
+        u64::MAX
+    };
+    let smin_down = if u.smin >= 0 { 0 } else { i64::MIN };
+    Num {
+        t: u.t,
+        umin: if u.umin < a.umin { 0 } else { u.umin },
+        umax: if u.umax > a.umax { umax_up } else { u.umax },
+        smin: if u.smin < a.smin { smin_down } else { u.smin },
+        smax: if u.smax > a.smax { i64::MAX } else { u.smax },
+    }
+    .synced()
+    .unwrap_or(Num::UNKNOWN)
+}
+
+/// Combines two values. A link (id) survives only where both agree on it,
+/// so that two values sharing it are linked in both states.
+///
+/// A scalar's input-length link also comes from its state's minimum input
+/// length: `x <= x.umax` and `L >= min` give `x + (min - x.umax) <= L`, so
+/// a loop counter that starts at 0 with `L >= 1` joins the `i + 1 <= L`
+/// the loop test gives it later.
+/// Likewise a packet or input pointer's range: `p <= start + off.umax`
+/// and `end >= start + min` give `p + (min - off.umax) <= end`.
+fn combine_value(a: &Value, b: &Value, how: Combine, mins: (Mins, Mins)) -> Value {
+    let lim = |x: &Scalar, m: Mins| x.lim.max(m.1.checked_sub(x.n.umax));
+    let range = |p: &Ptr, m: Mins| {
+        let min = match p.kind {
+            PtrKind::Packet => m.0,
+            PtrKind::Input => m.1,
+            _ => 0,
+        };
+        let by_min = if p.off.smin >= 0 {
+            min.checked_sub(p.off.umax).unwrap_or(0)
+        } else {
+            0
+        };
+        p.range.max(by_min)
+    };
+    match (a, b) {
+        (Value::NotInit, _) | (_, Value::NotInit) => Value::NotInit,
+        (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(Scalar {
+            n: combine_num(&x.n, &y.n, how),
+            id: if x.id == y.id { x.id } else { 0 },
+            lim: lim(x, mins.0).zip(lim(y, mins.1)).map(|(p, q)| p.min(q)),
+            is_len: x.is_len && y.is_len,
+        }),
+        (Value::Ptr(p), Value::Ptr(q)) if p.kind == q.kind => {
+            let linked = p.id == q.id && p.k == q.k;
+            Value::Ptr(Ptr {
+                kind: p.kind,
+                off: combine_num(&p.off, &q.off, how),
+                id: if linked { p.id } else { 0 },
+                k: if linked { p.k } else { 0 },
+                range: range(p, mins.0).min(range(q, mins.1)),
+            })
+        }
+        _ => Value::UNKNOWN,
+    }
+}
+
+/// Combines two stacks: bytes written in both, spills present in both.
+fn combine_stack(a: &StackModel, b: &StackModel, how: Combine, mins: (Mins, Mins)) -> StackModel {
+    let mut init = [0u64; 8];
+    for (i, w) in init.iter_mut().enumerate() {
+        *w = a.init[i] & b.init[i];
+    }
+    let spills = a
+        .spills
+        .iter()
+        .filter_map(|s| {
+            let t = b
+                .spills
+                .iter()
+                .find(|t| t.off == s.off && t.size == s.size)?;
+            Some(Spill {
+                value: combine_value(&s.value, &t.value, how, mins),
+                ..*s
+            })
+        })
+        .collect();
+    StackModel { init, spills }
+}
+
 /// A consistent renaming of the old state's ids to the current state's.
 #[derive(Default)]
 struct IdMap {

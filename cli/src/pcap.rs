@@ -14,9 +14,10 @@
 
 use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
 use cranebpf::{EngineKind, ObjectVm, RunOptions};
-use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
+use cranebpf_runtime::elf::{LoadOptions, MapTypes, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
 use cranebpf_runtime::maps::{Map, MapType};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -40,6 +41,9 @@ struct Report {
     elapsed: Duration,
     maps: Vec<Map>,
 }
+
+/// Key and value types of the object's maps, from its BTF, by map name.
+type Types = HashMap<String, MapTypes>;
 
 /// Reads every packet of a pcap (or pcapng) file of at most
 /// [`MAX_PCAP_BYTES`].
@@ -67,8 +71,8 @@ fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
 
 /// Loads the program of `object` named by `section` (a function or section
 /// name; default: the first XDP program), with the programs it may
-/// tail-call.
-fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
+/// tail-call, and the types of its maps.
+fn load(object: &Path, section: Option<&str>) -> Result<(ProgramSet, Types), String> {
     let bytes = read_program_file(object).map_err(|e| e.0)?;
     let obj = Object::parse(&bytes).map_err(|e| format!("{}: {e}", object.display()))?;
     let name = match section {
@@ -92,7 +96,12 @@ fn load(object: &Path, section: Option<&str>) -> Result<ProgramSet, String> {
             lp.section()
         ));
     }
-    Ok(set)
+    let types = set
+        .maps()
+        .iter()
+        .filter_map(|m| Some((m.name().to_string(), obj.map_types(m.name())?.clone())))
+        .collect();
+    Ok((set, types))
 }
 
 fn run_engine(
@@ -142,9 +151,19 @@ fn type_name(t: MapType) -> &'static str {
     }
 }
 
+/// One key or value: typed by the map's BTF when the object has it
+/// (`{ packets = 1, bytes = 85 }`, as bpftool shows it), else hex bytes.
+fn show(types: Option<&MapTypes>, key: bool, bytes: &[u8]) -> String {
+    match types {
+        Some(t) if key => t.key.format(bytes),
+        Some(t) => t.value.format(bytes),
+        None => to_hex(bytes),
+    }
+}
+
 /// Map contents for people: arrays show their non-zero entries; at most
 /// `limit` entries per map.
-fn format_maps(maps: &[Map], limit: usize) -> String {
+fn format_maps(maps: &[Map], types: &Types, limit: usize) -> String {
     let mut s = String::new();
     for m in maps {
         let d = m.def();
@@ -180,8 +199,9 @@ fn format_maps(maps: &[Map], limit: usize) -> String {
                 }
             ),
         };
+        let t = types.get(m.name());
         for (k, v) in shown.iter().take(limit) {
-            let _ = writeln!(s, "    {} => {}", to_hex(k), to_hex(v));
+            let _ = writeln!(s, "    {} => {}", show(t, true, k), show(t, false, v));
         }
         if shown.len() > limit {
             let _ = writeln!(s, "    ... {} more", shown.len() - limit);
@@ -190,7 +210,7 @@ fn format_maps(maps: &[Map], limit: usize) -> String {
     s
 }
 
-fn summary(r: &Report, packets: usize) -> String {
+fn summary(r: &Report, types: &Types, packets: usize) -> String {
     let mut s = String::new();
     let secs = r.elapsed.as_secs_f64();
     let pps = if secs > 0.0 {
@@ -224,7 +244,7 @@ fn summary(r: &Report, packets: usize) -> String {
         let _ = writeln!(s, "  first fault: packet {i}: {e}");
     }
     let _ = writeln!(s, "maps:");
-    s.push_str(&format_maps(&r.maps, 16));
+    s.push_str(&format_maps(&r.maps, types, 16));
     s
 }
 
@@ -259,7 +279,7 @@ pub fn run(
 ) -> Result<(String, bool), String> {
     let packets = read_packets(pcap)?;
     let opts = RunOptions { budget };
-    let set = load(object, section)?;
+    let (set, types) = load(object, section)?;
     let lp = set.entry();
     let mut out = format!(
         "program {} (section {}) of {}: {} packets from {}\n",
@@ -278,6 +298,7 @@ pub fn run(
             };
             out.push_str(&summary(
                 &run_engine(&set, e, &packets, &opts)?,
+                &types,
                 packets.len(),
             ));
             Ok((out, true))
@@ -285,9 +306,9 @@ pub fn run(
         EngineChoice::Both => {
             let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts)?;
             // A second, independent load: the JIT gets its own maps.
-            let set2 = load(object, section)?;
+            let (set2, _) = load(object, section)?;
             let b = run_engine(&set2, EngineKind::Jit, &packets, &opts)?;
-            out.push_str(&summary(&b, packets.len()));
+            out.push_str(&summary(&b, &types, packets.len()));
             let secs = a.elapsed.as_secs_f64();
             let _ = writeln!(
                 out,

@@ -23,9 +23,10 @@
 use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
 use cranebpf::{EngineKind, ObjectVm, RunOptions};
 use cranebpf_runtime::ctx::{Driver, ProgramType, SkbKind, SkbMeta, TcAction};
-use cranebpf_runtime::elf::{LoadOptions, Object, ProgramSet};
+use cranebpf_runtime::elf::{LoadOptions, MapTypes, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
 use cranebpf_runtime::maps::{Map, MapType};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -101,6 +102,9 @@ struct Report {
     maps: Vec<Map>,
 }
 
+/// Key and value types of the object's maps, from its BTF, by map name.
+type Types = HashMap<String, MapTypes>;
+
 /// Reads every packet of a pcap (or pcapng) file of at most
 /// [`MAX_PCAP_BYTES`].
 fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
@@ -132,12 +136,12 @@ fn is_packet_type(t: &ProgramType) -> bool {
 
 /// Loads the program of `object` named by `section` (a function or section
 /// name; default: the first packet program), with the programs it may
-/// tail-call, as `prog_type` if given.
+/// tail-call, as `prog_type` if given, and the types of its maps.
 fn load(
     object: &Path,
     section: Option<&str>,
     prog_type: Option<&ProgramType>,
-) -> Result<ProgramSet, String> {
+) -> Result<(ProgramSet, Types), String> {
     let bytes = read_program_file(object).map_err(|e| e.0)?;
     let obj = Object::parse(&bytes).map_err(|e| format!("{}: {e}", object.display()))?;
     let name = match section {
@@ -174,7 +178,12 @@ fn load(
             lp.prog_type().name
         ));
     }
-    Ok(set)
+    let types = set
+        .maps()
+        .iter()
+        .filter_map(|m| Some((m.name().to_string(), obj.map_types(m.name())?.clone())))
+        .collect();
+    Ok((set, types))
 }
 
 /// The verdict of a program of kind `driver` whose r0 is `r0`, on a packet
@@ -271,9 +280,19 @@ fn type_name(t: MapType) -> &'static str {
     }
 }
 
+/// One key or value: typed by the map's BTF when the object has it
+/// (`{ packets = 1, bytes = 85 }`, as bpftool shows it), else hex bytes.
+fn show(types: Option<&MapTypes>, key: bool, bytes: &[u8]) -> String {
+    match types {
+        Some(t) if key => t.key.format(bytes),
+        Some(t) => t.value.format(bytes),
+        None => to_hex(bytes),
+    }
+}
+
 /// Map contents for people: arrays show their non-zero entries; at most
 /// `limit` entries per map.
-fn format_maps(maps: &[Map], limit: usize) -> String {
+fn format_maps(maps: &[Map], types: &Types, limit: usize) -> String {
     let mut s = String::new();
     for m in maps {
         let d = m.def();
@@ -309,8 +328,9 @@ fn format_maps(maps: &[Map], limit: usize) -> String {
                 }
             ),
         };
+        let t = types.get(m.name());
         for (k, v) in shown.iter().take(limit) {
-            let _ = writeln!(s, "    {} => {}", to_hex(k), to_hex(v));
+            let _ = writeln!(s, "    {} => {}", show(t, true, k), show(t, false, v));
         }
         if shown.len() > limit {
             let _ = writeln!(s, "    ... {} more", shown.len() - limit);
@@ -334,7 +354,7 @@ fn stats_lines(r: &Report, packets: usize) -> String {
     )
 }
 
-fn summary(r: &Report, packets: usize) -> String {
+fn summary(r: &Report, types: &Types, packets: usize) -> String {
     let mut s = String::new();
     let secs = r.elapsed.as_secs_f64();
     let pps = if secs > 0.0 {
@@ -368,7 +388,7 @@ fn summary(r: &Report, packets: usize) -> String {
         let _ = writeln!(s, "  first fault: packet {i}: {e}");
     }
     let _ = writeln!(s, "maps:");
-    s.push_str(&format_maps(&r.maps, 16));
+    s.push_str(&format_maps(&r.maps, types, 16));
     s
 }
 
@@ -440,7 +460,7 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
     let opts = RunOptions {
         budget: args.budget,
     };
-    let set = load(object, section, args.prog_type.as_ref())?;
+    let (set, types) = load(object, section, args.prog_type.as_ref())?;
     let lp = set.entry();
     let mut out = format!(
         "program {} ({} program, section {}) of {}: {} packets from {}\n",
@@ -459,7 +479,7 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
                 EngineKind::Interpreter
             };
             let r = run_engine(&set, e, &packets, &opts)?;
-            out.push_str(&summary(&r, packets.len()));
+            out.push_str(&summary(&r, &types, packets.len()));
             write_report(&r, args.write, &mut out)?;
             if stats {
                 out.push_str(&stats_lines(&r, packets.len()));
@@ -469,9 +489,9 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
         EngineChoice::Both => {
             let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts)?;
             // A second, independent load: the JIT gets its own maps.
-            let set2 = load(object, section, args.prog_type.as_ref())?;
+            let (set2, _) = load(object, section, args.prog_type.as_ref())?;
             let b = run_engine(&set2, EngineKind::Jit, &packets, &opts)?;
-            out.push_str(&summary(&b, packets.len()));
+            out.push_str(&summary(&b, &types, packets.len()));
             write_report(&b, args.write, &mut out)?;
             let secs = a.elapsed.as_secs_f64();
             let _ = writeln!(

@@ -195,48 +195,51 @@ impl fmt::Display for BtfError {
 
 impl std::error::Error for BtfError {}
 
-const KIND_INT: u32 = 1;
-const KIND_PTR: u32 = 2;
-const KIND_ARRAY: u32 = 3;
-const KIND_STRUCT: u32 = 4;
-const KIND_UNION: u32 = 5;
-const KIND_ENUM: u32 = 6;
-const KIND_FWD: u32 = 7;
-const KIND_TYPEDEF: u32 = 8;
-const KIND_VOLATILE: u32 = 9;
-const KIND_CONST: u32 = 10;
-const KIND_RESTRICT: u32 = 11;
-const KIND_FUNC: u32 = 12;
-const KIND_FUNC_PROTO: u32 = 13;
-const KIND_VAR: u32 = 14;
-const KIND_DATASEC: u32 = 15;
-const KIND_FLOAT: u32 = 16;
-const KIND_DECL_TAG: u32 = 17;
-const KIND_TYPE_TAG: u32 = 18;
-const KIND_ENUM64: u32 = 19;
+pub(super) const KIND_INT: u32 = 1;
+pub(super) const KIND_PTR: u32 = 2;
+pub(super) const KIND_ARRAY: u32 = 3;
+pub(super) const KIND_STRUCT: u32 = 4;
+pub(super) const KIND_UNION: u32 = 5;
+pub(super) const KIND_ENUM: u32 = 6;
+pub(super) const KIND_FWD: u32 = 7;
+pub(super) const KIND_TYPEDEF: u32 = 8;
+pub(super) const KIND_VOLATILE: u32 = 9;
+pub(super) const KIND_CONST: u32 = 10;
+pub(super) const KIND_RESTRICT: u32 = 11;
+pub(super) const KIND_FUNC: u32 = 12;
+pub(super) const KIND_FUNC_PROTO: u32 = 13;
+pub(super) const KIND_VAR: u32 = 14;
+pub(super) const KIND_DATASEC: u32 = 15;
+pub(super) const KIND_FLOAT: u32 = 16;
+pub(super) const KIND_DECL_TAG: u32 = 17;
+pub(super) const KIND_TYPE_TAG: u32 = 18;
+pub(super) const KIND_ENUM64: u32 = 19;
 
 /// How deep type chains (typedef, const, arrays) may nest before we call
 /// them cyclic.
-const MAX_DEPTH: usize = 32;
+pub(super) const MAX_DEPTH: usize = 32;
 
 #[derive(Clone, Debug)]
-struct Type {
-    name_off: u32,
-    kind: u32,
+pub(super) struct Type {
+    pub(super) name_off: u32,
+    pub(super) kind: u32,
     /// `size` or `type`, depending on the kind.
-    size_or_type: u32,
+    pub(super) size_or_type: u32,
     /// ARRAY: (elem type, nelems).
-    array: Option<(u32, u32)>,
+    pub(super) array: Option<(u32, u32)>,
     /// `kind_flag`: for structs, member offsets carry bitfield sizes.
-    kind_flag: bool,
+    pub(super) kind_flag: bool,
     /// STRUCT/UNION members and DATASEC entries: (name_off or type, type or
-    /// offset, offset in bits or size).
-    members: Vec<(u32, u32, u32)>,
+    /// offset, offset in bits or size); ENUM/ENUM64: (name_off, value low,
+    /// value high).
+    pub(super) members: Vec<(u32, u32, u32)>,
+    /// INT: the encoding word (signedness, bit offset, bits).
+    pub(super) int_info: u32,
 }
 
 /// Parsed BTF: types by id and the string table.
 pub(crate) struct Btf<'d> {
-    types: Vec<Type>,
+    pub(super) types: Vec<Type>,
     strings: &'d [u8],
 }
 
@@ -284,11 +287,16 @@ fn parse_types(tsec: &[u8]) -> Result<Vec<Type>, BtfError> {
             array: None,
             members: Vec::new(),
             kind_flag,
+            int_info: 0,
         };
         let n = vlen as usize;
         let rd = |o: usize| u32_at(tsec, p + o).ok_or(truncated.clone());
         let extra = match kind {
-            KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+            KIND_INT => {
+                t.int_info = rd(0)?;
+                4
+            }
+            KIND_VAR | KIND_DECL_TAG => 4,
             KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
             | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => 0,
             KIND_ARRAY => {
@@ -303,8 +311,20 @@ fn parse_types(tsec: &[u8]) -> Result<Vec<Type>, BtfError> {
                 }
                 12 * n
             }
-            KIND_ENUM | KIND_FUNC_PROTO => 8 * n,
-            KIND_ENUM64 => 12 * n,
+            KIND_ENUM => {
+                for i in 0..n {
+                    t.members.push((rd(8 * i)?, rd(8 * i + 4)?, 0));
+                }
+                8 * n
+            }
+            KIND_FUNC_PROTO => 8 * n,
+            KIND_ENUM64 => {
+                for i in 0..n {
+                    let (a, b, c) = (rd(12 * i)?, rd(12 * i + 4)?, rd(12 * i + 8)?);
+                    t.members.push((a, b, c));
+                }
+                12 * n
+            }
             kind => return Err(BtfError::UnknownKind { type_id, kind }),
         };
         p = p
@@ -343,21 +363,21 @@ impl<'d> Btf<'d> {
         Ok(Btf { types, strings })
     }
 
-    fn ty(&self, id: u32) -> Result<&Type, BtfError> {
+    pub(super) fn ty(&self, id: u32) -> Result<&Type, BtfError> {
         (id as usize)
             .checked_sub(1)
             .and_then(|i| self.types.get(i))
             .ok_or(BtfError::TypeIdOutOfRange { type_id: id })
     }
 
-    fn name(&self, off: u32) -> String {
+    pub(super) fn name(&self, off: u32) -> String {
         let s = self.strings.get(off as usize..).unwrap_or(&[]);
         let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
         String::from_utf8_lossy(&s[..end]).into_owned()
     }
 
     /// Follows typedef/const/volatile/restrict/type_tag.
-    fn skip_mods(&self, mut id: u32) -> Result<(u32, &Type), BtfError> {
+    pub(super) fn skip_mods(&self, mut id: u32) -> Result<(u32, &Type), BtfError> {
         for _ in 0..MAX_DEPTH {
             let t = self.ty(id)?;
             match t.kind {
@@ -371,7 +391,7 @@ impl<'d> Btf<'d> {
     }
 
     /// The size in bytes of a type.
-    fn size_of(&self, id: u32, depth: usize) -> Result<u32, BtfError> {
+    pub(super) fn size_of(&self, id: u32, depth: usize) -> Result<u32, BtfError> {
         if depth > MAX_DEPTH {
             return Err(BtfError::TooDeep { type_id: id });
         }

@@ -54,11 +54,13 @@
 //! error too.
 
 mod btf;
+mod btf_value;
 mod load;
 mod run;
 mod set;
 
 pub use btf::BtfError;
+pub use btf_value::{Field, MapTypes, ValueType};
 pub use load::{LoadOptions, LoadedProgram};
 pub use run::SkbOutcome;
 pub use set::ProgramSet;
@@ -244,6 +246,8 @@ pub struct Object {
     maps: Vec<Map>,
     programs: Vec<ObjProgram>,
     license: String,
+    /// Key and value types of the maps `.BTF` describes, by map name.
+    map_types: HashMap<String, MapTypes>,
 }
 
 /// Where a relocation's symbol points.
@@ -361,11 +365,24 @@ impl Object {
                 &programs,
             )?;
         }
+        let map_types = sections
+            .iter()
+            .find(|s| s.name == ".BTF")
+            .and_then(|s| btf::Btf::parse(s.data).ok())
+            .map(|b| MapTypes::of(&b))
+            .unwrap_or_default();
         Ok(Object {
             maps: placed.maps,
             programs,
             license,
+            map_types,
         })
+    }
+
+    /// The key and value types of map `name`, if the object's BTF
+    /// describes them (for formatting its contents; see [`ValueType`]).
+    pub fn map_types(&self, name: &str) -> Option<&MapTypes> {
+        self.map_types.get(name)
     }
 
     /// The programs, in section order.

@@ -18,6 +18,7 @@ enum Kind {
     Lower(LowerError),
     Isa(String),
     Codegen(String),
+    Refused(cranebpf_runtime::analysis::verifier::VerifyError),
 }
 
 impl JitError {
@@ -42,6 +43,15 @@ impl JitError {
         }
     }
 
+    /// Why strict verification refused the program (kernel-style: pc, the
+    /// instruction, the register state, the reason), if it did.
+    pub fn verify_error(&self) -> Option<&cranebpf_runtime::analysis::verifier::VerifyError> {
+        match &self.kind {
+            Kind::Refused(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The lowering error, if the program could not be lowered to IR.
     pub fn lower_error(&self) -> Option<&LowerError> {
         match &self.kind {
@@ -55,6 +65,14 @@ impl From<EngineError> for JitError {
     fn from(e: EngineError) -> JitError {
         JitError {
             kind: Kind::Engine(e),
+        }
+    }
+}
+
+impl From<cranebpf_runtime::analysis::verifier::VerifyError> for JitError {
+    fn from(e: cranebpf_runtime::analysis::verifier::VerifyError) -> JitError {
+        JitError {
+            kind: Kind::Refused(e),
         }
     }
 }
@@ -81,6 +99,7 @@ impl fmt::Display for JitError {
             Kind::Lower(e) => write!(f, "lowering failed: {e}"),
             Kind::Isa(m) => write!(f, "target ISA: {m}"),
             Kind::Codegen(m) => write!(f, "code generation failed: {m}"),
+            Kind::Refused(e) => write!(f, "refused by the verifier (strict): {e}"),
         }
     }
 }

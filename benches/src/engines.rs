@@ -1,12 +1,13 @@
 //! Every engine that runs the benchmark programs, behind one interface.
 //!
 //! [`engines`] is the list: each entry is one [`EngineSpec`] with a name,
-//! its kind, and a constructor that prepares a program ([`Subject`]) for
-//! repeated runs ([`Exec`]). Adding an engine (say, a cranebpf JIT mode) is
-//! adding one entry to [`ENGINES`].
-//!
-//! The peers behind the `peers` cargo feature (rbpf's Cranelift JIT,
-//! solana-sbpf) are listed only when it is on.
+//! its kind, and what prepares a program ([`Subject`]) for repeated runs
+//! ([`Exec`]). An entry is built from any runtime [`Engine`]
+//! ([`EngineSpec::from_engine`]): cranebpf's interpreter and JIT tiers, the
+//! peers of the `cranebpf-peers` crate (rbpf; with the `peers` feature rbpf's
+//! Cranelift JIT and solana-sbpf), or an embedder's own engine, which joins
+//! the suite with [`register`]. Native code is the one entry that is not an
+//! engine.
 
 use crate::c_workloads::{CWorkload, Cpu, NativeFn, Needs};
 use crate::native_helpers;
@@ -15,7 +16,9 @@ use cranebpf::{
     Engine, Helpers, InterpreterEngine, JitEngine, JitOptions, MemoryMap, Program, RunOptions,
     RunOutcome, Stack,
 };
+use cranebpf_peers::{RbpfEngine, RbpfMode};
 use cranebpf_runtime::elf::LoadedProgram;
+use std::sync::{LazyLock, Mutex};
 
 /// What kind of engine an entry is (peer ratios compare like with like).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -26,6 +29,18 @@ pub enum Kind {
     Jit,
     /// The C compiled natively (the reference).
     Native,
+}
+
+/// Where an entry's prepared programs come from.
+enum Source {
+    /// The natively compiled C.
+    Native,
+    /// An engine; an ELF workload runs through the loaded object's run
+    /// driver (its maps and kernel helpers).
+    Engine(Box<dyn Engine>),
+    /// A peer engine configured for each workload (its own helpers and
+    /// allowed memory), run on the raw bytecode.
+    Peer(fn(&Subject<'_>) -> Result<Box<dyn Engine>, String>),
 }
 
 /// One engine of the suite.
@@ -43,7 +58,7 @@ pub struct EngineSpec {
     pub about: &'static str,
     /// Whether the engine is built in (peers behind the `peers` feature).
     pub available: bool,
-    build: fn(&Subject<'_>) -> Result<Box<dyn Exec>, String>,
+    source: Source,
 }
 
 impl std::fmt::Debug for EngineSpec {
@@ -54,136 +69,226 @@ impl std::fmt::Debug for EngineSpec {
     }
 }
 
+/// A string that lives as long as the suite's engine list.
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
 impl EngineSpec {
+    /// An entry for any engine: named by [`Engine::name`], an interpreter
+    /// unless [`kind`](EngineSpec::kind) says otherwise, unchecked if its
+    /// capabilities say it checks no bounds.
+    pub fn from_engine(engine: Box<dyn Engine>) -> EngineSpec {
+        let name = leak(engine.name());
+        EngineSpec {
+            name,
+            kind: Kind::Interpreter,
+            peer: false,
+            unchecked: !engine.capabilities().checks_bounds,
+            about: name,
+            available: true,
+            source: Source::Engine(engine),
+        }
+    }
+
+    /// Sets the kind.
+    pub fn kind(mut self, kind: Kind) -> EngineSpec {
+        self.kind = kind;
+        self
+    }
+
+    /// Marks the entry as another project's engine.
+    pub fn peer(mut self) -> EngineSpec {
+        self.peer = true;
+        self
+    }
+
+    /// Sets the one-line description.
+    pub fn about(mut self, about: &str) -> EngineSpec {
+        self.about = leak(about);
+        self
+    }
+
+    /// Marks the entry as unchecked (no memory safety checks).
+    pub fn unchecked(mut self, unchecked: bool) -> EngineSpec {
+        self.unchecked = unchecked;
+        self
+    }
+
+    /// A peer of `cranebpf-peers`, configured per workload by `build`;
+    /// `available` if built in.
+    fn peer_entry(
+        name: &'static str,
+        kind: Kind,
+        unchecked: bool,
+        about: &'static str,
+        available: bool,
+        build: fn(&Subject<'_>) -> Result<Box<dyn Engine>, String>,
+    ) -> EngineSpec {
+        EngineSpec {
+            name,
+            kind,
+            peer: true,
+            unchecked,
+            about,
+            available,
+            source: Source::Peer(build),
+        }
+    }
+
     /// Prepares `s` for this engine (compiling it, for a JIT). Errors say why
     /// the engine refuses the program.
     pub fn prepare(&self, s: &Subject<'_>) -> Result<Box<dyn Exec>, String> {
         if !self.available {
             return Err("not built (cargo feature `peers`)".to_string());
         }
-        (self.build)(s)
+        match &self.source {
+            Source::Native => match s.native {
+                Some(f) => Ok(Box::new(NativeExec(f))),
+                None => Err("no native build".to_string()),
+            },
+            Source::Engine(e) => Ok(Box::new(EngineExec::new(s, &**e, true)?)),
+            Source::Peer(build) => Ok(Box::new(EngineExec::new(s, &*build(s)?, false)?)),
+        }
     }
 }
 
-/// Every engine, in table order (unavailable ones included: see
-/// [`engines`]).
-pub static ENGINES: &[EngineSpec] = &[
-    EngineSpec {
-        name: "cranebpf-interp",
-        kind: Kind::Interpreter,
-        peer: false,
-        unchecked: false,
-        about: "cranebpf's reference interpreter",
-        available: true,
-        build: |s| cranebpf_exec(s, None),
-    },
-    EngineSpec {
-        name: "cranebpf-jit",
-        kind: Kind::Jit,
-        peer: false,
-        unchecked: false,
-        about: "cranebpf's Cranelift JIT, opt_level speed (the default)",
-        available: true,
-        build: |s| cranebpf_exec(s, Some(jit_options("speed"))),
-    },
-    EngineSpec {
-        name: "cranebpf-jit-fast",
-        kind: Kind::Jit,
-        peer: false,
-        unchecked: false,
-        about: "cranebpf's JIT, opt_level none (the fast-compile tier)",
-        available: true,
-        build: |s| cranebpf_exec(s, Some(jit_options("none"))),
-    },
-    EngineSpec {
-        name: "cranebpf-jit-elide",
-        kind: Kind::Jit,
-        peer: false,
-        unchecked: false,
-        about: "cranebpf's JIT dropping the checks the load-time proof covers (verify = elide)",
-        available: true,
-        build: |s| {
-            let mut o = jit_options("speed");
-            o.verify = cranebpf::VerifyMode::Elide;
-            cranebpf_exec(s, Some(o))
-        },
-    },
-    EngineSpec {
-        name: "cranebpf-jit-unchecked",
-        kind: Kind::Jit,
-        peer: false,
-        unchecked: true,
-        about: "cranebpf's JIT with bounds checks off (unsafe; benchmarks only)",
-        available: true,
-        build: |s| cranebpf_exec(s, Some(unchecked_jit_options())),
-    },
-    EngineSpec {
-        name: "rbpf-interp",
-        kind: Kind::Interpreter,
-        peer: true,
-        unchecked: false,
-        about: "rbpf 0.4.1 interpreter (EbpfVmRaw::execute_program)",
-        available: true,
-        build: |s| rbpf_exec(s, RbpfMode::Interp),
-    },
-    EngineSpec {
-        name: "rbpf-jit",
-        kind: Kind::Jit,
-        peer: true,
-        unchecked: true,
-        about: "rbpf 0.4.1 x86-64 JIT (no memory checks)",
-        available: true,
-        build: |s| rbpf_exec(s, RbpfMode::Jit),
-    },
-    EngineSpec {
-        name: "rbpf-cranelift",
-        kind: Kind::Jit,
-        peer: true,
-        unchecked: false,
-        about: "rbpf 0.4.1 Cranelift JIT (feature `cranelift`, Cranelift 0.127)",
-        available: cfg!(feature = "peers"),
-        build: |s| rbpf_exec(s, RbpfMode::Cranelift),
-    },
-    EngineSpec {
-        name: "sbpf-interp",
-        kind: Kind::Interpreter,
-        peer: true,
-        unchecked: false,
-        about: "solana-sbpf 0.26.0 interpreter, SBPF v3, default Config",
-        available: cfg!(feature = "peers"),
-        build: |s| sbpf_exec(s, false),
-    },
-    EngineSpec {
-        name: "sbpf-jit",
-        kind: Kind::Jit,
-        peer: true,
-        unchecked: false,
-        about: "solana-sbpf 0.26.0 x86-64 JIT, SBPF v3, default Config",
-        available: cfg!(feature = "peers"),
-        build: |s| sbpf_exec(s, true),
-    },
-    EngineSpec {
-        name: "native",
-        kind: Kind::Native,
-        peer: false,
-        unchecked: true,
-        about: "the same C, compiled by the system C compiler at -O2",
-        available: true,
-        build: |s| match s.native {
-            Some(f) => Ok(Box::new(NativeExec(f))),
-            None => Err("no native build".to_string()),
-        },
-    },
-];
-
-/// The engines built into this binary, in table order.
-pub fn engines() -> impl Iterator<Item = &'static EngineSpec> {
-    ENGINES.iter().filter(|e| e.available)
+fn cranebpf_entry(jit: Option<JitOptions>, kind: Kind, about: &str) -> EngineSpec {
+    let engine: Box<dyn Engine> = match jit {
+        Some(options) => Box::new(JitEngine {
+            options,
+            name: None,
+        }),
+        None => Box::new(InterpreterEngine),
+    };
+    EngineSpec::from_engine(engine).kind(kind).about(about)
 }
 
-/// The engine called `name`.
+/// Every built-in engine, in table order (unavailable ones included: see
+/// [`engines`]).
+pub static ENGINES: LazyLock<Vec<EngineSpec>> = LazyLock::new(|| {
+    let heavy = cfg!(feature = "peers");
+    vec![
+        cranebpf_entry(None, Kind::Interpreter, "cranebpf's reference interpreter")
+            .named("cranebpf-interp"),
+        cranebpf_entry(
+            Some(jit_options("speed")),
+            Kind::Jit,
+            "cranebpf's Cranelift JIT, opt_level speed (the default)",
+        )
+        .named("cranebpf-jit"),
+        cranebpf_entry(
+            Some(jit_options("none")),
+            Kind::Jit,
+            "cranebpf's JIT, opt_level none (the fast-compile tier)",
+        )
+        .named("cranebpf-jit-fast"),
+        cranebpf_entry(
+            Some(elide_jit_options()),
+            Kind::Jit,
+            "cranebpf's JIT dropping the checks the load-time proof covers (verify = elide)",
+        )
+        .named("cranebpf-jit-elide"),
+        cranebpf_entry(
+            Some(unchecked_jit_options()),
+            Kind::Jit,
+            "cranebpf's JIT with bounds checks off (unsafe; benchmarks only)",
+        )
+        .named("cranebpf-jit-unchecked")
+        .unchecked(true),
+        EngineSpec::peer_entry(
+            "rbpf-interp",
+            Kind::Interpreter,
+            false,
+            "rbpf 0.4.1 interpreter (cranebpf-peers adapter)",
+            true,
+            |s| rbpf_engine(s, RbpfMode::Interp),
+        ),
+        EngineSpec::peer_entry(
+            "rbpf-jit",
+            Kind::Jit,
+            true,
+            "rbpf 0.4.1 x86-64 JIT (no memory checks)",
+            true,
+            |s| rbpf_engine(s, RbpfMode::Jit),
+        ),
+        EngineSpec::peer_entry(
+            "rbpf-cranelift",
+            Kind::Jit,
+            false,
+            "rbpf 0.4.1 Cranelift JIT (feature `cranelift`, Cranelift 0.127)",
+            heavy,
+            |s| rbpf_engine(s, RbpfMode::Cranelift),
+        ),
+        EngineSpec::peer_entry(
+            "sbpf-interp",
+            Kind::Interpreter,
+            false,
+            "solana-sbpf 0.26.0 interpreter, SBPF v3, default Config",
+            heavy,
+            |s| sbpf_engine(s, "sbpf-interp"),
+        ),
+        EngineSpec::peer_entry(
+            "sbpf-jit",
+            Kind::Jit,
+            false,
+            "solana-sbpf 0.26.0 x86-64 JIT, SBPF v3, default Config",
+            heavy,
+            |s| sbpf_engine(s, "sbpf-jit"),
+        ),
+        EngineSpec {
+            name: "native",
+            kind: Kind::Native,
+            peer: false,
+            unchecked: true,
+            about: "the same C, compiled by the system C compiler at -O2",
+            available: true,
+            source: Source::Native,
+        },
+    ]
+});
+
+impl EngineSpec {
+    /// Renames the entry (the table's name for a built-in engine).
+    fn named(mut self, name: &'static str) -> EngineSpec {
+        self.name = name;
+        self
+    }
+}
+
+/// Engines added with [`register`], after the built-in ones.
+static REGISTERED: Mutex<Vec<&'static EngineSpec>> = Mutex::new(Vec::new());
+
+/// Adds an engine to the suite (after the built-in ones, before nothing
+/// else): every later [`engines`] lists it, so the tables, the chart and
+/// the correctness test include it. The entry lives for the rest of the
+/// process.
+pub fn register(spec: EngineSpec) -> &'static EngineSpec {
+    let spec: &'static EngineSpec = Box::leak(Box::new(spec));
+    REGISTERED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(spec);
+    spec
+}
+
+/// The engines built into this binary and those [`register`]ed, in table
+/// order (native last).
+pub fn engines() -> impl Iterator<Item = &'static EngineSpec> {
+    let registered = REGISTERED.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let (native, built_in): (Vec<_>, Vec<_>) = ENGINES
+        .iter()
+        .filter(|e| e.available)
+        .partition(|e| e.kind == Kind::Native);
+    built_in.into_iter().chain(registered).chain(native)
+}
+
+/// The engine called `name` (built in or registered).
 pub fn engine(name: &str) -> Option<&'static EngineSpec> {
-    ENGINES.iter().find(|e| e.name == name)
+    ENGINES
+        .iter()
+        .find(|e| e.name == name)
+        .or_else(|| engines().find(|e| e.name == name))
 }
 
 /// A C workload at one ISA level, with everything its engines need: the
@@ -232,7 +337,7 @@ impl Prepared {
     /// Instructions cranebpf's interpreter executes on `input` (the count
     /// behind "ns per eBPF instruction"), with r0.
     pub fn insn_count(&self, input: &mut [u8]) -> Result<(u64, u64), String> {
-        let mut exec = CranebpfExec::new(&self.subject(input.len()), None)?;
+        let mut exec = EngineExec::new(&self.subject(input.len()), &InterpreterEngine, true)?;
         let out = exec.outcome(input);
         let r0 = out.result.map_err(|f| f.to_string())?;
         Ok((out.insn_count, r0))
@@ -246,6 +351,13 @@ fn jit_options(opt_level: &str) -> JitOptions {
     o
 }
 
+/// The JIT dropping the checks the verifier's proof covers.
+fn elide_jit_options() -> JitOptions {
+    let mut o = jit_options("speed");
+    o.verify = cranebpf::VerifyMode::Elide;
+    o
+}
+
 /// The JIT with its memory bounds checks off, to show what they cost.
 fn unchecked_jit_options() -> JitOptions {
     // SAFETY: used only on this crate's workloads, our own programs whose
@@ -256,21 +368,21 @@ fn unchecked_jit_options() -> JitOptions {
     unsafe { jit_options("speed").without_bounds_checks() }
 }
 
-/// A cranebpf engine's prepared program ([`cranebpf::Prepared`], by its
-/// [`Engine`]); for an ELF
-/// program, run through the loader's run driver (kernel helpers and maps).
-struct CranebpfExec {
+/// An engine's prepared program. With `driver`, an ELF program runs
+/// through the loaded object's run driver (kernel helpers and maps);
+/// without, on the raw bytecode with r1 = input, r2 = its length.
+struct EngineExec {
     prepared: Box<dyn cranebpf::Prepared>,
     loaded: Option<LoadedProgram>,
     /// The stack of runs without the driver, reused across runs.
     stack: Box<Stack>,
 }
 
-impl CranebpfExec {
-    fn new(s: &Subject<'_>, jit: Option<JitOptions>) -> Result<CranebpfExec, String> {
+impl EngineExec {
+    fn new(s: &Subject<'_>, engine: &dyn Engine, driver: bool) -> Result<EngineExec, String> {
         let (prog, helpers, loaded) = match s.loaded {
-            Some(l) => {
-                // The object's maps are shared by the cranebpf engines of one
+            Some(l) if driver => {
+                // The object's maps are shared by the engines of one
                 // `Prepared` (clones share maps); filling resets the counters.
                 let l = l.clone();
                 if s.needs == Needs::Flows {
@@ -281,7 +393,7 @@ impl CranebpfExec {
                 }
                 (l.program().clone(), l.helpers().clone(), Some(l))
             }
-            None => {
+            _ => {
                 let prog = Program::from_bytes(s.bytecode).map_err(|e| e.to_string())?;
                 let mut h = Helpers::new();
                 match s.needs {
@@ -289,20 +401,15 @@ impl CranebpfExec {
                     Needs::Mix => {
                         h.register(1, "mix", |_, a| Ok(native_helpers::mix(a[0], a[1])));
                     }
+                    // A peer gives its own map helpers (see `rbpf_engine`).
+                    Needs::Flows if !driver => {}
                     Needs::Flows => return Err("the flows map needs the ELF object".to_string()),
                 }
                 (prog, h, None)
             }
         };
-        let engine: Box<dyn Engine> = match jit {
-            Some(options) => Box::new(JitEngine {
-                options,
-                name: None,
-            }),
-            None => Box::new(InterpreterEngine),
-        };
         let prepared = engine.prepare(&prog, helpers).map_err(|e| e.to_string())?;
-        Ok(CranebpfExec {
+        Ok(EngineExec {
             prepared,
             loaded,
             stack: Stack::boxed(),
@@ -329,7 +436,7 @@ impl CranebpfExec {
     }
 }
 
-impl Exec for CranebpfExec {
+impl Exec for EngineExec {
     fn run(&mut self, input: &mut [u8]) -> Result<u64, String> {
         self.outcome(input).result.map_err(|f| f.to_string())
     }
@@ -337,10 +444,6 @@ impl Exec for CranebpfExec {
     fn code_size(&self) -> Option<usize> {
         self.prepared.code_size()
     }
-}
-
-fn cranebpf_exec(s: &Subject<'_>, jit: Option<JitOptions>) -> Result<Box<dyn Exec>, String> {
-    Ok(Box::new(CranebpfExec::new(s, jit)?))
 }
 
 struct NativeExec(NativeFn);
@@ -361,33 +464,7 @@ fn has_local_call(bytecode: &[u8]) -> bool {
         .any(|s| s[0] == 0x85 && s[1] >> 4 == 1)
 }
 
-// ---------------------------------------------------------------- rbpf
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RbpfMode {
-    Interp,
-    Jit,
-    Cranelift,
-}
-
-struct RbpfExec {
-    vm: rbpf::EbpfVmRaw<'static>,
-    mode: RbpfMode,
-}
-
-/// rbpf sets r1 to the input but leaves r2 (the length) at 0, so its copy
-/// of the program starts with `mov r2, input_len`; relative jump and call
-/// offsets are unchanged. One extra instruction per run. The copy is leaked
-/// (rbpf's VM borrows its program for its whole life); runners are made a
-/// bounded number of times per process.
-fn rbpf_program(bytecode: &[u8], input_len: usize) -> Result<&'static [u8], String> {
-    let len =
-        i32::try_from(input_len).map_err(|_| "input too large for rbpf prologue".to_string())?;
-    let mut prog = vec![0xb7, 0x02, 0, 0];
-    prog.extend_from_slice(&len.to_le_bytes());
-    prog.extend_from_slice(bytecode);
-    Ok(Box::leak(prog.into_boxed_slice()))
-}
+// ---------------------------------------------------------------- peers
 
 fn rbpf_mix(a: u64, b: u64, _: u64, _: u64, _: u64) -> u64 {
     native_helpers::mix(a, b)
@@ -412,10 +489,10 @@ fn rbpf_update(_map: u64, key: u64, value: u64, flags: u64, _: u64) -> u64 {
     }
 }
 
-fn rbpf_exec(s: &Subject<'_>, mode: RbpfMode) -> Result<Box<dyn Exec>, String> {
-    if mode != RbpfMode::Interp && !cfg!(target_arch = "x86_64") {
-        return Err("rbpf's JITs are built for x86-64 only here".to_string());
-    }
+/// rbpf's engine of `mode` for `s`: the workload's helpers as plain
+/// functions (rbpf's own helper call, what the suite times), and for the
+/// map workload the native flows map's values as allowed memory.
+fn rbpf_engine(s: &Subject<'_>, mode: RbpfMode) -> Result<Box<dyn Engine>, String> {
     if mode == RbpfMode::Cranelift && has_local_call(s.bytecode) {
         // rbpf 0.4.1's Cranelift JIT treats every `call` as a helper call.
         return Err("no bpf-to-bpf calls in rbpf's Cranelift JIT".to_string());
@@ -438,100 +515,36 @@ fn rbpf_exec(s: &Subject<'_>, mode: RbpfMode) -> Result<Box<dyn Exec>, String> {
             "rbpf's Cranelift JIT traps (SIGILL) on map values a helper returns".to_string(),
         );
     }
-    let prog = rbpf_program(s.bytecode, s.input_len)?;
-    let mut vm = rbpf::EbpfVmRaw::new(Some(prog)).map_err(|e| e.to_string())?;
-    let helpers: &[(u32, rbpf::ebpf::Helper)] = match s.needs {
-        Needs::Nothing => &[],
-        Needs::Mix => &[(1, rbpf_mix)],
-        Needs::Flows => &[(1, rbpf_lookup), (2, rbpf_update)],
-    };
-    for &(id, f) in helpers {
-        vm.register_helper(id, f).map_err(|e| e.to_string())?;
-    }
-    if s.needs == Needs::Flows {
-        // rbpf's interpreter checks accesses against the input, the stack and
-        // these ranges: the map values the lookup helper returns.
-        let map = native_helpers::flows_map();
-        for k in 0..native_helpers::FLOWS {
-            if let Some(v) = map.lookup_ref(&native_helpers::flow_key(k)) {
-                vm.register_allowed_memory(v.addr()..v.addr() + v.len() as u64);
+    let mut e = RbpfEngine::new(mode);
+    match s.needs {
+        Needs::Nothing => {}
+        Needs::Mix => e = e.native_helper(1, rbpf_mix),
+        Needs::Flows => {
+            e = e
+                .native_helper(1, rbpf_lookup)
+                .native_helper(2, rbpf_update);
+            // rbpf's interpreter checks accesses against the input, the
+            // stack and these ranges: the map values the lookup returns.
+            let map = native_helpers::flows_map();
+            for k in 0..native_helpers::FLOWS {
+                if let Some(v) = map.lookup_ref(&native_helpers::flow_key(k)) {
+                    e = e.allow_memory(v.addr()..v.addr() + v.len() as u64);
+                }
             }
         }
     }
-    match mode {
-        RbpfMode::Interp => {}
-        RbpfMode::Jit => vm.jit_compile().map_err(|e| e.to_string())?,
-        RbpfMode::Cranelift => rbpf_cranelift_compile(&mut vm)?,
+    Ok(Box::new(e))
+}
+
+/// solana-sbpf's engine called `name`, if the workload fits it.
+fn sbpf_engine(s: &Subject<'_>, name: &str) -> Result<Box<dyn Engine>, String> {
+    if s.needs == Needs::Flows {
+        return Err("no maps, and helpers cannot hand out host pointers".to_string());
     }
-    Ok(Box::new(RbpfExec { vm, mode }))
-}
-
-#[cfg(feature = "peers")]
-fn rbpf_cranelift_compile(vm: &mut rbpf::EbpfVmRaw<'static>) -> Result<(), String> {
-    // rbpf's Cranelift translator panics (`unimplemented!`) on instructions
-    // it lacks; report that as a refusal.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| vm.cranelift_compile()))
-        .map_err(|p| format!("rbpf's Cranelift JIT panicked: {}", panic_message(&*p)))?
-        .map_err(|e| e.to_string())
-}
-
-#[cfg(not(feature = "peers"))]
-fn rbpf_cranelift_compile(_: &mut rbpf::EbpfVmRaw<'static>) -> Result<(), String> {
-    Err("not built (cargo feature `peers`)".to_string())
-}
-
-impl Exec for RbpfExec {
-    fn run(&mut self, input: &mut [u8]) -> Result<u64, String> {
-        let (ptr, len) = (input.as_mut_ptr(), input.len());
-        // SAFETY: `ptr..ptr+len` is the live, exclusively borrowed `input`;
-        // the slice made here is used only for this call (rbpf's signature
-        // wants the VM's lifetime, which the call does not actually retain),
-        // and `input` is not touched until it returns.
-        let mem: &'static mut [u8] = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
-        match self.mode {
-            RbpfMode::Interp => self.vm.execute_program(mem),
-            // SAFETY: rbpf's x86 JIT code checks no bounds; the workloads
-            // access only `[r1, r1 + r2)`, their stack frames and map values,
-            // which the correctness test checks with the interpreters.
-            RbpfMode::Jit => unsafe { self.vm.execute_program_jit(mem) },
-            RbpfMode::Cranelift => rbpf_cranelift_run(&self.vm, mem),
-        }
-        .map_err(|e| e.to_string())
-    }
-}
-
-#[cfg(feature = "peers")]
-fn rbpf_cranelift_run(
-    vm: &rbpf::EbpfVmRaw<'static>,
-    mem: &'static mut [u8],
-) -> Result<u64, std::io::Error> {
-    vm.execute_program_cranelift(mem)
-}
-
-#[cfg(not(feature = "peers"))]
-fn rbpf_cranelift_run(
-    _: &rbpf::EbpfVmRaw<'static>,
-    _: &'static mut [u8],
-) -> Result<u64, std::io::Error> {
-    Err(std::io::Error::other("not built"))
-}
-
-// ---------------------------------------------------------------- sbpf
-
-#[cfg(feature = "peers")]
-fn sbpf_exec(s: &Subject<'_>, jit: bool) -> Result<Box<dyn Exec>, String> {
-    crate::sbpf::prepare(s, jit)
-}
-
-#[cfg(not(feature = "peers"))]
-fn sbpf_exec(_: &Subject<'_>, _: bool) -> Result<Box<dyn Exec>, String> {
-    Err("not built (cargo feature `peers`)".to_string())
+    cranebpf_peers::engine(name).ok_or_else(|| "not built (cargo feature `peers`)".to_string())
 }
 
 /// The text of a caught panic (a peer engine's), or "" if it has none.
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    cranebpf_peers::panic_message(p)
 }

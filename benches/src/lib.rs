@@ -8,7 +8,9 @@
 //! the same source (`build.rs`). [`engines::engines`] lists every engine that
 //! runs them in one process: cranebpf's interpreter and JIT (two tiers),
 //! rbpf's interpreter and x86-64 JIT, with the `peers` feature rbpf's
-//! Cranelift JIT and solana-sbpf's interpreter and JIT, and native code.
+//! Cranelift JIT and solana-sbpf's interpreter and JIT (the adapters of
+//! `cranebpf-peers`, each a runtime `Engine`), any engine an embedder
+//! registers ([`engines::register`]), and native code.
 //! [`timing`] measures run time, [`compile`] compile latency and code size,
 //! [`chart`] draws the SVG chart, and [`suite::run`] is the whole suite
 //! (the `cranebpf-bench` binary and `cranebpf bench`).
@@ -19,8 +21,6 @@ pub mod chart;
 pub mod compile;
 pub mod engines;
 pub mod native_helpers;
-#[cfg(feature = "peers")]
-mod sbpf;
 pub mod subject;
 pub mod suite;
 pub mod timing;

@@ -1,7 +1,6 @@
 //! What every benchmark engine is given and gives back: a [`Subject`] (the
-//! program to prepare) and an [`Exec`] (the prepared program). Its own
-//! module so that the engine list ([`crate::engines`]) and the peers it
-//! lists (`crate::sbpf`) both import it without importing each other.
+//! program to prepare) and an [`Exec`] (the prepared program). The engine
+//! list ([`crate::engines`]) turns any runtime engine into an [`Exec`].
 
 use crate::c_workloads::{NativeFn, Needs};
 use cranebpf_runtime::elf::LoadedProgram;

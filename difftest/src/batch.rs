@@ -2,11 +2,14 @@
 //! reports of every divergence.
 
 use crate::case::Case;
+use crate::classify::{culprit, Class};
 use crate::engine::{compare, is_deterministic, Comparison, Engine};
 use crate::gen::{generate, GenConfig};
+use crate::profile::{fit, gen_config, with_digest};
 use crate::shrink::shrink;
-use crate::state::Ending;
+use crate::state::{Ending, State};
 use cranebpf_runtime::{CallKind, Insn};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -28,6 +31,58 @@ pub struct BatchConfig {
     pub stop_at_first: bool,
     /// Worker threads (at least 1).
     pub jobs: usize,
+    /// The part of the batch to run (all of it by default).
+    pub shard: Shard,
+}
+
+/// One of `count` deterministic parts of a batch: the cases whose index
+/// is `index` modulo `count`. The parts of a batch together run every
+/// case once, whatever machine runs which part, and their summaries add
+/// up ([`Summary::merge`]) to the whole batch's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// This part, `0..count`.
+    pub index: u64,
+    /// Number of parts (at least 1).
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Shard {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// `I/N` (e.g. `2/8`): part `I` of `N`, `I < N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("--shard {s}: expected I/N, e.g. 0/4"))?;
+        let index: u64 = i
+            .trim()
+            .parse()
+            .map_err(|e| format!("--shard {s}: index `{i}`: {e}"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|e| format!("--shard {s}: count `{n}`: {e}"))?;
+        if count == 0 || index >= count {
+            return Err(format!("--shard {s}: need 0 <= I < N"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The batch indices of this part of a batch of `total` cases, in order.
+    pub fn indices(&self, total: u64) -> impl Iterator<Item = u64> {
+        let n = self.count.max(1);
+        (self.index..total).step_by(n as usize)
+    }
+
+    /// How many of a batch of `total` cases this part runs.
+    pub fn len(&self, total: u64) -> u64 {
+        total.saturating_sub(self.index).div_ceil(self.count.max(1))
+    }
 }
 
 impl Default for BatchConfig {
@@ -40,6 +95,7 @@ impl Default for BatchConfig {
             max_reports: 5,
             stop_at_first: false,
             jobs: 1,
+            shard: Shard::default(),
         }
     }
 }
@@ -66,6 +122,14 @@ pub struct Report {
     pub diffs: Vec<String>,
     /// The differences the original case showed.
     pub original_diffs: Vec<String>,
+    /// The rule involved: the class of the first instruction after which
+    /// the states differ ([`crate::classify`]).
+    pub class: Class,
+    /// The index of that instruction in the minimised case.
+    pub culprit: usize,
+    /// The reference's and the engine's states on the minimised case
+    /// (or why there is none).
+    pub states: (Result<State, String>, Result<State, String>),
 }
 
 impl fmt::Display for Report {
@@ -83,9 +147,12 @@ impl fmt::Display for Report {
             self.original_len,
             self.case.insns.len()
         )?;
+        writeln!(f, "  class: {}", self.class)?;
         for d in &self.diffs {
             writeln!(f, "  - {d}")?;
         }
+        writeln!(f, "  expected ({a}): {}", show_state(&self.states.0))?;
+        writeln!(f, "  actual ({b}):   {}", show_state(&self.states.1))?;
         if self.diffs != self.original_diffs {
             writeln!(f, "  the original case showed:")?;
             for d in &self.original_diffs {
@@ -96,8 +163,13 @@ impl fmt::Display for Report {
             }
         }
         writeln!(f, "  program (save as repro.s):")?;
-        for line in self.case.asm().lines() {
-            writeln!(f, "    {line}")?;
+        for (i, line) in self.case.asm().lines().enumerate() {
+            let mark = if i == self.culprit {
+                "  <- first difference"
+            } else {
+                ""
+            };
+            writeln!(f, "    {line}{mark}")?;
         }
         let mem = self.case.input_hex();
         let needs_helpers = self.case.insns.iter().any(|i| {
@@ -125,9 +197,29 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "    cranebpf-difftest repro --budget {} --mem \"{mem}\" repro.s",
+            "    cranebpf difftest repro --engine {b} --budget {} --mem \"{mem}\" repro.s",
             self.case.budget
         )
+    }
+}
+
+/// A state in one line: the result, the count, and the input's final
+/// bytes (the registers and stack top a generated program dumps there).
+fn show_state(s: &Result<State, String>) -> String {
+    match s {
+        Ok(s) => {
+            let r = match &s.result {
+                Ok(v) => format!("r0 = {v}"),
+                Err(f) => f.to_string(),
+            };
+            let input = if s.input.is_empty() {
+                String::new()
+            } else {
+                format!(", input [{}]", crate::case::hex(&s.input))
+            };
+            format!("{r}, {} instructions{input}", s.insn_count)
+        }
+        Err(e) => e.clone(),
     }
 }
 
@@ -159,12 +251,37 @@ pub struct Summary {
     /// audited JIT found a wrong proof). Each is also a divergence, never
     /// an artefact.
     pub proof_violations: u64,
+    /// Generated cases left out: they could not be fitted to the
+    /// engine's profile ([`crate::profile::fit`]).
+    pub outside_profile: u64,
     /// Minimised reports of the first divergences.
     pub reports: Vec<Report>,
+    /// Cases per second, for the runs that measured it.
+    pub seconds: f64,
 }
 
 impl Summary {
+    /// Adds another batch's (or shard's) totals and reports to this one.
+    pub fn merge(&mut self, o: Summary) {
+        self.add(o);
+        self.reports.sort_by_key(|r| r.origin);
+    }
+
+    /// The distinct bug classes of the reports, each with its number of
+    /// reports and the first (smallest origin) report.
+    pub fn classes(&self) -> BTreeMap<&str, (u64, &Report)> {
+        let mut m: BTreeMap<&str, (u64, &Report)> = BTreeMap::new();
+        for r in &self.reports {
+            m.entry(r.class.as_str())
+                .and_modify(|e| e.0 += 1)
+                .or_insert((1, r));
+        }
+        m
+    }
+
     fn add(&mut self, o: Summary) {
+        self.outside_profile += o.outside_profile;
+        self.seconds += o.seconds;
         self.programs += o.programs;
         self.instructions += o.instructions;
         self.exits += o.exits;
@@ -203,8 +320,11 @@ impl fmt::Display for Summary {
         if self.load_errors > 0 {
             writeln!(f, "load errors:   {}", self.load_errors)?;
         }
+        if self.outside_profile > 0 {
+            writeln!(f, "outside profile: {} (left out)", self.outside_profile)?;
+        }
         if self.rejected > 0 {
-            writeln!(f, "rejected by b:  {}", self.rejected)?;
+            writeln!(f, "rejected or not comparable: {}", self.rejected)?;
             if let Some(r) = &self.first_rejection {
                 writeln!(f, "  first: {r}")?;
             }
@@ -249,13 +369,24 @@ pub fn report(a: &dyn Engine, b: &dyn Engine, case: &Case, shrink_tries: usize) 
         unsound(&cmp) || (!cmp.diffs.is_empty() && is_deterministic(a, c))
     };
     let (small, _) = shrink(case, &mut fails, shrink_tries);
+    // Classifying runs the case once per instruction: only for a
+    // minimised case.
+    let (culprit, class) = if shrink_tries > 0 {
+        culprit(a, b, &small)
+    } else {
+        (0, "unclassified (not minimised)".to_string())
+    };
+    let cmp = compare(a, b, &small);
     Report {
         origin: None,
         engines: (a.name().to_string(), b.name().to_string()),
         original_len: case.insns.len(),
-        diffs: compare(a, b, &small).diffs,
+        diffs: cmp.diffs,
         original_diffs: compare(a, b, case).diffs,
         case: small,
+        class,
+        culprit,
+        states: (cmp.a, cmp.b),
     }
 }
 
@@ -264,6 +395,20 @@ fn unsound(cmp: &Comparison) -> bool {
     [&cmp.a, &cmp.b]
         .iter()
         .any(|s| s.as_ref().is_ok_and(|s| s.is_proof_violation()))
+}
+
+/// The case of batch index `i` for engine `b`: generated inside `b`'s
+/// profile ([`crate::profile`]), wrapped to digest memory into r0 for an
+/// engine that reports r0 only; `None` if it could not be fitted.
+pub fn batch_case(b: &dyn Engine, cfg: &BatchConfig, i: u64) -> Option<Case> {
+    let caps = b.capabilities();
+    let gen = gen_config(&caps, &cfg.gen);
+    let case = fit(&generate(case_seed(cfg.seed, i), &gen), &caps.profile).ok()?;
+    Some(if caps.reports_memory {
+        case
+    } else {
+        with_digest(&case)
+    })
 }
 
 /// Runs a batch: generates `count` cases, runs each on `a` (the reference)
@@ -275,10 +420,12 @@ pub fn run_batch(
     cfg: &BatchConfig,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Summary {
+    let indices: Vec<u64> = cfg.shard.indices(cfg.count).collect();
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let total = Mutex::new(Summary::default());
     let reports_left = AtomicU64::new(cfg.max_reports as u64);
+    let start = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..cfg.jobs.max(1) {
             s.spawn(|| {
@@ -288,11 +435,15 @@ pub fn run_batch(
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= cfg.count {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = indices.get(k as usize) else {
                         break;
-                    }
-                    let case = generate(case_seed(cfg.seed, i), &cfg.gen);
+                    };
+                    let Some(case) = batch_case(b, cfg, i) else {
+                        local.outside_profile += 1;
+                        since += 1;
+                        continue;
+                    };
                     let cmp = compare(a, b, &case);
                     local.programs += 1;
                     match &cmp.a {
@@ -338,7 +489,7 @@ pub fn run_batch(
                         }
                     }
                     since += 1;
-                    if since == 64 {
+                    if since >= 64 {
                         progress(since);
                         since = 0;
                     }
@@ -350,5 +501,6 @@ pub fn run_batch(
     });
     let mut t = total.into_inner().unwrap_or_else(|p| p.into_inner());
     t.reports.sort_by_key(|r| r.origin);
+    t.seconds = start.elapsed().as_secs_f64();
     t
 }

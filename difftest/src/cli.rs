@@ -5,7 +5,7 @@
 //! embeds [`Cmd`] and calls the same function in-process; [`DifftestArgs`]
 //! and [`run_difftest`] are the batch subcommand alone.
 
-use crate::batch::{run_batch, BatchConfig, Summary};
+use crate::batch::{run_batch, BatchConfig, Shard, Summary};
 use crate::case::{parse_hex, Case};
 use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
@@ -14,7 +14,6 @@ use cranebpf::{EngineKind, InterpreterEngine, JitEngine, JitOptions, PlantedBug,
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
 /// An engine the command line can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -39,6 +38,68 @@ pub enum EngineChoice {
     /// the access size), always audited (needs the `planted-bugs`
     /// feature).
     MutantFrameProof,
+}
+
+/// How to reach the engines named with `--engine`.
+#[derive(Clone, Debug, Default)]
+pub struct EngineOptions {
+    /// Arguments for a plugin, before the memory argument.
+    pub plugin_args: Vec<String>,
+    /// How long a plugin process may run on one case.
+    pub plugin_timeout: std::time::Duration,
+}
+
+/// The names `--engine` takes besides `plugin:PATH` and the choices of
+/// [`EngineChoice`]: the in-process peers (with the `peers` feature), and
+/// `peers` for all of them.
+pub fn peer_names() -> Vec<&'static str> {
+    #[cfg(feature = "peers")]
+    {
+        cranebpf_peers::NAMES
+            .iter()
+            .copied()
+            .filter(|n| cranebpf_peers::engine(n).is_some())
+            .collect()
+    }
+    #[cfg(not(feature = "peers"))]
+    {
+        Vec::new()
+    }
+}
+
+/// The engines `spec` names: `interp`, `jit`, `mutant-mov32`,
+/// `mutant-jmp32`, a peer (`rbpf-interp`, ... with the `peers` feature),
+/// `peers` (every peer built in), or `plugin:PATH` (a bpf_conformance
+/// plugin, run with `opts`).
+pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Engine>>, String> {
+    if let Some(path) = spec.strip_prefix("plugin:") {
+        return Ok(vec![Box::new(crate::plugin::PluginEngine::new(
+            path,
+            opts.plugin_args.clone(),
+            opts.plugin_timeout,
+        ))]);
+    }
+    if let Ok(choice) = EngineChoice::from_str(spec, true) {
+        return Ok(vec![engine(choice)?]);
+    }
+    #[cfg(feature = "peers")]
+    {
+        if spec == "peers" {
+            return Ok(cranebpf_peers::engines());
+        }
+        if let Some(e) = cranebpf_peers::engine(spec) {
+            return Ok(vec![e]);
+        }
+    }
+    let peers = if cfg!(feature = "peers") {
+        format!("{}, peers", peer_names().join(", "))
+    } else {
+        "rbpf-interp, ... (with the `peers` cargo feature)".to_string()
+    };
+    Err(format!(
+        "--engine {spec}: unknown engine; expected interp, jit, mutant-mov32, mutant-jmp32, \
+         {peers}, or plugin:PATH"
+    ))
 }
 
 /// A third oracle.
@@ -100,6 +161,24 @@ pub struct DifftestArgs {
     /// The engine under test.
     #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
     pub target: EngineChoice,
+    /// Engines under test instead of --target (repeatable): interp, jit,
+    /// mutant-*, a peer (rbpf-interp, rbpf-jit, rbpf-cranelift, sbpf-interp,
+    /// sbpf-jit; `peers` for all; cargo feature `peers`), or plugin:PATH
+    /// for a bpf_conformance plugin. Each runs the batch against the
+    /// reference, inside its profile; a table of distinct bug classes ends
+    /// the run.
+    #[arg(long = "engine", value_name = "NAME")]
+    pub engines: Vec<String>,
+    /// An argument for a plugin engine, before the memory (repeatable).
+    #[arg(long = "plugin-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub plugin_args: Vec<String>,
+    /// Milliseconds a plugin may run on one case before it is killed.
+    #[arg(long, default_value_t = 5000)]
+    pub plugin_timeout_ms: u64,
+    /// Run part I of N of the batch (cases whose index is I modulo N);
+    /// the parts' summaries add up to the batch's.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
     /// Compare the reference with a third oracle instead of --target, on
     /// programs that oracle accepts.
     #[arg(long, value_enum)]
@@ -142,14 +221,37 @@ pub fn run_difftest(args: &DifftestArgs) -> ExitCode {
 
 fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
     let reference = engine(args.reference)?;
-    let (target, gen): (Box<dyn Engine>, GenConfig) = match args.oracle {
+    let opts = EngineOptions {
+        plugin_args: args.plugin_args.clone(),
+        plugin_timeout: std::time::Duration::from_millis(args.plugin_timeout_ms),
+    };
+    let (targets, gen): (Vec<Box<dyn Engine>>, GenConfig) = match args.oracle {
         Some(Oracle::Kernel) => {
             crate::kernel::available()
                 .map_err(|e| format!("--oracle kernel: bpf() is not usable: {e}"))?;
-            (Box::new(crate::kernel::Kernel), GenConfig::kernel())
+            (vec![Box::new(crate::kernel::Kernel)], GenConfig::kernel())
         }
-        None if args.kernel_subset => (engine(args.target)?, GenConfig::kernel()),
-        None => (engine(args.target)?, GenConfig::default()),
+        None => {
+            let gen = if args.kernel_subset {
+                GenConfig::kernel()
+            } else {
+                GenConfig::default()
+            };
+            let targets = if args.engines.is_empty() {
+                vec![engine(args.target)?]
+            } else {
+                let mut v = Vec::new();
+                for spec in &args.engines {
+                    v.extend(engines_named(spec, &opts)?);
+                }
+                v
+            };
+            (targets, gen)
+        }
+    };
+    let shard = match &args.shard {
+        Some(s) => Shard::parse(s)?,
+        None => Shard::default(),
     };
     let jobs = args
         .jobs
@@ -162,8 +264,31 @@ fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
         max_reports: args.max_reports,
         stop_at_first: args.stop_at_first,
         jobs,
+        shard,
     };
-    let bar = ProgressBar::new(args.count);
+    let mut rows = Vec::new();
+    let mut total = Summary::default();
+    for target in &targets {
+        let summary = run_one(&*reference, &**target, &cfg, args)?;
+        rows.push((target.name().to_string(), summary.clone()));
+        total.merge(summary);
+    }
+    if targets.len() > 1 || !args.engines.is_empty() {
+        print!("{}", class_table(reference.name(), &rows));
+    }
+    Ok(total)
+}
+
+/// One engine's batch: progress, the reports (one per bug class), the
+/// summary and the throughput.
+fn run_one(
+    reference: &dyn Engine,
+    target: &dyn Engine,
+    cfg: &BatchConfig,
+    args: &DifftestArgs,
+) -> Result<Summary, String> {
+    let n = cfg.shard.len(cfg.count);
+    let bar = ProgressBar::new(n);
     if args.no_progress {
         bar.set_draw_target(ProgressDrawTarget::hidden());
     }
@@ -173,32 +298,78 @@ fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
         bar.set_style(style);
     }
     eprintln!(
-        "difftest: {} programs, seed {}, {} vs {}, {} jobs",
-        args.count,
-        args.seed,
+        "difftest: {} programs (shard {}/{}), seed {}, {} vs {}, {} jobs",
+        n,
+        cfg.shard.index,
+        cfg.shard.count,
+        cfg.seed,
         reference.name(),
         target.name(),
-        jobs
+        cfg.jobs
     );
-    let start = Instant::now();
-    let summary = run_batch(&*reference, &*target, &cfg, &|n| bar.inc(n));
+    let summary = run_batch(reference, target, cfg, &|k| bar.inc(k));
     bar.finish_and_clear();
-    let secs = start.elapsed().as_secs_f64();
-    for (i, r) in summary.reports.iter().enumerate() {
+    let mut dir_index = 0;
+    for (class, (count, r)) in summary.classes() {
         println!("{r}");
+        if count > 1 {
+            println!("  ({count} reports of this class; the first is shown)\n");
+        }
+        let _ = class;
         if let Some(dir) = &args.report_dir {
-            let path = dir.join(format!("divergence-{i}.s"));
+            let path = dir.join(format!("divergence-{dir_index}.s"));
+            dir_index += 1;
             std::fs::create_dir_all(dir)
                 .and_then(|()| std::fs::write(&path, r.case.asm()))
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
     }
+    println!("engine:        {}", target.name());
     println!("{summary}");
     println!(
-        "time:          {secs:.1} s ({:.0} programs/s)",
-        summary.programs as f64 / secs.max(1e-9)
+        "time:          {:.1} s ({:.0} programs/s)",
+        summary.seconds,
+        summary.programs as f64 / summary.seconds.max(1e-9)
     );
     Ok(summary)
+}
+
+/// The closing table: per engine, programs, throughput, divergences and
+/// the distinct bug classes (with the minimised size of the first report).
+pub fn class_table(reference: &str, rows: &[(String, Summary)]) -> String {
+    use std::fmt::Write;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "\n## Distinct bug classes per engine (reference: {reference})\n"
+    );
+    let _ = writeln!(
+        t,
+        "| engine | programs | programs/s | divergences | classes | class (RFC 9669 rule) | minimised to |"
+    );
+    let _ = writeln!(t, "|---|---|---|---|---|---|---|");
+    for (name, s) in rows {
+        let classes = s.classes();
+        let rate = s.programs as f64 / s.seconds.max(1e-9);
+        let head = format!(
+            "| {name} | {} | {rate:.0} | {} | {} |",
+            s.programs,
+            s.divergences,
+            classes.len()
+        );
+        if classes.is_empty() {
+            let _ = writeln!(t, "{head} — | — |");
+        }
+        for (i, (class, (_, r))) in classes.iter().enumerate() {
+            let lead = if i == 0 {
+                head.clone()
+            } else {
+                "| | | | | |".to_string()
+            };
+            let _ = writeln!(t, "{lead} {class} | {} insns |", r.case.insns.len());
+        }
+    }
+    t
 }
 
 /// The `cranebpf-difftest` command line.
@@ -231,6 +402,13 @@ pub enum Cmd {
     /// Run an assembly program with the difftest helpers on two engines and
     /// compare (what a report's "reproduce" line runs).
     Repro {
+        /// The engine under test by name, instead of --target (see `run
+        /// --engine`).
+        #[arg(long = "engine", value_name = "NAME")]
+        engine: Option<String>,
+        /// An argument for a plugin engine (repeatable).
+        #[arg(long = "plugin-arg", value_name = "ARG", allow_hyphen_values = true)]
+        plugin_args: Vec<String>,
         /// Assembly file.
         program: PathBuf,
         /// Input bytes in hex.
@@ -268,12 +446,16 @@ pub fn main_with(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Repro {
+            engine: name,
+            plugin_args,
             program,
             mem,
             budget,
             reference,
             target,
-        } => match repro(&program, &mem, budget, reference, target) {
+        } => match repro_engine(name.as_deref(), plugin_args, target)
+            .and_then(|t| repro(&program, &mem, budget, reference, &*t))
+        {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
             Err(e) => {
@@ -284,13 +466,33 @@ pub fn main_with(cli: Cli) -> ExitCode {
     }
 }
 
+/// The engine `repro` tests: `--engine NAME`, else `--target`.
+fn repro_engine(
+    name: Option<&str>,
+    plugin_args: Vec<String>,
+    target: EngineChoice,
+) -> Result<Box<dyn Engine>, String> {
+    let Some(name) = name else {
+        return engine(target);
+    };
+    let opts = EngineOptions {
+        plugin_args,
+        plugin_timeout: std::time::Duration::from_secs(5),
+    };
+    let mut v = engines_named(name, &opts)?;
+    match v.len() {
+        1 => Ok(v.remove(0)),
+        _ => Err(format!("--engine {name}: repro takes one engine")),
+    }
+}
+
 /// Runs one assembly program on two engines; `Ok(true)` if they agree.
 fn repro(
     path: &std::path::Path,
     mem: &str,
     budget: u64,
     reference: EngineChoice,
-    target: EngineChoice,
+    b: &dyn Engine,
 ) -> Result<bool, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let insns =
@@ -302,8 +504,8 @@ fn repro(
         budget,
         seed: 0,
     };
-    let (a, b) = (engine(reference)?, engine(target)?);
-    let cmp = compare(&*a, &*b, &case);
+    let a = engine(reference)?;
+    let cmp = compare(&*a, b, &case);
     match &cmp.a {
         Ok(s) => {
             match &s.result {

@@ -11,7 +11,7 @@
 
 use crate::case::Case;
 use crate::helpers::{difftest_helpers, lock, HelperLog, SCRATCH_LEN};
-use crate::state::{Layout, State, Value};
+use crate::state::{Ending, Layout, NormFault, NormKind, State, Value};
 pub use cranebpf_runtime::engine::{Capabilities, Engine, Prepared};
 use cranebpf_runtime::{MemoryMap, Program, Region, RunOptions, Stack, STACK_SIZE};
 use std::sync::{Arc, Mutex};
@@ -266,39 +266,39 @@ pub fn is_deterministic(engine: &dyn Engine, case: &Case) -> bool {
     execute_at(engine, case, false) == execute_at(engine, case, true)
 }
 
-/// Runs `case` on both engines and compares the states.
+/// Why engine `b` was not run on a case: the reference shows the case
+/// needs what `b` lacks (a budget it does not count, or bounds checks it
+/// does not make, for a case that runs out of budget or faults).
+pub const NOT_COMPARABLE: &str = "not comparable: the reference ran out of budget or faulted, \
+     and this engine counts no budget or checks no bounds";
+
+/// Runs `case` on both engines and compares the states, on what both
+/// define ([`Capabilities`]): r0's low `result_bits`, counts if both count,
+/// stacks if both use the given one, faults in detail if both give it,
+/// memory and helper calls if both report them. `b` is not run on a case
+/// the reference shows it cannot run safely ([`NOT_COMPARABLE`]).
 pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
-    let sa = execute(a, case);
-    let sb = execute(b, case);
     let (na, nb) = (a.name(), b.name());
     let (ca, cb) = (a.capabilities(), b.capabilities());
-    let counts = ca.counts_instructions && cb.counts_instructions;
-    let stacks = ca.uses_given_stack && cb.uses_given_stack;
-    let no_stack = |s: &mut Result<State, String>| {
-        if let Ok(s) = s {
-            s.stack.clear();
-        }
+    let sa = execute(a, case);
+    let skip_b = match &sa {
+        Ok(s) => match s.ending() {
+            Ending::Budget => !cb.counts_instructions,
+            Ending::Fault => !cb.checks_bounds,
+            Ending::Exit => false,
+        },
+        Err(_) => false,
     };
-    let (mut sa, mut sb) = (sa, sb);
-    if !stacks {
-        no_stack(&mut sa);
-        no_stack(&mut sb);
-    }
+    let sb = if skip_b {
+        Err(NOT_COMPARABLE.to_string())
+    } else {
+        execute(b, case)
+    };
+    let (sa, sb) = (sa, sb);
+    let view = |s: &State| view_of(s, &ca, &cb);
     let diffs = match (&sa, &sb) {
-        (Ok(x), Ok(y)) if !counts || ca.result_bits < 64 || cb.result_bits < 64 => {
-            let bits = ca.result_bits.min(cb.result_bits);
-            let cut = |s: &State| State {
-                result: s.result.clone().map(|v| match v {
-                    Value::Scalar(r) if bits < 64 => Value::Scalar(r & ((1u64 << bits) - 1)),
-                    v => v,
-                }),
-                insn_count: if counts { s.insn_count } else { 0 },
-                ..s.clone()
-            };
-            cut(x).diff(&cut(y), na, nb)
-        }
-        (Ok(x), Ok(y)) => x.diff(y, na, nb),
-        (Ok(_), Err(_)) if cb.may_reject => Vec::new(),
+        (Ok(x), Ok(y)) => view(x).diff(&view(y), na, nb),
+        (Ok(_), Err(_)) if cb.may_reject || skip_b => Vec::new(),
         (Err(x), Err(y)) if x == y => Vec::new(),
         (Err(x), Err(y)) => vec![format!("load error: {na} `{x}` / {nb} `{y}`")],
         (Err(x), Ok(_)) => vec![format!("load: {na} rejects (`{x}`), {nb} accepts")],
@@ -309,6 +309,39 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
         b: sb,
         diffs,
     }
+}
+
+/// What of `s` a comparison between engines of capabilities `ca` and `cb`
+/// compares.
+fn view_of(s: &State, ca: &Capabilities, cb: &Capabilities) -> State {
+    let mut v = s.clone();
+    let bits = ca.result_bits.min(cb.result_bits);
+    if bits < 64 {
+        if let Ok(Value::Scalar(r)) = &mut v.result {
+            *r &= (1u64 << bits) - 1;
+        }
+    }
+    if !(ca.counts_instructions && cb.counts_instructions) {
+        v.insn_count = 0;
+    }
+    if !(ca.uses_given_stack && cb.uses_given_stack) {
+        v.stack.clear();
+    }
+    if !(ca.fault_detail && cb.fault_detail) {
+        if let Err(f) = &mut v.result {
+            *f = NormFault {
+                pc: 0,
+                kind: NormKind::Other("a fault (no detail compared)".to_string()),
+            };
+        }
+    }
+    if !(ca.reports_memory && cb.reports_memory) {
+        v.input.clear();
+        v.scratch.clear();
+        v.stack.clear();
+        v.helper_calls.clear();
+    }
+    v
 }
 
 #[cfg(test)]

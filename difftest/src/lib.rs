@@ -23,8 +23,14 @@
 //!   interpreter, the JIT, a JIT with a planted bug, a third party's);
 //!   [`engine::execute`] and [`engine::compare`].
 //! - [`kernel`]: the Linux kernel as a third oracle (`BPF_PROG_TEST_RUN`).
-//! - [`shrink`], [`batch`]: minimising divergences; running batches with
-//!   statistics. [`cli`] is the `cranebpf-difftest` command line.
+//! - [`plugin`]: an engine in another process, through the bpf_conformance
+//!   plugin protocol (a crash, hang or garbage is that engine's result).
+//! - [`profile`]: generating inside an engine's profile (what it runs).
+//! - [`shrink`], [`classify`], [`batch`]: minimising divergences, naming
+//!   the RFC rule involved, running (sharded) batches with statistics and
+//!   distinct bug classes. [`cli`] is the `cranebpf-difftest` command line;
+//!   with the `peers` feature it also runs rbpf's and solana-sbpf's engines
+//!   (`cranebpf-peers`).
 //!
 //! ```
 //! use cranebpf_difftest::conformance::{parse, program_bytes};
@@ -41,12 +47,15 @@
 
 pub mod batch;
 pub mod case;
+pub mod classify;
 pub mod cli;
 pub mod conformance;
 pub mod engine;
 pub mod gen;
 pub mod helpers;
 pub mod kernel;
+pub mod plugin;
+pub mod profile;
 pub mod shrink;
 pub mod state;
 pub mod strategies;

@@ -20,6 +20,7 @@
 
 pub mod error;
 pub mod fault;
+pub mod profile;
 pub mod rules;
 pub mod run;
 pub mod scratch;
@@ -27,6 +28,7 @@ pub mod scratch;
 use crate::host::helpers::Helpers;
 use crate::host::mem::{MemoryMap, Stack};
 use crate::isa::program::Program;
+pub use profile::Profile;
 use run::{RunOptions, RunOutcome};
 use std::any::Any;
 
@@ -57,24 +59,54 @@ pub struct Capabilities {
     /// It checks every memory access against the [`MemoryMap`] (an
     /// unchecked engine's faults are not comparable).
     pub checks_bounds: bool,
+    /// Its faults say which instruction faulted and why, as
+    /// [`Fault`](fault::Fault) defines (an engine that only says "it
+    /// failed" has its faults compared as faults, without pc or kind).
+    pub fault_detail: bool,
+    /// The run's memory afterwards is what the engine left (false for an
+    /// out-of-process engine, which reports r0 only: a comparison then
+    /// compares r0).
+    pub reports_memory: bool,
+    /// What programs it runs ([`Profile::FULL`] for cranebpf's engines);
+    /// the differential harness generates only programs inside it.
+    pub profile: Profile,
 }
 
 impl Capabilities {
     /// Everything cranebpf's own engines promise: exact counts, 64-bit r0,
     /// no refusals beyond the load-time engine rules, the given stack,
-    /// checked memory.
+    /// checked memory, exact faults, every instruction.
     pub const EXACT: Capabilities = Capabilities {
         counts_instructions: true,
         result_bits: 64,
         may_reject: false,
         uses_given_stack: true,
         checks_bounds: true,
+        fault_detail: true,
+        reports_memory: true,
+        profile: Profile::FULL,
     };
 }
 
 impl Default for Capabilities {
     fn default() -> Capabilities {
         Capabilities::EXACT
+    }
+}
+
+/// A fault for an engine that says only that a run failed, and why in its
+/// own words (another project's engine, a plugin process), not at which
+/// instruction: [`FaultKind::Helper`](fault::FaultKind::Helper) with the
+/// reserved id `u32::MAX` and the message, at pc 0. Such an engine's
+/// [`Capabilities::fault_detail`] is false, and comparisons then compare
+/// only that both runs faulted.
+pub fn opaque_fault(message: impl Into<String>) -> fault::Fault {
+    fault::Fault {
+        kind: fault::FaultKind::Helper {
+            id: u32::MAX,
+            error: fault::HelperError::new(message),
+        },
+        pc: 0,
     }
 }
 

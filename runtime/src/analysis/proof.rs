@@ -26,8 +26,8 @@
 //!
 //! [`Proof::from_frame`] is the proof the frame analysis alone gives
 //! ([`crate::analysis::frame`]: accesses through `r10 + c` that stay in the
-//! current frame); it is sound by construction and is what the JIT uses
-//! until the verifier supplies a stronger one.
+//! current frame); it is sound by construction (the lowering applies the
+//! same rule on its own), and tests use it as a known-good proof.
 
 /// Which region a proven access lies in (for reports and statistics; the
 /// lowering treats every `Proven` fact alike).

@@ -109,3 +109,55 @@ fn audit_reports_a_wrong_access_fact_as_a_proof_violation() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `Strict` refuses, kernel-style, a program the verifier cannot prove: a
+/// depth-0 store to `[r10 - 520]`, another frame's stack. `Elide` compiles
+/// the same program (its store stays checked) and every engine faults there.
+#[test]
+fn strict_refuses_an_out_of_frame_store_that_elide_keeps_checked() {
+    let st = Insn::St {
+        size: Size::DW,
+        dst: Reg::R10,
+        off: -520,
+        imm: 1,
+    };
+    let p = prog(&[mov(0, 0), st, EXIT]);
+    let mut strict = JitOptions::default();
+    strict.verify = VerifyMode::Strict;
+    let err = JitProgram::with_options(&p, cranebpf::Helpers::new(), &strict)
+        .expect_err("strict refuses [r10-520]");
+    let why = err.verify_error().expect("a verifier refusal").to_string();
+    assert!(why.starts_with("pc 1:"), "{why}");
+    assert!(err.to_string().contains("refused by the verifier"), "{err}");
+
+    let mut elide = JitOptions::default();
+    elide.verify = VerifyMode::Elide;
+    elide.audit = true;
+    let jit = Vm::jit_with(&p, cranebpf::Helpers::new(), &elide).expect("elide never refuses");
+    let interp = Vm::interpreter(&p, cranebpf::Helpers::new()).expect("loads");
+    let a = interp.run_input(&mut [], &RunOptions::default());
+    let b = jit.run_input(&mut [], &RunOptions::default());
+    assert_eq!((&a.result, a.insn_count), (&b.result, b.insn_count));
+}
+
+/// With no options beyond `Strict`, a program the verifier proves compiles
+/// and runs like the interpreter.
+#[test]
+fn strict_accepts_a_proven_program() {
+    let insns = [
+        mov(0, 7),
+        Insn::Stx {
+            size: Size::DW,
+            dst: Reg::R10,
+            src: Reg::R0,
+            off: -8,
+        },
+        ldx(Size::DW, 0, 10, -8),
+        EXIT,
+    ];
+    let p = prog(&insns);
+    let mut strict = JitOptions::default();
+    strict.verify = VerifyMode::Strict;
+    let jit = Vm::jit_with(&p, cranebpf::Helpers::new(), &strict).expect("proven");
+    assert_eq!(jit.run(&mut []), Ok(7));
+}

@@ -69,6 +69,7 @@ impl Prepared for Vm {
         match &self.inner {
             crate::Inner::Interp(i) => Prepared::run(i, stack, mem, args, opts, user),
             crate::Inner::Jit(p) => Prepared::run(&**p, stack, mem, args, opts, user),
+            crate::Inner::Tiered(t) => t.run(stack, mem, args, opts, user),
         }
     }
 

@@ -50,6 +50,7 @@ mod module;
 mod proof;
 pub mod seccomp;
 mod set;
+mod tier;
 mod tools;
 pub mod trace;
 
@@ -134,6 +135,7 @@ impl From<EngineError> for VmError {
 enum Inner {
     Interp(Interpreter),
     Jit(Box<JitProgram>),
+    Tiered(Box<tier::Tiered>),
 }
 
 /// A program ready to run with one engine. Reusable across runs, and
@@ -180,19 +182,69 @@ impl Vm {
         })
     }
 
-    /// Bytes of machine code, for the JIT.
+    /// A tiered VM: its runs go to the interpreter while the JIT compiles
+    /// `program` with `opts` on a background thread, and to the compiled
+    /// code once it is ready (see `tier.rs`). The time to the first result
+    /// is the interpreter's load time. Results, faults and instruction
+    /// counts are those of either engine, which agree. Load errors are
+    /// reported at once; if the compilation fails, the VM stays on the
+    /// interpreter ([`Vm::jit_error`]).
+    pub fn tiered(program: &Program, helpers: Helpers, opts: &JitOptions) -> Result<Vm, VmError> {
+        Vm::tiered_after(program, helpers, opts, 0)
+    }
+
+    /// [`Vm::tiered`], keeping the first `interp_calls` runs on the
+    /// interpreter even if the JIT is ready earlier (to place the switch
+    /// in tests, or to skip compiled code for a program run only a few
+    /// times).
+    pub fn tiered_after(
+        program: &Program,
+        helpers: Helpers,
+        opts: &JitOptions,
+        interp_calls: u64,
+    ) -> Result<Vm, VmError> {
+        let t = tier::Tiered::new(program, helpers, opts, interp_calls)?;
+        Ok(Vm {
+            inner: Inner::Tiered(Box::new(t)),
+        })
+    }
+
+    /// For a tiered VM: blocks until the background compilation ended and
+    /// returns whether compiled code is now available. `true` for the JIT,
+    /// `false` for the interpreter.
+    pub fn wait_for_jit(&self) -> bool {
+        match &self.inner {
+            Inner::Interp(_) => false,
+            Inner::Jit(_) => true,
+            Inner::Tiered(t) => t.wait(),
+        }
+    }
+
+    /// For a tiered VM whose background compilation failed: why.
+    pub fn jit_error(&self) -> Option<&JitError> {
+        match &self.inner {
+            Inner::Tiered(t) => t.jit_error(),
+            _ => None,
+        }
+    }
+
+    /// Bytes of machine code, for the JIT (and a tiered VM once compiled).
     pub fn code_size(&self) -> Option<usize> {
         match &self.inner {
             Inner::Interp(_) => None,
             Inner::Jit(p) => Some(p.code_size()),
+            Inner::Tiered(t) => t.code_size(),
         }
     }
 
-    /// The engine this VM runs with.
+    /// The engine this VM runs with; for a tiered VM, `Jit` once compiled
+    /// code is available, `Interpreter` before.
     pub fn engine(&self) -> EngineKind {
-        match self.inner {
+        match &self.inner {
             Inner::Interp(_) => EngineKind::Interpreter,
             Inner::Jit(_) => EngineKind::Jit,
+            Inner::Tiered(t) if t.switched() => EngineKind::Jit,
+            Inner::Tiered(_) => EngineKind::Interpreter,
         }
     }
 
@@ -231,6 +283,7 @@ impl Vm {
         match &self.inner {
             Inner::Interp(i) => i.run_with(mem, args, opts, user),
             Inner::Jit(p) => p.run_with(mem, args, opts, user),
+            Inner::Tiered(t) => t.run_with(mem, args, opts, user),
         }
     }
 }

@@ -106,37 +106,7 @@ pub fn splice(insns: &[Insn], k: usize, block: &[Insn]) -> Option<Vec<Insn>> {
         let p = pcs[i];
         let np = moved(p);
         let fix = |off: i64| moved(p + 1 + off) - np - 1;
-        out.push(match insn {
-            Insn::Ja { off, wide } => Insn::Ja {
-                off: if wide {
-                    i32::try_from(fix(off as i64)).ok()?
-                } else {
-                    i16::try_from(fix(off as i64)).ok()? as i32
-                },
-                wide,
-            },
-            Insn::Jmp {
-                w,
-                cond,
-                dst,
-                src,
-                off,
-            } => Insn::Jmp {
-                w,
-                cond,
-                dst,
-                src,
-                off: i16::try_from(fix(off as i64)).ok()?,
-            },
-            Insn::Call {
-                kind: CallKind::Local,
-                imm,
-            } => Insn::Call {
-                kind: CallKind::Local,
-                imm: i32::try_from(fix(imm as i64)).ok()?,
-            },
-            other => other,
-        });
+        out.push(crate::shrink::retarget(insn, fix)?);
     }
     Some(out)
 }

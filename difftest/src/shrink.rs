@@ -139,38 +139,7 @@ pub fn remove_range(insns: &[Insn], start: usize, end: usize) -> Option<Vec<Insn
         let p = pcs[i];
         let np = new_pc(p);
         let fix = |off: i64| new_target(p + 1 + off) - np - 1;
-        let insn = match insn {
-            Insn::Ja { off, wide } => Insn::Ja {
-                off: if wide {
-                    i32::try_from(fix(off as i64)).ok()?
-                } else {
-                    i16::try_from(fix(off as i64)).ok()? as i32
-                },
-                wide,
-            },
-            Insn::Jmp {
-                w,
-                cond,
-                dst,
-                src,
-                off,
-            } => Insn::Jmp {
-                w,
-                cond,
-                dst,
-                src,
-                off: i16::try_from(fix(off as i64)).ok()?,
-            },
-            Insn::Call {
-                kind: CallKind::Local,
-                imm,
-            } => Insn::Call {
-                kind: CallKind::Local,
-                imm: i32::try_from(fix(imm as i64)).ok()?,
-            },
-            other => other,
-        };
-        out.push(insn);
+        out.push(retarget(insn, fix)?);
     }
     Some(out)
 }
@@ -263,4 +232,41 @@ mod tests {
         assert_eq!(small.insns, vec![mov(1000), Insn::Exit]);
         assert_eq!(small.input, vec![0, 0, 0]);
     }
+}
+
+/// `insn` with its jump or local-call offset rewritten by `fix` (old
+/// relative offset -> new one); `None` if the new offset does not fit the
+/// instruction's field. Other instructions come back unchanged.
+pub(crate) fn retarget(insn: Insn, fix: impl Fn(i64) -> i64) -> Option<Insn> {
+    Some(match insn {
+        Insn::Ja { off, wide } => Insn::Ja {
+            off: if wide {
+                i32::try_from(fix(off as i64)).ok()?
+            } else {
+                i16::try_from(fix(off as i64)).ok()? as i32
+            },
+            wide,
+        },
+        Insn::Jmp {
+            w,
+            cond,
+            dst,
+            src,
+            off,
+        } => Insn::Jmp {
+            w,
+            cond,
+            dst,
+            src,
+            off: i16::try_from(fix(off as i64)).ok()?,
+        },
+        Insn::Call {
+            kind: CallKind::Local,
+            imm,
+        } => Insn::Call {
+            kind: CallKind::Local,
+            imm: i32::try_from(fix(imm as i64)).ok()?,
+        },
+        other => other,
+    })
 }

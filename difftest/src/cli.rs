@@ -43,7 +43,7 @@ pub enum EngineChoice {
 /// How to reach the engines named with `--engine`.
 #[derive(Clone, Debug, Default)]
 pub struct EngineOptions {
-    /// Arguments for a plugin, before the memory argument.
+    /// Arguments for a plugin, after the memory argument.
     pub plugin_args: Vec<String>,
     /// How long a plugin process may run on one case.
     pub plugin_timeout: std::time::Duration,
@@ -53,7 +53,7 @@ pub struct EngineOptions {
 /// [`EngineChoice`]: the in-process peers (with the `peers` feature), and
 /// `peers` for all of them.
 pub fn peer_names() -> Vec<&'static str> {
-    #[cfg(feature = "peers")]
+    #[cfg(feature = "peers-light")]
     {
         cranebpf_peers::NAMES
             .iter()
@@ -61,7 +61,7 @@ pub fn peer_names() -> Vec<&'static str> {
             .filter(|n| cranebpf_peers::engine(n).is_some())
             .collect()
     }
-    #[cfg(not(feature = "peers"))]
+    #[cfg(not(feature = "peers-light"))]
     {
         Vec::new()
     }
@@ -82,7 +82,7 @@ pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Eng
     if let Ok(choice) = EngineChoice::from_str(spec, true) {
         return Ok(vec![engine(choice)?]);
     }
-    #[cfg(feature = "peers")]
+    #[cfg(feature = "peers-light")]
     {
         if spec == "peers" {
             return Ok(cranebpf_peers::engines());
@@ -91,7 +91,7 @@ pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Eng
             return Ok(vec![e]);
         }
     }
-    let peers = if cfg!(feature = "peers") {
+    let peers = if cfg!(feature = "peers-light") {
         format!("{}, peers", peer_names().join(", "))
     } else {
         "rbpf-interp, ... (with the `peers` cargo feature)".to_string()
@@ -169,7 +169,7 @@ pub struct DifftestArgs {
     /// the run.
     #[arg(long = "engine", value_name = "NAME")]
     pub engines: Vec<String>,
-    /// An argument for a plugin engine, before the memory (repeatable).
+    /// An argument for a plugin engine, after the memory (repeatable; e.g. `--jit`).
     #[arg(long = "plugin-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub plugin_args: Vec<String>,
     /// Milliseconds a plugin may run on one case before it is killed.

@@ -219,7 +219,40 @@ pub fn run_difftest(args: &DifftestArgs) -> ExitCode {
     }
 }
 
+/// What a batch command line asks for: the reference, the engines under
+/// test and the batch (built once, for the text run and for callers that
+/// print the summaries their own way, such as `cranebpf difftest run
+/// --output json`).
+pub struct Plan {
+    /// The reference engine.
+    pub reference: Box<dyn Engine>,
+    /// The engines under test, each run against the reference.
+    pub targets: Vec<Box<dyn Engine>>,
+    /// The batch.
+    pub cfg: BatchConfig,
+}
+
 fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
+    let Plan {
+        reference,
+        targets,
+        cfg,
+    } = plan(args)?;
+    let mut rows = Vec::new();
+    let mut total = Summary::default();
+    for target in &targets {
+        let summary = run_one(&*reference, &**target, &cfg, args)?;
+        rows.push((target.name().to_string(), summary.clone()));
+        total.merge(summary);
+    }
+    if targets.len() > 1 || !args.engines.is_empty() {
+        print!("{}", class_table(reference.name(), &rows));
+    }
+    Ok(total)
+}
+
+/// The engines and the batch `args` name.
+pub fn plan(args: &DifftestArgs) -> Result<Plan, String> {
     let reference = engine(args.reference)?;
     let opts = EngineOptions {
         plugin_args: args.plugin_args.clone(),
@@ -266,17 +299,11 @@ fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
         jobs,
         shard,
     };
-    let mut rows = Vec::new();
-    let mut total = Summary::default();
-    for target in &targets {
-        let summary = run_one(&*reference, &**target, &cfg, args)?;
-        rows.push((target.name().to_string(), summary.clone()));
-        total.merge(summary);
-    }
-    if targets.len() > 1 || !args.engines.is_empty() {
-        print!("{}", class_table(reference.name(), &rows));
-    }
-    Ok(total)
+    Ok(Plan {
+        reference,
+        targets,
+        cfg,
+    })
 }
 
 /// One engine's batch: progress, the reports (one per bug class), the

@@ -799,6 +799,9 @@ impl fmt::Display for Value {
                 if let Some((k, l)) = s.flim {
                     write!(f, "(+{l}<=len>>{k})")?;
                 }
+                if s.tie != 0 {
+                    write!(f, "(tie#{})", s.tie)?;
+                }
                 if s.id != 0 {
                     write!(f, "#{}", s.id)?;
                 }
@@ -824,6 +827,9 @@ impl fmt::Display for Value {
                 }
                 if let Some(k) = p.sym {
                     write!(f, ",sym=len>>{k}{:+}", p.k)?;
+                }
+                if let Some(t) = p.tie {
+                    write!(f, ",tie#{}<<{}+[{},{}]", t.id, t.t, t.lo, t.hi)?;
                 }
                 if p.id != 0 {
                     write!(f, ",id={}", p.id)?;

@@ -77,10 +77,14 @@ pub(super) fn discover(out: &mut State, f: usize, a: &[Value; 11], b: &[Value; 1
     if how == Combine::Widen {
         return;
     }
-    for p in 0..11 {
-        for x in 0..11 {
-            if p != x {
-                try_pair(out, f, (p, x), a, b);
+    // Counters the loop test bounded first, then any scalar.
+    for pass in [true, false] {
+        for p in 0..11 {
+            for x in 0..11 {
+                let bounded = matches!(out.frames[f].regs[x], Value::Scalar(s) if s.flim.is_some() || s.lim.is_some());
+                if p != x && bounded == pass {
+                    try_pair(out, f, (p, x), a, b);
+                }
             }
         }
     }

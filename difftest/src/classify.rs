@@ -4,7 +4,7 @@
 //!
 //! [`culprit`] finds that instruction by cutting the program: the variant
 //! cut at instruction `k` replaces it with a block that folds the scalar
-//! registers among r0-r5, r7 and r8 into r0 and exits, so it shows the
+//! registers among r0-r9 into r0 and exits, so it shows the
 //! state on first reaching `k` (every jump to `k` lands on the block; later
 //! offsets are adjusted). Which registers hold pointers at `k` is probed on
 //! the reference first ([`scalar_regs`]): a pointer's value depends on
@@ -96,18 +96,19 @@ fn into_callee(a: &dyn Engine, b: &dyn Engine, case: &Case, i: usize) -> Option<
     Some(if k == start { i } else { k - 1 })
 }
 
-/// The registers a cut may fold: the ones the generators never use for
-/// addresses (r6 holds the input, r9 is the address temporary, r10 the
-/// frame).
-const FOLDABLE: [Reg; 8] = [
+/// The registers a cut may fold: all but the frame pointer (whether each
+/// holds a scalar at the cut is probed, [`scalar_regs`]).
+const FOLDABLE: [Reg; 10] = [
     Reg::R0,
     Reg::R1,
     Reg::R2,
     Reg::R3,
     Reg::R4,
     Reg::R5,
+    Reg::R6,
     Reg::R7,
     Reg::R8,
+    Reg::R9,
 ];
 
 /// `case` with instruction `k` replaced by the block that folds every

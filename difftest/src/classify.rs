@@ -4,7 +4,7 @@
 //!
 //! [`culprit`] finds that instruction by cutting the program: the variant
 //! cut at instruction `k` replaces it with a block that folds the scalar
-//! registers among r0-r5, r7 and r8 into r0 and exits, so it shows the
+//! registers among r0-r9 into r0 and exits, so it shows the
 //! state on first reaching `k` (every jump to `k` lands on the block; later
 //! offsets are adjusted). Which registers hold pointers at `k` is probed on
 //! the reference first ([`scalar_regs`]): a pointer's value depends on
@@ -30,15 +30,17 @@ pub type Class = String;
 /// `a` (the reference) and `b`, and its class.
 pub fn culprit(a: &dyn Engine, b: &dyn Engine, case: &Case) -> (usize, Class) {
     let n = case.insns.len();
-    for k in 0..n {
-        let regs = scalar_regs(a, case, k);
-        let Some(variant) = cut_with(case, k, &regs) else {
-            continue;
-        };
-        if !compare(a, b, &variant).diffs.is_empty() && is_deterministic(a, &variant) {
-            let i = k.saturating_sub(1);
-            return (i, class_of(&case.insns[i]));
+    if let Some(k) = first_differing_cut(a, b, case, 0..n) {
+        let mut i = k.saturating_sub(1);
+        // A differing state after a local call: the culprit is in the
+        // callee (a few levels deep at most).
+        for _ in 0..4 {
+            match into_callee(a, b, case, i) {
+                Some(j) if j != i => i = j,
+                _ => break,
+            }
         }
+        return (i, class_of(&case.insns[i]));
     }
     let i = n.saturating_sub(2);
     let class = case
@@ -48,18 +50,65 @@ pub fn culprit(a: &dyn Engine, b: &dyn Engine, case: &Case) -> (usize, Class) {
     (i, class)
 }
 
-/// The registers a cut may fold: the ones the generators never use for
-/// addresses (r6 holds the input, r9 is the address temporary, r10 the
-/// frame).
-const FOLDABLE: [Reg; 8] = [
+/// The first cut among `ks` (in order) whose variant `a` and `b` disagree
+/// on, the reference's state being independent of addresses.
+fn first_differing_cut(
+    a: &dyn Engine,
+    b: &dyn Engine,
+    case: &Case,
+    ks: impl IntoIterator<Item = usize>,
+) -> Option<usize> {
+    ks.into_iter().find(|&k| {
+        let regs = scalar_regs(a, case, k);
+        cut_with(case, k, &regs).is_some_and(|variant| {
+            !compare(a, b, &variant).diffs.is_empty() && is_deterministic(a, &variant)
+        })
+    })
+}
+
+/// If instruction `i` is a local call, the culprit inside its callee: a
+/// cut there exits the callee with the fold in r0 and the caller goes on,
+/// so the first cut of the callee's straight run (its start to its first
+/// `exit`) whose program differs follows the culprit. The call itself if
+/// the state already differs on entry; `None` if `i` is no local call or
+/// no cut of the callee differs.
+fn into_callee(a: &dyn Engine, b: &dyn Engine, case: &Case, i: usize) -> Option<usize> {
+    let Insn::Call {
+        kind: CallKind::Local,
+        imm,
+    } = *case.insns.get(i)?
+    else {
+        return None;
+    };
+    let mut slot = 0i64;
+    let mut index_of_slot = std::collections::HashMap::new();
+    for (j, insn) in case.insns.iter().enumerate() {
+        index_of_slot.insert(slot, j);
+        slot += insn.slots() as i64;
+    }
+    let call_slot = case.insns[..i]
+        .iter()
+        .map(|x| x.slots() as i64)
+        .sum::<i64>();
+    let start = *index_of_slot.get(&(call_slot + 1 + i64::from(imm)))?;
+    let end = (start..case.insns.len()).find(|&j| case.insns[j] == Insn::Exit)?;
+    let k = first_differing_cut(a, b, case, start..=end)?;
+    Some(if k == start { i } else { k - 1 })
+}
+
+/// The registers a cut may fold: all but the frame pointer (whether each
+/// holds a scalar at the cut is probed, [`scalar_regs`]).
+const FOLDABLE: [Reg; 10] = [
     Reg::R0,
     Reg::R1,
     Reg::R2,
     Reg::R3,
     Reg::R4,
     Reg::R5,
+    Reg::R6,
     Reg::R7,
     Reg::R8,
+    Reg::R9,
 ];
 
 /// `case` with instruction `k` replaced by the block that folds every

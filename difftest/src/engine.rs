@@ -12,6 +12,7 @@
 use crate::case::Case;
 use crate::helpers::{difftest_helpers, lock, HelperLog, SCRATCH_LEN};
 use crate::state::{Ending, Layout, NormFault, NormKind, State, Value};
+use cranebpf_runtime::engine::profile::MemoryModel;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, Prepared};
 use cranebpf_runtime::{MemoryMap, Program, Region, RunOptions, Stack, STACK_SIZE};
 use std::sync::{Arc, Mutex};
@@ -268,9 +269,11 @@ pub fn is_deterministic(engine: &dyn Engine, case: &Case) -> bool {
 
 /// Why engine `b` was not run on a case: the reference shows the case
 /// needs what `b` lacks (a budget it does not count, or bounds checks it
-/// does not make, for a case that runs out of budget or faults).
-pub const NOT_COMPARABLE: &str = "not comparable: the reference ran out of budget or faulted, \
-     and this engine counts no budget or checks no bounds";
+/// does not make, for a case that runs out of budget or faults; the
+/// reference's addresses, for a case that returns a pointer).
+pub const NOT_COMPARABLE: &str = "not comparable: the reference ran out of budget, faulted or \
+     returned a pointer, and this engine counts no budget, checks no bounds or has addresses \
+     of its own";
 
 /// Runs `case` on both engines and compares the states, on what both
 /// define ([`Capabilities`]): r0's low `result_bits`, counts if both count,
@@ -281,11 +284,15 @@ pub fn compare(a: &dyn Engine, b: &dyn Engine, case: &Case) -> Comparison {
     let (na, nb) = (a.name(), b.name());
     let (ca, cb) = (a.capabilities(), b.capabilities());
     let sa = execute(a, case);
+    // An engine with addresses of its own returns a pointer as a number
+    // the harness cannot place: a case whose result is a pointer says
+    // nothing about it.
+    let own_addresses = cb.profile.memory == MemoryModel::Translated;
     let skip_b = match &sa {
         Ok(s) => match s.ending() {
             Ending::Budget => !cb.counts_instructions,
             Ending::Fault => !cb.checks_bounds,
-            Ending::Exit => false,
+            Ending::Exit => own_addresses && matches!(s.result, Ok(Value::Ptr { .. })),
         },
         Err(_) => false,
     };

@@ -6,7 +6,8 @@
 //! with its reason on standard error. Bytes are written as bpf_conformance
 //! writes them, two hex digits each separated by spaces: uBPF's plugin
 //! reads them space by space, and takes its first argument as the memory
-//! only if it does not start with `--`.
+//! only if it does not start with `--`. The program sent starts by zeroing
+//! r0 and r3-r9, as cranebpf's engines start them.
 //!
 //! [`PluginEngine`] runs one process per case. What the process does is
 //! that engine's result for the case, and the run goes on: a non-zero exit
@@ -80,9 +81,22 @@ impl Engine for PluginEngine {
     ) -> Result<Box<dyn Prepared>, PrepareError> {
         Ok(Box::new(PluginProgram {
             engine: self.clone(),
-            program_hex: format!("{}\n", crate::case::hex(&program.to_bytes())),
+            program_hex: format!("{}\n", crate::case::hex(&zeroed_registers_and(program))),
         }))
     }
+}
+
+/// `mov rR, 0` for r0 and r3-r9, then the program: every cranebpf engine
+/// starts with them zero, RFC 9669 leaves them undefined, and a plugin
+/// (uBPF's runs each program twice in one VM) may start with leftovers.
+/// Relative jump and call offsets are unchanged.
+fn zeroed_registers_and(program: &Program) -> Vec<u8> {
+    let mut code = Vec::new();
+    for r in [0u8, 3, 4, 5, 6, 7, 8, 9] {
+        code.extend_from_slice(&[0xb7, r, 0, 0, 0, 0, 0, 0]);
+    }
+    code.extend_from_slice(&program.to_bytes());
+    code
 }
 
 struct PluginProgram {

@@ -5,7 +5,8 @@
 //!   rbpf's "metadata buffer" VM with a 16-byte buffer holding the input's
 //!   address and length, and its copy of the program starts with
 //!   `ldxdw r2, [r1+8]; ldxdw r1, [r1+0]`: every engine then starts with
-//!   r1 = input, r2 = length. Relative jump and call offsets are unchanged;
+//!   r1 = input, r2 = length. It then zeroes r0 and r3-r9, as cranebpf
+//!   starts them (rbpf's JIT leaves host values there). Relative jump and call offsets are unchanged;
 //!   the two loads are not counted (rbpf counts nothing).
 //! - **Memory.** rbpf checks accesses (interpreter only) against the input,
 //!   the metadata buffer, its own 512-byte stack and ranges registered with
@@ -173,12 +174,17 @@ fn rbpf_profile(mode: RbpfMode) -> Profile {
     p
 }
 
-/// `ldxdw r2, [r1+8]; ldxdw r1, [r1+0]`, then the program.
+/// `ldxdw r2, [r1+8]; ldxdw r1, [r1+0]`, then r0 and r3-r9 set to 0 as
+/// every cranebpf engine starts them (RFC 9669 leaves them undefined;
+/// rbpf's x86-64 JIT leaves host values there), then the program.
 fn prologue_and(program: &Program) -> Vec<u8> {
     let mut code = vec![
         0x79, 0x12, 8, 0, 0, 0, 0, 0, // ldxdw r2, [r1+8]
         0x79, 0x11, 0, 0, 0, 0, 0, 0, // ldxdw r1, [r1+0]
     ];
+    for r in [0u8, 3, 4, 5, 6, 7, 8, 9] {
+        code.extend_from_slice(&[0xb7, r, 0, 0, 0, 0, 0, 0]); // mov rR, 0
+    }
     code.extend_from_slice(&program.to_bytes());
     code
 }

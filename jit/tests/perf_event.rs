@@ -93,3 +93,44 @@ fn perf_event_output_delivers_records_in_order_on_every_engine() {
         assert_eq!(map.perf_pop().unwrap(), None, "{engine:?}: nothing queued");
     }
 }
+
+/// The clang-built example (examples/bpf/perf_out.c) on every engine,
+/// with slot 0 opened: its four return codes and the two records.
+#[test]
+fn perf_out_example_on_every_engine() {
+    use cranebpf::ObjectVm;
+    use cranebpf_runtime::elf::{LoadOptions, Object};
+    let path = format!("{}/../examples/bpf/perf_out.o", env!("CARGO_MANIFEST_DIR"));
+    for engine in [EngineKind::Interpreter, EngineKind::Jit] {
+        let obj = Object::parse(&std::fs::read(&path).unwrap()).unwrap();
+        let set = obj.load_set("xdp_perf", LoadOptions::default()).unwrap();
+        let map = |name: &str| {
+            set.maps()
+                .iter()
+                .find(|m| m.name() == name)
+                .unwrap()
+                .clone()
+        };
+        let (events, results) = (map("events"), map("results"));
+        events.perf_open(0).unwrap();
+        let vm = ObjectVm::new(set, engine).unwrap();
+        let mut packet: Vec<u8> = (1..=20).collect();
+        let out = vm.run_xdp(&mut packet, &RunOptions::default());
+        assert_eq!(out.outcome.result, Ok(2), "{engine:?}: XDP_PASS");
+        let codes: Vec<i64> = results
+            .entries()
+            .iter()
+            .map(|(_, v)| i64::from_le_bytes(v[..8].try_into().unwrap()))
+            .collect();
+        assert_eq!(codes, [0, -7, -22, 0], "{engine:?}");
+        let mut want: Vec<u8> = (1..=8).collect();
+        want.extend(20u64.to_le_bytes());
+        assert_eq!(
+            events.perf_pop().unwrap(),
+            Some((0, want.clone())),
+            "{engine:?}"
+        );
+        assert_eq!(events.perf_pop().unwrap(), Some((0, want)), "{engine:?}");
+        assert_eq!(events.perf_pop().unwrap(), None, "{engine:?}");
+    }
+}

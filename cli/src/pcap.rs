@@ -284,6 +284,7 @@ fn type_name(t: MapType) -> &'static str {
         MapType::LruPerCpuHash => "lru_percpu_hash",
         MapType::RingBuf => "ringbuf",
         MapType::ProgArray => "prog_array",
+        MapType::PerfEventArray => "perf_event_array",
         _ => "map",
     }
 }

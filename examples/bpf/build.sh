@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")"
 CLANG=${CLANG:-clang-19}
 for src in firewall.c lb.c hist.c legacy.c vlan.c custom.c dispatch.c tailcalls.c \
-	sockfilter.c tc_rewrite.c; do
+	sockfilter.c tc_rewrite.c perf_out.c; do
 	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
 		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
 done

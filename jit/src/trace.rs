@@ -8,7 +8,9 @@
 //! [`Tracer::fire_regs`], [`Tracer::fire`]) where the probe sits, passing the
 //! host memory the program may read with `bpf_probe_read_*`
 //! ([`ProbeMemory`]); the program's maps are the host's to read, its ring
-//! buffer records reach a host callback through [`Tracer::drain_ringbuf`],
+//! buffer records reach a host callback through [`Tracer::drain_ringbuf`]
+//! (and `bpf_perf_event_output` records through [`Tracer::drain_perf`],
+//! once the host has opened the perf event array's slot),
 //! and [`log2_histogram`] prints a log2 histogram map as bpftrace does.
 //!
 //! ```
@@ -100,6 +102,35 @@ impl Tracer {
         let mut n = 0;
         while let Some(rec) = m.ringbuf_pop()? {
             f(&rec);
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+impl Tracer {
+    /// Opens every slot of perf event array `map` (as a perf buffer
+    /// reader does for each CPU), so `bpf_perf_event_output` to it
+    /// succeeds instead of returning -ENOENT.
+    pub fn open_perf(&self, map: &str) -> Result<(), MapError> {
+        let m = self.map(map).ok_or_else(|| MapError::Invalid {
+            reason: format!("no map {map}"),
+        })?;
+        for cpu in 0..m.def().max_entries {
+            m.perf_open(cpu)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every record waiting in perf event array `map` to `f` with
+    /// its slot (CPU), oldest first; returns how many.
+    pub fn drain_perf(&self, map: &str, mut f: impl FnMut(u32, &[u8])) -> Result<usize, MapError> {
+        let Some(m) = self.map(map) else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        while let Some((cpu, rec)) = m.perf_pop()? {
+            f(cpu, &rec);
             n += 1;
         }
         Ok(n)

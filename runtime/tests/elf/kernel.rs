@@ -441,3 +441,41 @@ fn kernel_tc_rewrite_agrees_with_interpreter() {
     }
     compare_maps(&fs, &obj, &[("verdicts", "verdicts")]);
 }
+
+/// `bpf_perf_event_output` (examples/bpf/perf_out.c): the return codes of
+/// its four calls per packet (-ENOENT for a slot nobody reads, -E2BIG past
+/// the slots, -EINVAL for a flag beyond index and context length) equal the
+/// kernel's; with slot 0 opened, ours also delivers the records.
+#[test]
+fn kernel_perf_event_output_return_codes_agree_with_interpreter() {
+    let obj = object("perf_out.o");
+    let lp = obj.load("xdp_perf").unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    let packets = kernel_packets();
+    let Some(fs) = Bpffs::mount() else { return };
+    if fs.load("perf_out.o").is_none() {
+        return;
+    }
+    for (i, p) in packets.iter().enumerate() {
+        let (k, _) = fs.run("xdp_perf", p);
+        let (c, _) = interp(&lp, &it, p);
+        assert_eq!(c, k, "packet {i}: verdict differs from the kernel's");
+        compare_maps(&fs, &obj, &[("results", "results")]);
+    }
+    let results = obj.map("results").unwrap().entries();
+    let codes: Vec<i64> = results
+        .iter()
+        .map(|(_, v)| i64::from_le_bytes(v[..8].try_into().unwrap()))
+        .collect();
+    assert_eq!(codes, [-2, -7, -22, -2]);
+    // With slot 0 open (a reader attached), calls 0 and 3 deliver.
+    let events = obj.map("events").unwrap();
+    events.perf_open(0).unwrap();
+    let p = &packets[0];
+    interp(&lp, &it, p);
+    let mut want = p[..8].to_vec();
+    want.extend((p.len() as u64).to_le_bytes());
+    assert_eq!(events.perf_pop().unwrap(), Some((0, want.clone())));
+    assert_eq!(events.perf_pop().unwrap(), Some((0, want)));
+    assert_eq!(events.perf_pop().unwrap(), None);
+}

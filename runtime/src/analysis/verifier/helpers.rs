@@ -82,6 +82,8 @@ fn signature(id: u32) -> Option<Sig> {
             moves_packet: true,
             ..sig(&[Any, Any], ANY)
         },
+        // bpf_perf_event_output(ctx, map, flags, data, size).
+        25 => sig(&[Any, Map, Any, Mem, Any], ANY),
         130 => sig(&[Map, Mem, Any, Any], ANY),
         131 => sig(&[Map, Any, Any], Ret::RecordOrNull),
         132 | 133 => Sig {

@@ -347,6 +347,7 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     register_printk(&mut h, opts, want);
     register_tail_call(&mut h, &maps, want);
     register_ringbuf_helpers(&mut h, &maps, want);
+    register_perf_event_output(&mut h, &maps, want);
     register_xdp_helpers(&mut h, want);
     skb::register(&mut h, want);
     trace::register(&mut h, want);
@@ -517,6 +518,37 @@ fn register_ringbuf_helpers(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u3
             });
         }
     }
+}
+
+/// `bpf_perf_event_output(ctx, map, flags, data, size)`: queues `size`
+/// bytes at `data` in the perf event array's slot `flags & 0xffffffff`
+/// (`BPF_F_CURRENT_CPU`: the one virtual CPU, 0), returning 0 or the
+/// kernel's errno ([`crate::maps::PerfError`]). The skb form's
+/// `BPF_F_CTXLEN_MASK` (appending packet bytes) is refused with -EINVAL.
+/// Needs no run driver: it reads only the run's memory.
+fn register_perf_event_output(h: &mut Helpers, maps: &Arc<[Map]>, want: impl Fn(u32) -> bool) {
+    if !want(HELPER_PERF_EVENT_OUTPUT) {
+        return;
+    }
+    let maps = maps.clone();
+    h.register(
+        HELPER_PERF_EVENT_OUTPUT,
+        "bpf_perf_event_output",
+        move |ctx, a| {
+            let map = map_of(&maps, a[1])?;
+            if map.def().map_type != MapType::PerfEventArray {
+                return Err(HelperError::new(format!(
+                    "bpf_perf_event_output on map {}, which is not a perf event array",
+                    map.name()
+                )));
+            }
+            let data = read(ctx.mem, a[3], a[4], "perf event record")?;
+            Ok(match map.perf_output(0, a[2], &data) {
+                Ok(()) => 0,
+                Err(e) => errno(e.errno()),
+            })
+        },
+    );
 }
 
 /// `bpf_xdp_adjust_head` and `bpf_xdp_adjust_tail`.

@@ -222,3 +222,41 @@ fn ktime_is_monotonic_and_cpu_is_zero() {
         exit";
     assert_eq!(run(src, &[], &KernelOptions::default()), Ok(1));
 }
+
+#[test]
+fn perf_event_output_queues_records_and_returns_the_kernels_errnos() {
+    let perf = map(MapType::PerfEventArray, 4, 4, 2);
+    // r6 = output(CURRENT_CPU) before any slot is open (-ENOENT); then
+    // slot 0 opened: output(CURRENT_CPU) = 0, output(slot 5) = -E2BIG,
+    // output(flags 1 << 32) = -EINVAL. r0 packs the four low bytes.
+    let out = |flags: &str| {
+        format!(
+            "mov %r1, %r9\nlddw %r2, MAP0\nlddw %r3, {flags}\nmov %r4, %r8\nmov %r5, 8\ncall 25\n"
+        )
+    };
+    let src = format!(
+        "mov %r9, %r1\nmov %r8, %r1\nlddw %r2, 0x1122334455667788\nstxdw [%r8+0], %r2\n{}and %r0, 0xff\nmov %r6, %r0\nexit",
+        out("0xffffffff")
+    );
+    assert_eq!(
+        run(&src, std::slice::from_ref(&perf), &KernelOptions::default()),
+        Ok((-2i64 as u64) & 0xff)
+    );
+    perf.perf_open(0).unwrap();
+    let src = format!(
+        "mov %r9, %r1\nmov %r8, %r1\nlddw %r2, 0x1122334455667788\nstxdw [%r8+0], %r2\n\
+         {}mov %r6, %r0\n{}and %r0, 0xff\nlsh %r0, 8\nor %r6, %r0\n{}and %r0, 0xff\nlsh %r0, 16\nor %r6, %r0\nmov %r0, %r6\nexit",
+        out("0xffffffff"),
+        out("5"),
+        out("0x100000000")
+    );
+    let r = run(&src, std::slice::from_ref(&perf), &KernelOptions::default()).unwrap();
+    assert_eq!(r & 0xff, 0, "{r:#x}");
+    assert_eq!((r >> 8) & 0xff, (-7i64 as u64) & 0xff, "E2BIG: {r:#x}");
+    assert_eq!((r >> 16) & 0xff, (-22i64 as u64) & 0xff, "EINVAL: {r:#x}");
+    assert_eq!(
+        perf.perf_pop().unwrap(),
+        Some((0, 0x1122334455667788u64.to_le_bytes().to_vec()))
+    );
+    assert_eq!(perf.perf_pop().unwrap(), None);
+}

@@ -51,9 +51,12 @@
 //! without synchronisation, exactly like kernel maps; programs use atomic
 //! instructions for shared counters.
 
+mod perf;
 mod ringbuf;
 mod value;
 
+use perf::PerfStore;
+pub use perf::{PerfError, CURRENT_CPU as PERF_CURRENT_CPU};
 use ringbuf::RingStore;
 pub(crate) use value::ValueBuf;
 pub use value::ValueRef;
@@ -91,6 +94,9 @@ pub enum MapType {
     LruPerCpuHash,
     /// `BPF_MAP_TYPE_RINGBUF` (27).
     RingBuf,
+    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (4): a perf buffer per CPU slot, for
+    /// `bpf_perf_event_output` (see [`Map::perf_open`]).
+    PerfEventArray,
 }
 
 impl MapType {
@@ -105,6 +111,7 @@ impl MapType {
             MapType::LruHash => 9,
             MapType::LruPerCpuHash => 10,
             MapType::RingBuf => 27,
+            MapType::PerfEventArray => 4,
         }
     }
 
@@ -119,6 +126,7 @@ impl MapType {
             9 => MapType::LruHash,
             10 => MapType::LruPerCpuHash,
             27 => MapType::RingBuf,
+            4 => MapType::PerfEventArray,
             _ => return None,
         })
     }
@@ -303,6 +311,7 @@ enum Store {
     },
     Hash(Mutex<HashStore>),
     RingBuf(Mutex<RingStore>),
+    PerfEvents(Mutex<PerfStore>),
     /// Program array slots: a program index, or [`NO_PROG`].
     ProgArray(Box<[AtomicU32]>),
 }
@@ -322,6 +331,31 @@ struct HashEntry {
     last_used: u64,
 }
 
+/// A perf event array's store: key and value sizes 4 as the kernel
+/// requires; `max_entries` 0 means one slot per CPU, as libbpf fills it in
+/// (one virtual CPU here).
+fn perf_store(def: &mut MapDef) -> Result<Store, MapError> {
+    if def.key_size != 4 || def.value_size != 4 {
+        return Err(MapError::BadDef {
+            reason: format!(
+                "perf event array key and value sizes ({}, {}) must be 4",
+                def.key_size, def.value_size
+            ),
+        });
+    }
+    if def.max_entries == 0 {
+        def.max_entries = 1;
+    }
+    if u64::from(def.max_entries) > 4096 {
+        return Err(MapError::BadDef {
+            reason: format!("perf event array of {} slots (1..=4096)", def.max_entries),
+        });
+    }
+    Ok(Store::PerfEvents(Mutex::new(PerfStore::new(
+        def.max_entries,
+    ))))
+}
+
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (map
 /// operations never leave a store half-updated).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -339,7 +373,7 @@ impl fmt::Debug for Map {
 
 impl Map {
     /// Creates an empty map (arrays start with every value zero).
-    pub fn new(name: impl Into<String>, def: MapDef) -> Result<Map, MapError> {
+    pub fn new(name: impl Into<String>, mut def: MapDef) -> Result<Map, MapError> {
         let bad = |reason: String| Err(MapError::BadDef { reason });
         let store = if def.map_type == MapType::RingBuf {
             let n = def.max_entries;
@@ -349,6 +383,8 @@ impl Map {
                 ));
             }
             Store::RingBuf(Mutex::new(RingStore::new(n as usize)))
+        } else if def.map_type == MapType::PerfEventArray {
+            perf_store(&mut def)?
         } else if def.map_type == MapType::ProgArray {
             if def.key_size != 4 || def.value_size != 4 {
                 return bad(format!(
@@ -503,7 +539,7 @@ impl Map {
                     len,
                 })
             }
-            Store::RingBuf(_) | Store::ProgArray(_) => None,
+            Store::RingBuf(_) | Store::ProgArray(_) | Store::PerfEvents(_) => None,
         }
     }
 
@@ -581,6 +617,9 @@ impl Map {
                 Ok(())
             }
             Store::RingBuf(_) => Err(MapError::invalid("update on a ring buffer")),
+            Store::PerfEvents(_) => Err(MapError::invalid(
+                "update on a perf event array (the host opens slots with Map::perf_open)",
+            )),
             Store::ProgArray(_) => {
                 let i = self.array_index(key).map_err(|e| match e {
                     MapError::NotFound => MapError::Full,
@@ -606,7 +645,10 @@ impl Map {
                     None => Err(MapError::NotFound),
                 }
             }
-            Store::RingBuf(_) => Err(MapError::invalid("delete on a ring buffer")),
+            Store::RingBuf(_) | Store::PerfEvents(_) => Err(MapError::invalid(format!(
+                "delete on a {:?} map",
+                self.inner.def.map_type
+            ))),
             Store::ProgArray(_) => {
                 let i = self.array_index(key)?;
                 match self.clear_prog(i as u32)? {
@@ -674,7 +716,7 @@ impl Map {
                 v.sort();
                 v
             }
-            Store::RingBuf(_) => Vec::new(),
+            Store::RingBuf(_) | Store::PerfEvents(_) => Vec::new(),
             Store::ProgArray(slots) => slots
                 .iter()
                 .enumerate()
@@ -694,6 +736,7 @@ impl Map {
             Store::Array { .. } => self.inner.def.max_entries as usize,
             Store::Hash(h) => lock(h).entries.len(),
             Store::RingBuf(r) => lock(r).records(),
+            Store::PerfEvents(p) => lock(p).records(),
             Store::ProgArray(slots) => slots
                 .iter()
                 .filter(|p| p.load(Ordering::SeqCst) != NO_PROG)
@@ -714,6 +757,49 @@ impl Map {
                 self.inner.name
             ))),
         }
+    }
+
+    fn perf(&self) -> Result<&Mutex<PerfStore>, MapError> {
+        match &self.inner.store {
+            Store::PerfEvents(p) => Ok(p),
+            _ => Err(MapError::invalid(format!(
+                "map {} is not a perf event array",
+                self.inner.name
+            ))),
+        }
+    }
+
+    /// Opens slot `cpu` of a perf event array for output, as a perf buffer
+    /// reader does; output to a slot nobody opened fails with `-ENOENT`.
+    pub fn perf_open(&self, cpu: u32) -> Result<(), MapError> {
+        if lock(self.perf()?).open(cpu) {
+            Ok(())
+        } else {
+            Err(MapError::invalid(format!(
+                "perf event array {} has no slot {cpu}",
+                self.inner.name
+            )))
+        }
+    }
+
+    /// `bpf_perf_event_output` from CPU `cpu` with `flags` (the slot index,
+    /// or [`PERF_CURRENT_CPU`]): queues `data`, or says why not as the
+    /// kernel does.
+    pub fn perf_output(&self, cpu: u32, flags: u64, data: &[u8]) -> Result<(), PerfError> {
+        match self.perf() {
+            Ok(p) => lock(p).output(cpu, flags, data),
+            Err(_) => Err(PerfError::BadFlags),
+        }
+    }
+
+    /// Takes the oldest perf record of any slot, with its slot.
+    pub fn perf_pop(&self) -> Result<Option<(u32, Vec<u8>)>, MapError> {
+        Ok(lock(self.perf()?).pop())
+    }
+
+    /// Records lost to full perf buffers.
+    pub fn perf_lost(&self) -> Result<u64, MapError> {
+        Ok(lock(self.perf()?).lost())
     }
 
     /// Takes the oldest submitted ring buffer record, if any.

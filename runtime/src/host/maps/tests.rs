@@ -116,8 +116,14 @@ fn huge_and_empty_definitions_are_refused() {
     assert!(Map::new("a", def(MapType::Hash, 0, 4, 1)).is_err());
     assert!(Map::new("a", def(MapType::Hash, 4, 0, 1)).is_err());
     assert!(Map::new("a", def(MapType::Array, 8, 4, 1)).is_err());
-    assert_eq!(MapType::from_kernel_id(4), None);
-    assert_eq!(MapType::kernel_name(4), "PERF_EVENT_ARRAY");
+    assert_eq!(MapType::from_kernel_id(7), None);
+    assert_eq!(MapType::kernel_name(7), "STACK_TRACE");
+    assert_eq!(MapType::from_kernel_id(4), Some(MapType::PerfEventArray));
+    assert!(Map::new("e", def(MapType::PerfEventArray, 4, 8, 4)).is_err());
+    assert!(Map::new("e", def(MapType::PerfEventArray, 4, 4, 5000)).is_err());
+    // max_entries 0: one slot per CPU, as libbpf fills it in (one here).
+    let e = Map::new("e", def(MapType::PerfEventArray, 4, 4, 0)).unwrap();
+    assert_eq!(e.def().max_entries, 1);
     assert!(Map::new("p", def(MapType::ProgArray, 4, 8, 4)).is_err());
     assert!(Map::new("p", def(MapType::ProgArray, 4, 4, 0)).is_err());
 }

@@ -87,8 +87,9 @@ pub struct ProgramType {
 /// Helpers every cranebpf program type gets: map lookup/update/delete (1-3),
 /// ktime_get_ns (5), trace_printk (6), get_prandom_u32 (7),
 /// get_smp_processor_id (8), tail_call (12, see [`crate::host::kernel::tail`]),
-/// ring buffer output/reserve/submit/discard (130-133).
-pub const COMMON_HELPERS: [u32; 12] = [1, 2, 3, 5, 6, 7, 8, 12, 130, 131, 132, 133];
+/// perf_event_output (25, to a perf event array), ring buffer
+/// output/reserve/submit/discard (130-133).
+pub const COMMON_HELPERS: [u32; 13] = [1, 2, 3, 5, 6, 7, 8, 12, 25, 130, 131, 132, 133];
 /// `bpf_xdp_adjust_head`.
 pub const HELPER_XDP_ADJUST_HEAD: u32 = 44;
 /// `bpf_xdp_adjust_tail`.

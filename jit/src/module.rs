@@ -10,6 +10,8 @@ use cranebpf_lower::{
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
 use cranebpf_runtime::analysis::stack_use::zero_bytes;
+use cranebpf_runtime::analysis::verifier::VerifyConfig;
+use cranebpf_runtime::elf::LoadedProgram;
 use cranebpf_runtime::engine::rules::check_program;
 use cranebpf_runtime::engine::scratch::with_stack;
 use cranebpf_runtime::engine::Prepared;
@@ -128,6 +130,24 @@ impl JitProgram {
         JitProgram::compile(program, helpers, opts, None, Convention::Mem)
     }
 
+    /// Compiles a program loaded from an object: with [`VerifyMode::Elide`]
+    /// (or `Strict`) its checks are dropped by the proof made under
+    /// [`VerifyConfig::for_loaded`] (its type's entry, its maps, its global
+    /// data), guarded at each run's entry like the raw-memory proof
+    /// ([`crate::proof`]): a run through another driver runs checked code.
+    ///
+    /// [`VerifyMode::Elide`]: crate::VerifyMode::Elide
+    pub fn for_loaded(loaded: &LoadedProgram, opts: &JitOptions) -> Result<JitProgram, JitError> {
+        let conf = VerifyConfig::for_loaded(loaded);
+        JitProgram::compile(
+            loaded.program(),
+            loaded.helpers().clone(),
+            opts,
+            None,
+            Convention::Loaded(std::sync::Arc::new(conf)),
+        )
+    }
+
     /// Compiles `program` with a known semantic bug planted in the generated
     /// code (see [`PlantedBug`]): for tests proving that a differential
     /// harness catches a wrong JIT. Only with the `planted-bugs` feature.
@@ -162,7 +182,7 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        let (lower_opts, convention) = lower_options(program, &helpers, opts, want)?;
+        let (lower_opts, convention) = lower_options(program, &helpers, opts, &want)?;
         match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
@@ -351,7 +371,7 @@ fn lower_options(
     program: &Program,
     helpers: &Helpers,
     opts: &JitOptions,
-    want: Convention,
+    want: &Convention,
 ) -> Result<(LowerOptions, Convention), JitError> {
     let mut l = LowerOptions::default();
     l.bounds_checks = opts.bounds_checks();

@@ -31,30 +31,97 @@
 use crate::error::JitError;
 use crate::isa::{JitOptions, VerifyMode};
 use cranebpf_runtime::analysis::proof::Proof;
-use cranebpf_runtime::analysis::verifier::{verify, VerifyConfig};
+use cranebpf_runtime::analysis::verifier::{verify, CtxPtr, Entry, VerifyConfig};
 use cranebpf_runtime::host::kernel::helper_name;
 use cranebpf_runtime::{Access, Helpers, MemoryMap, Program};
 use std::sync::Arc;
 
 /// The entry condition a compiled proof assumed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Convention {
     /// Nothing (the opaque proof, a caller's proof, or no proof).
     Any,
     /// r1 = a writable input of r2 bytes (see the module docs).
     Mem,
+    /// What `VerifyConfig::for_loaded` assumes for a program loaded from an
+    /// object: its entry (raw memory, or a context whose packet pointers
+    /// bound a writable packet) and its global data regions.
+    Loaded(Arc<VerifyConfig>),
 }
 
 impl Convention {
     /// Whether a run with `mem` and `args` meets the convention.
     #[inline]
-    pub(crate) fn holds(self, mem: &MemoryMap<'_>, args: &[u64; 5]) -> bool {
+    pub(crate) fn holds(&self, mem: &MemoryMap<'_>, args: &[u64; 5]) -> bool {
         match self {
             Convention::Any => true,
-            Convention::Mem => {
-                args[1] == 0 || mem.check(args[0], args[1], Access::ReadWrite).is_ok()
-            }
+            Convention::Mem => mem_holds(mem, args),
+            Convention::Loaded(conf) => loaded_holds(conf, mem, args),
         }
+    }
+}
+
+/// r1 = a writable input of r2 bytes (or r2 = 0).
+fn mem_holds(mem: &MemoryMap<'_>, args: &[u64; 5]) -> bool {
+    args[1] == 0 || mem.check(args[0], args[1], Access::ReadWrite).is_ok()
+}
+
+/// `conf`'s entry and global regions hold for this run.
+fn loaded_holds(conf: &VerifyConfig, mem: &MemoryMap<'_>, args: &[u64; 5]) -> bool {
+    let globals = conf.globals.iter().all(|g| {
+        let access = if g.writable {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        g.len == 0 || mem.check(g.start, g.len, access).is_ok()
+    });
+    globals
+        && match &conf.entry {
+            Entry::Mem { writable } => {
+                let access = if *writable {
+                    Access::ReadWrite
+                } else {
+                    Access::Read
+                };
+                args[1] == 0 || mem.check(args[0], args[1], access).is_ok()
+            }
+            Entry::Ctx { size, pointers } => ctx_holds(mem, args[0], *size, pointers),
+            Entry::Opaque => true,
+            _ => false,
+        }
+}
+
+/// r1 = a readable context of `size` bytes whose packet fields bound a
+/// writable packet.
+fn ctx_holds(mem: &MemoryMap<'_>, ctx: u64, size: u64, pointers: &[(u64, CtxPtr)]) -> bool {
+    if mem.check(ctx, size, Access::Read).is_err() {
+        return false;
+    }
+    // The proof reads the packet's bounds from the context at any time: no
+    // store of the program may change them, so no byte of those fields may
+    // lie in a writable region.
+    let frozen = |addr: u64| (0..8).all(|i| mem.check(addr + i, 1, Access::Write).is_err());
+    let field = |want: CtxPtr| {
+        let (off, _) = pointers.iter().find(|(_, p)| *p == want)?;
+        if off.checked_add(8)? > size || !frozen(ctx + off) {
+            return None;
+        }
+        // SAFETY: `mem.check` proved `[ctx, ctx + size)` lies in a region
+        // of the run's memory map, valid for reads while the map is used
+        // (`MemoryMap::add_*`'s contract), and `off + 8 <= size`.
+        Some(unsafe { ((ctx + off) as usize as *const u64).read_unaligned() })
+    };
+    match (field(CtxPtr::PacketData), field(CtxPtr::PacketEnd)) {
+        (Some(data), Some(end)) => {
+            data <= end && (data == end || mem.check(data, end - data, Access::ReadWrite).is_ok())
+        }
+        // No packet pointers in the layout: nothing about a packet is
+        // proven (a field that is writable or out of the context fails).
+        (None, None) => !pointers
+            .iter()
+            .any(|(_, p)| matches!(p, CtxPtr::PacketData | CtxPtr::PacketEnd)),
+        _ => false,
     }
 }
 
@@ -68,30 +135,31 @@ pub(crate) fn obtain(
     program: &Program,
     helpers: &Helpers,
     opts: &JitOptions,
-    want: Convention,
+    want: &Convention,
 ) -> Result<(Option<Arc<Proof>>, Convention), JitError> {
     if opts.verify == VerifyMode::Off {
         return Ok((None, Convention::Any));
     }
     if opts.verify == VerifyMode::Strict {
-        verify(
-            program,
-            &with_helpers(VerifyConfig::mem(), helpers).strict(true),
-        )?;
+        let strict = match want {
+            Convention::Loaded(conf) => (**conf).clone(),
+            _ => with_helpers(VerifyConfig::mem(), helpers),
+        };
+        verify(program, &strict.strict(true))?;
     }
     if let Some(p) = opts.supplied_proof() {
         return Ok((Some(p.clone()), Convention::Any));
     }
     // Elide mode never refuses: whatever it cannot prove stays checked.
     let conf = match want {
-        Convention::Mem => VerifyConfig::mem(),
-        Convention::Any => VerifyConfig::opaque(),
+        Convention::Mem => with_helpers(VerifyConfig::mem(), helpers),
+        Convention::Any => with_helpers(VerifyConfig::opaque(), helpers),
+        Convention::Loaded(conf) => (**conf).clone(),
     };
-    let verified = verify(program, &with_helpers(conf, helpers))?;
-    // A proof that proves nothing about the input needs no guard.
-    let needs_guard = want == Convention::Mem && proves_input(&verified.proof);
-    let convention = if needs_guard {
-        Convention::Mem
+    let verified = verify(program, &conf)?;
+    // A proof that proves nothing beyond the stack needs no guard.
+    let convention = if beyond_stack(&verified.proof) {
+        want.clone()
     } else {
         Convention::Any
     };
@@ -109,15 +177,13 @@ fn with_helpers(mut conf: VerifyConfig, helpers: &Helpers) -> VerifyConfig {
     conf
 }
 
-/// Whether `proof` proves some access into the input region.
-fn proves_input(proof: &Proof) -> bool {
+/// Whether `proof` proves some access outside the stack frames.
+fn beyond_stack(proof: &Proof) -> bool {
     use cranebpf_runtime::analysis::proof::{AccessFact, RegionKind};
-    proof.accesses().iter().any(|f| {
-        matches!(
-            f,
-            AccessFact::Proven {
-                region: RegionKind::Input
-            }
-        )
+    proof.accesses().iter().any(|f| match f {
+        AccessFact::Proven { region } => {
+            !matches!(region, RegionKind::Frame | RegionKind::CallerFrame)
+        }
+        _ => false,
     })
 }

@@ -1,7 +1,7 @@
 //! [`ObjectVm`]: the programs of a [`ProgramSet`] prepared for one engine,
 //! running chains of tail calls.
 
-use crate::{EngineKind, Vm, VmError};
+use crate::{EngineKind, JitOptions, JitProgram, Vm, VmError};
 use cranebpf_runtime::elf::ProgramSet;
 use cranebpf_runtime::kernel::tail::ChainOutcome;
 use cranebpf_runtime::{MemoryMap, RunOptions};
@@ -57,6 +57,32 @@ impl ObjectVm {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ObjectVm { set, engine, vms })
+    }
+
+    /// Prepares every program of `set` for the JIT with `opts`; with
+    /// `opts.verify` = `Elide` (or `Strict`) each is verified by
+    /// [`VerifyConfig::for_loaded`](cranebpf_runtime::analysis::verifier::VerifyConfig::for_loaded)
+    /// and compiled without the checks that proof covers
+    /// ([`JitProgram::for_loaded`]).
+    pub fn with_options(set: ProgramSet, opts: &JitOptions) -> Result<ObjectVm, VmError> {
+        let vms = set
+            .programs()
+            .iter()
+            .map(|p| {
+                p.as_ref()
+                    .map(|p| {
+                        Ok::<_, VmError>(Vm {
+                            inner: crate::Inner::Jit(Box::new(JitProgram::for_loaded(p, opts)?)),
+                        })
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ObjectVm {
+            set,
+            engine: EngineKind::Jit,
+            vms,
+        })
     }
 
     /// The programs and maps.

@@ -37,6 +37,7 @@ const SPILL_SLOT: i16 = -120;
 pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
     match rng.below(100) {
         0..=24 => frame_arith(rng, cx),
+        25..=29 if cx.func == 0 && cx.risky => signed_bound_test(rng),
         25..=44 if cx.func == 0 => input_bounds_test(rng, cx),
         45..=59 if !cx.in_loop => walking_loop(rng, cx),
         60..=74 => spill_fill(rng, cx),
@@ -163,6 +164,32 @@ fn input_bounds_test(rng: &mut Rng, cx: &Ctx) -> Code {
         code.push(alu(Width::W64, AluOp::Add, TMP, Src::Imm(1)));
     }
     code.push(jmp(cond, x, Src::Reg(TMP), body.slots() as i16));
+    code.append(body);
+    code
+}
+
+/// `if len < k + n goto skip; if x s> k goto skip; r9 = r6 + x; access
+/// [r9]` with `x` unmasked (risky: a negative `x` passes the signed test
+/// and the access faults; only a verifier that trusted an unsigned bound
+/// for the signed compare would call it proven).
+fn signed_bound_test(rng: &mut Rng) -> Code {
+    let mut code = Code::default();
+    let size = rng.size();
+    let n = size.bytes() as i32;
+    let x = rng.data_reg();
+    let k = rng.pick(&[0, 3, 7, 15]);
+    let mut body = Code::default();
+    body.push(alu(Width::W64, AluOp::Mov, TMP, Src::Reg(INPUT)));
+    body.push(alu(Width::W64, AluOp::Add, TMP, Src::Reg(x)));
+    body.push(access(rng, size, TMP, 0));
+    code.push(ldx(Size::DW, TMP, Reg::R10, LEN_SLOT));
+    code.push(jmp(
+        JmpCond::Lt,
+        TMP,
+        Src::Imm(k + n),
+        body.slots() as i16 + 1,
+    ));
+    code.push(jmp(JmpCond::Sgt, x, Src::Imm(k), body.slots() as i16));
     code.append(body);
     code
 }

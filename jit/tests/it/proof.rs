@@ -219,3 +219,57 @@ fn elide_guards_the_raw_memory_convention() {
         assert_eq!(fault.pc, 5, "{name}");
     }
 }
+
+/// `ObjectVm::with_options` in Elide mode verifies each program under
+/// `VerifyConfig::for_loaded` and drops the checks that proof covers; with
+/// audit on, the firewall's XDP runs agree with the interpreter on varied
+/// packets (no proof violation), and so do runs through the raw-memory
+/// driver, which break the XDP convention and so run checked code.
+#[test]
+fn object_vm_elides_by_the_loaded_proof() {
+    use cranebpf::{EngineKind, ObjectVm};
+    use cranebpf_runtime::elf::{LoadOptions, Object};
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/bpf/firewall.o");
+    let obj = Object::parse(&std::fs::read(path).expect("reads")).expect("parses");
+    let set = || {
+        obj.load_set("xdp_firewall", LoadOptions::default())
+            .expect("loads")
+    };
+    let mut o = JitOptions::default();
+    o.verify = VerifyMode::Elide;
+    o.audit = true;
+    let jit = ObjectVm::with_options(set(), &o).expect("jits");
+    let interp = ObjectVm::new(set(), EngineKind::Interpreter).expect("loads");
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for len in [0usize, 13, 14, 33, 34, 38, 54, 60, 64, 128] {
+        for round in 0..16 {
+            let mut packet: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect();
+            if len >= 14 && round % 2 == 0 {
+                packet[12..14].copy_from_slice(&[0x08, 0x00]);
+                if len > 23 {
+                    packet[14] = 0x45;
+                    packet[23] = [6u8, 17][round % 4 / 2];
+                }
+            }
+            let mut a = packet.clone();
+            let mut b = packet.clone();
+            let x = interp.run_xdp(&mut a, &RunOptions::default());
+            let y = jit.run_xdp(&mut b, &RunOptions::default());
+            assert_eq!(
+                x.outcome.result, y.outcome.result,
+                "len {len} round {round}"
+            );
+            assert_eq!(a, b);
+            let x = interp.run_mem(&mut packet.clone(), &RunOptions::default());
+            let y = jit.run_mem(&mut packet.clone(), &RunOptions::default());
+            assert_eq!(x.outcome.result, y.outcome.result, "mem, len {len}");
+        }
+    }
+}

@@ -218,10 +218,16 @@ fn refine64(rel: Rel, x: &Num, y: &Num) -> Option<(Num, Num)> {
         Rel::Lt { signed: true } => {
             x.smax = x.smax.min(y.smax.checked_sub(1)?);
             y.smin = y.smin.max(x.smin.checked_add(1)?);
+            if super::planted::signed_as_unsigned() {
+                x.umax = x.umax.min(y.umax.saturating_sub(1));
+            }
         }
         Rel::Le { signed: true } => {
             x.smax = x.smax.min(y.smax);
             y.smin = y.smin.max(x.smin);
+            if super::planted::signed_as_unsigned() {
+                x.umax = x.umax.min(y.umax);
+            }
         }
         Rel::Set => {
             if let Some(c) = y.as_const() {

@@ -62,6 +62,7 @@ mod liveness;
 mod log;
 mod mem;
 pub mod num;
+pub mod planted;
 pub mod state;
 mod step;
 mod tie;

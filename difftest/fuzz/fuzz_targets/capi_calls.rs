@@ -19,7 +19,7 @@
 use cranebpf_capi::native::cranebpf_status::{CRANEBPF_ERR_INTERNAL, CRANEBPF_OK};
 use cranebpf_capi::native::*;
 use cranebpf_capi::ubpf::*;
-use cranebpf_runtime::asm;
+use cranebpf_runtime::{asm, Program};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr::{null, null_mut};
@@ -38,9 +38,6 @@ impl Tape<'_> {
             None => 0,
         }
     }
-    fn u64(&mut self) -> u64 {
-        (0..8).fold(0, |v, i| v | (u64::from(self.byte()) << (8 * i)))
-    }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         let n = n.min(self.0.len());
         let (a, b) = self.0.split_at(n);
@@ -57,21 +54,23 @@ fn programs() -> &'static [Vec<u8>] {
     static P: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     P.get_or_init(|| {
         let texts = [
-            "mov r0, 7\nexit",
+            "mov %r0, 7\nexit",
             // helper 1 on (input, length, input's first byte)
-            "mov r6, r1\nmov r3, 0\njeq r2, 0, +1\nldxb r3, [r1]\nmov r2, r2\ncall 1\nexit",
+            "mov %r6, %r1\nmov %r3, 0\njeq %r2, 0, go\nldxb %r3, [%r1+0]\ngo:\ncall 1\nexit",
             // helper 2 with the input as arguments, then a load past it
-            "mov r3, r2\ncall 2\nldxw r0, [r6+4]\nexit",
+            "mov %r6, %r1\nmov %r3, %r2\ncall 2\nldxw %r0, [%r6+4]\nexit",
             // a loop the budget must stop
-            "mov r0, 0\nadd r0, 1\nja -2\nexit",
+            "mov %r0, 0\nagain:\nadd %r0, 1\nja again",
             // reads and writes the input
-            "jlt r2, 8, +3\nldxdw r0, [r1]\nadd r0, 1\nstxdw [r1], r0\nexit",
+            "mov %r0, 0\njlt %r2, 8, out\nldxdw %r0, [%r1+0]\nadd %r0, 1\nstxdw [%r1+0], %r0\nout:\nexit",
         ];
         texts
             .iter()
             .map(|t| {
                 let insns = asm::assemble(t).expect("the target's own programs assemble");
-                insns.iter().flat_map(|i| i.to_bytes()).collect::<Vec<u8>>()
+                Program::from_insns(&insns)
+                    .expect("the target's own programs load")
+                    .to_bytes()
             })
             .collect()
     })
@@ -243,7 +242,10 @@ fn native_op(w: &mut World, op: u8, t: &mut Tape) {
         }
         6 => {
             let vm = w.vm(t);
-            let mut mem = t.bytes(t.byte() as usize % 40);
+            let mut mem = {
+                let n = t.byte() as usize % 40;
+                t.bytes(n)
+            };
             let mut res = std::mem::MaybeUninit::<cranebpf_result>::uninit();
             let (p, n) = if mem.is_empty() && t.byte() & 1 == 1 {
                 (null_mut(), 0)
@@ -364,7 +366,10 @@ fn ubpf_op(w: &mut World, op: u8, t: &mut Tape) {
             unsafe { ubpf_load(vm, code.as_ptr().cast(), code.len() as u32, &mut errmsg) };
         }
         5 => {
-            let mut mem = t.bytes(t.byte() as usize % 40);
+            let mut mem = {
+                let n = t.byte() as usize % 40;
+                t.bytes(n)
+            };
             let mut r0 = 0u64;
             // SAFETY: `mem` holds its length; `r0` is writable.
             unsafe { ubpf_exec(vm, mem.as_mut_ptr().cast(), mem.len(), &mut r0) };
@@ -377,7 +382,10 @@ fn ubpf_op(w: &mut World, op: u8, t: &mut Tape) {
             }
         }
         7 => {
-            let mut mem = t.bytes(t.byte() as usize % 40);
+            let mut mem = {
+                let n = t.byte() as usize % 40;
+                t.bytes(n)
+            };
             if let Some(Some(f)) = w.uvms.iter().find(|(v, _)| *v == vm).map(|s| s.1) {
                 // SAFETY: the VM is alive and its code loaded since it was
                 // compiled; `mem` holds its length.

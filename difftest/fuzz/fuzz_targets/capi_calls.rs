@@ -191,6 +191,8 @@ fn native_op(w: &mut World, op: u8, t: &mut Tape) {
             // SAFETY: `vm` is writable.
             check(unsafe { cranebpf_vm_new(c_int::from(t.byte() % 3), &mut vm) });
             if !vm.is_null() {
+                // A budget from the start: one of the programs loops.
+                check(cranebpf_vm_set_budget(vm, 10_000));
                 w.vms.push(vm);
             }
         }
@@ -211,7 +213,7 @@ fn native_op(w: &mut World, op: u8, t: &mut Tape) {
             // SAFETY: `name` is NULL or a C string; the helper is a static fn.
             check(unsafe { cranebpf_vm_register_helper(vm, id, name, func, null_mut()) });
         }
-        3 => check(cranebpf_vm_set_budget(w.vm(t), t.byte() as u64 * 16)),
+        3 => check(cranebpf_vm_set_budget(w.vm(t), 1 + t.byte() as u64 * 16)),
         4 => {
             let vm = w.vm(t);
             let code = program(t);
@@ -339,6 +341,8 @@ fn ubpf_op(w: &mut World, op: u8, t: &mut Tape) {
         0 => {
             let vm = ubpf_create();
             if !vm.is_null() {
+                // SAFETY: NULL previous_limit is allowed.
+                unsafe { ubpf_set_instruction_limit(vm, 10_000, null_mut()) };
                 w.uvms.push((vm, None));
             }
         }
@@ -395,7 +399,7 @@ fn ubpf_op(w: &mut World, op: u8, t: &mut Tape) {
         _ => {
             let mut prev = 0u32;
             // SAFETY: `prev` is writable.
-            unsafe { ubpf_set_instruction_limit(vm, u32::from(t.byte()) * 8, &mut prev) };
+            unsafe { ubpf_set_instruction_limit(vm, 1 + u32::from(t.byte()) * 8, &mut prev) };
         }
     }
     free_errmsg(errmsg);

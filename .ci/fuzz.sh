@@ -17,17 +17,20 @@ flags=(-s none --codegen-units 16 --target-dir "$CARGO_TARGET_DIR")
 cargo +nightly fuzz build "${flags[@]}"
 targets=$(cargo +nightly fuzz list)
 for t in $targets; do
+  # corpus/<t>: the working corpus libFuzzer adds to (not committed);
+  # seeds/<t>: the committed, minimised corpus, read only, replayed first
+  # (so every crash once found and fixed, kept there, is a regression test).
   corpus="corpus/$t"
-  mkdir -p "$corpus"
+  mkdir -p "$corpus" "seeds/$t"
   echo "fuzz $t for ${secs}s"
   log=$(mktemp)
-  # -rss_limit_mb: the JIT target compiles a module per case.
-  if ! cargo +nightly fuzz run "${flags[@]}" "$t" "$corpus" -- \
-      -max_total_time="$secs" -rss_limit_mb=4096 -print_final_stats=1 >"$log" 2>&1; then
+  if ! cargo +nightly fuzz run "${flags[@]}" "$t" "$corpus" "seeds/$t" -- \
+      -max_total_time="$secs" -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "fuzz $t: failed (a crash is saved under difftest/fuzz/artifacts/$t)" >&2
     exit 1
   fi
+  grep -E '^#[0-9]+ +DONE' "$log" | tail -n 1 || true
   grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || true
   rm -f "$log"
 done

@@ -66,7 +66,7 @@ enum Engines {
 }
 
 /// A capture in memory.
-struct Capture {
+pub(crate) struct Capture {
     linktype: u32,
     snaplen: u32,
     packets: Vec<Packet>,
@@ -173,7 +173,7 @@ fn read_cbpf(path: &Path) -> Result<Vec<SockFilter>, CliError> {
 }
 
 /// Reads a pcap or pcapng file (the link type of the first interface).
-fn read_capture(path: &Path) -> Result<Capture, CliError> {
+pub(crate) fn read_capture(path: &Path) -> Result<Capture, CliError> {
     let bytes = read_capped(path, MAX_PCAP_BYTES, "a packet capture")?;
     let bad = |e: pcap_file::PcapError| CliError(format!("{}: {e}", path.display()));
     let mut c = Capture {

@@ -79,6 +79,48 @@ impl<E: std::fmt::Display> From<E> for CliError {
     }
 }
 
+/// Entry points for the fuzz targets (`difftest/fuzz`, which builds this
+/// file as a library; cargo-fuzz sets `--cfg fuzzing`): the argument parser
+/// `main` uses and the two capture readers, on untrusted bytes. Nothing here
+/// runs a program or reads a file but the scratch capture it writes.
+#[cfg(fuzzing)]
+pub mod fuzzing {
+    use super::Cli;
+    use clap::Parser;
+    use std::ffi::OsString;
+    use std::path::Path;
+
+    /// Parses `args` (program name first) as `main` does, renders the error
+    /// (usage, suggestions) if any, and puts every argument through the hex
+    /// reader of `--mem`: a round trip of what it accepts must agree.
+    pub fn parse_args(args: &[OsString]) -> Result<(), String> {
+        for a in args.iter().filter_map(|a| a.to_str()) {
+            if let Ok(bytes) = crate::input::parse_hex(a) {
+                let again = crate::input::parse_hex(&crate::input::to_hex(&bytes));
+                assert_eq!(
+                    again.ok().as_deref(),
+                    Some(&bytes[..]),
+                    "hex round trip of {a:?}"
+                );
+            }
+        }
+        match Cli::try_parse_from(args) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.render().to_string()),
+        }
+    }
+
+    /// Reads `path` with `run --pcap`'s reader and with `filter`'s: the
+    /// packet count of the first, and whether the second accepts it.
+    pub fn read_captures(path: &Path) -> (Result<usize, String>, Result<(), String>) {
+        let run = crate::pcap::read_packets(path).map(|p| p.len());
+        let filter = crate::filter::read_capture(path)
+            .map(|_| ())
+            .map_err(|e| e.0);
+        (run, filter)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -108,7 +108,7 @@ type Types = HashMap<String, MapTypes>;
 
 /// Reads every packet of a pcap (or pcapng) file of at most
 /// [`MAX_PCAP_BYTES`].
-fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     let bytes = read_capped(path, MAX_PCAP_BYTES, "a packet capture (--pcap)").map_err(|e| e.0)?;
     let bad = |e: pcap_file::PcapError| format!("{}: {e}", path.display());
     let mut out = Vec::new();

@@ -22,7 +22,7 @@
 
 use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
 use crate::output::{print_json, progress, OutputArg, PROGRESS_CHUNK};
-use cranebpf::{EngineKind, ObjectVm, RunOptions};
+use cranebpf::{EngineKind, FaultKind, ObjectVm, RunOptions};
 use cranebpf_runtime::ctx::{Driver, ProgramType, SkbKind, SkbMeta, TcAction};
 use cranebpf_runtime::elf::{LoadOptions, MapTypes, Object, ProgramSet};
 use cranebpf_runtime::kernel::XdpAction;
@@ -88,12 +88,45 @@ fn labels(driver: Driver) -> Vec<&'static str> {
     }
 }
 
+/// A fault as printed, compared between engines without host addresses:
+/// each engine runs on its own copy of the packet, so absolute addresses
+/// always differ (issue 17: every fault was a false "ENGINES DIFFER").
+#[derive(Clone, Debug)]
+struct FaultText {
+    /// The full text, addresses included.
+    text: String,
+    /// Program, pc and the fault's layout-free fields.
+    key: String,
+}
+
+impl FaultText {
+    fn new(prog: &str, pc: usize, kind: &FaultKind) -> FaultText {
+        let class = crate::run::fault_class(kind);
+        FaultText {
+            text: format!("fault in {prog} at pc {pc}: {kind:?}"),
+            key: format!("fault in {prog} at pc {pc}: {class}"),
+        }
+    }
+}
+
+impl PartialEq for FaultText {
+    fn eq(&self, other: &FaultText) -> bool {
+        self.key == other.key
+    }
+}
+
+impl std::fmt::Display for FaultText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// What one engine did over the whole capture.
 struct Report {
     engine: &'static str,
     driver: Driver,
     /// Verdict (or the fault's text) and output frame, per packet.
-    results: Vec<(Result<Verdict, String>, Vec<u8>)>,
+    results: Vec<(Result<Verdict, FaultText>, Vec<u8>)>,
     /// The runs, from the first packet to the last verdict.
     elapsed: Duration,
     /// Preparing every program (compiling, or predecoding).
@@ -106,25 +139,51 @@ struct Report {
 /// Key and value types of the object's maps, from its BTF, by map name.
 type Types = HashMap<String, MapTypes>;
 
+/// The largest packet in a capture: 1 MiB (a kernel XDP frame is at most a
+/// page, an skb a few hundred KiB).
+pub const MAX_PACKET_BYTES: usize = 1 << 20;
+
 /// Reads every packet of a pcap (or pcapng) file of at most
-/// [`MAX_PCAP_BYTES`].
+/// [`MAX_PCAP_BYTES`], each at most [`MAX_PACKET_BYTES`]. The file is parsed
+/// in memory, so a packet's size is only limited by those caps (a reader's
+/// buffer once refused a 16 MiB packet as "Error reading bytes").
 pub(crate) fn read_packets(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     let bytes = read_capped(path, MAX_PCAP_BYTES, "a packet capture (--pcap)").map_err(|e| e.0)?;
-    let bad = |e: pcap_file::PcapError| format!("{}: {e}", path.display());
-    let mut out = Vec::new();
+    let bad = |e: pcap_file::PcapError| match e {
+        pcap_file::PcapError::IncompleteBuffer => format!("{}: truncated capture", path.display()),
+        e => format!("{}: {e}", path.display()),
+    };
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut keep = |data: &[u8]| {
+        if data.len() > MAX_PACKET_BYTES {
+            return Err(format!(
+                "{}: packet {} is {} bytes, larger than {} MiB, the limit for one packet",
+                path.display(),
+                out.len(),
+                data.len(),
+                MAX_PACKET_BYTES >> 20
+            ));
+        }
+        out.push(data.to_vec());
+        Ok(())
+    };
     if bytes.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        let mut r = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).map_err(bad)?;
-        while let Some(block) = r.next_block() {
-            match block.map_err(bad)? {
-                pcap_file::pcapng::Block::EnhancedPacket(p) => out.push(p.data.into_owned()),
-                pcap_file::pcapng::Block::SimplePacket(p) => out.push(p.data.into_owned()),
+        let (mut rest, mut parser) = pcap_file::pcapng::PcapNgParser::new(&bytes).map_err(bad)?;
+        while !rest.is_empty() {
+            let (next, block) = parser.next_block(rest).map_err(bad)?;
+            match block {
+                pcap_file::pcapng::Block::EnhancedPacket(p) => keep(&p.data)?,
+                pcap_file::pcapng::Block::SimplePacket(p) => keep(&p.data)?,
                 _ => {}
             }
+            rest = next;
         }
     } else {
-        let mut r = pcap_file::pcap::PcapReader::new(&bytes[..]).map_err(bad)?;
-        while let Some(p) = r.next_packet() {
-            out.push(p.map_err(bad)?.data.into_owned());
+        let (mut rest, parser) = pcap_file::pcap::PcapParser::new(&bytes).map_err(bad)?;
+        while !rest.is_empty() {
+            let (next, p) = parser.next_packet(rest).map_err(bad)?;
+            keep(&p.data)?;
+            rest = next;
         }
     }
     Ok(out)
@@ -204,7 +263,7 @@ fn run_packet(
     driver: Driver,
     frame: &[u8],
     opts: &RunOptions,
-) -> (Result<Verdict, String>, Vec<u8>) {
+) -> (Result<Verdict, FaultText>, Vec<u8>) {
     let socket = driver == Driver::Skb(SkbKind::SocketFilter);
     // A socket sees the frame from its network header.
     let mut p = if socket {
@@ -222,7 +281,7 @@ fn run_packet(
         .outcome
         .result
         .map(|r0| verdict(driver, r0, len))
-        .map_err(|f| format!("fault in {prog} at pc {}: {:?}", f.pc, f.kind));
+        .map_err(|f| FaultText::new(prog, f.pc, &f.kind));
     if let (true, Ok(Verdict::Keep(n, _))) = (socket, &v) {
         let mut f = frame[..frame.len().min(14)].to_vec();
         f.extend_from_slice(&p[..(*n as usize).min(len)]);
@@ -305,14 +364,19 @@ fn format_maps(maps: &[Map], types: &Types, limit: usize) -> String {
     let mut s = String::new();
     for m in maps {
         let d = m.def();
-        let entries = m.entries();
-        let shown: Vec<_> = entries
-            .iter()
-            .filter(|(_, v)| {
-                !matches!(d.map_type, MapType::Array | MapType::PerCpuArray)
-                    || v.iter().any(|&b| b != 0)
-            })
-            .collect();
+        // Streamed: a 256 MiB array is never copied whole.
+        let (mut total, mut nonzero) = (0usize, 0usize);
+        let mut shown: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let array = matches!(d.map_type, MapType::Array | MapType::PerCpuArray);
+        m.visit_entries(|k, v| {
+            total += 1;
+            if !array || v.iter().any(|&b| b != 0) {
+                nonzero += 1;
+                if shown.len() < limit {
+                    shown.push((k.to_vec(), v.to_vec()));
+                }
+            }
+        });
         let _ = match d.map_type {
             MapType::RingBuf => writeln!(
                 s,
@@ -329,20 +393,20 @@ fn format_maps(maps: &[Map], types: &Types, limit: usize) -> String {
                 d.key_size,
                 d.value_size,
                 d.max_entries,
-                entries.len(),
-                if shown.len() < entries.len() {
-                    format!(", {} non-zero", shown.len())
+                total,
+                if nonzero < total {
+                    format!(", {nonzero} non-zero")
                 } else {
                     String::new()
                 }
             ),
         };
         let t = types.get(m.name());
-        for (k, v) in shown.iter().take(limit) {
+        for (k, v) in &shown {
             let _ = writeln!(s, "    {} => {}", show(t, true, k), show(t, false, v));
         }
-        if shown.len() > limit {
-            let _ = writeln!(s, "    ... {} more", shown.len() - limit);
+        if nonzero > limit {
+            let _ = writeln!(s, "    ... {} more", nonzero - limit);
         }
     }
     s
@@ -386,7 +450,7 @@ fn summary(r: &Report, types: &Types, packets: usize) -> String {
             .count();
         let _ = writeln!(s, "  {label:<17} {n}");
     }
-    let faults: Vec<(usize, &String)> = r
+    let faults: Vec<(usize, &FaultText)> = r
         .results
         .iter()
         .enumerate()
@@ -415,7 +479,7 @@ fn compare(a: &Report, b: &Report) -> Vec<String> {
         }
     }
     for (m, n) in a.maps.iter().zip(&b.maps) {
-        if m.entries() != n.entries() {
+        if !m.same_entries(n) {
             d.push(format!("map {} differs", m.name()));
         }
     }

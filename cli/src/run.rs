@@ -309,28 +309,14 @@ fn compare(a: &RunOutcome, b: &RunOutcome, ma: &[u8], mb: &[u8]) -> Vec<String> 
     d
 }
 
-/// Results match if r0 matches, or the faults match in kind and pc. Fault
-/// addresses may differ when they point into each engine's own stack, so
-/// out-of-bounds faults are compared by size and access only.
+/// Results match if r0 matches, or the faults match in pc and
+/// [`fault_class`]: each engine runs on its own copy of the input and its
+/// own stack, so fault addresses differ between them (issue 17: every
+/// misaligned atomic was a false ENGINES DIFFER).
 fn same_result(a: &Result<u64, Fault>, b: &Result<u64, Fault>) -> bool {
-    use FaultKind::OutOfBounds;
     match (a, b) {
         (Ok(x), Ok(y)) => x == y,
-        (Err(x), Err(y)) => match (&x.kind, &y.kind) {
-            (
-                OutOfBounds {
-                    size: s1,
-                    access: a1,
-                    ..
-                },
-                OutOfBounds {
-                    size: s2,
-                    access: a2,
-                    ..
-                },
-            ) => x.pc == y.pc && s1 == s2 && a1 == a2,
-            _ => x == y,
-        },
+        (Err(x), Err(y)) => x.pc == y.pc && fault_class(&x.kind) == fault_class(&y.kind),
         _ => false,
     }
 }
@@ -403,5 +389,28 @@ fn engine_json(
             per_call_ns: s.per_call.as_nanos(),
             calls: s.calls,
         }),
+    }
+}
+
+/// A fault's fields without host addresses: out-of-bounds by size and
+/// access, misaligned by size and the address's offset from alignment,
+/// helper failures by helper id (their messages may hold addresses), the
+/// rest whole.
+pub(crate) fn fault_class(kind: &FaultKind) -> String {
+    match kind {
+        FaultKind::OutOfBounds { size, access, .. } => {
+            format!("out of bounds {size}-byte {access}")
+        }
+        FaultKind::ProofViolation { size, access, .. } => {
+            format!("proof violation {size}-byte {access}")
+        }
+        FaultKind::Misaligned { addr, size } => {
+            format!(
+                "misaligned {size}-byte atomic, {} past alignment",
+                addr % (*size).max(1)
+            )
+        }
+        FaultKind::Helper { id, .. } => format!("helper {id} failed"),
+        other => format!("{other:?}"),
     }
 }

@@ -336,6 +336,81 @@ fn endless_inputs_are_refused_at_their_caps() {
 }
 
 #[test]
+fn pcap_faults_agree_across_engines_whatever_their_addresses() {
+    // Every packet faults out of bounds at the same pc; each engine runs on
+    // its own copy of the packet, so the addresses differ but the engines
+    // agree (issue 17: this was a false ENGINES DIFFER, exit 3).
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/hostile/unchecked.o"),
+        "--pcap",
+        &example("examples/pcap/mixed.pcap"),
+        "--engine",
+        "both",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("engines agree"), "{text}\n{}", stderr(&out));
+    assert!(text.contains("first fault: packet 0"), "{text}");
+    assert!(text.contains("OutOfBounds"), "{text}");
+}
+
+#[test]
+fn misaligned_atomics_agree_across_engines() {
+    // An atomic add one byte into an 8-byte input: misaligned on both
+    // engines, at different host addresses (issue 17: a false ENGINES DIFFER).
+    for (size, insn) in [
+        ("dw", "lock add [%r1+1], %r2"),
+        ("w", "lock add32 [%r1+1], %r2"),
+    ] {
+        let prog = temp_file(
+            &format!("misaligned_{size}.s"),
+            &format!("mov %r2, 1\n{insn}\nmov %r0, 0\nexit\n"),
+        );
+        let out = cranebpf(&[
+            "run",
+            &prog,
+            "--mem",
+            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00",
+            "--engine",
+            "both",
+        ]);
+        let text = stdout(&out);
+        assert!(text.contains("misaligned"), "{text}\n{}", stderr(&out));
+        assert!(text.contains("engines agree"), "{text}");
+        assert_ne!(out.status.code(), Some(3), "{text}");
+    }
+}
+
+#[test]
+fn a_capture_with_a_16_mib_packet_names_the_packet_limit() {
+    // A well-formed classic pcap with one 16 MiB packet: refused with a
+    // message about the packet, not "Error reading bytes" as for a
+    // truncated file.
+    let len: u32 = 16 << 20;
+    let mut pcap = Vec::new();
+    pcap.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    pcap.extend_from_slice(&2u16.to_le_bytes());
+    pcap.extend_from_slice(&4u16.to_le_bytes());
+    pcap.extend_from_slice(&[0; 8]);
+    pcap.extend_from_slice(&u32::MAX.to_le_bytes()); // snaplen
+    pcap.extend_from_slice(&1u32.to_le_bytes()); // Ethernet
+    pcap.extend_from_slice(&[0; 8]); // timestamp
+    pcap.extend_from_slice(&len.to_le_bytes());
+    pcap.extend_from_slice(&len.to_le_bytes());
+    pcap.resize(pcap.len() + len as usize, 0);
+    let path = std::env::temp_dir().join(format!("cranebpf-cli-{}-big.pcap", std::process::id()));
+    std::fs::write(&path, &pcap).unwrap();
+    let out = cranebpf(&[
+        "run",
+        &example("examples/bpf/firewall.o"),
+        "--pcap",
+        path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&path);
+    assert_one_error(&out, &["packet 0", "16777216 bytes", "larger than 1 MiB"]);
+}
+
+#[test]
 fn runs_a_tc_program_over_a_pcap_and_writes_what_passes() {
     let written = std::env::temp_dir().join(format!("cranebpf-cli-{}-tc.pcap", std::process::id()));
     let out = cranebpf(&[

@@ -65,7 +65,7 @@ pub fn difftest_helpers(log: Arc<Mutex<HelperLog>>) -> Helpers {
             let scratch = {
                 let mut l = lock(&log);
                 let layout = Layout::from_map(
-                    ctx.mem.regions(),
+                    &ctx.mem.regions(),
                     l.input_start,
                     l.scratch_start,
                     l.stack_start,

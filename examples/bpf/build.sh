@@ -19,6 +19,12 @@ done
 # which the context rewriting must follow.
 "$CLANG" -target bpf -O0 -g -mcpu=v3 -Wall -Werror \
 	-fdebug-prefix-map="$PWD"=. -c firewall.c -o firewall_O0.o
+# Hostile-use tests' objects: a program faulting on every packet, and the
+# eight-thread shared-map program (outside the verifier's corpus).
+for src in hostile/*.c; do
+	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Werror \
+		-fdebug-prefix-map="$PWD"=. -c "$src" -o "${src%.c}.o"
+done
 # Objects the loader must refuse, each with a clear error.
 for src in negative/*.c; do
 	"$CLANG" -target bpf -O2 -g -mcpu=v3 -Wall -Wno-unused-function \

@@ -8,7 +8,7 @@ trap 'rm -rf "$tmp"' EXIT
 cp -r . "$tmp/src"
 "$tmp/src/build.sh"
 status=0
-for o in *.o negative/*.o; do
+for o in *.o negative/*.o hostile/*.o; do
 	if ! cmp -s "$o" "$tmp/src/$o"; then
 		echo "examples/bpf/$o differs from what its source builds to (run examples/bpf/build.sh)" >&2
 		status=1

@@ -85,7 +85,7 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
 /// inline input check off so every access goes to `MemoryMap::check`.
 fn refresh_input(vmc: &mut VmContext, host: &HostState<'_, '_>) {
     if let Some(r) = host.input {
-        if !host.mem.regions().contains(&r) {
+        if !host.mem.contains(&r) {
             vmc.input_len = 0;
             vmc.input_wlen = 0;
         }

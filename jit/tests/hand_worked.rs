@@ -548,6 +548,93 @@ fn stack_bounds() {
     );
 }
 
+/// Issue 17, frames are isolated: an access through r10 plus a constant
+/// outside `[r10 - 512, r10)` faults out of bounds at `r10 + off` on every
+/// engine (`sem::frame_access_ok`), even where the stack region holds the
+/// bytes: before the rule, depth 0 read `[r10 - 520]` as 0 and a callee
+/// wrote its caller's frame through `r10 + 8`.
+#[test]
+fn r10_accesses_outside_the_frame_fault() {
+    let mut input = [0u8; 8];
+    // Depth 0, just below the frame: the stack holds 3.5 KiB more.
+    let prog = [stx(DW, 1, 10, 0), ldx(DW, 0, 10, -520), EXIT];
+    let res = run(&prog, &mut input);
+    let top = u64::from_le_bytes(input);
+    assert_eq!(res, fault(oob(top - 520, 8, Access::Read), 1));
+    // Far below, a byte: still the rule, not the stack's end.
+    let prog = [stx(DW, 1, 10, 0), st(B, 10, -4096, 1), EXIT];
+    let res = run(&prog, &mut input);
+    let top = u64::from_le_bytes(input);
+    assert_eq!(res, fault(oob(top - 4096, 1, Access::Write), 1));
+    // The frame's own edges are fine.
+    let prog = [
+        st(DW, 10, -512, 5),
+        st(B, 10, -1, 2),
+        ldx(DW, 0, 10, -512),
+        ldx(B, 2, 10, -1),
+        alu64r(Add, 0, 2),
+        EXIT,
+    ];
+    assert_eq!(r0(&prog), 7);
+    // A callee writes its caller's frame through r10 + 8: it faults, and
+    // the caller's slot keeps its value.
+    let prog = [
+        st(DW, 10, -8, 11), // 0: caller's local
+        call_local(2),      // 1
+        ldx(DW, 0, 10, -8), // 2: read back (not reached)
+        EXIT,               // 3
+        st(DW, 10, 8, 99),  // 4: callee: [its r10 + 8] = the caller's [r10 - 504]
+        EXIT,               // 5
+    ];
+    assert!(matches!(
+        run(&prog, &mut []),
+        Err(Fault {
+            kind: FaultKind::OutOfBounds {
+                size: 8,
+                access: Access::Write,
+                ..
+            },
+            pc: 4
+        })
+    ));
+    // A caller reads a returned callee's dead locals at [r10 - 520].
+    let prog = [
+        call_local(2),        // 0
+        ldx(DW, 0, 10, -520), // 1: the callee's [r10 - 8]
+        EXIT,                 // 2
+        st(DW, 10, -8, 42),   // 3: callee
+        EXIT,                 // 4
+    ];
+    assert!(matches!(
+        run(&prog, &mut []),
+        Err(Fault {
+            kind: FaultKind::OutOfBounds {
+                size: 8,
+                access: Access::Read,
+                ..
+            },
+            pc: 1
+        })
+    ));
+    // Atomics too, before the alignment check.
+    let prog = [
+        mov(2, 1),
+        atomic(DW, AtomicOp::Add, false, 10, 2, -516),
+        EXIT,
+    ];
+    assert!(matches!(
+        run(&prog, &mut []),
+        Err(Fault {
+            kind: FaultKind::OutOfBounds {
+                size: 8,
+                access: Access::ReadWrite,
+                ..
+            },
+            pc: 1
+        })
+    ));
+}
+
 // ---------------------------------------------------------------------------
 // Budget and instruction counts (rule in runtime::budget).
 

@@ -81,7 +81,7 @@
 use crate::func::{Lower, LowerError};
 use crate::PlantedBug;
 use cranebpf_runtime::analysis::frame::RegFact;
-use cranebpf_runtime::{abi, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
+use cranebpf_runtime::{abi, sem, Access, Reg, STACK_FRAME_SIZE, STACK_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, InstBuilder, Value};
 
@@ -110,6 +110,10 @@ impl Lower<'_> {
         if !self.opts.bounds_checks {
             return Ok(ea);
         }
+        if base == Reg::R10 && !sem::frame_access_ok(off, size) {
+            self.fault_outside_frame(ea, size, access);
+            return Ok(ea);
+        }
         let fact = self.facts[base.index()];
         let proven = self.is_proven(fact, off, size);
         if proven && !self.opts.audit {
@@ -127,6 +131,18 @@ impl Lower<'_> {
         };
         self.check_ea_as(ea, size, access, order, kind);
         Ok(ea)
+    }
+
+    /// The frame rule ([`sem::frame_access_ok`]): an access through r10
+    /// plus a constant outside the current frame always faults out of
+    /// bounds at `ea`. The builder continues in an unreachable block.
+    fn fault_outside_frame(&mut self, ea: Value, size: u64, access: Access) {
+        let kind = self.iconst(abi::FAULT_OUT_OF_BOUNDS);
+        let args = self.fault_args(kind, ea, size, access.code());
+        self.b.ins().jump(self.fault_block, &args);
+        let dead = self.b.create_block();
+        self.b.switch_to_block(dead);
+        self.b.seal_block(dead);
     }
 
     /// Step 0: whether the access of `size` bytes at `base + off` (the

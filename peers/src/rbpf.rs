@@ -246,7 +246,7 @@ impl RbpfPrepared {
     ) -> Result<u64, String> {
         let mut vm = self.vm.lock().unwrap_or_else(|p| p.into_inner());
         let input = mem.input_region(args[0]);
-        for r in mem.regions() {
+        for r in &mem.regions() {
             if Some(*r) != input {
                 vm.register_allowed_memory(r.start..r.start.wrapping_add(r.len));
             }

@@ -122,15 +122,19 @@ fn wrapping_addresses_fault() {
 }
 
 /// The program saves r10 into the input, then touches `r10 + off`; the
-/// fault address must be exactly that, per engine.
+/// fault address must be exactly that, per engine. Through r10 plus a
+/// constant only the current frame is reachable (the frame rule), even
+/// where the stack goes on below it.
 #[test]
 fn stack_edges() {
-    let cases: [(i16, Size, bool); 5] = [
+    let cases: [(i16, Size, bool); 7] = [
         (0, Size::B, false),                        // one past the top
         (-1, Size::W, false),                       // straddles the top
         (-(STACK_SIZE as i16) - 1, Size::B, false), // one below the stack
-        (-(STACK_SIZE as i16), Size::DW, true),     // first byte of the stack
-        (-600, Size::DW, true),                     // below this frame, inside the stack
+        (-(STACK_SIZE as i16), Size::DW, false),    // first byte of the stack: not this frame
+        (-600, Size::DW, false),                    // below this frame, inside the stack
+        (-512, Size::DW, true),                     // first byte of this frame
+        (-1, Size::B, true),                        // last byte of this frame
     ];
     for (off, size, ok) in cases {
         let p = prog(&[

@@ -21,6 +21,7 @@
 
 use crate::engine::fault::{Access, FaultKind};
 use crate::isa::insn::Size;
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
@@ -128,14 +129,26 @@ impl Region {
     }
 }
 
+/// How many regions [`MemoryMap`] keeps in its list, scanned in order, before
+/// further disjoint regions go into its index by address.
+const LISTED_REGIONS: usize = 16;
+
 /// The set of regions a run may touch, borrowed for `'a`.
 ///
 /// Regions may be added from safe Rust only by lending slices for `'a`; raw
 /// regions (memory owned elsewhere, e.g. by a map) need [`MemoryMap::add_raw`],
 /// whose caller promises the memory outlives the map.
+///
+/// **Cost.** The first [`LISTED_REGIONS`] regions (the stack, the input, the
+/// embedder's) sit in a list; later ones (a value per distinct map lookup,
+/// ring buffer records) go into an index by start address when they overlap
+/// no indexed region, so a check costs `O(16 + log n)` however many values a
+/// program looked up. Which structure holds a region never changes the rule.
 #[derive(Debug, Default)]
 pub struct MemoryMap<'a> {
     regions: Vec<Region>,
+    /// Pairwise disjoint regions, by start.
+    indexed: BTreeMap<u64, Region>,
     _borrow: PhantomData<&'a mut [u8]>,
 }
 
@@ -144,6 +157,7 @@ impl<'a> MemoryMap<'a> {
     pub fn new() -> MemoryMap<'a> {
         MemoryMap {
             regions: Vec::new(),
+            indexed: BTreeMap::new(),
             _borrow: PhantomData,
         }
     }
@@ -154,6 +168,7 @@ impl<'a> MemoryMap<'a> {
         storage.clear();
         MemoryMap {
             regions: storage,
+            indexed: BTreeMap::new(),
             _borrow: PhantomData,
         }
     }
@@ -161,6 +176,7 @@ impl<'a> MemoryMap<'a> {
     /// The storage of the regions, emptied, for [`MemoryMap::with_storage`].
     pub fn into_storage(mut self) -> Vec<Region> {
         self.regions.clear();
+        self.indexed.clear();
         self.regions
     }
 
@@ -171,7 +187,7 @@ impl<'a> MemoryMap<'a> {
             len: mem.len() as u64,
             writable: true,
         };
-        self.regions.push(r);
+        self.push(r);
         r
     }
 
@@ -182,7 +198,7 @@ impl<'a> MemoryMap<'a> {
             len: mem.len() as u64,
             writable: false,
         };
-        self.regions.push(r);
+        self.push(r);
         r
     }
 
@@ -193,7 +209,34 @@ impl<'a> MemoryMap<'a> {
     /// writes) for as long as this map is used to run a program, and must not
     /// be accessed through a Rust reference while a program runs.
     pub unsafe fn add_raw(&mut self, region: Region) {
-        self.regions.push(region);
+        self.push(region);
+    }
+
+    /// Files `r` in the list while it is short, else in the index if it
+    /// overlaps no indexed region (else in the list after all).
+    fn push(&mut self, r: Region) {
+        if self.regions.len() < LISTED_REGIONS || !self.index_disjoint(r) {
+            self.regions.push(r);
+        }
+    }
+
+    /// Puts `r` in the index if it overlaps none of its regions.
+    fn index_disjoint(&mut self, r: Region) -> bool {
+        let end = r.start.saturating_add(r.len);
+        let before_ok = self
+            .indexed
+            .range(..=r.start)
+            .next_back()
+            .is_none_or(|(_, p)| p.start.saturating_add(p.len) <= r.start && p.start != r.start);
+        let after_ok = self
+            .indexed
+            .range(r.start..)
+            .next()
+            .is_none_or(|(&s, _)| s >= end && s != r.start);
+        if before_ok && after_ok {
+            self.indexed.insert(r.start, r);
+        }
+        before_ok && after_ok
     }
 
     /// Adds a region over raw host memory in front of every other region.
@@ -209,11 +252,20 @@ impl<'a> MemoryMap<'a> {
     /// pointer's lifetime ends (e.g. a ring buffer record is submitted).
     pub fn remove_at(&mut self, start: u64) {
         self.regions.retain(|r| r.start != start);
+        self.indexed.remove(&start);
     }
 
-    /// The regions, in the order they were added.
-    pub fn regions(&self) -> &[Region] {
-        &self.regions
+    /// Whether `r` is one of the regions (same start, length and rights).
+    pub fn contains(&self, r: &Region) -> bool {
+        self.regions.contains(r) || self.indexed.get(&r.start) == Some(r)
+    }
+
+    /// The regions: the listed ones in the order they were added, then the
+    /// indexed ones by address.
+    pub fn regions(&self) -> Vec<Region> {
+        let mut all = self.regions.clone();
+        all.extend(self.indexed.values().copied());
+        all
     }
 
     /// **The input rule.** The input region of a run whose r1 is `r1`: the
@@ -221,14 +273,24 @@ impl<'a> MemoryMap<'a> {
     /// the packet, and the JIT checks it inline. Engines take it before they
     /// register the stack, so a stack at address `r1` is never the input.
     pub fn input_region(&self, r1: u64) -> Option<Region> {
-        self.regions.iter().copied().find(|r| r.start == r1)
+        self.regions
+            .iter()
+            .copied()
+            .find(|r| r.start == r1)
+            .or_else(|| self.indexed.get(&r1).copied())
     }
 
     /// **The bounds rule.** `Ok` if some region contains `[addr, addr + size)`
     /// and grants `access`; otherwise the out-of-bounds fault.
     #[inline]
     pub fn check(&self, addr: u64, size: u64, access: Access) -> Result<(), FaultKind> {
-        if self.regions.iter().any(|r| r.allows(addr, size, access)) {
+        let indexed = || {
+            self.indexed
+                .range(..=addr)
+                .next_back()
+                .is_some_and(|(_, r)| r.allows(addr, size, access))
+        };
+        if self.regions.iter().any(|r| r.allows(addr, size, access)) || indexed() {
             Ok(())
         } else {
             Err(FaultKind::OutOfBounds { addr, size, access })
@@ -382,5 +444,68 @@ mod tests {
             m.with_atomic32(odd, |_| ()),
             Err(FaultKind::Misaligned { addr: odd, size: 4 })
         );
+    }
+
+    /// Issue 17: each map value a program looks up adds a region; a check
+    /// must not scan them all. 300 000 regions and 300 000 checks of the
+    /// last-but-one took minutes with a list scan; with the index they take
+    /// milliseconds. The edges and the read-only rule hold for indexed
+    /// regions as for listed ones.
+    #[test]
+    fn many_regions_check_in_log_time_with_the_same_rule() {
+        const N: u64 = 300_000;
+        let base = 1 << 40;
+        let mut m = MemoryMap::new();
+        for i in 0..N {
+            // SAFETY: never dereferenced: only `check` is called.
+            unsafe {
+                m.add_raw(Region {
+                    start: base + i * 32,
+                    len: 24,
+                    writable: i % 2 == 0,
+                })
+            };
+        }
+        for i in 0..N {
+            let r = base + (N - 1 - i) * 32;
+            assert!(m.check(r, 8, Access::Read).is_ok());
+            assert!(m.check(r + 16, 8, Access::Read).is_ok());
+            assert!(m.check(r + 17, 8, Access::Read).is_err(), "past the end");
+            assert!(m.check(r + 20, 8, Access::Read).is_err(), "into the gap");
+            let writable = (N - 1 - i) % 2 == 0;
+            assert_eq!(m.check(r, 8, Access::Write).is_ok(), writable);
+        }
+        assert!(m.check(base - 1, 1, Access::Read).is_err());
+        assert_eq!(m.input_region(base + 32 * 100).map(|r| r.len), Some(24));
+        m.remove_at(base + 32 * 100);
+        assert!(m.check(base + 32 * 100, 1, Access::Read).is_err());
+        assert_eq!(m.regions().len(), N as usize - 1);
+    }
+
+    #[test]
+    fn overlapping_regions_past_the_list_still_count() {
+        let mut m = MemoryMap::new();
+        for i in 0..(LISTED_REGIONS as u64 + 4) {
+            // SAFETY: never dereferenced.
+            unsafe {
+                m.add_raw(Region {
+                    start: 1000 + i * 100,
+                    len: 50,
+                    writable: false,
+                })
+            };
+        }
+        // Overlaps an indexed region: goes to the list, and both count.
+        // SAFETY: never dereferenced.
+        unsafe {
+            m.add_raw(Region {
+                start: 1000 + 18 * 100 + 10,
+                len: 60,
+                writable: true,
+            })
+        };
+        assert!(m.check(1000 + 18 * 100 + 50, 20, Access::Write).is_ok());
+        assert!(m.check(1000 + 18 * 100, 50, Access::Read).is_ok());
+        assert!(m.check(1000 + 18 * 100, 8, Access::Write).is_err());
     }
 }

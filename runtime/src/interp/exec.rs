@@ -80,7 +80,8 @@ fn execute(
                 src,
                 off,
             } => {
-                let raw = mem.load(addr(m.get(src), off), size)?;
+                let a = frame_checked(m, src, off, size, Access::Read)?;
+                let raw = mem.load(a, size)?;
                 m.set(dst, sem::ldx_value(size, sx, raw));
             }
             Op::St {
@@ -88,13 +89,20 @@ fn execute(
                 dst,
                 off,
                 value,
-            } => mem.store(addr(m.get(dst), off), size, value)?,
+            } => mem.store(
+                frame_checked(m, dst, off, size, Access::Write)?,
+                size,
+                value,
+            )?,
             Op::Stx {
                 size,
                 dst,
                 src,
                 off,
-            } => mem.store(addr(m.get(dst), off), size, m.get(src))?,
+            } => {
+                let a = frame_checked(m, dst, off, size, Access::Write)?;
+                mem.store(a, size, m.get(src))?;
+            }
 
             /**** Atomics: §5.3, real atomic operations. ****/
             Op::Atomic {
@@ -104,7 +112,10 @@ fn execute(
                 dst,
                 src,
                 off,
-            } => exec_atomic(m, mem, size, op, fetch, addr(m.get(dst), off), src)?,
+            } => {
+                let a = frame_checked(m, dst, off, size, Access::ReadWrite)?;
+                exec_atomic(m, mem, size, op, fetch, a, src)?;
+            }
 
             /**** Legacy packet loads: §5.5. Out of the packet ends the run with r0 = 0. ****/
             Op::LdPacket { size, index, imm } => match exec_ld_packet(m, mem, size, index, imm)? {
@@ -154,6 +165,33 @@ fn execute(
 #[inline]
 fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(off as i64 as u64)
+}
+
+/// The effective address of an access through `base`, after the frame rule
+/// ([`sem::frame_access_ok`]): through r10, outside the current frame, it
+/// faults out of bounds at that address.
+#[inline]
+fn frame_checked(
+    m: &Machine,
+    base: Reg,
+    off: i16,
+    size: Size,
+    access: Access,
+) -> Result<u64, FaultKind> {
+    let a = addr(m.get(base), off);
+    if base == Reg::R10 && !sem::frame_access_ok(off, size.bytes()) {
+        return Err(outside_frame(a, size, access));
+    }
+    Ok(a)
+}
+
+#[cold]
+fn outside_frame(addr: u64, size: Size, access: Access) -> FaultKind {
+    FaultKind::OutOfBounds {
+        addr,
+        size: size.bytes(),
+        access,
+    }
 }
 
 /// `op` on the atomic cell `a` (an `AtomicU32` or `AtomicU64`) with operand

@@ -28,6 +28,23 @@ pub fn st_imm_value(imm: i32) -> u64 {
     imm as i64 as u64
 }
 
+/// **The frame rule** (not in RFC 9669; the kernel's, enforced at run
+/// time): an access through r10 plus a constant, `[r10 + off, r10 + off +
+/// size)`, must lie in the current frame, `[r10 - 512, r10)`. So a callee
+/// cannot reach its caller's frame through `r10 + 8`, and no function reads
+/// below its own frame (`[r10 - 520]`, a returned callee's dead locals).
+/// r10 is never written (the validator refuses it), so the rule depends
+/// only on the instruction: an access it refuses faults out of bounds at
+/// `r10 + off` in every engine, whatever the memory around it. Pointers
+/// into other frames that a function was given (in a register or memory)
+/// are not r10 plus a constant and keep the ordinary bounds rule.
+/// Computed in `i128`: no overflow for any `off` and `size`.
+/// `size` is the access width in bytes (1, 2, 4 or 8).
+pub fn frame_access_ok(off: i16, size: u64) -> bool {
+    let start = i128::from(off);
+    start >= -i128::from(crate::STACK_FRAME_SIZE) && start + i128::from(size) <= 0
+}
+
 /// The address of a legacy packet load (§5.5): `packet + imm` for LD_ABS and
 /// `packet + src + imm` for LD_IND (`index` is `src`'s value, or 0 for
 /// LD_ABS). The arithmetic wraps in 64 bits; the bounds check against the
@@ -65,6 +82,20 @@ mod tests {
         assert_eq!(ldx_value(Size::W, true, 0x8000_0000), 0xffff_ffff_8000_0000);
         assert_eq!(ldx_value(Size::W, false, 0x8000_0000), 0x8000_0000);
         assert_eq!(ldx_value(Size::DW, false, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn frame_rule_edges() {
+        assert!(frame_access_ok(-8, 8));
+        assert!(frame_access_ok(-512, 8));
+        assert!(frame_access_ok(-1, 1));
+        assert!(!frame_access_ok(-513, 1), "one byte below the frame");
+        assert!(!frame_access_ok(-520, 8));
+        assert!(!frame_access_ok(-4, 8), "straddles r10");
+        assert!(!frame_access_ok(0, 1), "r10 itself is the caller's");
+        assert!(!frame_access_ok(8, 8), "the caller's frame");
+        assert!(!frame_access_ok(i16::MIN, 1));
+        assert!(!frame_access_ok(i16::MAX, 8));
     }
 
     #[test]

@@ -32,4 +32,4 @@ pub use alu::{
 pub use atomic::{atomic_fetch_reg, atomic_fetch_result, atomic_new_value, cmpxchg_matches};
 pub use byteswap::byteorder;
 pub use jmp::{jmp_taken, jump_target, jump_target_signed};
-pub use mem::{ldx_value, packet_addr, packet_value, st_imm_value};
+pub use mem::{frame_access_ok, ldx_value, packet_addr, packet_value, st_imm_value};

@@ -144,6 +144,14 @@ pub enum ElfError {
         /// What was wrong, and where.
         error: BtfError,
     },
+    /// The object has more maps or programs than its
+    /// [`ObjectLimits`] allow.
+    TooMany {
+        /// `"maps"` or `"programs"`.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
     /// No program by that name or section.
     NoProgram {
         /// The name asked for.
@@ -202,6 +210,9 @@ impl fmt::Display for ElfError {
             ElfError::Unsupported { what } => write!(f, "unsupported: {what}"),
             ElfError::Map { map, error } => write!(f, "map {map}: {error}"),
             ElfError::Btf { error } => write!(f, "BTF: {error}"),
+            ElfError::TooMany { what, limit } => {
+                write!(f, "the object has more than {limit} {what}, the limit (ObjectLimits)")
+            }
             ElfError::NoProgram { name } => write!(f, "no program or section named {name:?}"),
             ElfError::UnsupportedHelper { program, pc, id } => write!(
                 f,
@@ -291,10 +302,61 @@ struct Symbol {
 /// The object's section header table.
 type Table<'d> = object::read::elf::SectionTable<'d, elf::FileHeader64<LE>>;
 
+/// What one object may make the loader allocate: the memory of all its maps
+/// together ([`MapDef::cost`] each), how many maps and how many programs.
+/// Going past one is an [`ElfError`] naming the map or the count, raised
+/// before anything is allocated for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectLimits {
+    /// Bytes all maps may take together (default
+    /// [`crate::host::maps::DEFAULT_MAPS_BUDGET`], 1 GiB).
+    pub map_bytes: u64,
+    /// Maps, global data sections included (default [`MAX_OBJECT_MAPS`]).
+    pub maps: usize,
+    /// Programs (default [`MAX_OBJECT_PROGRAMS`]).
+    pub programs: usize,
+}
+
+/// The default limit on an object's maps (the kernel allows 64 per program).
+pub const MAX_OBJECT_MAPS: usize = 1024;
+/// The default limit on an object's programs.
+pub const MAX_OBJECT_PROGRAMS: usize = 1024;
+
+impl Default for ObjectLimits {
+    fn default() -> ObjectLimits {
+        ObjectLimits {
+            map_bytes: crate::host::maps::DEFAULT_MAPS_BUDGET,
+            maps: MAX_OBJECT_MAPS,
+            programs: MAX_OBJECT_PROGRAMS,
+        }
+    }
+}
+
+impl ObjectLimits {
+    /// The limits with a different map memory budget.
+    pub fn with_map_bytes(self, map_bytes: u64) -> ObjectLimits {
+        ObjectLimits { map_bytes, ..self }
+    }
+
+    /// The limits with a different number of maps.
+    pub fn with_maps(self, maps: usize) -> ObjectLimits {
+        ObjectLimits { maps, ..self }
+    }
+
+    /// The limits with a different number of programs.
+    pub fn with_programs(self, programs: usize) -> ObjectLimits {
+        ObjectLimits { programs, ..self }
+    }
+}
+
 /// What the map phases place: the maps so far, and where symbols and
 /// sections point (the bases relocations resolve against).
 #[derive(Default)]
 struct Placed {
+    limits: ObjectLimits,
+    /// What the maps so far may take ([`MapDef::cost`]).
+    map_bytes: u64,
     maps: Vec<Map>,
     /// Symbol index -> target (map symbols).
     targets: HashMap<usize, Target>,
@@ -303,6 +365,35 @@ struct Placed {
 }
 
 impl Placed {
+    /// Creates a map after charging it to the limits: the error names it.
+    fn new_map(&mut self, name: &str, def: MapDef) -> Result<Map, ElfError> {
+        self.charge(name, def.cost())?;
+        new_map(name, def)
+    }
+
+    /// Counts one more map of up to `cost` bytes against the limits.
+    fn charge(&mut self, name: &str, cost: u64) -> Result<(), ElfError> {
+        if self.maps.len() >= self.limits.maps {
+            return Err(ElfError::TooMany {
+                what: "maps",
+                limit: self.limits.maps,
+            });
+        }
+        let used = self.map_bytes;
+        if cost.saturating_add(used) > self.limits.map_bytes {
+            return Err(ElfError::Map {
+                map: name.into(),
+                error: MapError::OverBudget {
+                    cost,
+                    used,
+                    budget: self.limits.map_bytes,
+                },
+            });
+        }
+        self.map_bytes = used + cost;
+        Ok(())
+    }
+
     /// Adds `map`, which the symbol `si` names.
     fn add_symbol_map(&mut self, si: usize, map: Map) {
         self.targets.insert(si, Target::Map(self.maps.len()));
@@ -332,6 +423,11 @@ impl Object {
     /// maps (BTF-defined, legacy, global data); refusing data relocations;
     /// checking code sections; linking each program; filling program arrays.
     pub fn parse(data: &[u8]) -> Result<Object, ElfError> {
+        Object::parse_with(data, ObjectLimits::default())
+    }
+
+    /// [`Object::parse`] under `limits` instead of the default ones.
+    pub fn parse_with(data: &[u8], limits: ObjectLimits) -> Result<Object, ElfError> {
         let (header, endian) = check_header(data)?;
         let table = header.sections(endian, data).map_err(malformed)?;
         let sections = read_sections(&table, endian, data)?;
@@ -340,7 +436,10 @@ impl Object {
         refuse_core_relocs(&sections)?;
         let license = read_license(&sections);
 
-        let mut placed = Placed::default();
+        let mut placed = Placed {
+            limits,
+            ..Placed::default()
+        };
         let maps_sec = sections.iter().position(|s| s.name == ".maps");
         let values_at = match maps_sec {
             Some(msec) => add_btf_maps(&sections, &symbols, msec, &mut placed)?,
@@ -678,7 +777,8 @@ fn add_btf_maps(
             max_entries: need(d.max_entries, "max_entries")?,
             flags: d.map_flags.unwrap_or(0),
         };
-        placed.add_symbol_map(si, new_map(&s.name, def)?);
+        let map = placed.new_map(&s.name, def)?;
+        placed.add_symbol_map(si, map);
     }
     Ok(values_at)
 }
@@ -723,7 +823,8 @@ fn add_legacy_maps(
                 max_entries: field(3)?,
                 flags: field(4)?,
             };
-            placed.add_symbol_map(si, new_map(&s.name, def)?);
+            let map = placed.new_map(&s.name, def)?;
+            placed.add_symbol_map(si, map);
         }
     }
     Ok(())
@@ -739,6 +840,7 @@ fn add_global_data(sections: &[Section<'_>], placed: &mut Placed) -> Result<(), 
         if !is_data || sec.flags & elf::SHF_ALLOC.0 == 0 {
             continue;
         }
+        placed.charge(&sec.name, sec.size.max(1).div_ceil(8) * 8)?;
         let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
             if sec.size > u64::from(crate::host::maps::MAX_VALUE_SIZE) {
                 return Err(ElfError::Map {
@@ -850,6 +952,12 @@ fn link_programs(
             .filter(|s| s.section == Some(i) && s.st_type == elf::STT_FUNC.0 && s.global)
             .collect();
         funcs.sort_by_key(|s| s.value);
+        if programs.len() + funcs.len().max(1) > placed.limits.programs {
+            return Err(ElfError::TooMany {
+                what: "programs",
+                limit: placed.limits.programs,
+            });
+        }
         if funcs.is_empty() {
             programs.push(linker.link(&sec.name, i, 0, sec.size)?);
         }
@@ -897,6 +1005,19 @@ fn init_prog_arrays(
     maps: &[Map],
     programs: &[ObjProgram],
 ) -> Result<(), ElfError> {
+    // Indexes built once, so the work is linear in relocations and symbols
+    // (a scan per relocation was quadratic: 100 000 x 100 000 took 25 s).
+    let mut map_syms: Vec<(u64, usize)> = (0..symbols.len())
+        .filter(|&i| {
+            symbols[i].section == Some(msec) && symbols[i].st_type != object::elf::STT_SECTION.0
+        })
+        .map(|i| (symbols[i].value, i))
+        .collect();
+    map_syms.sort_unstable();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in programs.iter().enumerate() {
+        by_name.entry(p.name.as_str()).or_insert(i);
+    }
     for r in relocs {
         if r.r_type == R_BPF_NONE {
             continue;
@@ -914,15 +1035,12 @@ fn init_prog_arrays(
             });
         }
         // The map whose definition holds the relocated word: the last map
-        // symbol starting at or before it.
-        let owner = (0..symbols.len())
-            .filter(|&i| {
-                symbols[i].section == Some(msec)
-                    && symbols[i].st_type != object::elf::STT_SECTION.0
-                    && symbols[i].value <= r.offset
-            })
-            .max_by_key(|&i| symbols[i].value);
-        let owner = owner.ok_or_else(|| bad("not inside a map definition".into()))?;
+        // symbol starting at or before it (the highest index among equals).
+        let at = map_syms.partition_point(|&(v, _)| v <= r.offset);
+        let owner = at
+            .checked_sub(1)
+            .map(|k| map_syms[k].1)
+            .ok_or_else(|| bad("not inside a map definition".into()))?;
         let (Some(&values), Some(Target::Map(m))) = (values_at.get(&owner), targets.get(&owner))
         else {
             return Err(ElfError::Unsupported {
@@ -949,9 +1067,10 @@ fn init_prog_arrays(
             .filter(|&s| s < map.def().max_entries)
             .ok_or_else(|| bad(format!("slot {slot} outside map {}", map.name())))?;
         let sym = &symbols[r.sym];
-        let prog = programs
-            .iter()
-            .position(|p| p.name == sym.name && sym.st_type == object::elf::STT_FUNC.0)
+        let prog = by_name
+            .get(sym.name.as_str())
+            .copied()
+            .filter(|_| sym.st_type == object::elf::STT_FUNC.0)
             .ok_or_else(|| bad(format!("{:?} is not a program of the object", sym.name)))?;
         let prog = u32::try_from(prog).map_err(|_| bad("too many programs".into()))?;
         map.set_prog(slot, prog).map_err(|error| ElfError::Map {

@@ -46,8 +46,9 @@ pub struct ProgramSet {
 }
 
 impl Object {
-    /// Loads program `entry` (by function or section name) and every other
-    /// program of the object whose section gives the same program type
+    /// Loads program `entry` (by function or section name) and, if it may
+    /// tail-call, every other program of the object whose section gives the
+    /// same program type
     /// (libbpf's guess; programs of other types stay out of the set, and a
     /// tail call to them fails, as the kernel refuses to put a program of
     /// another type in a program array). All get `opts`, with the entry's
@@ -66,11 +67,14 @@ impl Object {
             prog_type: Some(first.prog_type().clone()),
             ..opts
         };
+        // Without a tail call the entry runs alone: load nothing else
+        // (issue 17: every program of the type was loaded and compiled).
+        let chains = may_tail_call(&self.programs[e].slots);
         let mut programs = Vec::with_capacity(self.programs.len());
         for (i, p) in self.programs.iter().enumerate() {
             programs.push(if i == e {
                 Some(first.clone())
-            } else if kind(&p.section) == entry_kind {
+            } else if chains && kind(&p.section) == entry_kind {
                 Some(self.load_at(i, same.clone())?)
             } else {
                 None
@@ -84,6 +88,19 @@ impl Object {
             runnable,
         })
     }
+}
+
+/// Whether relocated code may call `bpf_tail_call`: a `call 12`, or a
+/// `callx` (whose helper id is only known at run time). Every slot is
+/// looked at, so an LDDW's second slot can only make this `true`, which
+/// loads more, never less.
+fn may_tail_call(slots: &[crate::isa::insn::RawInsn]) -> bool {
+    const CALL: u8 = 0x85;
+    const CALLX: u8 = 0x8d;
+    slots.iter().any(|s| {
+        (s.opcode == CALL && s.src == 0 && s.imm as u32 == crate::host::kernel::HELPER_TAIL_CALL)
+            || s.opcode == CALLX
+    })
 }
 
 impl ProgramSet {

@@ -64,10 +64,19 @@ pub use value::ValueRef;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// The largest memory one map may take (keys, values and ring buffer bytes).
 pub const MAX_MAP_BYTES: u64 = 256 << 20;
+/// What one hash entry costs beyond its key and value bytes: its table slot
+/// (and the table's spare capacity), the key's and the value's allocations
+/// and their headers. Measured: 4.8M entries of a 4-byte key and an 8-byte
+/// value took about 1.44 GB, 300 bytes each (issue 17), where only the 12
+/// key and value bytes were counted.
+pub const HASH_ENTRY_OVERHEAD: u64 = 288;
+/// The default budget for all the maps of one object
+/// ([`crate::host::elf::ObjectLimits`]): 1 GiB.
+pub const DEFAULT_MAPS_BUDGET: u64 = 1 << 30;
 /// The largest key, as in the kernel (`MAX_BPF_STACK`).
 pub const MAX_KEY_SIZE: u32 = 512;
 /// The largest value (the kernel's `KMALLOC_MAX_SIZE` is larger; this keeps
@@ -196,6 +205,23 @@ pub struct MapDef {
     pub flags: u32,
 }
 
+impl MapDef {
+    /// The most host memory a map of this definition can take, counted as
+    /// [`Map::new`] allocates it: an array's values, a program array's
+    /// 4-byte slots, a ring buffer's bytes, or a full hash map's entries at
+    /// their key, value and [`HASH_ENTRY_OVERHEAD`] bytes. Saturates.
+    pub fn cost(&self) -> u64 {
+        let n = u64::from(self.max_entries);
+        let stride = u64::from(self.value_size).div_ceil(8).max(1) * 8;
+        match self.map_type {
+            MapType::RingBuf => n,
+            MapType::ProgArray => n.saturating_mul(4),
+            t if t.is_array() => n.saturating_mul(stride),
+            _ => n.saturating_mul(stride + u64::from(self.key_size) + HASH_ENTRY_OVERHEAD),
+        }
+    }
+}
+
 /// `flags` of `bpf_map_update_elem`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UpdateFlags {
@@ -238,6 +264,16 @@ pub enum MapError {
     },
     /// The ring buffer has no room for the record (`EAGAIN`).
     NoSpace,
+    /// Creating the map would take the object's maps past their memory
+    /// budget ([`crate::host::elf::ObjectLimits`]; `ENOMEM`).
+    OverBudget {
+        /// What this map may take ([`MapDef::cost`]).
+        cost: u64,
+        /// What the object's earlier maps may take.
+        used: u64,
+        /// The budget for all of them.
+        budget: u64,
+    },
     /// A map type cranebpf does not implement.
     UnsupportedType {
         /// The kernel's map type id.
@@ -260,6 +296,7 @@ impl MapError {
             MapError::Exists => -17,
             MapError::Full => -7,
             MapError::NoSpace => -11,
+            MapError::OverBudget { .. } => -12,
             MapError::Invalid { .. }
             | MapError::UnsupportedType { .. }
             | MapError::BadDef { .. } => -22,
@@ -280,6 +317,11 @@ impl fmt::Display for MapError {
             MapError::Exists => f.write_str("key already exists"),
             MapError::Full => f.write_str("map is full"),
             MapError::NoSpace => f.write_str("ring buffer is full"),
+            MapError::OverBudget { cost, used, budget } => write!(
+                f,
+                "may take {cost} bytes, but the object's maps may take {budget} bytes in all \
+                 and earlier maps take {used} (raise ObjectLimits::map_bytes)"
+            ),
             MapError::Invalid { reason } => write!(f, "invalid map operation: {reason}"),
             MapError::UnsupportedType { id, name } => {
                 write!(f, "map type {id} (BPF_MAP_TYPE_{name}) is not supported")
@@ -313,11 +355,68 @@ enum Store {
     RingBuf(Mutex<RingStore>),
     PerfEvents(Mutex<PerfStore>),
     /// Program array slots: a program index, or [`NO_PROG`].
-    ProgArray(Box<[AtomicU32]>),
+    ProgArray(ProgSlots),
 }
 
 /// The value of an empty program array slot.
 const NO_PROG: u32 = u32::MAX;
+
+/// Slots per chunk of a program array.
+const PROG_CHUNK: usize = 1024;
+
+/// A program array's slots, allocated a chunk of [`PROG_CHUNK`] at a time
+/// when a slot in it is first set: a 64M-slot array costs its chunk table
+/// until programs go in (issue 17: sixteen such arrays filled eagerly took
+/// 4.2 GB for a 3 KB object).
+struct ProgSlots {
+    len: u32,
+    chunks: Box<[OnceLock<Box<[AtomicU32]>>]>,
+}
+
+impl ProgSlots {
+    fn new(len: u32) -> ProgSlots {
+        ProgSlots {
+            len,
+            chunks: (0..(len as usize).div_ceil(PROG_CHUNK))
+                .map(|_| OnceLock::new())
+                .collect(),
+        }
+    }
+
+    /// Slot `i`, if its chunk exists (`Err` if out of range).
+    fn get(&self, i: u32) -> Result<Option<&AtomicU32>, MapError> {
+        if i >= self.len {
+            return Err(MapError::NotFound);
+        }
+        let i = i as usize;
+        Ok(self.chunks[i / PROG_CHUNK]
+            .get()
+            .map(|c| &c[i % PROG_CHUNK]))
+    }
+
+    /// Slot `i`, allocating its chunk (`Err` if out of range).
+    fn get_or_create(&self, i: u32) -> Result<&AtomicU32, MapError> {
+        if i >= self.len {
+            return Err(MapError::NotFound);
+        }
+        let i = i as usize;
+        let chunk = self.chunks[i / PROG_CHUNK]
+            .get_or_init(|| (0..PROG_CHUNK).map(|_| AtomicU32::new(NO_PROG)).collect());
+        Ok(&chunk[i % PROG_CHUNK])
+    }
+
+    /// The set slots, by index.
+    fn set(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.chunks.iter().enumerate().flat_map(|(c, chunk)| {
+            chunk.get().into_iter().flat_map(move |slots| {
+                slots.iter().enumerate().filter_map(move |(j, p)| {
+                    let p = p.load(Ordering::SeqCst);
+                    (p != NO_PROG).then_some(((c * PROG_CHUNK + j) as u32, p))
+                })
+            })
+        })
+    }
+}
 
 #[derive(Default)]
 struct HashStore {
@@ -399,11 +498,7 @@ impl Map {
                     MAX_MAP_BYTES / 4
                 ));
             }
-            Store::ProgArray(
-                (0..def.max_entries)
-                    .map(|_| AtomicU32::new(NO_PROG))
-                    .collect(),
-            )
+            Store::ProgArray(ProgSlots::new(def.max_entries))
         } else {
             if def.value_size == 0 || def.value_size > MAX_VALUE_SIZE {
                 return bad(format!(
@@ -434,10 +529,11 @@ impl Map {
                         def.key_size
                     ));
                 }
-                let total = (stride + u64::from(def.key_size)) * u64::from(def.max_entries);
+                let total = def.cost();
                 if total > MAX_MAP_BYTES {
                     return bad(format!(
-                        "hash of up to {total} bytes exceeds {MAX_MAP_BYTES}"
+                        "hash of up to {total} bytes ({HASH_ENTRY_OVERHEAD} per entry besides \
+                         key and value) exceeds {MAX_MAP_BYTES}"
                     ));
                 }
                 Store::Hash(Mutex::new(HashStore::default()))
@@ -550,6 +646,18 @@ impl Map {
             let i = self.array_index(key).ok()?;
             return self.prog_at(i as u32).map(|p| p.to_le_bytes().to_vec());
         }
+        if let Store::Hash(h) = &self.inner.store {
+            // Copied under the lock, so an update (which writes under it)
+            // never leaves a torn copy.
+            self.check_key(key).ok()?;
+            let len = self.inner.def.value_size as usize;
+            let mut h = lock(h);
+            h.tick += 1;
+            let tick = h.tick;
+            let e = h.entries.get_mut(key)?;
+            e.last_used = tick;
+            return Some(e.value.read(0, len));
+        }
         self.lookup_ref(key).map(|v| v.to_vec())
     }
 
@@ -585,7 +693,13 @@ impl Map {
                     if flags == UpdateFlags::NoExist {
                         return Err(MapError::Exists);
                     }
-                    e.value.write(0, value);
+                    // A new buffer replaces the old one, as the kernel
+                    // replaces the element: a program still holding the
+                    // old value's pointer (on another thread, or before
+                    // this update) reads it whole, never half-updated.
+                    let buf = ValueBuf::zeroed(def.value_size as usize);
+                    buf.write(0, value);
+                    e.value = buf;
                     e.last_used = tick;
                     return Ok(());
                 }
@@ -664,32 +778,41 @@ impl Map {
     /// of a program array. Which programs a run can actually enter is
     /// decided when it tail-calls (see [`crate::host::kernel::tail`]).
     pub fn set_prog(&self, index: u32, prog: u32) -> Result<(), MapError> {
-        let slot = self.prog_slot(index)?;
         if prog == NO_PROG {
             return Err(MapError::invalid(format!(
                 "program index {prog:#x} is reserved"
             )));
         }
-        slot.store(prog, Ordering::SeqCst);
+        self.prog_slots()?
+            .get_or_create(index)?
+            .store(prog, Ordering::SeqCst);
         Ok(())
     }
 
     /// Empties slot `index` of a program array; returns the program it held.
     pub fn clear_prog(&self, index: u32) -> Result<Option<u32>, MapError> {
-        let old = self.prog_slot(index)?.swap(NO_PROG, Ordering::SeqCst);
+        let old = match self.prog_slots()?.get(index)? {
+            Some(slot) => slot.swap(NO_PROG, Ordering::SeqCst),
+            None => NO_PROG,
+        };
         Ok((old != NO_PROG).then_some(old))
     }
 
     /// The program in slot `index` of a program array (`None` if the slot is
     /// empty, out of range, or the map is not a program array).
     pub fn prog_at(&self, index: u32) -> Option<u32> {
-        let p = self.prog_slot(index).ok()?.load(Ordering::SeqCst);
+        let p = self
+            .prog_slots()
+            .ok()?
+            .get(index)
+            .ok()??
+            .load(Ordering::SeqCst);
         (p != NO_PROG).then_some(p)
     }
 
-    fn prog_slot(&self, index: u32) -> Result<&AtomicU32, MapError> {
+    fn prog_slots(&self) -> Result<&ProgSlots, MapError> {
         match &self.inner.store {
-            Store::ProgArray(slots) => slots.get(index as usize).ok_or(MapError::NotFound),
+            Store::ProgArray(slots) => Ok(slots),
             _ => Err(MapError::invalid(format!(
                 "map {} is not a program array",
                 self.inner.name
@@ -718,14 +841,52 @@ impl Map {
             }
             Store::RingBuf(_) | Store::PerfEvents(_) => Vec::new(),
             Store::ProgArray(slots) => slots
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| {
-                    let p = p.load(Ordering::SeqCst);
-                    (p != NO_PROG)
-                        .then(|| ((i as u32).to_le_bytes().to_vec(), p.to_le_bytes().to_vec()))
-                })
+                .set()
+                .map(|(i, p)| (i.to_le_bytes().to_vec(), p.to_le_bytes().to_vec()))
                 .collect(),
+        }
+    }
+
+    /// Calls `f` on every entry in [`Map::entries`]'s order without
+    /// building the list: an array's values are read one at a time into
+    /// one buffer, so a 256 MiB array costs one value of memory (issue 17:
+    /// the report built all 32M entries, 3.7 GB). Hash maps are copied
+    /// first (their entries were paid for when they were inserted).
+    pub fn visit_entries(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        match &self.inner.store {
+            Store::Array { buf, stride } => {
+                let mut v = vec![0u8; self.inner.def.value_size as usize];
+                for i in 0..self.inner.def.max_entries {
+                    buf.read_into(i as usize * stride, &mut v);
+                    f(&i.to_le_bytes(), &v);
+                }
+            }
+            _ => {
+                for (k, v) in self.entries() {
+                    f(&k, &v);
+                }
+            }
+        }
+    }
+
+    /// Whether `self` and `other` hold the same entries ([`Map::entries`]
+    /// equal), compared without building either list for arrays.
+    pub fn same_entries(&self, other: &Map) -> bool {
+        match (&self.inner.store, &other.inner.store) {
+            (Store::Array { buf: a, stride: sa }, Store::Array { buf: b, stride: sb }) => {
+                let (da, db) = (self.inner.def, other.inner.def);
+                if (da.max_entries, da.value_size) != (db.max_entries, db.value_size) {
+                    return false;
+                }
+                let len = da.value_size as usize;
+                let (mut x, mut y) = (vec![0u8; len], vec![0u8; len]);
+                (0..da.max_entries as usize).all(|i| {
+                    a.read_into(i * sa, &mut x);
+                    b.read_into(i * sb, &mut y);
+                    x == y
+                })
+            }
+            _ => self.entries() == other.entries(),
         }
     }
 
@@ -737,10 +898,7 @@ impl Map {
             Store::Hash(h) => lock(h).entries.len(),
             Store::RingBuf(r) => lock(r).records(),
             Store::PerfEvents(p) => lock(p).records(),
-            Store::ProgArray(slots) => slots
-                .iter()
-                .filter(|p| p.load(Ordering::SeqCst) != NO_PROG)
-                .count(),
+            Store::ProgArray(slots) => slots.set().count(),
         }
     }
 

@@ -8,6 +8,7 @@
 use crate::compile::{compile_table, run_compile};
 use crate::engines::engines;
 use crate::timing::{json, run_all, shown_name, summary, table, TimingConfig};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// What to measure and where to write it.
@@ -71,10 +72,15 @@ fn run_times(opts: &SuiteOptions) -> Result<(), String> {
     } else {
         TimingConfig::full()
     };
+    let tty = std::io::stderr().is_terminal();
     let cells = run_all(opts.filter.as_deref(), &cfg, &mut |c| {
-        eprint!("\r{}-{} {:<20}", c.workload, c.cpu.name(), c.engine.name);
+        if tty {
+            eprint!("\r{}-{} {:<20}", c.workload, c.cpu.name(), c.engine.name);
+        }
     });
-    eprintln!();
+    if tty {
+        eprintln!();
+    }
     println!("## Run time\n");
     print!("{}", table(&cells));
     println!("\n## Relative to native (run time ÷ native run time)\n");
@@ -95,10 +101,15 @@ fn run_times(opts: &SuiteOptions) -> Result<(), String> {
 
 /// The compile-latency and code-size table.
 fn compile_times(opts: &SuiteOptions) {
+    let tty = std::io::stderr().is_terminal();
     let rows = run_compile(opts.filter.as_deref(), opts.quick, &mut |r| {
-        eprint!("\rcompile {} {:<20}", r.program, r.engine.name);
+        if tty {
+            eprint!("\rcompile {} {:<20}", r.program, r.engine.name);
+        }
     });
-    eprintln!();
+    if tty {
+        eprintln!();
+    }
     println!("\n## Compile latency and code size\n");
     print!("{}", compile_table(&rows));
 }

@@ -13,6 +13,7 @@
 
 use crate::input::{read_capped, MAX_PCAP_BYTES, MAX_PROGRAM_BYTES};
 use crate::libpcap::{self, LibpcapFilter};
+use crate::output::{print_json, progress, OutputArg, PROGRESS_CHUNK};
 use crate::CliError;
 use clap::{Args, ValueEnum};
 use cranebpf::filter::{disassemble, text, PacketFilter, PacketMeta, SockFilter};
@@ -45,6 +46,8 @@ pub struct FilterArgs {
     /// Print the filter as `tcpdump -d` does, then the results.
     #[arg(short = 'd', long)]
     print: bool,
+    #[command(flatten)]
+    pub out: OutputArg,
 }
 
 /// `--engine`.
@@ -101,22 +104,40 @@ pub fn run(a: FilterArgs) -> Result<ExitCode, CliError> {
         (None, Some(e)) => libpcap::compile(e, capture.linktype).map_err(CliError)?,
         (None, None) => unreachable_args()?,
     };
-    if a.print {
+    if a.print && !a.out.json() {
         print!("{}", disassemble(&filters));
     }
     let repeat = a.repeat.max(1);
     let mut passes = Vec::new();
     for engine in engines(a.engine) {
         passes.push(match engine {
-            Some(kind) => run_cranebpf(&filters, kind, &capture, repeat)?,
-            None => run_libpcap(&filters, &capture, repeat)?,
+            Some(kind) => run_cranebpf(&filters, kind, &capture, repeat, a.out)?,
+            None => run_libpcap(&filters, &capture, repeat, a.out)?,
         });
     }
-    report(&filters, &capture, &passes, repeat);
     if let Some(out) = &a.write {
         write_matches(out, &capture, &passes[0].verdicts)?;
     }
-    Ok(compare(&passes))
+    let diffs = differences(&passes);
+    if a.out.json() {
+        print_json(
+            "filter",
+            &filter_json(&a, &filters, &capture, &passes, &diffs),
+        );
+    } else {
+        report(&filters, &capture, &passes, repeat);
+        for d in &diffs {
+            println!(
+                "DIFFERENCE at packet {}: {} returned {}, {} returned {}",
+                d.packet, d.engine_a, d.verdict_a, d.engine_b, d.verdict_b
+            );
+        }
+    }
+    Ok(if diffs.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }
 
 fn unreachable_args() -> Result<Vec<SockFilter>, CliError> {
@@ -200,45 +221,74 @@ fn run_cranebpf(
     kind: EngineKind,
     capture: &Capture,
     repeat: u32,
+    out: OutputArg,
 ) -> Result<Pass, CliError> {
+    let name = match kind {
+        EngineKind::Jit => "jit",
+        EngineKind::Interpreter => "interp",
+    };
     let t = Instant::now();
     let mut f = PacketFilter::new(filters.to_vec(), kind)?;
     let prepare = t.elapsed();
     let mut verdicts = vec![0; capture.packets.len()];
+    let bar = progress(capture.packets.len() as u64 * u64::from(repeat), name, out);
     let start = Instant::now();
     for _ in 0..repeat {
-        for (v, p) in verdicts.iter_mut().zip(&capture.packets) {
-            *v = f
-                .run(&p.data, &PacketMeta::with_len(p.wire_len))
-                .map_err(|e| CliError(format!("engine fault (a cranebpf bug): {e}")))?;
+        for (vs, ps) in verdicts
+            .chunks_mut(PROGRESS_CHUNK)
+            .zip(capture.packets.chunks(PROGRESS_CHUNK))
+        {
+            for (v, p) in vs.iter_mut().zip(ps) {
+                *v = f
+                    .run(&p.data, &PacketMeta::with_len(p.wire_len))
+                    .map_err(|e| CliError(format!("engine fault (a cranebpf bug): {e}")))?;
+            }
+            bar.inc(ps.len() as u64);
         }
     }
+    let elapsed = start.elapsed();
+    bar.finish_and_clear();
     Ok(Pass {
-        name: match kind {
-            EngineKind::Jit => "jit",
-            EngineKind::Interpreter => "interp",
-        },
+        name,
         verdicts,
-        elapsed: start.elapsed(),
+        elapsed,
         prepare: Some(prepare),
     })
 }
 
 /// libpcap's `bpf_filter` over the capture.
-fn run_libpcap(filters: &[SockFilter], capture: &Capture, repeat: u32) -> Result<Pass, CliError> {
+fn run_libpcap(
+    filters: &[SockFilter],
+    capture: &Capture,
+    repeat: u32,
+    out: OutputArg,
+) -> Result<Pass, CliError> {
     let f = LibpcapFilter::new(filters)
         .ok_or_else(|| CliError("libpcap's bpf_validate refuses this filter".into()))?;
     let mut verdicts = vec![0; capture.packets.len()];
+    let bar = progress(
+        capture.packets.len() as u64 * u64::from(repeat),
+        "libpcap",
+        out,
+    );
     let start = Instant::now();
     for _ in 0..repeat {
-        for (v, p) in verdicts.iter_mut().zip(&capture.packets) {
-            *v = f.run(&p.data, p.wire_len);
+        for (vs, ps) in verdicts
+            .chunks_mut(PROGRESS_CHUNK)
+            .zip(capture.packets.chunks(PROGRESS_CHUNK))
+        {
+            for (v, p) in vs.iter_mut().zip(ps) {
+                *v = f.run(&p.data, p.wire_len);
+            }
+            bar.inc(ps.len() as u64);
         }
     }
+    let elapsed = start.elapsed();
+    bar.finish_and_clear();
     Ok(Pass {
         name: "libpcap",
         verdicts,
-        elapsed: start.elapsed(),
+        elapsed,
         prepare: None,
     })
 }
@@ -271,26 +321,113 @@ fn report(filters: &[SockFilter], capture: &Capture, passes: &[Pass], repeat: u3
     }
 }
 
-/// Exit 3 and a line per difference if the engines disagree.
-fn compare(passes: &[Pass]) -> ExitCode {
-    let mut differ = false;
-    for p in &passes[1..] {
-        for (i, (a, b)) in passes[0].verdicts.iter().zip(&p.verdicts).enumerate() {
+/// A packet on which two engines disagree.
+#[derive(serde::Serialize)]
+struct Difference {
+    /// 1-based, as tcpdump numbers packets.
+    packet: usize,
+    engine_a: &'static str,
+    verdict_a: u32,
+    engine_b: &'static str,
+    verdict_b: u32,
+}
+
+/// Every packet on which an engine disagrees with the first one.
+fn differences(passes: &[Pass]) -> Vec<Difference> {
+    let mut d = Vec::new();
+    let Some((first, rest)) = passes.split_first() else {
+        return d;
+    };
+    for p in rest {
+        for (i, (a, b)) in first.verdicts.iter().zip(&p.verdicts).enumerate() {
             if a != b {
-                differ = true;
-                println!(
-                    "DIFFERENCE at packet {}: {} returned {a}, {} returned {b}",
-                    i + 1,
-                    passes[0].name,
-                    p.name
-                );
+                d.push(Difference {
+                    packet: i + 1,
+                    engine_a: first.name,
+                    verdict_a: *a,
+                    engine_b: p.name,
+                    verdict_b: *b,
+                });
             }
         }
     }
-    if differ {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
+    d
+}
+
+/// `cranebpf filter --output json` (docs/json.md).
+#[derive(serde::Serialize)]
+struct FilterJson<'a> {
+    filter_instructions: usize,
+    /// The filter as `tcpdump -d` prints it, one line per instruction
+    /// (with -d; else null).
+    disassembly: Option<Vec<String>>,
+    linktype: u32,
+    packets: usize,
+    repeat: u32,
+    engines: Vec<PassJson>,
+    agree: bool,
+    differences: &'a [Difference],
+    /// With -w: where the matching packets went, and how many.
+    written: Option<WrittenJson>,
+}
+
+#[derive(serde::Serialize)]
+struct PassJson {
+    engine: &'static str,
+    matched: usize,
+    elapsed_ns: u128,
+    ns_per_packet: f64,
+    packets_per_second: f64,
+    /// Checking, translating and compiling (cranebpf engines only).
+    prepare_ns: Option<u128>,
+}
+
+#[derive(serde::Serialize)]
+struct WrittenJson {
+    path: String,
+    packets: usize,
+}
+
+fn filter_json<'a>(
+    a: &FilterArgs,
+    filters: &[SockFilter],
+    capture: &Capture,
+    passes: &[Pass],
+    diffs: &'a [Difference],
+) -> FilterJson<'a> {
+    let repeat = a.repeat.max(1);
+    let runs = capture.packets.len() as f64 * f64::from(repeat);
+    let matched = |p: &Pass| p.verdicts.iter().filter(|&&v| v != 0).count();
+    let engines = passes
+        .iter()
+        .map(|p| {
+            let secs = p.elapsed.as_secs_f64();
+            let ok = runs > 0.0 && secs > 0.0;
+            PassJson {
+                engine: p.name,
+                matched: matched(p),
+                elapsed_ns: p.elapsed.as_nanos(),
+                ns_per_packet: if ok { secs * 1e9 / runs } else { 0.0 },
+                packets_per_second: if ok { runs / secs } else { 0.0 },
+                prepare_ns: p.prepare.map(|d| d.as_nanos()),
+            }
+        })
+        .collect();
+    FilterJson {
+        filter_instructions: filters.len(),
+        disassembly: a
+            .print
+            .then(|| disassemble(filters).lines().map(String::from).collect()),
+        linktype: capture.linktype,
+        packets: capture.packets.len(),
+        repeat,
+        engines,
+        agree: diffs.is_empty(),
+        differences: diffs,
+        written: a.write.as_ref().map(|p| WrittenJson {
+            path: p.display().to_string(),
+            packets: passes.first().map_or(0, matched),
+        }),
     }
 }
 

@@ -16,6 +16,7 @@ mod disasm;
 mod filter;
 mod input;
 mod libpcap;
+mod output;
 mod pcap;
 mod run;
 mod seccomp;
@@ -79,13 +80,55 @@ impl<E: std::fmt::Display> From<E> for CliError {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let json = cli.cmd.json_name();
     match real_main(cli) {
         Ok(code) => code,
         Err(CliError(msg)) => {
-            eprintln!("error: {msg}");
+            match json {
+                Some(command) => output::print_error(command, &msg),
+                None => eprintln!("error: {msg}"),
+            }
             ExitCode::from(2)
         }
+    }
+}
+
+/// A command line clap refuses: as JSON on stdout if it asked for
+/// `--output json` (help and version print as usual), else clap's text.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind::{DisplayHelp, DisplayVersion};
+    let args: Vec<String> = std::env::args().collect();
+    let json = args
+        .windows(2)
+        .any(|w| w[0] == "--output" && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json");
+    if !json || matches!(e.kind(), DisplayHelp | DisplayVersion) {
+        e.exit();
+    }
+    let command = args.get(1).map_or("cranebpf", String::as_str);
+    let msg = e.kind().as_str().unwrap_or("invalid command line");
+    let detail = e.to_string();
+    let first = detail.lines().next().unwrap_or(msg);
+    output::print_error(command, first.trim_start_matches("error: "));
+    ExitCode::from(2)
+}
+
+impl Cmd {
+    /// The command's name if it prints JSON (`--output json`).
+    fn json_name(&self) -> Option<&'static str> {
+        let (name, out) = match self {
+            Cmd::Run(a) => ("run", a.out),
+            Cmd::Verify(a) => ("verify", a.out),
+            Cmd::Filter(a) => ("filter", a.out),
+            Cmd::Bench(a) => ("bench", a.out),
+            Cmd::Difftest(a) => ("difftest", a.out),
+            _ => return None,
+        };
+        out.json().then_some(name)
     }
 }
 
@@ -96,7 +139,7 @@ fn real_main(cli: Cli) -> Result<ExitCode, CliError> {
         Cmd::Asm(args) => asm::run(args),
         Cmd::Disasm(args) => disasm::disasm(args),
         Cmd::Clif(args) => disasm::clif(args),
-        Cmd::Difftest(args) => Ok(difftest::run(args)),
+        Cmd::Difftest(args) => difftest::run(args),
         Cmd::Bench(args) => bench::run(args),
         Cmd::Verify(args) => verify::run(args),
         Cmd::Filter(args) => filter::run(args),

@@ -21,6 +21,7 @@
 //! (exit status 3).
 
 use crate::input::{read_capped, read_program_file, to_hex, MAX_PCAP_BYTES};
+use crate::output::{print_json, progress, OutputArg, PROGRESS_CHUNK};
 use cranebpf::{ChainOutcome, EngineKind, ObjectVm, RunOptions};
 use cranebpf_runtime::ctx::{Driver, ProgramType, SkbKind, SkbMeta, TcAction};
 use cranebpf_runtime::elf::{LoadOptions, MapTypes, Object, ProgramSet};
@@ -257,7 +258,14 @@ fn run_engine(
     engine: EngineKind,
     packets: &[Vec<u8>],
     opts: &RunOptions,
+    out: OutputArg,
 ) -> Result<Report, String> {
+    let name = if engine == EngineKind::Jit {
+        "jit"
+    } else {
+        "interpreter"
+    };
+    let bar = progress(packets.len() as u64, name, out);
     let t0 = Instant::now();
     let vm =
         ObjectVm::new(set.clone(), engine).map_err(|e| format!("{}: {e}", set.entry().name()))?;
@@ -274,8 +282,12 @@ fn run_engine(
         if i == 0 {
             first_result = t0.elapsed();
         }
+        if i % PROGRESS_CHUNK == 0 {
+            bar.set_position(i as u64);
+        }
     }
     let elapsed = start.elapsed();
+    bar.finish_and_clear();
     let results = packets
         .iter()
         .zip(inputs)
@@ -285,11 +297,7 @@ fn run_engine(
         .collect();
     Ok(Report {
         driver,
-        engine: if engine == EngineKind::Jit {
-            "jit"
-        } else {
-            "interpreter"
-        },
+        engine: name,
         results,
         elapsed,
         prepare,
@@ -482,6 +490,8 @@ pub struct PcapRun<'a> {
     /// Whether to print prepare time, time to first result and per-packet
     /// time.
     pub stats: bool,
+    /// Text or JSON; progress bars on a terminal in text mode.
+    pub out: OutputArg,
 }
 
 /// Runs the command and returns its report and whether the engines agreed.
@@ -493,6 +503,9 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
         budget: args.budget,
     };
     let (set, types) = load(object, section, args.prog_type.as_ref())?;
+    if args.out.json() {
+        return run_json(args, &set, &types, &packets, &opts);
+    }
     let lp = set.entry();
     let mut out = format!(
         "program {} ({} program, section {}) of {}: {} packets from {}\n",
@@ -510,7 +523,7 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
             } else {
                 EngineKind::Interpreter
             };
-            let r = run_engine(&set, e, &packets, &opts)?;
+            let r = run_engine(&set, e, &packets, &opts, args.out)?;
             out.push_str(&summary(&r, &types, packets.len()));
             write_report(&r, args.write, &mut out)?;
             if stats {
@@ -519,10 +532,10 @@ pub fn run(args: &PcapRun<'_>) -> Result<(String, bool), String> {
             Ok((out, true))
         }
         EngineChoice::Both => {
-            let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts)?;
+            let a = run_engine(&set, EngineKind::Interpreter, &packets, &opts, args.out)?;
             // A second, independent load: the JIT gets its own maps.
             let (set2, _) = load(object, section, args.prog_type.as_ref())?;
-            let b = run_engine(&set2, EngineKind::Jit, &packets, &opts)?;
+            let b = run_engine(&set2, EngineKind::Jit, &packets, &opts, args.out)?;
             out.push_str(&summary(&b, &types, packets.len()));
             write_report(&b, args.write, &mut out)?;
             let secs = a.elapsed.as_secs_f64();
@@ -559,4 +572,201 @@ fn write_report(r: &Report, path: Option<&Path>, out: &mut String) -> Result<(),
         let _ = writeln!(out, "wrote {n} packets to {}", path.display());
     }
     Ok(())
+}
+
+/// `cranebpf run --pcap --output json` (docs/json.md): the engines' runs,
+/// printed as one document; the same work as the text report.
+fn run_json(
+    args: &PcapRun<'_>,
+    set: &ProgramSet,
+    types: &Types,
+    packets: &[Vec<u8>],
+    opts: &RunOptions,
+) -> Result<(String, bool), String> {
+    let mut reports = Vec::new();
+    if matches!(args.engine, EngineChoice::Interp | EngineChoice::Both) {
+        reports.push(run_engine(
+            set,
+            EngineKind::Interpreter,
+            packets,
+            opts,
+            args.out,
+        )?);
+    }
+    if matches!(args.engine, EngineChoice::Jit | EngineChoice::Both) {
+        // Both: a second, independent load, so the JIT gets its own maps.
+        let (set2, _) = load(args.object, args.section, args.prog_type.as_ref())?;
+        let set = if args.engine == EngineChoice::Both {
+            &set2
+        } else {
+            set
+        };
+        reports.push(run_engine(set, EngineKind::Jit, packets, opts, args.out)?);
+    }
+    let differences = match &reports[..] {
+        [a, b] => compare(a, b),
+        _ => Vec::new(),
+    };
+    let last = reports.last().ok_or("no engine ran")?;
+    let written = match args.write {
+        Some(path) => Some(WrittenJson {
+            path: path.display().to_string(),
+            packets: write_passed(last, path)?,
+        }),
+        None => None,
+    };
+    let lp = set.entry();
+    let doc = PcapJson {
+        mode: "pcap",
+        object: args.object.display().to_string(),
+        program: lp.name().to_string(),
+        section: lp.section().to_string(),
+        program_type: lp.prog_type().name.to_string(),
+        capture: args.pcap.display().to_string(),
+        packets: packets.len(),
+        engines: reports.iter().map(|r| engine_json(r, args.stats)).collect(),
+        maps: maps_json(&last.maps, types),
+        agree: differences.is_empty(),
+        differences,
+        written,
+    };
+    print_json("run", &doc);
+    Ok((String::new(), doc.agree))
+}
+
+/// `run --pcap` in JSON.
+#[derive(serde::Serialize)]
+struct PcapJson {
+    mode: &'static str,
+    object: String,
+    program: String,
+    section: String,
+    program_type: String,
+    capture: String,
+    packets: usize,
+    /// The interpreter first, then the JIT.
+    engines: Vec<PcapEngineJson>,
+    /// The maps after the run (of the JIT's load with both engines).
+    maps: Vec<MapJson>,
+    agree: bool,
+    differences: Vec<String>,
+    written: Option<WrittenJson>,
+}
+
+#[derive(serde::Serialize)]
+struct WrittenJson {
+    path: String,
+    packets: usize,
+}
+
+/// One engine over the capture.
+#[derive(serde::Serialize)]
+struct PcapEngineJson {
+    engine: &'static str,
+    /// Verdict label (`XDP_PASS`, `TC_ACT_OK`, `kept whole`, …) to count,
+    /// every label of the program type present; faults apart.
+    verdicts: std::collections::BTreeMap<&'static str, usize>,
+    faults: usize,
+    first_fault: Option<FirstFault>,
+    elapsed_ns: u128,
+    packets_per_second: f64,
+    /// With --stats.
+    prepare_ns: Option<u128>,
+    first_result_ns: Option<u128>,
+}
+
+#[derive(serde::Serialize)]
+struct FirstFault {
+    packet: usize,
+    message: String,
+}
+
+/// A map's contents: arrays list their non-zero entries.
+#[derive(serde::Serialize)]
+struct MapJson {
+    name: String,
+    #[serde(rename = "type")]
+    map_type: &'static str,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    /// Entries the map holds (ring buffer: records waiting).
+    len: usize,
+    entries: Vec<EntryJson>,
+}
+
+/// A key and value as hex bytes, and as bpftool shows them from the
+/// object's BTF (null without BTF).
+#[derive(serde::Serialize)]
+struct EntryJson {
+    key: String,
+    value: String,
+    key_typed: Option<String>,
+    value_typed: Option<String>,
+}
+
+fn engine_json(r: &Report, stats: bool) -> PcapEngineJson {
+    let mut verdicts: std::collections::BTreeMap<&'static str, usize> =
+        labels(r.driver).into_iter().map(|l| (l, 0)).collect();
+    let mut faults = 0;
+    let mut first_fault = None;
+    for (i, (v, _)) in r.results.iter().enumerate() {
+        match v {
+            Ok(v) => *verdicts.entry(v.label()).or_default() += 1,
+            Err(e) => {
+                faults += 1;
+                first_fault.get_or_insert_with(|| FirstFault {
+                    packet: i,
+                    message: e.clone(),
+                });
+            }
+        }
+    }
+    let secs = r.elapsed.as_secs_f64();
+    PcapEngineJson {
+        engine: r.engine,
+        verdicts,
+        faults,
+        first_fault,
+        elapsed_ns: r.elapsed.as_nanos(),
+        packets_per_second: if secs > 0.0 {
+            r.results.len() as f64 / secs
+        } else {
+            0.0
+        },
+        prepare_ns: stats.then(|| r.prepare.as_nanos()),
+        first_result_ns: stats.then(|| r.first_result.as_nanos()),
+    }
+}
+
+fn maps_json(maps: &[Map], types: &Types) -> Vec<MapJson> {
+    maps.iter()
+        .map(|m| {
+            let d = m.def();
+            let t = types.get(m.name());
+            let entries = m
+                .entries()
+                .into_iter()
+                .filter(|(_, v)| {
+                    !matches!(d.map_type, MapType::Array | MapType::PerCpuArray)
+                        || v.iter().any(|&b| b != 0)
+                })
+                .map(|(k, v)| EntryJson {
+                    key_typed: t.map(|t| t.key.format(&k)),
+                    value_typed: t.map(|t| t.value.format(&v)),
+                    key: to_hex(&k),
+                    value: to_hex(&v),
+                })
+                .collect();
+            MapJson {
+                name: m.name().to_string(),
+                map_type: type_name(d.map_type),
+                key_size: d.key_size,
+                value_size: d.value_size,
+                max_entries: d.max_entries,
+                len: m.len(),
+                entries,
+            }
+        })
+        .collect()
 }

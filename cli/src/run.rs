@@ -3,6 +3,7 @@
 //! an ELF object's XDP program over a capture ([`crate::pcap`]).
 
 use crate::input::{load_program, parse_hex, read_capped, to_hex, Format, MAX_MEM_BYTES};
+use crate::output::{print_json, FaultJson, OutputArg};
 use crate::pcap;
 use crate::CliError;
 use clap::{Args, ValueEnum};
@@ -64,6 +65,8 @@ pub struct RunArgs {
     /// on the same input; with --pcap, per packet).
     #[arg(long)]
     stats: bool,
+    #[command(flatten)]
+    pub out: OutputArg,
 }
 
 fn parse_type(s: &str) -> Result<cranebpf_runtime::ctx::ProgramType, String> {
@@ -127,6 +130,7 @@ fn run_pcap(args: &RunArgs, capture: &std::path::Path) -> Result<ExitCode, CliEr
         EngineArg::Both => pcap::EngineChoice::Both,
     };
     let (report, agree) = pcap::run(&pcap::PcapRun {
+        out: args.out,
         object: &args.program,
         section: args.section.as_deref(),
         pcap: capture,
@@ -176,6 +180,17 @@ fn run_one(
         let vm = Vm::new(prog, helpers, engine)?;
         (vm.run_input(&mut mem, opts), None)
     };
+    if args.out.json() {
+        let name = if engine == EngineKind::Jit {
+            "jit"
+        } else {
+            "interpreter"
+        };
+        let run = engine_json(name, &out, &mem, stats, args);
+        print_json("run", &RunJson::program(vec![run], Vec::new()));
+        note_budget(&out, args.budget);
+        return Ok(exit_for(&out));
+    }
     print_outcome(&out, args.budget);
     if args.dump_mem {
         println!("mem = {}", to_hex(&mem));
@@ -198,6 +213,21 @@ fn run_both(
     let (mut m1, mut m2) = (input.clone(), input);
     let a = interp.run_input(&mut m1, opts);
     let b = jit.run_input(&mut m2, opts);
+    if args.out.json() {
+        let diffs = compare(&a, &b, &m1, &m2);
+        let agree = diffs.is_empty();
+        let runs = vec![
+            engine_json("interpreter", &a, &m1, None, args),
+            engine_json("jit", &b, &m2, None, args),
+        ];
+        print_json("run", &RunJson::program(runs, diffs));
+        note_budget(&a, args.budget);
+        return Ok(if agree {
+            exit_for(&a)
+        } else {
+            ExitCode::from(3)
+        });
+    }
     print_outcome(&a, args.budget);
     if args.dump_mem {
         println!("mem = {}", to_hex(&m1));
@@ -222,6 +252,11 @@ fn print_outcome(out: &RunOutcome, budget: Budget) {
         Err(f) => println!("{f}"),
     }
     println!("instructions = {}", out.insn_count);
+    note_budget(out, budget);
+}
+
+/// If the budget stopped the run, a note on stderr on how to change it.
+fn note_budget(out: &RunOutcome, budget: Budget) {
     if let Err(Fault {
         kind: FaultKind::Budget { budget: n },
         ..
@@ -297,5 +332,76 @@ fn same_result(a: &Result<u64, Fault>, b: &Result<u64, Fault>) -> bool {
             _ => x == y,
         },
         _ => false,
+    }
+}
+
+/// `cranebpf run --output json` of a single program (docs/json.md).
+#[derive(serde::Serialize)]
+struct RunJson {
+    /// `program` (here) or `pcap` (`crate::pcap`).
+    mode: &'static str,
+    /// One entry per engine that ran, the interpreter first.
+    engines: Vec<EngineRunJson>,
+    /// Whether the engines agree (true for one engine).
+    agree: bool,
+    /// What differed, if they did not.
+    differences: Vec<String>,
+}
+
+impl RunJson {
+    fn program(engines: Vec<EngineRunJson>, differences: Vec<String>) -> RunJson {
+        RunJson {
+            mode: "program",
+            engines,
+            agree: differences.is_empty(),
+            differences,
+        }
+    }
+}
+
+/// One engine's run, in JSON.
+#[derive(serde::Serialize)]
+struct EngineRunJson {
+    /// `interpreter` or `jit`.
+    engine: &'static str,
+    /// r0 at exit (null on a fault).
+    r0: Option<u64>,
+    /// The fault (null on exit).
+    fault: Option<FaultJson>,
+    instructions: u64,
+    /// The input memory after the run, as hex (with --dump-mem).
+    mem: Option<String>,
+    /// With --stats.
+    stats: Option<StatsJson>,
+}
+
+/// `--stats` figures in nanoseconds.
+#[derive(serde::Serialize)]
+struct StatsJson {
+    prepare_ns: u128,
+    first_result_ns: u128,
+    per_call_ns: u128,
+    calls: u64,
+}
+
+fn engine_json(
+    engine: &'static str,
+    out: &RunOutcome,
+    mem: &[u8],
+    stats: Option<crate::stats::Stats>,
+    args: &RunArgs,
+) -> EngineRunJson {
+    EngineRunJson {
+        engine,
+        r0: out.result.as_ref().ok().copied(),
+        fault: out.result.as_ref().err().map(FaultJson::from),
+        instructions: out.insn_count,
+        mem: args.dump_mem.then(|| to_hex(mem)),
+        stats: stats.map(|s| StatsJson {
+            prepare_ns: s.prepare.as_nanos(),
+            first_result_ns: s.first_result.as_nanos(),
+            per_call_ns: s.per_call.as_nanos(),
+            calls: s.calls,
+        }),
     }
 }

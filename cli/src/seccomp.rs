@@ -7,7 +7,11 @@
 //! A trace is text, one record per line: `NR ARCH [ARG...]`, with up to six
 //! arguments; ARCH is `x86_64`, `aarch64`, `i386`, `riscv64`, `native` or
 //! an `AUDIT_ARCH_*` number. Numbers are decimal or `0x` hex; `#` starts a
-//! comment. With `--engine both` the engines are compared record by record
+//! comment. A trace that starts with `[` is a JSON list of records instead,
+//! each an object `{"nr": 1, "arch": "x86_64", "args": [1, "0x10"],
+//! "instruction_pointer": 4096}` (arch defaults to `native`, args and
+//! instruction_pointer to 0) or an array in the text order
+//! `[1, "x86_64", 1, "0x10"]`; numbers may be JSON numbers or strings. With `--engine both` the engines are compared record by record
 //! (a difference exits with status 3).
 
 use crate::input::{read_capped, read_text, MAX_PROGRAM_BYTES};
@@ -109,6 +113,9 @@ fn read_filter(path: &Path) -> Result<Vec<cranebpf::filter::SockFilter>, CliErro
 /// The records of a trace file.
 fn read_trace(path: &Path) -> Result<Vec<SeccompData>, CliError> {
     let t = read_text(path)?;
+    if t.trim_start().starts_with('[') {
+        return read_json_trace(&t).map_err(|e| CliError(format!("{}: {e}", path.display())));
+    }
     let mut out = Vec::new();
     for (n, line) in t.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -122,9 +129,66 @@ fn read_trace(path: &Path) -> Result<Vec<SeccompData>, CliError> {
     Ok(out)
 }
 
+/// A JSON trace: a list of records, objects or arrays (module docs).
+fn read_json_trace(t: &str) -> Result<Vec<SeccompData>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(t).map_err(|e| format!("not a JSON trace: {e}"))?;
+    let list = v.as_array().ok_or("a JSON trace is a list of records")?;
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| json_record(r).map_err(|e| format!("record {i} ({r}): {e}")))
+        .collect()
+}
+
+/// One JSON record, read through the text form's rules.
+fn json_record(r: &serde_json::Value) -> Result<SeccompData, String> {
+    use serde_json::Value;
+    let text = |v: &Value| match v {
+        Value::Number(n) => Ok(n.to_string()),
+        Value::String(s) => Ok(s.clone()),
+        other => Err(format!("`{other}` is not a number or a string")),
+    };
+    let fields: Vec<String> = match r {
+        Value::Array(a) => a.iter().map(text).collect::<Result<_, _>>()?,
+        Value::Object(o) => {
+            let known = ["nr", "arch", "args", "instruction_pointer"];
+            if let Some(k) = o.keys().find(|k| !known.contains(&k.as_str())) {
+                return Err(format!("unknown field `{k}` (known: {})", known.join(", ")));
+            }
+            let nr = o.get("nr").ok_or("no `nr`")?;
+            let mut f = vec![text(nr)?];
+            f.push(o.get("arch").map_or(Ok("native".into()), text)?);
+            match o.get("args") {
+                None => {}
+                Some(Value::Array(a)) => {
+                    for x in a {
+                        f.push(text(x)?);
+                    }
+                }
+                Some(other) => return Err(format!("`args` is `{other}`, not a list")),
+            }
+            let mut data = parse_fields(&f)?;
+            if let Some(ip) = o.get("instruction_pointer") {
+                let t = text(ip)?;
+                data.instruction_pointer =
+                    number(&t).ok_or_else(|| format!("`{t}` is not a number"))?;
+            }
+            return Ok(data);
+        }
+        other => return Err(format!("`{other}` is not an object or a list")),
+    };
+    parse_fields(&fields)
+}
+
 /// `NR ARCH [ARG...]`.
 fn parse_record(line: &str) -> Result<SeccompData, String> {
     let fields: Vec<&str> = line.split_whitespace().collect();
+    parse_fields(&fields)
+}
+
+/// The fields of a record: `NR ARCH [ARG...]`.
+fn parse_fields<S: AsRef<str>>(fields: &[S]) -> Result<SeccompData, String> {
+    let fields: Vec<&str> = fields.iter().map(AsRef::as_ref).collect();
     let [nr, arch, args @ ..] = &fields[..] else {
         return Err("expected `NR ARCH [ARG...]`".into());
     };

@@ -3,19 +3,23 @@
 //! the reference's and the engine's states differ.
 //!
 //! [`culprit`] finds that instruction by cutting the program: the variant
-//! cut at instruction `k` replaces it with a block that folds r0-r5, r7
-//! and r8 into r0 and exits, so it shows the state on first reaching `k`
-//! (every jump to `k` lands on the block; later offsets are adjusted). The
-//! first `k`, in program order, whose variant the two engines disagree on
-//! was reached with different states: the instruction before it is the
-//! culprit. A variant whose reference state depends on addresses (a
-//! pointer in a folded register) proves nothing and is skipped. If no cut
-//! differs, only the final state does: the last instruction before the
-//! final `exit` is blamed. [`class_of`] names the rule of an instruction;
+//! cut at instruction `k` replaces it with a block that folds the scalar
+//! registers among r0-r5, r7 and r8 into r0 and exits, so it shows the
+//! state on first reaching `k` (every jump to `k` lands on the block; later
+//! offsets are adjusted). Which registers hold pointers at `k` is probed on
+//! the reference first ([`scalar_regs`]): a pointer's value depends on
+//! where memory is, so folding it would make the cut inconclusive and the
+//! blame would fall on a later instruction. The first `k`, in program
+//! order, whose variant the two engines disagree on was reached with
+//! different states: the instruction before it is the culprit. A variant
+//! whose reference state still depends on addresses proves nothing and is
+//! skipped. If no cut differs, only the final state does: the last
+//! instruction before the final `exit` is blamed. [`class_of`] names the rule of an instruction;
 //! [`Class`] is what reports are deduplicated by.
 
 use crate::case::Case;
-use crate::engine::{compare, is_deterministic, Engine};
+use crate::engine::{compare, execute_at, is_deterministic, Engine};
+use crate::state::Value;
 use cranebpf_runtime::{AluOp, AtomicOp, CallKind, Endian, Insn, Reg, Size, Src, Width};
 
 /// A bug class: the rule whose result differs, e.g.
@@ -27,7 +31,8 @@ pub type Class = String;
 pub fn culprit(a: &dyn Engine, b: &dyn Engine, case: &Case) -> (usize, Class) {
     let n = case.insns.len();
     for k in 0..n {
-        let Some(variant) = cut_at(case, k) else {
+        let regs = scalar_regs(a, case, k);
+        let Some(variant) = cut_with(case, k, &regs) else {
             continue;
         };
         if !compare(a, b, &variant).diffs.is_empty() && is_deterministic(a, &variant) {
@@ -43,28 +48,81 @@ pub fn culprit(a: &dyn Engine, b: &dyn Engine, case: &Case) -> (usize, Class) {
     (i, class)
 }
 
-/// `case` with instruction `k` replaced by the fold-and-exit block, or
-/// `None` if an offset would not fit.
+/// The registers a cut may fold: the ones the generators never use for
+/// addresses (r6 holds the input, r9 is the address temporary, r10 the
+/// frame).
+const FOLDABLE: [Reg; 8] = [
+    Reg::R0,
+    Reg::R1,
+    Reg::R2,
+    Reg::R3,
+    Reg::R4,
+    Reg::R5,
+    Reg::R7,
+    Reg::R8,
+];
+
+/// `case` with instruction `k` replaced by the block that folds every
+/// [`FOLDABLE`] register into r0 and exits, or `None` if an offset would
+/// not fit.
 pub fn cut_at(case: &Case, k: usize) -> Option<Case> {
-    let insns = splice(&case.insns, k, &fold_block())?;
+    cut_with(case, k, &FOLDABLE)
+}
+
+/// `case` cut at `k` with a block folding only `regs`.
+fn cut_with(case: &Case, k: usize, regs: &[Reg]) -> Option<Case> {
+    let insns = splice(&case.insns, k, &fold_block(regs))?;
     Some(Case {
         insns,
         ..case.clone()
     })
 }
 
-/// r0 = fold of r0-r5, r7, r8; exit.
-fn fold_block() -> Vec<Insn> {
+/// The [`FOLDABLE`] registers that hold a scalar on first reaching `k` in
+/// the reference `a`: the variant cut at `k` by `mov r0, rX; exit` exits
+/// with the same plain number wherever memory is. A pointer (a value that
+/// normalises to a region offset, or that moves with the arena) is left
+/// out, and so is a register of a cut that faults before reaching `k`.
+pub fn scalar_regs(a: &dyn Engine, case: &Case, k: usize) -> Vec<Reg> {
+    FOLDABLE
+        .into_iter()
+        .filter(|&r| {
+            let probe = [
+                Insn::Alu {
+                    w: Width::W64,
+                    op: AluOp::Mov,
+                    dst: Reg::R0,
+                    src: Src::Reg(r),
+                },
+                Insn::Exit,
+            ];
+            let Some(insns) = splice(&case.insns, k, &probe) else {
+                return false;
+            };
+            let variant = Case {
+                insns,
+                ..case.clone()
+            };
+            let here = execute_at(a, &variant, false).map(|s| s.result);
+            let moved = execute_at(a, &variant, true).map(|s| s.result);
+            matches!(here, Ok(Ok(Value::Scalar(_)))) && here == moved
+        })
+        .collect()
+}
+
+/// r0 = fold of `regs` (r0 itself only if listed, else r0 starts at 0);
+/// exit.
+fn fold_block(regs: &[Reg]) -> Vec<Insn> {
     let mut block = Vec::new();
-    for r in [
-        Reg::R1,
-        Reg::R2,
-        Reg::R3,
-        Reg::R4,
-        Reg::R5,
-        Reg::R7,
-        Reg::R8,
-    ] {
+    if !regs.contains(&Reg::R0) {
+        block.push(Insn::Alu {
+            w: Width::W64,
+            op: AluOp::Mov,
+            dst: Reg::R0,
+            src: Src::Imm(0),
+        });
+    }
+    for &r in regs.iter().filter(|&&r| r != Reg::R0) {
         block.push(Insn::Alu {
             w: Width::W64,
             op: AluOp::Mul,

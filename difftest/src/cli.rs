@@ -43,7 +43,7 @@ pub enum EngineChoice {
 /// How to reach the engines named with `--engine`.
 #[derive(Clone, Debug, Default)]
 pub struct EngineOptions {
-    /// Arguments for a plugin, before the memory argument.
+    /// Arguments for a plugin, after the memory argument.
     pub plugin_args: Vec<String>,
     /// How long a plugin process may run on one case.
     pub plugin_timeout: std::time::Duration,
@@ -53,7 +53,7 @@ pub struct EngineOptions {
 /// [`EngineChoice`]: the in-process peers (with the `peers` feature), and
 /// `peers` for all of them.
 pub fn peer_names() -> Vec<&'static str> {
-    #[cfg(feature = "peers")]
+    #[cfg(feature = "peers-light")]
     {
         cranebpf_peers::NAMES
             .iter()
@@ -61,7 +61,7 @@ pub fn peer_names() -> Vec<&'static str> {
             .filter(|n| cranebpf_peers::engine(n).is_some())
             .collect()
     }
-    #[cfg(not(feature = "peers"))]
+    #[cfg(not(feature = "peers-light"))]
     {
         Vec::new()
     }
@@ -82,7 +82,7 @@ pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Eng
     if let Ok(choice) = EngineChoice::from_str(spec, true) {
         return Ok(vec![engine(choice)?]);
     }
-    #[cfg(feature = "peers")]
+    #[cfg(feature = "peers-light")]
     {
         if spec == "peers" {
             return Ok(cranebpf_peers::engines());
@@ -91,7 +91,7 @@ pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Eng
             return Ok(vec![e]);
         }
     }
-    let peers = if cfg!(feature = "peers") {
+    let peers = if cfg!(feature = "peers-light") {
         format!("{}, peers", peer_names().join(", "))
     } else {
         "rbpf-interp, ... (with the `peers` cargo feature)".to_string()
@@ -169,7 +169,7 @@ pub struct DifftestArgs {
     /// the run.
     #[arg(long = "engine", value_name = "NAME")]
     pub engines: Vec<String>,
-    /// An argument for a plugin engine, before the memory (repeatable).
+    /// An argument for a plugin engine, after the memory (repeatable; e.g. `--jit`).
     #[arg(long = "plugin-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub plugin_args: Vec<String>,
     /// Milliseconds a plugin may run on one case before it is killed.
@@ -219,7 +219,40 @@ pub fn run_difftest(args: &DifftestArgs) -> ExitCode {
     }
 }
 
+/// What a batch command line asks for: the reference, the engines under
+/// test and the batch (built once, for the text run and for callers that
+/// print the summaries their own way, such as `cranebpf difftest run
+/// --output json`).
+pub struct Plan {
+    /// The reference engine.
+    pub reference: Box<dyn Engine>,
+    /// The engines under test, each run against the reference.
+    pub targets: Vec<Box<dyn Engine>>,
+    /// The batch.
+    pub cfg: BatchConfig,
+}
+
 fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
+    let Plan {
+        reference,
+        targets,
+        cfg,
+    } = plan(args)?;
+    let mut rows = Vec::new();
+    let mut total = Summary::default();
+    for target in &targets {
+        let summary = run_one(&*reference, &**target, &cfg, args)?;
+        rows.push((target.name().to_string(), summary.clone()));
+        total.merge(summary);
+    }
+    if targets.len() > 1 || !args.engines.is_empty() {
+        print!("{}", class_table(reference.name(), &rows));
+    }
+    Ok(total)
+}
+
+/// The engines and the batch `args` name.
+pub fn plan(args: &DifftestArgs) -> Result<Plan, String> {
     let reference = engine(args.reference)?;
     let opts = EngineOptions {
         plugin_args: args.plugin_args.clone(),
@@ -266,17 +299,11 @@ fn try_run(args: &DifftestArgs) -> Result<Summary, String> {
         jobs,
         shard,
     };
-    let mut rows = Vec::new();
-    let mut total = Summary::default();
-    for target in &targets {
-        let summary = run_one(&*reference, &**target, &cfg, args)?;
-        rows.push((target.name().to_string(), summary.clone()));
-        total.merge(summary);
-    }
-    if targets.len() > 1 || !args.engines.is_empty() {
-        print!("{}", class_table(reference.name(), &rows));
-    }
-    Ok(total)
+    Ok(Plan {
+        reference,
+        targets,
+        cfg,
+    })
 }
 
 /// One engine's batch: progress, the reports (one per bug class), the

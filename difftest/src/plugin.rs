@@ -1,9 +1,12 @@
 //! An engine in another process, through the bpf_conformance plugin
 //! protocol (which uBPF, rbpf and llvmbpf implement, and cranebpf's own
 //! `cranebpf-conformance-plugin`): the program's bytes as hex on standard
-//! input, the input memory as hex in the last argument, r0 as hex on
-//! standard output; a failed run exits non-zero with its reason on
-//! standard error.
+//! input, the input memory as hex in the first argument (then the plugin's
+//! own options), r0 as hex on standard output; a failed run exits non-zero
+//! with its reason on standard error. Bytes are written as bpf_conformance
+//! writes them, two hex digits each separated by spaces: uBPF's plugin
+//! reads them space by space, and takes its first argument as the memory
+//! only if it does not start with `--`.
 //!
 //! [`PluginEngine`] runs one process per case. What the process does is
 //! that engine's result for the case, and the run goes on: a non-zero exit
@@ -39,7 +42,7 @@ pub struct PluginEngine {
 }
 
 impl PluginEngine {
-    /// The plugin at `path`, given `args` before the memory argument, each
+    /// The plugin at `path`, given `args` after the memory argument, each
     /// run killed after `timeout`.
     pub fn new(path: impl Into<PathBuf>, args: Vec<String>, timeout: Duration) -> PluginEngine {
         let path = path.into();
@@ -77,7 +80,7 @@ impl Engine for PluginEngine {
     ) -> Result<Box<dyn Prepared>, PrepareError> {
         Ok(Box::new(PluginProgram {
             engine: self.clone(),
-            program_hex: crate::case::hex(&program.to_bytes()).replace(' ', ""),
+            program_hex: format!("{}\n", crate::case::hex(&program.to_bytes())),
         }))
     }
 }
@@ -112,8 +115,8 @@ impl PluginProgram {
     fn spawn(&self, input: &[u8]) -> Result<u64, String> {
         let e = &self.engine;
         let mut child = Command::new(&e.path)
+            .arg(crate::case::hex(input))
             .args(&e.args)
-            .arg(crate::case::hex(input).replace(' ', ""))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -4,6 +4,7 @@
 use crate::error::JitError;
 use crate::host::{self, EntryFn};
 use crate::isa::{host_isa, JitOptions};
+use crate::proof::Convention;
 use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
     lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
@@ -21,6 +22,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use std::any::Any;
 use std::fmt;
+use std::sync::OnceLock;
 
 /// The JIT's [`LowerEnv`]: functions are module declarations, thunks are the
 /// real host functions.
@@ -79,6 +81,19 @@ pub struct JitProgram {
     /// Stack bytes a run on the reused scratch stack zeroes
     /// (`cranebpf_runtime::analysis::stack_use`).
     stack_zero: usize,
+    /// The entry condition the proof compiled in assumed, and the copy for
+    /// runs that break it (`crate::proof`).
+    guard: Option<Box<Guard>>,
+}
+
+/// A guarded proof's fallback: runs that break [`Guard::convention`] run a
+/// copy compiled, on first need, with the proof that assumes nothing.
+struct Guard {
+    convention: Convention,
+    program: Program,
+    opts: JitOptions,
+    bug: Option<PlantedBug>,
+    fallback: OnceLock<Result<JitProgram, JitError>>,
 }
 
 // SAFETY: after `finalize_definitions` the module's code memory is read-only
@@ -112,7 +127,7 @@ impl JitProgram {
         helpers: Helpers,
         opts: &JitOptions,
     ) -> Result<JitProgram, JitError> {
-        JitProgram::compile(program, helpers, opts, None)
+        JitProgram::compile(program, helpers, opts, None, Convention::Mem)
     }
 
     /// Compiles `program` with a known semantic bug planted in the generated
@@ -124,7 +139,13 @@ impl JitProgram {
         helpers: Helpers,
         bug: PlantedBug,
     ) -> Result<JitProgram, JitError> {
-        JitProgram::compile(program, helpers, &JitOptions::default(), Some(bug))
+        JitProgram::compile(
+            program,
+            helpers,
+            &JitOptions::default(),
+            Some(bug),
+            Convention::Mem,
+        )
     }
 
     fn compile(
@@ -132,6 +153,7 @@ impl JitProgram {
         helpers: Helpers,
         opts: &JitOptions,
         bug: Option<PlantedBug>,
+        want: Convention,
     ) -> Result<JitProgram, JitError> {
         // The load-time engine rules (unregistered static helper, BTF call,
         // LDDW pseudo-load, bad target, fall-through off the end) live in
@@ -142,7 +164,7 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        let mut lower_opts = lower_options(program, opts)?;
+        let (mut lower_opts, convention) = lower_options(program, &helpers, opts, want)?;
         lower_opts.direct_helpers = direct_helpers(&helpers);
         match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
             Ok((entry_id, code_size)) => {
@@ -157,6 +179,7 @@ impl JitProgram {
                     helpers,
                     code_size,
                     stack_zero: zero_bytes(program),
+                    guard: Guard::new(convention, program, opts, bug),
                 })
             }
             Err(e) => {
@@ -237,8 +260,21 @@ impl JitProgram {
         args: [u64; 5],
         opts: &RunOptions,
     ) -> RunOutcome {
-        let stack_region = stack.prepare_top(self.stack_zero);
         let mut mem = MemoryMap::with_storage(std::mem::take(storage));
+        if let Some(g) = &self.guard {
+            // A run that breaks the proof's entry convention takes the
+            // guard's fallback, as `run_on` does.
+            // SAFETY: the regions are valid per this function's contract;
+            // `mem` is emptied before this function returns.
+            unsafe { add_regions(&mut mem, input, more) };
+            if !g.convention.holds(&mem, &args) {
+                let out = g.run_fallback(self, stack, self.stack_zero, &mut mem, args, opts, None);
+                *storage = mem.into_storage();
+                return out;
+            }
+            mem = MemoryMap::with_storage(mem.into_storage());
+        }
+        let stack_region = stack.prepare_top(self.stack_zero);
         // SAFETY: the stack is borrowed mutably for this whole call and is
         // valid for reads and writes; the other regions are valid per this
         // function's contract. `mem` is emptied (`into_storage`) before this
@@ -246,12 +282,7 @@ impl JitProgram {
         // through raw addresses.
         unsafe {
             mem.add_raw(stack_region);
-            if let Some(r) = input {
-                mem.add_raw(r);
-            }
-            for r in more {
-                mem.add_raw(*r);
-            }
+            add_regions(&mut mem, input, more);
         }
         let run = host::Entry {
             entry: self.entry,
@@ -279,6 +310,11 @@ impl JitProgram {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
+        if let Some(g) = &self.guard {
+            if !g.convention.holds(mem, &args) {
+                return g.run_fallback(self, stack, zero, mem, args, opts, user);
+            }
+        }
         // SAFETY: `entry` is this program's finalized entry wrapper, compiled
         // against `host`'s thunks, and `self.module` keeps it mapped.
         unsafe {
@@ -337,6 +373,85 @@ impl Drop for JitProgram {
     }
 }
 
+impl Guard {
+    /// The guard of a program compiled under `convention` (none for
+    /// [`Convention::Any`]).
+    fn new(
+        convention: Convention,
+        program: &Program,
+        opts: &JitOptions,
+        bug: Option<PlantedBug>,
+    ) -> Option<Box<Guard>> {
+        (convention != Convention::Any).then(|| {
+            Box::new(Guard {
+                convention,
+                program: program.clone(),
+                opts: opts.clone(),
+                bug,
+                fallback: OnceLock::new(),
+            })
+        })
+    }
+
+    /// Runs `main`'s program through the unguarded copy (compiled now if
+    /// this is the first run that needs it).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    fn run_fallback(
+        &self,
+        main: &JitProgram,
+        stack: &mut Stack,
+        zero: usize,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        let fallback = self.fallback.get_or_init(|| {
+            JitProgram::compile(
+                &self.program,
+                main.helpers.clone(),
+                &self.opts,
+                self.bug,
+                Convention::Any,
+            )
+        });
+        match fallback {
+            Ok(p) => p.run_on(stack, zero, mem, args, opts, user),
+            // The same program and options compiled once already; if the
+            // copy still fails, the interpreter (the reference) runs it.
+            Err(_) => {
+                let interp =
+                    cranebpf_runtime::Interpreter::new(&self.program, main.helpers.clone());
+                match interp {
+                    Ok(i) => Prepared::run(&i, stack, mem, args, opts, user),
+                    Err(e) => RunOutcome {
+                        result: Err(cranebpf_runtime::engine::opaque_fault(e.to_string())),
+                        insn_count: 0,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Adds `input` (if any) and `more` to `mem`.
+///
+/// # Safety
+/// As for [`MemoryMap::add_raw`]: each region is memory valid for the
+/// accesses it grants while it is in `mem`.
+unsafe fn add_regions(mem: &mut MemoryMap<'_>, input: Option<Region>, more: &[Region]) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        if let Some(r) = input {
+            mem.add_raw(r);
+        }
+        for r in more {
+            mem.add_raw(*r);
+        }
+    }
+}
+
 /// The helpers compiled code calls directly (registered with
 /// [`Helpers::register_direct`]), by id: their C-ABI addresses.
 fn direct_helpers(helpers: &Helpers) -> std::collections::BTreeMap<u32, u64> {
@@ -347,13 +462,20 @@ fn direct_helpers(helpers: &Helpers) -> std::collections::BTreeMap<u32, u64> {
 }
 
 /// The lowering options that `opts` asks for (with the proof
-/// [`crate::proof::obtain`] gives for `program`).
-fn lower_options(program: &Program, opts: &JitOptions) -> Result<LowerOptions, JitError> {
+/// [`crate::proof::obtain`] gives for `program` under `want`), and the
+/// convention runs must meet to use them.
+fn lower_options(
+    program: &Program,
+    helpers: &Helpers,
+    opts: &JitOptions,
+    want: Convention,
+) -> Result<(LowerOptions, Convention), JitError> {
     let mut l = LowerOptions::default();
     l.bounds_checks = opts.bounds_checks();
-    l.proof = crate::proof::obtain(program, opts)?;
+    let (proof, convention) = crate::proof::obtain(program, helpers, opts, want)?;
+    l.proof = proof;
     l.audit = opts.audit;
-    Ok(l)
+    Ok((l, convention))
 }
 
 /// Declares, lowers and defines every function and the entry wrapper, then

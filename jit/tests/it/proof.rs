@@ -161,3 +161,61 @@ fn strict_accepts_a_proven_program() {
     let jit = Vm::jit_with(&p, cranebpf::Helpers::new(), &strict).expect("proven");
     assert_eq!(jit.run(&mut []), Ok(7));
 }
+
+/// `sum += p[i]` for `i < r2`: under the raw-memory convention (r1 = the
+/// input, r2 = its length) every load is proven, and Elide drops its
+/// checks.
+fn sum_to_r2() -> cranebpf::Program {
+    cranebpf::Program::from_insns(
+        &cranebpf_runtime::asm::assemble(
+            "mov %r0, 0
+             mov %r3, 0
+             jeq %r2, 0, +6
+             mov %r4, %r1
+             add %r4, %r3
+             ldxb %r4, [%r4]
+             add %r0, %r4
+             add %r3, 1
+             jlt %r3, %r2, -6
+             exit",
+        )
+        .expect("assembles"),
+    )
+    .expect("loads")
+}
+
+/// Elide proves input accesses under the raw-memory convention and guards
+/// it at entry: a run that keeps it (`Vm::run`) uses the elided code, and a
+/// run through `Prepared::run` that breaks it (r2 past the input's end)
+/// runs checked code and faults out of bounds, as the interpreter does.
+#[test]
+fn elide_guards_the_raw_memory_convention() {
+    use cranebpf::Prepared;
+    let p = sum_to_r2();
+    let mut o = JitOptions::default();
+    o.verify = VerifyMode::Elide;
+    let jit = Vm::jit_with(&p, cranebpf::Helpers::new(), &o).expect("jits");
+    let interp = Vm::interpreter(&p, cranebpf::Helpers::new()).expect("loads");
+    let mut input = [1u8, 2, 3, 4];
+    assert_eq!(jit.run(&mut input), Ok(10));
+    for (vm, name) in [(&jit, "jit"), (&interp, "interp")] {
+        let mut input = [1u8, 2, 3, 4];
+        let mut mem = cranebpf::MemoryMap::new();
+        let r = mem.add_mut(&mut input);
+        let mut stack = cranebpf::Stack::boxed();
+        let out = Prepared::run(
+            vm,
+            &mut stack,
+            &mut mem,
+            [r.start, r.len + 4, 0, 0, 0],
+            &RunOptions::default(),
+            None,
+        );
+        let fault = out.result.expect_err(name);
+        assert!(
+            matches!(fault.kind, FaultKind::OutOfBounds { .. }),
+            "{name}: {fault:?}"
+        );
+        assert_eq!(fault.pc, 5, "{name}");
+    }
+}

@@ -523,3 +523,113 @@ fn loop_over_the_input_is_proven_by_widening_in_elide_mode() {
     let v = elide(&INPUT_LOOP.replace("[%r4+0]", "[%r4+1]"), conf);
     assert!(matches!(v.proof.access(5), AccessFact::Unproven { .. }));
 }
+
+/// The memcpy workload's shape: a loop over `i < L / 2` copying
+/// `p[i]` to `p[L / 2 + i]`.
+const HALF_COPY: &str = "mov %r0, 0
+     mov %r3, %r2
+     rsh %r3, 1
+     mov %r4, %r1
+     add %r4, %r3
+     jlt %r2, 2, +9
+     mov %r5, 0
+     mov %r0, %r4
+     add %r0, %r5
+     mov %r6, %r1
+     add %r6, %r5
+     ldxb %r6, [%r6]
+     stxb [%r0], %r6
+     add %r5, 1
+     jlt %r5, %r3, -8
+     exit";
+
+#[test]
+fn loop_bounded_by_half_the_length_is_proven() {
+    let v = elide(HALF_COPY, VerifyConfig::mem());
+    assert_eq!(proven(&v, 11), Some(RegionKind::Input), "{:?}", v.proof);
+    assert_eq!(proven(&v, 12), Some(RegionKind::Input), "{:?}", v.proof);
+}
+
+#[test]
+fn loop_bounded_by_half_the_length_past_the_half_is_not_proven() {
+    // The destination starts at L / 2 + 1: the last store is one past L
+    // when L is even.
+    let shifted = HALF_COPY.replace("add %r4, %r3", "add %r4, %r3\n     add %r4, 1");
+    let v = elide(&shifted, VerifyConfig::mem());
+    assert_eq!(proven(&v, 12), Some(RegionKind::Input), "{:?}", v.proof);
+    assert_eq!(proven(&v, 13), None, "{:?}", v.proof);
+    // A quarter is not a half: p + L/4 + i with i < L/2 may pass L.
+    let quarter = HALF_COPY
+        .replace(
+            "rsh %r3, 1",
+            "rsh %r3, 1\n     mov %r7, %r2\n     rsh %r7, 2",
+        )
+        .replace("add %r4, %r3", "add %r4, %r7");
+    let v = elide(&quarter, VerifyConfig::mem());
+    assert_eq!(proven(&v, 14), None, "{:?}", v.proof);
+}
+
+#[test]
+fn scaled_index_below_a_fraction_of_the_length_is_proven() {
+    // for (i = 0; i < L / 64; i++) sum += p[i * 64 + 63]
+    let v = elide(
+        "mov %r0, 0
+         mov %r3, %r2
+         rsh %r3, 6
+         jeq %r3, 0, +9
+         mov %r5, 0
+         mov %r6, %r5
+         lsh %r6, 6
+         mov %r7, %r1
+         add %r7, %r6
+         ldxb %r8, [%r7+63]
+         add %r0, %r8
+         add %r5, 1
+         jlt %r5, %r3, -8
+         exit",
+        VerifyConfig::mem(),
+    );
+    assert_eq!(proven(&v, 9), Some(RegionKind::Input), "{:?}", v.proof);
+}
+
+/// The packet workload's shape: a pointer strides by 64 while a counter
+/// counts to `L / 64`; `[r1+OFF]` reads byte `64 * i + 16 + OFF`.
+fn strided(off: i32) -> Verified {
+    elide(
+        &format!(
+            "mov %r0, 0
+             jlt %r2, 64, +8
+             rsh %r2, 6
+             mov %r3, 0
+             add %r1, 16
+             ldxb %r4, [%r1{off:+}]
+             add %r0, %r4
+             add %r3, 1
+             add %r1, 64
+             jlt %r3, %r2, -5
+             exit"
+        ),
+        VerifyConfig::mem(),
+    )
+}
+
+#[test]
+fn pointer_striding_with_a_counter_is_proven() {
+    for off in [-16, 0, 47] {
+        let v = strided(off);
+        assert_eq!(
+            proven(&v, 5),
+            Some(RegionKind::Input),
+            "{off}: {:?}",
+            v.proof
+        );
+    }
+}
+
+#[test]
+fn pointer_striding_past_its_stride_is_not_proven() {
+    for off in [-17, 48] {
+        let v = strided(off);
+        assert_eq!(proven(&v, 5), None, "{off}: {:?}", v.proof);
+    }
+}

@@ -27,7 +27,11 @@ pub(super) fn alu(st: &mut State, w: Width, op: AluOp, dst: Reg, src: Src, step:
     }
     let a = step.read(st, dst.index());
     let v = match (a, b) {
-        (Value::Scalar(x), Value::Scalar(y)) => Value::Scalar(scalar_op(w, op, &x, &y)),
+        (Value::Scalar(x), Value::Scalar(y)) => {
+            let mut r = scalar_op(w, op, &x, &y);
+            r.tie = counter_step(st, w, op, &x, &y);
+            Value::Scalar(r)
+        }
         (Value::Ptr(p), Value::Scalar(s)) if w == Width::W64 && op == AluOp::Add => {
             ptr_add(st, p, &s, false, step)
         }
@@ -78,34 +82,103 @@ fn mov(st: &mut State, w: Width, b: Value, src: Src) -> Value {
                     st.set(r.index(), Value::Scalar(s));
                 }
             }
-            Value::Scalar(s)
+            // A copy holds no tie (`tie.rs`).
+            Value::Scalar(Scalar { tie: 0, ..s })
         }
         (Width::W64, v) => v,
-        (Width::W32, Value::Scalar(s)) if s.n.umax <= u32::MAX as u64 => {
-            Value::Scalar(Scalar { is_len: false, ..s })
-        }
+        (Width::W32, Value::Scalar(s)) if s.n.umax <= u32::MAX as u64 => Value::Scalar(Scalar {
+            is_len: false,
+            tie: 0,
+            ..s
+        }),
         (Width::W32, Value::Scalar(s)) => Value::scalar(s.n.trunc32()),
         (Width::W32, _) => unknown(Width::W32),
     }
 }
 
 /// A scalar operation, with the input-length links of `add`/`sub` of a
-/// constant carried over.
+/// constant carried over, and those of a fraction of the length (see
+/// [`fraction_links`]).
 fn scalar_op(w: Width, op: AluOp, x: &Scalar, y: &Scalar) -> Scalar {
     let n = Num::alu(w, op, &x.n, &y.n);
     let mut r = Scalar::of(n);
     if w == Width::W64 {
-        if let (Some(lim), Some(k)) = (x.lim, y.n.as_const()) {
+        if let Some(k) = y.n.as_const() {
             // value + lim <= L: adding k (no wrap) leaves lim - k; taking
             // k away (no wrap) leaves lim + k.
-            r.lim = match op {
+            let shift = |lim: u64| match op {
                 AluOp::Add if k <= lim && x.n.umax.checked_add(k).is_some() => Some(lim - k),
                 AluOp::Sub if x.n.umin >= k => lim.checked_add(k),
                 _ => None,
             };
+            r.lim = x.lim.and_then(shift);
+            r.flim = x.flim.and_then(|(s, c)| shift(c).map(|c| (s, c)));
+            fraction_links(op, x, k, &mut r);
         }
     }
     r
+}
+
+/// The tie `x op y` keeps (`tie.rs`): a holder plus or minus a constant,
+/// without wrap, moving the tied pointers' bases; 0 otherwise.
+fn counter_step(st: &mut State, w: Width, op: AluOp, x: &Scalar, y: &Scalar) -> u32 {
+    let Some(k) = y.n.as_const() else {
+        return 0;
+    };
+    if x.tie == 0 || w != Width::W64 {
+        return 0;
+    }
+    let ok = match op {
+        AluOp::Add => x.n.umax.checked_add(k).is_some(),
+        AluOp::Sub => x.n.umin >= k,
+        _ => false,
+    };
+    if !ok || !super::tie::sole_holder(st, x.tie) {
+        return 0;
+    }
+    super::tie::counter_moved(st, x.tie, k, op == AluOp::Sub);
+    x.tie
+}
+
+/// The links of `x op k` (64-bit, `k` constant) to a fraction of the input
+/// length L:
+/// - `L >> t` (or `L / 2^t`) is exactly `L >> t` (`frac`), and shifting a
+///   fraction further adds up;
+/// - `x << t` (or `x * 2^t`) with `x + c <= L >> s` and `t <= s` has
+///   `value + (c << t) <= L` (`(L >> s) << t <= L`; no wrap, since
+///   `x << t <= L`).
+fn fraction_links(op: AluOp, x: &Scalar, k: u64, r: &mut Scalar) {
+    let pow2 = |k: u64| k.is_power_of_two().then(|| k.trailing_zeros() as u64);
+    let t = match op {
+        AluOp::Rsh | AluOp::Lsh if (1..64).contains(&k) => Some(k),
+        AluOp::Div | AluOp::Mul if k > 1 => pow2(k),
+        _ => None,
+    };
+    let Some(t) = t else {
+        return;
+    };
+    match op {
+        AluOp::Rsh | AluOp::Div => {
+            let before = if x.is_len {
+                Some(0)
+            } else {
+                x.frac.map(u64::from)
+            };
+            r.frac = before.map(|b| b + t).filter(|&s| s < 64).map(|s| s as u8);
+        }
+        _ => {
+            if let Some((s, c)) = x.flim {
+                if t <= s as u64 {
+                    r.lim = c.checked_mul(1 << t).max(r.lim);
+                }
+            }
+            if let Some(s) = x.frac {
+                if t <= s as u64 {
+                    r.lim = r.lim.max(Some(0));
+                }
+            }
+        }
+    }
 }
 
 /// `p + s` (or `p - s`): the offset moves by `s`; packet and input
@@ -139,21 +212,51 @@ fn ptr_add(st: &mut State, p: Ptr, s: &Scalar, sub: bool, step: &mut Step) -> Va
         } else {
             Some(c as i64)
         };
+        let tie = delta.and_then(|d| p.tie?.moved(d, d));
         if let Some(k) = delta.and_then(|d| p.k.checked_add(d)) {
             let range = (p.range as i128 - (k - p.k) as i128).clamp(0, u64::MAX as i128) as u64;
-            return Value::Ptr(Ptr { off, k, range, ..p });
+            return Value::Ptr(Ptr {
+                off,
+                k,
+                range,
+                tie,
+                ..p
+            });
         }
         return Value::Ptr(Ptr {
             off,
             id: 0,
             k: 0,
             range: 0,
+            sym: None,
+            tie,
             ..p
         });
     }
-    let range = match (p.kind, sub, s.lim) {
-        // start + s with s + lim <= L: lim bytes are left.
-        (PtrKind::Input, false, Some(lim)) if p.off.as_const() == Some(0) => lim,
+    if p.kind == PtrKind::Input && !sub && p.off.as_const() == Some(0) {
+        if let Some(t) = s.frac {
+            // start + (L >> t): the origin of a symbolic pointer.
+            return Value::Ptr(Ptr {
+                off,
+                id: st.fresh_id(),
+                k: 0,
+                range: 0,
+                sym: Some(t),
+                tie: None,
+                ..p
+            });
+        }
+    }
+    let range = match (p.kind, sub, s.lim, s.flim, p.sym) {
+        // start + s with s + lim <= L: lim bytes are left (L >> t <= L).
+        (PtrKind::Input, false, lim, flim, _) if p.off.as_const() == Some(0) => {
+            lim.max(flim.map(|f| f.1)).unwrap_or(0)
+        }
+        // start + (L >> t) + k + s with s + c <= L >> t: c - k bytes are
+        // left, since 2 * (L >> t) <= L.
+        (PtrKind::Input, false, _, Some((t, c)), Some(u)) if t == u => {
+            (c as i128 - p.k as i128).clamp(0, u64::MAX as i128) as u64
+        }
         _ => 0,
     };
     let id = if matches!(p.kind, PtrKind::Packet | PtrKind::Input) {
@@ -161,11 +264,22 @@ fn ptr_add(st: &mut State, p: Ptr, s: &Scalar, sub: bool, step: &mut Step) -> Va
     } else {
         0
     };
+    // A tied pointer plus a bounded scalar stays tied, its bases moved.
+    let tie = p.tie.and_then(|t| {
+        let (a, b) = (s.n.smin, s.n.smax);
+        if sub {
+            t.moved(b.checked_neg()?, a.checked_neg()?)
+        } else {
+            t.moved(a, b)
+        }
+    });
     Value::Ptr(Ptr {
         off,
         id,
         k: 0,
         range,
+        sym: None,
+        tie,
         ..p
     })
 }

@@ -117,10 +117,28 @@ fn refine(
                 };
                 a2.lim = lim.max(a.lim);
             }
-            // A refined length is a minimum input length.
+            if let (Width::W64, Some(t)) = (w, b.frac) {
+                // x < L >> t (or <=, ==): x + 1 (or 0) <= L >> t.
+                let c = match rel {
+                    Rel::Lt { signed: false } => Some(1),
+                    Rel::Le { signed: false } | Rel::Eq => Some(0),
+                    _ => None,
+                };
+                if let Some(c) = c {
+                    let old = a.flim.filter(|f| f.0 == t).map(|f| f.1);
+                    a2.flim = Some((t, c.max(old.unwrap_or(0))));
+                }
+            }
+            // A refined length is a minimum input length, and so is a
+            // refined fraction of it (`L >> t >= m` gives `L >= m << t`).
             for s in [&a2, &b2] {
                 if s.is_len {
                     out.input_min = out.input_min.max(s.n.umin);
+                }
+                if let Some(t) = s.frac {
+                    if s.n.umin.leading_zeros() >= t as u32 {
+                        out.input_min = out.input_min.max(s.n.umin << t);
+                    }
                 }
             }
             write_scalar(&mut out, xr, a, a2);
@@ -261,7 +279,8 @@ fn write_scalar(st: &mut State, r: Option<Reg>, old: Scalar, new: Scalar) {
         st.for_each_value(|v| {
             if let Value::Scalar(s) = v {
                 if s.id == old.id {
-                    *s = new;
+                    // Each keeps its own tie (a copy holds none).
+                    *s = Scalar { tie: s.tie, ..new };
                 }
             }
         });

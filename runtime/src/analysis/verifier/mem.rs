@@ -120,11 +120,14 @@ fn place(
             } else {
                 (st.input_min, RegionKind::Input, "input")
             };
-            if lo < 0 {
+            let by_tie = region == RegionKind::Input
+                && p.tie
+                    .is_some_and(|t| super::tie::proves(st, t, o as i64, size));
+            if lo < 0 && !by_tie {
                 return bad(&format!("{name} offset may be negative ({lo})"));
             }
-            let by_range = o + size as i128 <= p.range as i128;
-            if !(by_range || hi <= min as i128) {
+            let by_range = o + size as i128 <= p.range.max(p.sym_range(st.input_min)) as i128;
+            if !(by_tie || by_range || hi <= min as i128) {
                 return bad(&format!(
                     "{name} access up to {hi} not proven within the {name} (test it against the end first)"
                 ));

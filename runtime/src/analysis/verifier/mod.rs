@@ -64,6 +64,7 @@ mod mem;
 pub mod num;
 pub mod state;
 mod step;
+mod tie;
 pub mod tnum;
 mod widen;
 

@@ -104,6 +104,40 @@ pub struct Ptr {
     pub k: i64,
     /// For packet/input pointers: `self + range <= end` is proven.
     pub range: u64,
+    /// For input pointers: `off - k` is exactly `L >> sym` (`sym >= 1`), so
+    /// adding a scalar `x` with `x + c <= L >> sym` leaves `c - k` bytes
+    /// before the end (`2 * (L >> sym) <= L`).
+    pub sym: Option<u8>,
+    /// For input pointers: the offset moves in step with a counter (see
+    /// [`Tie`]).
+    pub tie: Option<Tie>,
+}
+
+/// `off = (x << t) + b` for some `b` in `[lo, hi]`, where `x` is the value
+/// of the scalar whose [`Scalar::tie`] is `id` (a loop counter and the
+/// pointer it strides, found where the fallback joins two iterations).
+/// With `x + c <= L >> s` and `t <= s`, `off <= L - (c << t) + hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tie {
+    /// The counter's tie id.
+    pub id: u32,
+    /// The stride is `1 << t`.
+    pub t: u8,
+    /// Least base.
+    pub lo: i64,
+    /// Greatest base.
+    pub hi: i64,
+}
+
+impl Tie {
+    /// The tie moved by `[a, b]` (`None` on overflow).
+    pub fn moved(self, a: i64, b: i64) -> Option<Tie> {
+        Some(Tie {
+            lo: self.lo.checked_add(a)?,
+            hi: self.hi.checked_add(b)?,
+            ..self
+        })
+    }
 }
 
 impl Ptr {
@@ -115,6 +149,20 @@ impl Ptr {
             id: 0,
             k: 0,
             range: 0,
+            sym: None,
+            tie: None,
+        }
+    }
+
+    /// The bytes before the end a symbolic input pointer has by itself when
+    /// `L >= input_min`: `off = (L >> s) + k` and `L >> s <= L - (L >> s)`
+    /// give `off + ((input_min >> s) - k) <= L`.
+    pub fn sym_range(&self, input_min: u64) -> u64 {
+        match self.sym {
+            Some(s) if self.kind == PtrKind::Input => {
+                ((input_min >> s) as i128 - self.k as i128).clamp(0, u64::MAX as i128) as u64
+            }
+            _ => 0,
         }
     }
 }
@@ -130,6 +178,12 @@ pub struct Scalar {
     pub lim: Option<u64>,
     /// The value is exactly L.
     pub is_len: bool,
+    /// The value is exactly `L >> s` (`s >= 1`).
+    pub frac: Option<u8>,
+    /// `value + c <= L >> s` is proven, as `(s, c)` (`s >= 1`).
+    pub flim: Option<(u8, u64)>,
+    /// Pointers whose [`Tie`] has this id stride with this value (0: none).
+    pub tie: u32,
 }
 
 impl Scalar {
@@ -140,6 +194,9 @@ impl Scalar {
             id: 0,
             lim: None,
             is_len: false,
+            frac: None,
+            flim: None,
+            tie: 0,
         }
     }
 }
@@ -162,6 +219,9 @@ impl Value {
         id: 0,
         lim: None,
         is_len: false,
+        frac: None,
+        flim: None,
+        tie: 0,
     });
 
     /// A scalar with no links.
@@ -244,6 +304,12 @@ impl StackModel {
             Value::NotInit => false,
         };
         if keep {
+            // A spill is a copy: it holds no tie (`tie.rs`).
+            let value = match value {
+                Value::Scalar(s) => Value::Scalar(Scalar { tie: 0, ..s }),
+                Value::Ptr(p) => Value::Ptr(Ptr { tie: None, ..p }),
+                v => v,
+            };
             let value = match value {
                 Value::Scalar(s) if size < 8 => {
                     // The low `size` bytes: the scalar itself if it fits.
@@ -472,12 +538,22 @@ impl State {
                 ret: a.ret,
             })
             .collect();
-        Some(State {
+        let mut out = State {
             frames,
             pkt_min: self.pkt_min.min(other.pkt_min),
             input_min: self.input_min.min(other.input_min),
             next_id: self.next_id.max(other.next_id),
-        })
+        };
+        for f in 0..out.frames.len() {
+            super::tie::discover(
+                &mut out,
+                f,
+                &self.frames[f].regs,
+                &other.frames[f].regs,
+                how,
+            );
+        }
+        Some(out)
     }
 
     /// Equality ignoring the id counter.
@@ -538,7 +614,7 @@ fn combine_value(a: &Value, b: &Value, how: Combine, mins: (Mins, Mins)) -> Valu
         } else {
             0
         };
-        p.range.max(by_min)
+        p.range.max(by_min).max(p.sym_range(m.1))
     };
     match (a, b) {
         (Value::NotInit, _) | (_, Value::NotInit) => Value::NotInit,
@@ -547,19 +623,56 @@ fn combine_value(a: &Value, b: &Value, how: Combine, mins: (Mins, Mins)) -> Valu
             id: if x.id == y.id { x.id } else { 0 },
             lim: lim(x, mins.0).zip(lim(y, mins.1)).map(|(p, q)| p.min(q)),
             is_len: x.is_len && y.is_len,
+            frac: if x.frac == y.frac { x.frac } else { None },
+            flim: combine_flim(x, y, mins),
+            tie: if x.tie == y.tie { x.tie } else { 0 },
         }),
         (Value::Ptr(p), Value::Ptr(q)) if p.kind == q.kind => {
             let linked = p.id == q.id && p.k == q.k;
+            let sym = if p.sym == q.sym && p.k == q.k {
+                p.sym
+            } else {
+                None
+            };
             Value::Ptr(Ptr {
                 kind: p.kind,
                 off: combine_num(&p.off, &q.off, how),
                 id: if linked { p.id } else { 0 },
-                k: if linked { p.k } else { 0 },
+                k: if linked || sym.is_some() { p.k } else { 0 },
                 range: range(p, mins.0).min(range(q, mins.1)),
+                sym,
+                tie: combine_tie(p.tie, q.tie, how),
             })
         }
         _ => Value::UNKNOWN,
     }
+}
+
+/// Two ties of one pointer joined: the same counter and stride, the bases'
+/// union (dropped by a widening that would grow it).
+fn combine_tie(a: Option<Tie>, b: Option<Tie>, how: Combine) -> Option<Tie> {
+    let (a, b) = (a?, b?);
+    if a.id != b.id || a.t != b.t {
+        return None;
+    }
+    let u = Tie {
+        lo: a.lo.min(b.lo),
+        hi: a.hi.max(b.hi),
+        ..a
+    };
+    (how == Combine::Join || u == a).then_some(u)
+}
+
+/// The `flim` of a joined scalar: both sides' facts about the same shift,
+/// each also read off its state's minimum input length (`x <= x.umax` and
+/// `L >= min` give `x + ((min >> s) - x.umax) <= L >> s`).
+fn combine_flim(x: &Scalar, y: &Scalar, mins: (Mins, Mins)) -> Option<(u8, u64)> {
+    let s = x.flim.or(y.flim)?.0;
+    let of = |v: &Scalar, m: Mins| {
+        let own = v.flim.filter(|f| f.0 == s).map(|f| f.1);
+        own.max((m.1 >> s).checked_sub(v.n.umax))
+    };
+    Some((s, of(x, mins.0)?.min(of(y, mins.1)?)))
 }
 
 /// Combines two stacks: bytes written in both, spills present in both.
@@ -626,16 +739,31 @@ fn value_subsumes(old: &Value, cur: &Value, ids: &mut IdMap) -> bool {
                     (Some(a), Some(b)) => b >= a,
                     (Some(_), None) => false,
                 }
+                && (o.frac.is_none() || o.frac == c.frac)
+                && o.tie == 0
+                && match (o.flim, c.flim) {
+                    (None, _) => true,
+                    (Some(a), Some(b)) => a.0 == b.0 && b.1 >= a.1,
+                    (Some(_), None) => false,
+                }
         }
         // An unconstrained scalar describes any bits, a pointer's included.
         (Value::Scalar(o), Value::Ptr(_)) => {
-            o.n == Num::UNKNOWN && o.id == 0 && o.lim.is_none() && !o.is_len
+            o.n == Num::UNKNOWN
+                && o.id == 0
+                && o.lim.is_none()
+                && !o.is_len
+                && o.frac.is_none()
+                && o.flim.is_none()
+                && o.tie == 0
         }
         (Value::Ptr(o), Value::Ptr(c)) => {
             o.kind == c.kind
                 && c.off.is_subset_of(&o.off)
                 && c.range >= o.range
                 && (!o.kind.uses_id() || (o.k == c.k && ids.check(o.id, c.id)))
+                && (o.sym.is_none() || (o.sym == c.sym && o.k == c.k))
+                && o.tie.is_none()
         }
         _ => false,
     }
@@ -665,6 +793,15 @@ impl fmt::Display for Value {
                 if let Some(l) = s.lim {
                     write!(f, "(+{l}<=len)")?;
                 }
+                if let Some(k) = s.frac {
+                    write!(f, "(=len>>{k})")?;
+                }
+                if let Some((k, l)) = s.flim {
+                    write!(f, "(+{l}<=len>>{k})")?;
+                }
+                if s.tie != 0 {
+                    write!(f, "(tie#{})", s.tie)?;
+                }
                 if s.id != 0 {
                     write!(f, "#{}", s.id)?;
                 }
@@ -687,6 +824,12 @@ impl fmt::Display for Value {
                 write!(f, "{name}(off={}", p.off)?;
                 if p.range != 0 {
                     write!(f, ",r={}", p.range)?;
+                }
+                if let Some(k) = p.sym {
+                    write!(f, ",sym=len>>{k}{:+}", p.k)?;
+                }
+                if let Some(t) = p.tie {
+                    write!(f, ",tie#{}<<{}+[{},{}]", t.id, t.t, t.lo, t.hi)?;
                 }
                 if p.id != 0 {
                     write!(f, ",id={}", p.id)?;

@@ -16,7 +16,7 @@ use super::driver::{Explorer, Flow, Stop};
 use super::error::ErrorKind;
 use super::state::{Combine, State};
 use super::step::Step;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// A program point: an instruction index and the return points of the
 /// frames below the running one.
@@ -34,15 +34,15 @@ impl Explorer<'_> {
     pub(super) fn widen(&mut self, entry: State, limit: u64) -> Result<(), Stop> {
         let mut states: HashMap<Point, State> = HashMap::new();
         let mut joins: HashMap<Point, u32> = HashMap::new();
-        let mut queued: HashSet<Point> = HashSet::new();
-        let mut work: Vec<Point> = Vec::new();
+        // The lowest point first: a loop's header joins its first two
+        // trips before their successors run on (so the ties of `tie.rs`
+        // are found between constants).
+        let mut work: BTreeSet<Point> = BTreeSet::new();
         let start = point(0, &entry);
         states.insert(start.clone(), entry);
-        queued.insert(start.clone());
-        work.push(start);
+        work.insert(start);
         let mut steps = 0u64;
-        while let Some(p) = work.pop() {
-            queued.remove(&p);
+        while let Some(p) = work.pop_first() {
             steps += 1;
             let Some(mut st) = states.get(&p).cloned() else {
                 continue;
@@ -81,9 +81,7 @@ impl Explorer<'_> {
                 };
                 if let Some(m) = merged {
                     states.insert(q.clone(), m);
-                    if queued.insert(q.clone()) {
-                        work.push(q);
-                    }
+                    work.insert(q);
                 }
             }
         }

@@ -22,6 +22,18 @@
 //!
 //! `bpf_tail_call` and the chain driver of
 //! [`ProgramSet`](crate::host::elf::ProgramSet) runs are defined in [`tail`].
+//!
+//! # Differences from the kernel by design
+//! Each is a clean failure or a documented value, never a silent difference:
+//! - LD_ABS/LD_IND see the packet as it was at entry, so in a program that
+//!   uses them the resizing helpers fail with a helper fault;
+//! - `bpf_skb_change_*` grow with zeros up to the loopback MTU;
+//! - there is no `skb->csum`;
+//! - a store to `queue_mapping` keeps the low 16 bits (the kernel ignores
+//!   values from 0xffff);
+//! - `sk` and the socket fields are refused at load;
+//! - `bpf_probe_read_*` read only memory the embedder allows, `_user` and
+//!   `_kernel` alike, and fail with `-EFAULT` elsewhere.
 
 pub mod csum;
 mod run;

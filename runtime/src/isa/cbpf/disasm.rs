@@ -3,9 +3,11 @@
 //! One line per instruction, `(NNN) op       operand`; conditional jumps add
 //! `jt T\tjf F` with absolute targets. Decimal operands print as signed
 //! 32-bit numbers and hexadecimal ones (`#0x800`) as unsigned, like
-//! libpcap's `bpf_image`.
+//! libpcap's `bpf_image`. Ancillary loads (`ld [SKF_AD_OFF + n]`) print
+//! by libpcap's names, as `tcpdump -d -i IFACE vlan` shows them
+//! (`ldb [vlanp]`).
 
-use crate::isa::cbpf::insn::{AluOp, Cond, LoadSize, Op, Operand, RetVal, SockFilter};
+use crate::isa::cbpf::insn::{skf, AluOp, Cond, LoadSize, Op, Operand, RetVal, SockFilter};
 use std::fmt::Write as _;
 
 /// The `tcpdump -d` text of `filters`, one line per instruction, each
@@ -47,7 +49,7 @@ fn parts(i: usize, op: Op) -> (&'static str, String) {
         Op::LdImm { k } => ("ld", format!("#{k:#x}")),
         Op::LdMem { k } => ("ld", format!("M[{k}]")),
         Op::LdLen => ("ld", "#pktlen".into()),
-        Op::LdAbs { size, k } => (ld(size), format!("[{}]", signed(k))),
+        Op::LdAbs { size, k } => (ld(size), abs_operand(k)),
         Op::LdInd { size, k } => (ld(size), format!("[x + {}]", signed(k))),
         Op::LdxImm { k } => ("ldx", format!("#{k:#x}")),
         Op::LdxMem { k } => ("ldx", format!("M[{k}]")),
@@ -76,6 +78,39 @@ fn parts(i: usize, op: Op) -> (&'static str, String) {
         Op::Tax => ("tax", String::new()),
         Op::Txa => ("txa", String::new()),
     }
+}
+
+/// The operand of `ld [k]`: an ancillary load by libpcap's name
+/// (`[vlanp]`, `[ifidx]`, ...), else the offset as a signed number.
+fn abs_operand(k: u32) -> String {
+    match k.checked_sub(skf::AD_OFF).and_then(ancillary_name) {
+        Some(name) => format!("[{name}]"),
+        None => format!("[{}]", k as i32),
+    }
+}
+
+/// The name `tcpdump -d` (libpcap's `bpf_image`) gives the ancillary load
+/// `SKF_AD_OFF + anc`.
+pub fn ancillary_name(anc: u32) -> Option<&'static str> {
+    Some(match anc {
+        skf::AD_PROTOCOL => "proto",
+        skf::AD_PKTTYPE => "type",
+        skf::AD_IFINDEX => "ifidx",
+        skf::AD_NLATTR => "nla",
+        skf::AD_NLATTR_NEST => "nlan",
+        skf::AD_MARK => "mark",
+        skf::AD_QUEUE => "queue",
+        skf::AD_HATYPE => "hatype",
+        skf::AD_RXHASH => "rxhash",
+        skf::AD_CPU => "cpu",
+        skf::AD_ALU_XOR_X => "xor_x",
+        skf::AD_VLAN_TAG => "vlan_tci",
+        skf::AD_VLAN_TAG_PRESENT => "vlanp",
+        skf::AD_PAY_OFFSET => "poff",
+        skf::AD_RANDOM => "random",
+        skf::AD_VLAN_TPID => "vlan_tpid",
+        _ => return None,
+    })
 }
 
 /// ALU mnemonics; `and`, `or`, `xor` print k in hex, the others in decimal.
@@ -169,5 +204,62 @@ mod tests {
 (009) ret      \n(010) unimp    0xffff
 ";
         assert_eq!(disassemble(&f), want);
+    }
+
+    /// `tcpdump -dd` and `tcpdump -d` of `ifindex 3 and inbound and vlan 7`
+    /// compiled for a live Linux interface (`-i eth0`, tcpdump 4.99.3,
+    /// libpcap 1.10.3), where libpcap emits ancillary loads.
+    const ANC_DD: &str = "{ 0x20, 0, 0, 0xfffff008 },\n{ 0x15, 0, 16, 0x00000003 },\n\
+        { 0x28, 0, 0, 0xfffff004 },\n{ 0x15, 14, 0, 0x00000004 },\n\
+        { 0x30, 0, 0, 0xfffff030 },\n{ 0x15, 4, 0, 0x00000001 },\n\
+        { 0x28, 0, 0, 0x0000000c },\n{ 0x15, 2, 0, 0x00008100 },\n\
+        { 0x15, 1, 0, 0x000088a8 },\n{ 0x15, 0, 8, 0x00009100 },\n\
+        { 0x30, 0, 0, 0xfffff030 },\n{ 0x15, 0, 2, 0x00000001 },\n\
+        { 0x30, 0, 0, 0xfffff02c },\n{ 0x5, 0, 0, 0x00000001 },\n\
+        { 0x28, 0, 0, 0x0000000e },\n{ 0x54, 0, 0, 0x00000fff },\n\
+        { 0x15, 0, 1, 0x00000007 },\n{ 0x6, 0, 0, 0x00040000 },\n\
+        { 0x6, 0, 0, 0x00000000 },\n";
+    const ANC_D: &str = "(000) ld       [ifidx]
+(001) jeq      #0x3             jt 2\tjf 18
+(002) ldh      [type]
+(003) jeq      #0x4             jt 18\tjf 4
+(004) ldb      [vlanp]
+(005) jeq      #0x1             jt 10\tjf 6
+(006) ldh      [12]
+(007) jeq      #0x8100          jt 10\tjf 8
+(008) jeq      #0x88a8          jt 10\tjf 9
+(009) jeq      #0x9100          jt 10\tjf 18
+(010) ldb      [vlanp]
+(011) jeq      #0x1             jt 12\tjf 14
+(012) ldb      [vlan_tci]
+(013) ja       15
+(014) ldh      [14]
+(015) and      #0xfff
+(016) jeq      #0x7             jt 17\tjf 18
+(017) ret      #262144
+(018) ret      #0
+";
+
+    #[test]
+    fn disasm_names_ancillary_loads_as_tcpdump_d() {
+        assert_eq!(disassemble(&from_text(ANC_DD).unwrap()), ANC_D);
+    }
+
+    #[test]
+    fn every_ancillary_offset_has_libpcaps_name_and_others_print_as_numbers() {
+        use crate::isa::cbpf::insn::code::*;
+        let names: Vec<_> = (0..64).step_by(4).filter_map(ancillary_name).collect();
+        assert_eq!(names.len(), 16);
+        assert_eq!(names[0], "proto");
+        assert_eq!(names[15], "vlan_tpid");
+        let f = [
+            SockFilter::stmt(LD | W | ABS, skf::AD_OFF + 64),
+            SockFilter::stmt(LD | H | ABS, skf::AD_OFF + skf::AD_RANDOM),
+            SockFilter::stmt(LD | W | IND, skf::AD_OFF),
+        ];
+        assert_eq!(
+            disassemble(&f),
+            "(000) ld       [-4032]\n(001) ldh      [random]\n(002) ld       [x + -4096]\n"
+        );
     }
 }

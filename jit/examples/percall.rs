@@ -1,5 +1,6 @@
 //! Times the fixed costs around a program: one call of `mov r0, 1; exit`
-//! through [`Vm::run`] on each engine, and compile (and predecode) time for
+//! through [`Vm::run`] and through a prebuilt [`cranebpf::RunContext`] on
+//! each engine, and compile (and predecode) time for
 //! straight-line programs of growing size.
 //!
 //! Run with `cargo run --release -p cranebpf --example percall`. Figures
@@ -82,6 +83,21 @@ fn per_call(engine: EngineKind) -> Result<f64, Box<dyn std::error::Error>> {
     Ok(d.as_secs_f64() * 1e9 / f64::from(CALLS))
 }
 
+/// One call through a prebuilt [`cranebpf::RunContext`].
+fn per_call_context(engine: EngineKind) -> Result<f64, Box<dyn std::error::Error>> {
+    let prog = Program::from_insns(&program(2))?;
+    let vm = Vm::new(&prog, Helpers::new(), engine)?;
+    let mut ctx = vm.context();
+    let mut input: [u8; 0] = [];
+    let d = best(200, || {
+        for _ in 0..CALLS {
+            let r = ctx.run(black_box(&mut input));
+            black_box(r.ok());
+        }
+    });
+    Ok(d.as_secs_f64() * 1e9 / f64::from(CALLS))
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let two = Program::from_insns(&program(2))?;
     let t = Instant::now();
@@ -96,6 +112,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "per call, `mov r0, 1; exit`, Vm::run, {engine:?}: {:.1} ns",
             per_call(engine)?
+        );
+        println!(
+            "per call, `mov r0, 1; exit`, RunContext::run, {engine:?}: {:.1} ns",
+            per_call_context(engine)?
         );
     }
     println!("| insns | JIT compile | per insn | interp predecode |");

@@ -73,14 +73,19 @@ impl Prepared for Vm {
         }
     }
 
-    fn run_scratch(
+    fn run_reused(
         &self,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        self.run_with(mem, args, opts, user)
+        match &self.inner {
+            crate::Inner::Interp(i) => i.run_reused(stack, mem, args, opts, user),
+            crate::Inner::Jit(p) => p.run_reused(stack, mem, args, opts, user),
+            crate::Inner::Tiered(t) => t.run_reused(stack, mem, args, opts, user),
+        }
     }
 
     fn code_size(&self) -> Option<usize> {

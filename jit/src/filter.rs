@@ -22,7 +22,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::{EngineKind, Fault, MemoryMap, Prepared, Program, RunOptions, Stack, Vm, VmError};
+use crate::{
+    EngineKind, Fault, MemoryMap, Prepared, Program, Region, RunOptions, Stack, Vm, VmError,
+};
+use cranebpf_runtime::isa::cbpf::reads_context;
 pub use cranebpf_runtime::isa::cbpf::{
     disassemble, text, translate, CbpfProgram, CheckError, Flavor, PacketMeta, SockFilter,
     TranslateError,
@@ -72,13 +75,19 @@ impl From<VmError> for FilterError {
     }
 }
 
-/// A checked, translated and prepared classic filter, with the stack its
-/// runs use (so runs take `&mut self`; prepare one per thread).
+/// A checked, translated and prepared classic filter, with the stack and
+/// region storage its runs reuse (so runs take `&mut self`; prepare one per
+/// thread): a run allocates nothing and zeroes only the scratch memory
+/// (`M[]`) the filter can observe.
 pub(crate) struct Compiled {
     pub(crate) cbpf: CbpfProgram,
     pub(crate) program: Program,
     pub(crate) vm: Vm,
-    pub(crate) stack: Box<Stack>,
+    /// Whether the translated program reads its context (a packet
+    /// filter's [`PacketMeta`]); if not, runs leave it out.
+    pub(crate) reads_context: bool,
+    stack: Box<Stack>,
+    regions: Vec<Region>,
 }
 
 impl Compiled {
@@ -87,23 +96,59 @@ impl Compiled {
         let vm = Vm::new(&program, crate::Helpers::new(), engine)?;
         Ok(Compiled {
             cbpf,
+            reads_context: reads_context(&program),
             program,
             vm,
             stack: Stack::boxed(),
+            regions: Vec::with_capacity(4),
         })
     }
 
-    /// One run with r1..r5 = `args` over `mem`: the 32-bit result.
-    pub(crate) fn run(&mut self, mem: &mut MemoryMap<'_>, args: [u64; 5]) -> Result<u32, Fault> {
-        let out = Prepared::run(
-            &self.vm,
-            &mut self.stack,
-            mem,
-            args,
-            &RunOptions::default(),
-            None,
-        );
+    /// One run with r1 = `data` (read-only, the input region) and, if
+    /// given, r2 = `meta` (read-only): the 32-bit result. The JIT takes the
+    /// prebuilt-context entry (no region search, nothing inserted in
+    /// front).
+    pub(crate) fn run(&mut self, data: &[u8], meta: Option<&[u8]>) -> Result<u32, Fault> {
+        let d = read_only(data);
+        let m = meta.map(read_only);
+        let args = [d.start, m.map_or(0, |m| m.start), 0, 0, 0];
+        let opts = RunOptions::default();
+        let out = match self.vm.as_jit() {
+            // SAFETY: `data` and `meta` are borrowed for the whole call and
+            // their regions are read-only.
+            Some(p) => unsafe {
+                p.run_regions_on(
+                    &mut self.stack,
+                    &mut self.regions,
+                    Some(d),
+                    m.as_slice(),
+                    args,
+                    &opts,
+                )
+            },
+            None => {
+                let mut mem = MemoryMap::with_storage(std::mem::take(&mut self.regions));
+                mem.add_ref(data);
+                if let Some(m) = meta {
+                    mem.add_ref(m);
+                }
+                let out = self
+                    .vm
+                    .run_reused(&mut self.stack, &mut mem, args, &opts, None);
+                self.regions = mem.into_storage();
+                out
+            }
+        };
         out.result.map(|r0| r0 as u32)
+    }
+}
+
+/// The read-only region over `bytes`.
+fn read_only(bytes: &[u8]) -> Region {
+    Region {
+        start: bytes.as_ptr() as u64,
+        len: bytes.len() as u64,
+        writable: false,
     }
 }
 
@@ -142,11 +187,11 @@ impl PacketFilter {
     /// filter's 32-bit result (for libpcap, the snapshot length to keep; 0
     /// drops the packet).
     pub fn run(&mut self, packet: &[u8], meta: &PacketMeta) -> Result<u32, Fault> {
+        if !self.inner.reads_context {
+            return self.inner.run(packet, None);
+        }
         let meta = meta.to_bytes();
-        let mut mem = MemoryMap::new();
-        let p = mem.add_ref(packet);
-        let m = mem.add_ref(&meta);
-        self.inner.run(&mut mem, [p.start, m.start, 0, 0, 0])
+        self.inner.run(packet, Some(&meta))
     }
 
     /// Whether the filter accepts `packet`, whose length on the wire was

@@ -124,6 +124,7 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
 /// # Safety
 /// `entry` must be the entry wrapper of a finalized program compiled with
 /// the thunks of this module, and its code must stay mapped for the call.
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn run_with(
     entry: EntryFn,
     helpers: &Helpers,
@@ -144,43 +145,95 @@ pub(crate) unsafe fn run_with(
     // this function returns, and during the run it is only accessed through
     // raw addresses.
     unsafe { mem.add_raw_first(stack_region) };
-
-    let mut vmc = VmContext::new(stack_start);
-    if let Some(r) = input {
-        vmc.input_start = r.start;
-        vmc.input_len = r.len;
-        vmc.input_wlen = if r.writable { r.len } else { 0 };
-        vmc.packet_start = r.start;
-        vmc.packet_len = r.len;
-    }
-    let initial = opts.budget.unwrap_or(u64::MAX);
-    vmc.remaining = initial;
-    let mut host = HostState {
-        mem: &mut *mem,
+    let run = Entry {
+        entry,
         helpers,
-        user,
+        stack_start,
         input,
-        helper_error: None,
+        args,
+        budget: opts.budget,
     };
-    vmc.host = &mut host as *mut HostState<'_, '_> as *mut c_void;
-    let vmp: *mut VmContext = &mut vmc;
-    // SAFETY: `entry` is valid per this function's contract; `vmp` points to
-    // a fully initialised context whose stack, map and host state outlive the
-    // call. JIT code only touches memory its checks allowed.
-    let r0 = unsafe { entry(vmp, args[0], args[1], args[2], args[3], args[4]) };
-    let helper_error = host.helper_error.take();
-    drop(host);
+    // SAFETY: the caller vouches for `entry`; the stack region is in `mem`
+    // for the call.
+    let out = unsafe { run.call(mem, user) };
     // The stack region leaves the map before the caller's borrow of the
     // stack ends.
     mem.remove_at(stack_start);
+    out
+}
 
-    let charged = initial - vmc.remaining;
-    if vmc.fault_kind == abi::FAULT_NONE {
-        return RunOutcome {
-            result: Ok(r0),
-            insn_count: charged,
+/// One call of compiled code, with everything the context needs.
+pub(crate) struct Entry<'h> {
+    /// The program's entry wrapper.
+    pub(crate) entry: EntryFn,
+    /// Its helpers.
+    pub(crate) helpers: &'h Helpers,
+    /// The host address of the run's stack (its region is in the map).
+    pub(crate) stack_start: u64,
+    /// The input region (also the LD_ABS/LD_IND packet), if any.
+    pub(crate) input: Option<Region>,
+    /// r1..r5.
+    pub(crate) args: [u64; 5],
+    /// The instruction budget.
+    pub(crate) budget: Option<u64>,
+}
+
+impl Entry<'_> {
+    /// Fills a [`VmContext`], calls the entry and turns the context into
+    /// the outcome.
+    ///
+    /// # Safety
+    /// `self.entry` must be the entry wrapper of a finalized program
+    /// compiled with the thunks of this module, whose code stays mapped for
+    /// the call; the stack region `[stack_start, stack_start + STACK_SIZE)`
+    /// must be live, writable memory registered in `mem` for the call.
+    #[inline]
+    pub(crate) unsafe fn call(
+        self,
+        mem: &mut MemoryMap<'_>,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        let mut vmc = VmContext::new(self.stack_start);
+        if let Some(r) = self.input {
+            vmc.input_start = r.start;
+            vmc.input_len = r.len;
+            vmc.input_wlen = if r.writable { r.len } else { 0 };
+            vmc.packet_start = r.start;
+            vmc.packet_len = r.len;
+        }
+        let initial = self.budget.unwrap_or(u64::MAX);
+        vmc.remaining = initial;
+        let mut host = HostState {
+            mem,
+            helpers: self.helpers,
+            user,
+            input: self.input,
+            helper_error: None,
         };
+        vmc.host = &mut host as *mut HostState<'_, '_> as *mut c_void;
+        let vmp: *mut VmContext = &mut vmc;
+        let a = self.args;
+        // SAFETY: `entry` is valid per this function's contract; `vmp`
+        // points to a fully initialised context whose stack, map and host
+        // state outlive the call. JIT code only touches memory its checks
+        // allowed.
+        let r0 = unsafe { (self.entry)(vmp, a[0], a[1], a[2], a[3], a[4]) };
+        let charged = initial - vmc.remaining;
+        if vmc.fault_kind == abi::FAULT_NONE {
+            return RunOutcome {
+                result: Ok(r0),
+                insn_count: charged,
+            };
+        }
+        faulted(&vmc, initial, host.helper_error.take())
     }
+}
+
+/// The outcome of a run whose context records a fault.
+#[cold]
+#[inline(never)]
+fn faulted(vmc: &VmContext, initial: u64, helper_error: Option<HelperError>) -> RunOutcome {
+    let charged = initial - vmc.remaining;
     let kind = match vmc.fault_kind {
         abi::FAULT_OUT_OF_BOUNDS => FaultKind::OutOfBounds {
             addr: vmc.fault_addr,

@@ -41,6 +41,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod context;
 mod engines;
 mod error;
 pub mod filter;
@@ -54,6 +55,7 @@ mod tier;
 mod tools;
 pub mod trace;
 
+pub use context::RunContext;
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
 pub use cranebpf_runtime::kernel::tail::{ChainOutcome, ChainPrograms};
@@ -80,7 +82,7 @@ pub mod insn {
     };
 }
 
-use cranebpf_runtime::engine::scratch::with_regions;
+use cranebpf_runtime::engine::scratch::{with_regions, with_stack, with_storage};
 use std::any::Any;
 use std::fmt;
 
@@ -248,6 +250,14 @@ impl Vm {
         }
     }
 
+    /// The compiled program of a JIT VM (not of a tiered one).
+    pub(crate) fn as_jit(&self) -> Option<&JitProgram> {
+        match &self.inner {
+            Inner::Jit(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// Runs with `input` as the (read-write) input region: r1 = its address
     /// (0 if empty), r2 = its length. Returns r0 or the fault.
     pub fn run(&self, input: &mut [u8]) -> Result<u64, Fault> {
@@ -257,6 +267,17 @@ impl Vm {
     /// [`Vm::run`] with options, returning the whole outcome (result and
     /// instruction count).
     pub fn run_input(&self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
+        // The JIT and the interpreter take the prebuilt-context entry on
+        // this thread's scratch stack and region storage.
+        match &self.inner {
+            Inner::Jit(p) => {
+                return with_stack(|s| with_storage(|r| p.run_input_on(s, r, input, opts)))
+            }
+            Inner::Interp(i) => {
+                return with_stack(|s| with_storage(|r| i.run_input_on(s, r, input, opts)))
+            }
+            Inner::Tiered(_) => {}
+        }
         with_regions(|mem| {
             let args = if input.is_empty() {
                 [0; 5]

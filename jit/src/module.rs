@@ -15,7 +15,9 @@ use cranebpf_runtime::elf::LoadedProgram;
 use cranebpf_runtime::engine::rules::check_program;
 use cranebpf_runtime::engine::scratch::with_stack;
 use cranebpf_runtime::engine::Prepared;
-use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, RunOutcome, Stack, STACK_SIZE};
+use cranebpf_runtime::{
+    Helpers, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, STACK_SIZE,
+};
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
 use cranelift_codegen::isa::CallConv;
 use cranelift_jit::{JITBuilder, JITModule};
@@ -182,7 +184,8 @@ impl JitProgram {
         let host_cc = isa.default_call_conv();
         let builder = JITBuilder::with_isa(isa, default_libcall_names());
         let mut module = JITModule::new(builder);
-        let (lower_opts, convention) = lower_options(program, &helpers, opts, &want)?;
+        let (mut lower_opts, convention) = lower_options(program, &helpers, opts, &want)?;
+        lower_opts.direct_helpers = direct_helpers(&helpers);
         match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
@@ -228,6 +231,93 @@ impl JitProgram {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         with_stack(|stack| self.run_on(stack, self.stack_zero, mem, args, opts, user))
+    }
+
+    /// Runs with `input` as the only region besides the stack (read-write;
+    /// r1 = its address or 0 if empty, r2 = its length), on a stack the
+    /// caller reuses and does not read (zeroed as far as the program can
+    /// observe it), with a region list built in `storage`. The cheapest
+    /// entry (see [`crate::RunContext`]).
+    pub(crate) fn run_input_on(
+        &self,
+        stack: &mut Stack,
+        storage: &mut Vec<Region>,
+        input: &mut [u8],
+        opts: &RunOptions,
+    ) -> RunOutcome {
+        let (region, args) = if input.is_empty() {
+            (None, [0; 5])
+        } else {
+            let r = Region {
+                start: input.as_mut_ptr() as u64,
+                len: input.len() as u64,
+                writable: true,
+            };
+            (Some(r), [r.start, r.len, 0, 0, 0])
+        };
+        // SAFETY: `input` is borrowed mutably for the whole call, so its
+        // region is live, writable memory nothing else touches meanwhile.
+        unsafe { self.run_regions_on(stack, storage, region, &[], args, opts) }
+    }
+
+    /// Runs with `input` (the input region: the inline bounds check and the
+    /// LD_ABS/LD_IND packet) and `more` as the regions besides the stack,
+    /// r1..r5 = `args`, on a stack the caller reuses and does not read,
+    /// with the region list built in `storage`: the stack is region 0 and
+    /// the input region 1, so nothing is searched, inserted in front or
+    /// removed.
+    ///
+    /// # Safety
+    /// Every region of `input` and `more` must be memory valid for the
+    /// accesses it grants (reads; writes if writable) for the whole call,
+    /// and not accessed through Rust references meanwhile.
+    pub(crate) unsafe fn run_regions_on(
+        &self,
+        stack: &mut Stack,
+        storage: &mut Vec<Region>,
+        input: Option<Region>,
+        more: &[Region],
+        args: [u64; 5],
+        opts: &RunOptions,
+    ) -> RunOutcome {
+        let mut mem = MemoryMap::with_storage(std::mem::take(storage));
+        if let Some(g) = &self.guard {
+            // A run that breaks the proof's entry convention takes the
+            // guard's fallback, as `run_on` does.
+            // SAFETY: the regions are valid per this function's contract;
+            // `mem` is emptied before this function returns.
+            unsafe { add_regions(&mut mem, input, more) };
+            if !g.convention.holds(&mem, &args) {
+                let out = g.run_fallback(self, stack, self.stack_zero, &mut mem, args, opts, None);
+                *storage = mem.into_storage();
+                return out;
+            }
+            mem = MemoryMap::with_storage(mem.into_storage());
+        }
+        let stack_region = stack.prepare_top(self.stack_zero);
+        // SAFETY: the stack is borrowed mutably for this whole call and is
+        // valid for reads and writes; the other regions are valid per this
+        // function's contract. `mem` is emptied (`into_storage`) before this
+        // function returns, and during the run the memory is only accessed
+        // through raw addresses.
+        unsafe {
+            mem.add_raw(stack_region);
+            add_regions(&mut mem, input, more);
+        }
+        let run = host::Entry {
+            entry: self.entry,
+            helpers: &self.helpers,
+            stack_start: stack_region.start,
+            input,
+            args,
+            budget: opts.budget,
+        };
+        // SAFETY: `entry` is this program's finalized entry wrapper,
+        // compiled against `host`'s thunks, and `self.module` keeps it
+        // mapped; the stack region is in `mem` for the call.
+        let out = unsafe { run.call(&mut mem, None) };
+        *storage = mem.into_storage();
+        out
     }
 
     /// Runs on `stack`, zeroing its top `zero` bytes first.
@@ -277,14 +367,15 @@ impl Prepared for JitProgram {
         self.run_on(stack, STACK_SIZE, mem, args, opts, user)
     }
 
-    fn run_scratch(
+    fn run_reused(
         &self,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        self.run_with(mem, args, opts, user)
+        self.run_on(stack, self.stack_zero, mem, args, opts, user)
     }
 
     fn code_size(&self) -> Option<usize> {
@@ -362,6 +453,32 @@ impl Guard {
             }
         }
     }
+}
+
+/// Adds `input` (if any) and `more` to `mem`.
+///
+/// # Safety
+/// As for [`MemoryMap::add_raw`]: each region is memory valid for the
+/// accesses it grants while it is in `mem`.
+unsafe fn add_regions(mem: &mut MemoryMap<'_>, input: Option<Region>, more: &[Region]) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        if let Some(r) = input {
+            mem.add_raw(r);
+        }
+        for r in more {
+            mem.add_raw(*r);
+        }
+    }
+}
+
+/// The helpers compiled code calls directly (registered with
+/// [`Helpers::register_direct`]), by id: their C-ABI addresses.
+fn direct_helpers(helpers: &Helpers) -> std::collections::BTreeMap<u32, u64> {
+    helpers
+        .ids()
+        .filter_map(|id| Some((id, helpers.direct(id)? as usize as u64)))
+        .collect()
 }
 
 /// The lowering options that `opts` asks for (with the proof

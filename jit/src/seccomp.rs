@@ -20,7 +20,7 @@
 //! ```
 
 use crate::filter::{Compiled, FilterError};
-use crate::{EngineKind, Fault, MemoryMap, Program};
+use crate::{EngineKind, Fault, Program};
 pub use cranebpf_runtime::isa::cbpf::{text, CbpfProgram, Flavor, SockFilter};
 pub use cranebpf_runtime::seccomp::{host_audit_arch, SeccompAction, SeccompData};
 use std::fmt;
@@ -51,9 +51,7 @@ impl SeccompFilter {
     /// The filter's 32-bit result for one system call.
     pub fn evaluate_raw(&mut self, data: &SeccompData) -> Result<u32, Fault> {
         let bytes = data.to_bytes();
-        let mut mem = MemoryMap::new();
-        let r = mem.add_ref(&bytes);
-        self.inner.run(&mut mem, [r.start, 0, 0, 0, 0])
+        self.inner.run(&bytes, None)
     }
 
     /// The action for one system call.

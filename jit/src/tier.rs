@@ -119,6 +119,17 @@ impl Tiered {
         self.pick().run_scratch(mem, args, opts, user)
     }
 
+    pub(crate) fn run_reused(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.pick().run_reused(stack, mem, args, opts, user)
+    }
+
     pub(crate) fn run(
         &self,
         stack: &mut Stack,

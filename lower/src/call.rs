@@ -4,6 +4,9 @@
 //! default calling convention) with `(vm, id, r1..r5)`; it returns r0 and,
 //! on failure, sets `fault_kind` (and `fault_addr` = id) in the context, so
 //! every call site checks `fault_kind` afterwards. r1-r5 are unchanged.
+//! A helper registered as direct (`Helpers::register_direct`: no VM memory,
+//! cannot fail) that a call names by a constant id is called straight, with
+//! r1..r5 in the C ABI and no check afterwards.
 //!
 //! Local calls call the callee's compiled function (`tail` convention) with
 //! the whole register file and the callee's frame pointer `r10 - 512`. The
@@ -17,11 +20,16 @@
 use crate::func::{Lower, LowerError};
 use cranebpf_runtime::{abi, Reg, STACK_FRAME_SIZE};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{InstBuilder, Value};
+use cranelift_codegen::ir::types::I64;
+use cranelift_codegen::ir::{self, InstBuilder, InstructionData, Opcode, Value};
 
 impl Lower<'_> {
     /// Calls helper `id` (an i64 value) with r1..r5; r0 = its result.
     pub(crate) fn translate_helper_call(&mut self, id: Value) {
+        if let Some(addr) = self.direct_helper(id) {
+            self.translate_direct_call(addr);
+            return;
+        }
         let sig = match self.helper_sig {
             Some(s) => s,
             None => {
@@ -58,6 +66,45 @@ impl Lower<'_> {
 
         self.b.seal_block(cont);
         self.reload_input_bounds();
+    }
+
+    /// The address of the direct form of helper `id`
+    /// ([`LowerOptions::direct_helpers`](crate::LowerOptions)), if `id` is
+    /// a constant naming one.
+    fn direct_helper(&self, id: Value) -> Option<u64> {
+        if self.opts.direct_helpers.is_empty() {
+            return None;
+        }
+        let dfg = &self.b.func.dfg;
+        let inst = dfg.value_def(id).inst()?;
+        let InstructionData::UnaryImm {
+            opcode: Opcode::Iconst,
+            imm,
+        } = dfg.insts[inst]
+        else {
+            return None;
+        };
+        let id = u32::try_from(imm.bits() as u64).ok()?;
+        self.opts.direct_helpers.get(&id).copied()
+    }
+
+    /// Calls a direct helper at `addr`: `extern "C" fn(r1..r5) -> r0`, which
+    /// touches no VM memory and cannot fail, so there is no fault check and
+    /// the input bounds stay as they were.
+    fn translate_direct_call(&mut self, addr: u64) {
+        let mut sig = ir::Signature::new(self.host_cc);
+        sig.params
+            .extend(std::iter::repeat_n(ir::AbiParam::new(I64), 5));
+        sig.returns.push(ir::AbiParam::new(I64));
+        let sig = self.b.import_signature(sig);
+        let callee = self.iconst(addr);
+        let mut args = Vec::with_capacity(5);
+        for r in 1..=5u8 {
+            args.push(self.b.use_var(self.regs[r as usize]));
+        }
+        let call = self.b.ins().call_indirect(sig, callee, &args);
+        let r0 = self.b.inst_results(call)[0];
+        self.set(Reg::R0, r0);
     }
 
     /// Calls the local function that starts at the current call's target

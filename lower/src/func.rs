@@ -114,6 +114,11 @@ pub struct LowerOptions {
     /// access instead of an out-of-bounds fault. For tests and the
     /// differential harness: any such fault means the proof was wrong.
     pub audit: bool,
+    /// Helpers to call directly, by id: the address of each one's
+    /// `extern "C" fn(r1..r5) -> r0` (`cranebpf_runtime::DirectFn`), which
+    /// touches no VM memory and cannot fail (default empty: every helper
+    /// goes through the trampoline). See `call.rs`.
+    pub direct_helpers: std::collections::BTreeMap<u32, u64>,
 }
 
 impl Default for LowerOptions {
@@ -122,6 +127,7 @@ impl Default for LowerOptions {
             bounds_checks: true,
             proof: None,
             audit: false,
+            direct_helpers: std::collections::BTreeMap::new(),
         }
     }
 }

@@ -37,7 +37,7 @@ pub use engine::error::EngineError;
 pub use engine::fault::{Access, Fault, FaultKind, HelperError};
 pub use engine::run::{RunOptions, RunOutcome};
 pub use engine::{Capabilities, Engine, PrepareError, Prepared};
-pub use host::helpers::{Helper, HelperCtx, HelperFn, Helpers};
+pub use host::helpers::{DirectFn, Helper, HelperCtx, HelperFn, Helpers};
 pub use host::mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
 pub use interp::{Interpreter, InterpreterEngine};
 pub use isa::cfg::{BasicBlock, Cfg};

@@ -151,6 +151,7 @@ pub const STATUS_END: u64 = 2;
 impl VmContext {
     /// A context with a stack region `[stack_start, stack_start + STACK_SIZE)`,
     /// no input, no budget and no fault.
+    #[inline]
     pub fn new(stack_start: u64) -> VmContext {
         VmContext {
             stack_start,

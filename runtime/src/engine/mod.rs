@@ -146,10 +146,24 @@ pub trait Prepared: Send + Sync {
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome;
 
-    /// [`run`](Prepared::run) on this thread's reused scratch stack
-    /// ([`scratch`]), for a caller that does not read the final stack: the
-    /// engine may zero only the bytes the program can observe. The default
+    /// [`run`](Prepared::run) on a stack the caller reuses across runs and
+    /// does not read afterwards (a per-thread scratch stack, or the stack
+    /// of a prebuilt run context): the engine may zero only the bytes the
+    /// program can observe ([`crate::analysis::stack_use`]). The default
     /// zeroes the whole stack.
+    fn run_reused(
+        &self,
+        stack: &mut Stack,
+        mem: &mut MemoryMap<'_>,
+        args: [u64; 5],
+        opts: &RunOptions,
+        user: Option<&mut (dyn Any + Send)>,
+    ) -> RunOutcome {
+        self.run(stack, mem, args, opts, user)
+    }
+
+    /// [`run_reused`](Prepared::run_reused) on this thread's scratch stack
+    /// ([`scratch`]).
     fn run_scratch(
         &self,
         mem: &mut MemoryMap<'_>,
@@ -157,7 +171,7 @@ pub trait Prepared: Send + Sync {
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        scratch::with_stack(|stack| self.run(stack, mem, args, opts, user))
+        scratch::with_stack(|stack| self.run_reused(stack, mem, args, opts, user))
     }
 
     /// [`run`](Prepared::run), for an engine that may fail to run at all

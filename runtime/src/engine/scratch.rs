@@ -31,6 +31,17 @@ pub fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> R {
     r
 }
 
+/// Runs `f` with this thread's region storage (empty; a new vector if it
+/// is lent out already), for a run that builds its [`MemoryMap`] with
+/// [`MemoryMap::with_storage`] and hands the storage back.
+pub fn with_storage<R>(f: impl FnOnce(&mut Vec<Region>) -> R) -> R {
+    let mut storage = REGIONS.try_with(Cell::take).unwrap_or_default();
+    let r = f(&mut storage);
+    storage.clear();
+    let _ = REGIONS.try_with(|c| c.set(storage));
+    r
+}
+
 /// Runs `f` with an empty [`MemoryMap`] whose region list reuses this
 /// thread's storage (no allocation once the storage has grown).
 pub fn with_regions<'a, R>(f: impl FnOnce(&mut MemoryMap<'a>) -> R) -> R {

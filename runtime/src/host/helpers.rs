@@ -27,6 +27,13 @@ pub struct HelperCtx<'r, 'a> {
 pub type HelperFn =
     dyn Fn(&mut HelperCtx<'_, '_>, [u64; 5]) -> Result<u64, HelperError> + Send + Sync;
 
+/// A helper that touches no VM memory and cannot fail: a plain C-ABI
+/// function of r1..r5 returning r0. The JIT calls it directly (no
+/// trampoline, no [`HelperCtx`], no refresh of the input bounds); the
+/// interpreter calls it through an ordinary body. It must not panic (a
+/// panic cannot unwind through `extern "C"` and aborts the process).
+pub type DirectFn = extern "C" fn(u64, u64, u64, u64, u64) -> u64;
+
 /// A registered helper: a name (for disassembly and errors) and a body.
 #[derive(Clone)]
 pub struct Helper {
@@ -34,6 +41,9 @@ pub struct Helper {
     pub name: String,
     /// The body.
     pub func: Arc<HelperFn>,
+    /// The same body as a direct C-ABI function, for a helper registered
+    /// with [`Helpers::register_direct`].
+    pub direct: Option<DirectFn>,
 }
 
 impl fmt::Debug for Helper {
@@ -89,9 +99,43 @@ impl Helpers {
             Helper {
                 name: name.into(),
                 func,
+                direct: None,
             },
         );
         self
+    }
+
+    /// Registers (or replaces) helper `id` as a [`DirectFn`]: a function
+    /// that touches no VM memory and cannot fail, which compiled code calls
+    /// directly.
+    ///
+    /// ```
+    /// use cranebpf_runtime::Helpers;
+    ///
+    /// extern "C" fn mix(a: u64, b: u64, _: u64, _: u64, _: u64) -> u64 {
+    ///     a.rotate_left(7) ^ b
+    /// }
+    /// let mut h = Helpers::new();
+    /// h.register_direct(1, "mix", mix);
+    /// assert!(h.direct(1).is_some());
+    /// ```
+    pub fn register_direct(
+        &mut self,
+        id: u32,
+        name: impl Into<String>,
+        f: DirectFn,
+    ) -> &mut Helpers {
+        self.register(id, name, move |_, a| Ok(f(a[0], a[1], a[2], a[3], a[4])));
+        if let Some(h) = self.by_id.get_mut(&id) {
+            h.direct = Some(f);
+        }
+        self
+    }
+
+    /// The direct form of helper `id`, if it was registered with
+    /// [`Helpers::register_direct`].
+    pub fn direct(&self, id: u32) -> Option<DirectFn> {
+        self.by_id.get(&id).and_then(|h| h.direct)
     }
 
     /// The helper with this id.

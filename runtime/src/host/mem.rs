@@ -63,6 +63,7 @@ impl Stack {
     }
 
     /// The bytes, mutable.
+    #[inline]
     pub fn bytes_mut(&mut self) -> &mut [u8; STACK_SIZE] {
         &mut self.0
     }
@@ -77,9 +78,13 @@ impl Stack {
     /// [`Stack::prepare`] zeroing only the top `bytes` bytes (all of them
     /// if `bytes >= STACK_SIZE`): for a run that provably observes no
     /// other byte ([`crate::analysis::stack_use`]).
+    #[inline]
     pub fn prepare_top(&mut self, bytes: usize) -> Region {
         let from = STACK_SIZE - bytes.min(STACK_SIZE);
-        self.0[from..].fill(0);
+        // A program that observes no stack byte pays no `memset` call.
+        if from < STACK_SIZE {
+            self.0[from..].fill(0);
+        }
         Region {
             start: self.0.as_mut_ptr() as u64,
             len: STACK_SIZE as u64,
@@ -164,6 +169,7 @@ impl<'a> MemoryMap<'a> {
 
     /// An empty map that keeps its regions in `storage` (cleared first):
     /// reusing one vector across runs saves an allocation per run.
+    #[inline]
     pub fn with_storage(mut storage: Vec<Region>) -> MemoryMap<'a> {
         storage.clear();
         MemoryMap {
@@ -174,6 +180,7 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// The storage of the regions, emptied, for [`MemoryMap::with_storage`].
+    #[inline]
     pub fn into_storage(mut self) -> Vec<Region> {
         self.regions.clear();
         self.indexed.clear();
@@ -181,6 +188,7 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// Adds a read-write region over `mem` and returns it.
+    #[inline]
     pub fn add_mut(&mut self, mem: &'a mut [u8]) -> Region {
         let r = Region {
             start: mem.as_mut_ptr() as u64,
@@ -192,6 +200,7 @@ impl<'a> MemoryMap<'a> {
     }
 
     /// Adds a read-only region over `mem` and returns it.
+    #[inline]
     pub fn add_ref(&mut self, mem: &'a [u8]) -> Region {
         let r = Region {
             start: mem.as_ptr() as u64,
@@ -208,6 +217,7 @@ impl<'a> MemoryMap<'a> {
     /// `[start, start + len)` must be valid for reads (and, if `writable`,
     /// writes) for as long as this map is used to run a program, and must not
     /// be accessed through a Rust reference while a program runs.
+    #[inline]
     pub unsafe fn add_raw(&mut self, region: Region) {
         self.push(region);
     }
@@ -244,12 +254,14 @@ impl<'a> MemoryMap<'a> {
     ///
     /// # Safety
     /// As for [`MemoryMap::add_raw`].
+    #[inline]
     pub unsafe fn add_raw_first(&mut self, region: Region) {
         self.regions.insert(0, region);
     }
 
     /// Removes every region that starts at `start`. Used when a helper-returned
     /// pointer's lifetime ends (e.g. a ring buffer record is submitted).
+    #[inline]
     pub fn remove_at(&mut self, start: u64) {
         self.regions.retain(|r| r.start != start);
         self.indexed.remove(&start);
@@ -272,6 +284,7 @@ impl<'a> MemoryMap<'a> {
     /// first region that starts at `r1`, if any. LD_ABS/LD_IND read it as
     /// the packet, and the JIT checks it inline. Engines take it before they
     /// register the stack, so a stack at address `r1` is never the input.
+    #[inline]
     pub fn input_region(&self, r1: u64) -> Option<Region> {
         self.regions
             .iter()

@@ -153,6 +153,43 @@ impl Interpreter {
         with_stack(|stack| self.run_on(stack, self.stack_zero, mem, args, opts, user))
     }
 
+    /// Runs with `input` as the only region besides the stack (read-write;
+    /// r1 = its address or 0 if empty, r2 = its length), on a stack the
+    /// caller reuses and does not read (zeroed as far as the program can
+    /// observe it), with the region list built in `storage`: the stack is
+    /// region 0 and the input region 1, so nothing is searched, inserted or
+    /// removed. The cheapest entry (a prebuilt run context's).
+    pub fn run_input_on(
+        &self,
+        stack: &mut Stack,
+        storage: &mut Vec<crate::host::mem::Region>,
+        input: &mut [u8],
+        opts: &RunOptions,
+    ) -> RunOutcome {
+        let region = stack.prepare_top(self.stack_zero);
+        let mut mem = MemoryMap::with_storage(std::mem::take(storage));
+        // SAFETY: `stack` is a live, 16-byte aligned block of STACK_SIZE
+        // bytes, valid for reads and writes, borrowed mutably for this whole
+        // call; `mem` is emptied (`into_storage`) before this function
+        // returns, and all accesses meanwhile go through the map.
+        unsafe { mem.add_raw(region) };
+        let (packet, args) = if input.is_empty() {
+            (None, [0; 5])
+        } else {
+            let r = mem.add_mut(input);
+            (Some(r), [r.start, r.len, 0, 0, 0])
+        };
+        let entry = exec::Entry {
+            args,
+            stack_top: region.start + STACK_SIZE as u64,
+            packet,
+            budget: opts.budget,
+        };
+        let outcome = exec::run(&self.code, &self.helpers, entry, &mut mem, None);
+        *storage = mem.into_storage();
+        outcome
+    }
+
     /// Runs on `stack`, zeroing its top `zero` bytes first (see
     /// [`crate::analysis::stack_use`]): registered as region 0 for the run
     /// and removed afterwards, keeping the program's final stack contents
@@ -206,14 +243,15 @@ impl crate::engine::Prepared for Interpreter {
         self.run_on(stack, STACK_SIZE, mem, args, opts, user)
     }
 
-    fn run_scratch(
+    fn run_reused(
         &self,
+        stack: &mut Stack,
         mem: &mut MemoryMap<'_>,
         args: [u64; 5],
         opts: &RunOptions,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
-        self.run_with(mem, args, opts, user)
+        self.run_on(stack, self.stack_zero, mem, args, opts, user)
     }
 }
 

@@ -18,9 +18,11 @@ use crate::host::kernel::trace::{ProbeMemory, TraceState};
 use crate::host::kernel::{
     KernelRun, Redirect, XdpState, SKB_MAX_LEN, XDP_FRAME_SIZE, XDP_HEADROOM,
 };
-use crate::host::maps::ValueRef;
+use crate::host::maps::{ValueBuf, ValueRef};
 use crate::host::mem::{MemoryMap, Region};
 use crate::host::progtype::{xdp_shadow, Driver, SkbKind, SkbMeta};
+use std::cell::Cell;
+use std::sync::Arc;
 
 /// What a driver runs once its run is set up: given the memory map, r1–r5
 /// and the run's [`KernelRun`], run the program (or a chain of them).
@@ -155,18 +157,23 @@ impl LoadedProgram {
     }
 
     /// Sets up the run of [`LoadedProgram::run_xdp`] and hands it to `step`.
+    /// The frame, the shadow `xdp_md` and the region list are this
+    /// thread's [`XdpScratch`], so a packet allocates nothing once warm.
     pub(super) fn with_xdp_run<R>(&self, packet: &mut Vec<u8>, step: impl RunStep<R>) -> R {
+        let mut scratch = XdpScratch::take();
         let frame_len = XDP_FRAME_SIZE.max(XDP_HEADROOM + packet.len() + 256);
-        let mut frame = vec![0u8; frame_len];
+        if scratch.frame.len() < frame_len {
+            // Growing keeps the frame all zero.
+            scratch.frame.resize(frame_len, 0);
+        }
+        let frame = &mut scratch.frame[..frame_len];
         frame[XDP_HEADROOM..XDP_HEADROOM + packet.len()].copy_from_slice(packet);
         let base = frame.as_mut_ptr() as u64;
         let ctx = ValueRef {
-            buf: crate::host::maps::value_buf(xdp_shadow::SIZE),
+            buf: scratch.ctx.clone(),
             off: 0,
             len: xdp_shadow::SIZE,
         };
-        ctx.buf
-            .write(xdp_shadow::INGRESS_IFINDEX, &1u32.to_le_bytes());
         let data = base + XDP_HEADROOM as u64;
         let state = XdpState {
             ctx: ctx.clone(),
@@ -174,13 +181,15 @@ impl LoadedProgram {
             frame_end: base + frame_len as u64,
             data,
             data_end: data + packet.len() as u64,
+            moved: false,
         };
         state.sync_ctx();
-        let mut run = KernelRun::new();
-        let mut mem = MemoryMap::new();
+        let run = &mut scratch.run;
+        let mut mem = MemoryMap::with_storage(std::mem::take(&mut scratch.regions));
         // SAFETY: `ctx` is held by `run.xdp` and `frame` lives until after
         // the run; both are only accessed through raw pointers meanwhile
-        // (`frame` is not touched by this function until the run ended).
+        // (`frame` is not touched by this function until the run ended, and
+        // `mem` is emptied before it is).
         unsafe {
             mem.add_raw(Region {
                 start: ctx.addr(),
@@ -194,15 +203,26 @@ impl LoadedProgram {
             });
         }
         run.xdp = Some(state);
-        self.add_data_regions(&mut mem, &mut run);
-        let r = step(&mut mem, [ctx.addr(), 0, 0, 0, 0], &mut run);
-        drop(mem);
-        if let Some(st) = run.xdp.take() {
+        self.add_data_regions(&mut mem, run);
+        let r = step(&mut mem, [ctx.addr(), 0, 0, 0, 0], run);
+        scratch.regions = mem.into_storage();
+        if let Some(st) = scratch.run.xdp.take() {
             let (a, b) = ((st.data - base) as usize, (st.data_end - base) as usize);
+            let frame = &mut scratch.frame[..frame_len];
             packet.clear();
             packet.extend_from_slice(&frame[a..b]);
+            // The next packet finds the frame all zero again: only the
+            // packet's bytes can have been written, unless an adjust moved
+            // the packet within the frame.
+            if st.moved {
+                frame.fill(0);
+            } else {
+                frame[a..b].fill(0);
+            }
         }
-        drop(run);
+        // Released only now that the map holding its regions is gone.
+        scratch.run.reset();
+        scratch.give_back();
         r
     }
 
@@ -254,7 +274,10 @@ impl LoadedProgram {
         } else {
             0
         };
-        let st = SkbState::new(packet, meta, self.skb_kind(), growth, legacy_loads);
+        // A program that may resize the packet gets a buffer of the largest
+        // packet; it is this thread's, reused from packet to packet.
+        let reuse = if resizes { take_skb_buf() } else { None };
+        let st = SkbState::with_buf(reuse, packet, meta, self.skb_kind(), growth, legacy_loads);
         let ctx = st.ctx();
         let mut run = KernelRun::new();
         let mut mem = MemoryMap::new();
@@ -276,6 +299,9 @@ impl LoadedProgram {
             *packet = st.packet();
             st.meta(meta);
             redirect = st.redirect;
+            if resizes {
+                give_skb_buf(st.capacity, st.buf);
+            }
         }
         drop(run);
         (r, redirect)
@@ -337,4 +363,69 @@ pub struct SkbOutcome {
     pub outcome: RunOutcome,
     /// The target `bpf_redirect` recorded, if it was called.
     pub redirect: Option<Redirect>,
+}
+
+/// The buffers of XDP runs on one thread, reused from packet to packet.
+/// A run that starts another XDP run on the same thread (a helper running a
+/// program) finds them lent out and gets fresh ones.
+struct XdpScratch {
+    /// The frame; all zero between runs.
+    frame: Vec<u8>,
+    /// The shadow `xdp_md`: the driver rewrites its data fields for every
+    /// packet, and the program cannot write it (its region is read-only).
+    ctx: Arc<ValueBuf>,
+    /// The storage of the run's region list.
+    regions: Vec<Region>,
+    /// The helpers' run state, reset after each run.
+    run: KernelRun,
+}
+
+thread_local! {
+    static XDP_SCRATCH: Cell<Option<Box<XdpScratch>>> = const { Cell::new(None) };
+}
+
+impl XdpScratch {
+    /// This thread's buffers, or fresh ones.
+    fn take() -> Box<XdpScratch> {
+        XDP_SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                let ctx = crate::host::maps::value_buf(xdp_shadow::SIZE);
+                ctx.write(xdp_shadow::INGRESS_IFINDEX, &1u32.to_le_bytes());
+                Box::new(XdpScratch {
+                    frame: vec![0; XDP_FRAME_SIZE],
+                    ctx,
+                    regions: Vec::with_capacity(8),
+                    run: KernelRun::new(),
+                })
+            })
+    }
+
+    /// Keeps the buffers for the thread's next run (dropped if the thread
+    /// is being torn down).
+    fn give_back(self: Box<XdpScratch>) {
+        let _ = XDP_SCRATCH.try_with(|c| c.set(Some(self)));
+    }
+}
+
+thread_local! {
+    /// The packet buffer of the last `__sk_buff` run on this thread of a
+    /// program that may resize its packet.
+    static SKB_BUF: Cell<Option<(usize, Arc<ValueBuf>)>> = const { Cell::new(None) };
+}
+
+/// This thread's reusable `__sk_buff` buffer and its packet capacity, if
+/// it has one.
+fn take_skb_buf() -> Option<(usize, Arc<ValueBuf>)> {
+    SKB_BUF.try_with(Cell::take).ok().flatten()
+}
+
+/// Keeps `buf` (of packet capacity `capacity`) for the thread's next
+/// `__sk_buff` run, unless something else still holds it.
+fn give_skb_buf(capacity: usize, buf: Arc<ValueBuf>) {
+    if Arc::strong_count(&buf) == 1 {
+        let _ = SKB_BUF.try_with(|c| c.set(Some((capacity, buf))));
+    }
 }

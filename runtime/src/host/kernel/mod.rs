@@ -207,6 +207,9 @@ pub(crate) struct XdpState {
     pub(crate) frame_end: u64,
     pub(crate) data: u64,
     pub(crate) data_end: u64,
+    /// Whether `bpf_xdp_adjust_*` moved the packet within the frame during
+    /// the run (the driver then zeroes the whole frame before reusing it).
+    pub(crate) moved: bool,
 }
 
 impl XdpState {
@@ -258,6 +261,22 @@ impl KernelRun {
             chain: None,
             user: None,
         }
+    }
+
+    /// Ends a run and readies this state for the next one, keeping its
+    /// storage: records still reserved are discarded (as on drop), held
+    /// values released, and the per-type state cleared.
+    pub(crate) fn reset(&mut self) {
+        for (_, (map, rec)) in self.reservations.drain() {
+            let _ = map.ringbuf_discard(&rec);
+        }
+        self.held.clear();
+        self.registered.clear();
+        self.xdp = None;
+        self.skb = None;
+        self.trace = None;
+        self.chain = None;
+        self.user = None;
     }
 
     /// Makes `v` accessible to the program for the rest of the run.

@@ -105,6 +105,7 @@ pub(super) fn adjust(mem: &mut MemoryMap<'_>, run: &mut KernelRun, a: [u64; 5], 
         end = new_end;
     }
     mem.remove_at(x.data);
+    x.moved = true;
     x.data = data as u64;
     x.data_end = end as u64;
     // SAFETY: the new packet range lies inside the frame (checked above),

@@ -127,8 +127,14 @@ impl std::fmt::Debug for SkbState {
 }
 
 impl SkbState {
-    /// A state over `packet` with `meta`; `growth` extra bytes of capacity.
-    pub(crate) fn new(
+    /// A state over `packet` with `meta` and `growth` extra bytes of
+    /// capacity, in `reuse` (an earlier state's capacity and buffer) if it
+    /// has the capacity this state needs
+    /// (a buffer of an earlier run, whose packet bytes are never visible
+    /// past the packet's length: the packet region ends there and a resize
+    /// writes the whole new packet), else in a new zeroed buffer.
+    pub(crate) fn with_buf(
+        reuse: Option<(usize, Arc<ValueBuf>)>,
         packet: &[u8],
         meta: &SkbMeta,
         kind: SkbKind,
@@ -136,7 +142,14 @@ impl SkbState {
         legacy_loads: bool,
     ) -> SkbState {
         let capacity = packet.len() + growth;
-        let buf = ValueBuf::zeroed(s::SIZE + capacity);
+        let buf = match reuse {
+            Some((cap, b)) if cap == capacity => {
+                // The shadow starts as a fresh one would.
+                b.write(0, &[0; s::SIZE]);
+                b
+            }
+            _ => ValueBuf::zeroed(s::SIZE + capacity),
+        };
         meta.store(&mut |o, b| buf.write(o, b));
         buf.write(s::SIZE, packet);
         let st = SkbState {

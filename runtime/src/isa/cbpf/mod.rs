@@ -44,4 +44,4 @@ pub use disasm::disassemble;
 pub use insn::{Op, SockFilter};
 pub use meta::PacketMeta;
 pub use text::ParseError;
-pub use translate::{translate, TranslateError};
+pub use translate::{reads_context, translate, TranslateError};

@@ -133,6 +133,16 @@ pub fn translate(prog: &CbpfProgram) -> Result<Program, TranslateError> {
     Program::from_insns(&out.insns).map_err(TranslateError::Output)
 }
 
+/// Whether a translated program reads its context (the [`PacketMeta`] of
+/// a packet filter, the `seccomp_data` of a seccomp filter): a run of one
+/// that does not may leave it out.
+pub fn reads_context(program: &Program) -> bool {
+    program
+        .insns()
+        .iter()
+        .any(|(_, i)| matches!(i, Insn::Ldx { src, .. } if *src == CTX))
+}
+
 /// The context into r6; A and X to 0.
 fn prologue(out: &mut Out, flavor: Flavor) {
     let ctx = match flavor {

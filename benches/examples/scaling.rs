@@ -155,7 +155,12 @@ fn main() {
     let mut max = 1_000_000usize;
     let mut cap = 30.0f64;
     let mut shapes = Vec::new();
-    let mut opts = JitOptions::default();
+    // Cranelift's IR verifier is on by default in debug builds: off, so
+    // that a dev-profile run times the compile alone.
+    let mut opts = JitOptions {
+        verifier: false,
+        ..JitOptions::default()
+    };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {

@@ -157,10 +157,8 @@ fn main() {
     let mut shapes = Vec::new();
     // Cranelift's IR verifier is on by default in debug builds: off, so
     // that a dev-profile run times the compile alone.
-    let mut opts = JitOptions {
-        verifier: false,
-        ..JitOptions::default()
-    };
+    let mut opts = JitOptions::default();
+    opts.verifier = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {

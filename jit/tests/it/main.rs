@@ -19,3 +19,4 @@ mod harness;
 mod mem;
 mod proof;
 mod random;
+mod split;

@@ -782,7 +782,7 @@ fn engine_json(r: &Report, stats: bool) -> PcapEngineJson {
                 faults += 1;
                 first_fault.get_or_insert_with(|| FirstFault {
                     packet: i,
-                    message: e.clone(),
+                    message: e.to_string(),
                 });
             }
         }

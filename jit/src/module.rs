@@ -7,8 +7,7 @@ use crate::isa::{host_isa, JitOptions};
 use crate::proof::Convention;
 use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
-    lower_check_adapter, lower_entry, lower_part, part_signature, FunctionPlan, LowerEnv,
-    LowerOptions, PlantedBug,
+    lower_check_adapter, lower_entry, lower_function_with, LowerEnv, LowerOptions, PlantedBug,
 };
 use cranebpf_runtime::analysis::stack_use::zero_bytes;
 use cranebpf_runtime::analysis::verifier::VerifyConfig;
@@ -32,8 +31,6 @@ use std::sync::OnceLock;
 struct JitEnv<'m> {
     module: &'m mut JITModule,
     ids: &'m [FuncId],
-    /// Parts `1..` of the function being lowered, when it is split.
-    parts: &'m [FuncId],
     /// Only read with the `planted-bugs` feature.
     #[cfg_attr(not(feature = "planted-bugs"), allow(dead_code))]
     bug: Option<PlantedBug>,
@@ -45,12 +42,6 @@ impl LowerEnv for JitEnv<'_> {
         // `lower_function` only asks for indices of `function_ranges`, all of
         // which were declared.
         self.module.declare_func_in_func(self.ids[index], func)
-    }
-
-    fn make_part_ref(&mut self, func: &mut ir::Function, _index: usize, part: usize) -> FuncRef {
-        // Parts are only referenced from the function being lowered, whose
-        // parts `1..` are `self.parts` (all declared before lowering).
-        self.module.declare_func_in_func(self.parts[part - 1], func)
     }
 
     fn helper_trampoline(&self) -> u64 {
@@ -534,24 +525,24 @@ fn compile_into(
     let mut ctx = module.make_context();
     let mut code_size = 0usize;
     for (i, &id) in ids.iter().enumerate() {
-        code_size += compile_function(
-            module,
-            &mut ctx,
-            program,
-            i,
-            id,
-            &ids,
-            lower_opts,
-            host_cc,
-            check_adapter,
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
+        let mut env = JitEnv {
+            module: &mut *module,
+            ids: &ids,
             bug,
-        )?;
+            check_adapter,
+        };
+        lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
+        module.define_function(id, &mut ctx)?;
+        code_size += ctx
+            .compiled_code()
+            .map_or(0, |c| c.code_info().total_size as usize);
+        module.clear_context(&mut ctx);
     }
     ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
     let mut env = JitEnv {
         module: &mut *module,
         ids: &ids,
-        parts: &[],
         bug,
         check_adapter,
     };
@@ -565,7 +556,6 @@ fn compile_into(
     let mut env = JitEnv {
         module: &mut *module,
         ids: &ids,
-        parts: &[],
         check_adapter,
         bug,
     };
@@ -577,64 +567,4 @@ fn compile_into(
     module.clear_context(&mut ctx);
     module.finalize_definitions()?;
     Ok((entry_id, code_size))
-}
-
-/// Plans eBPF function `i` (declared as `id`), declares its extra parts if
-/// it is split, and lowers and defines every part. Returns the code size.
-#[allow(clippy::too_many_arguments)]
-fn compile_function(
-    module: &mut JITModule,
-    ctx: &mut cranelift_codegen::Context,
-    program: &Program,
-    i: usize,
-    id: FuncId,
-    ids: &[FuncId],
-    lower_opts: &LowerOptions,
-    host_cc: CallConv,
-    check_adapter: FuncId,
-    bug: Option<PlantedBug>,
-) -> Result<usize, JitError> {
-    let plan = FunctionPlan::new(program, i, lower_opts)?;
-    let mut parts = Vec::with_capacity(plan.parts().saturating_sub(1));
-    for k in 1..plan.parts() {
-        parts.push(module.declare_function(
-            &format!("bpf_fn{i}_part{k}"),
-            Linkage::Local,
-            &part_signature(),
-        )?);
-    }
-    let mut code_size = 0;
-    for part in 0..plan.parts() {
-        let (fid, name, sig) = match part {
-            0 => (id, UserFuncName::user(0, i as u32), function_signature()),
-            k => (
-                parts[k - 1],
-                UserFuncName::user(3 + i as u32, k as u32),
-                part_signature(),
-            ),
-        };
-        ctx.func = ir::Function::with_name_signature(name, sig);
-        let mut env = JitEnv {
-            module: &mut *module,
-            ids,
-            parts: &parts,
-            bug,
-            check_adapter,
-        };
-        lower_part(
-            program,
-            &plan,
-            part,
-            &mut env,
-            host_cc,
-            lower_opts,
-            &mut ctx.func,
-        )?;
-        module.define_function(fid, ctx)?;
-        code_size += ctx
-            .compiled_code()
-            .map_or(0, |c| c.code_info().total_size as usize);
-        module.clear_context(ctx);
-    }
-    Ok(code_size)
 }

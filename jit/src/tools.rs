@@ -5,8 +5,7 @@ use crate::error::JitError;
 use crate::isa::{make_isa, JitOptions};
 use cranebpf_lower::{
     check_adapter_signature, entry_signature, function_ranges, function_signature,
-    lower_check_adapter, lower_entry, lower_part, part_signature, FunctionPlan, LowerOptions,
-    ModuleFreeEnv,
+    lower_check_adapter, lower_entry, lower_function, ModuleFreeEnv,
 };
 use cranebpf_runtime::Program;
 use cranelift_codegen::control::ControlPlane;
@@ -23,25 +22,19 @@ const PLACEHOLDER_ENV: ModuleFreeEnv = ModuleFreeEnv {
 };
 
 /// Lowers every function of `program` (and the entry wrapper, last) for
-/// `isa`, without a module. Function `i` is named `u0:i` (part `k >= 1` of
-/// a split one `u{3 + i}:k`); the entry `u1:0` and the check adapter `u2:0`
-/// follow.
+/// `isa`, without a module. Function `i` is named `u0:i`; the entry `u1:0`
+/// and the check adapter `u2:0` follow.
 fn lower_all(program: &Program, isa: &OwnedTargetIsa) -> Result<Vec<ir::Function>, JitError> {
     let host_cc = isa.default_call_conv();
     let mut env = PLACEHOLDER_ENV;
     let mut out = Vec::new();
-    let opts = LowerOptions::default();
     for i in 0..function_ranges(program).len() {
-        let plan = FunctionPlan::new(program, i, &opts)?;
-        for part in 0..plan.parts() {
-            let (name, sig) = match part {
-                0 => (UserFuncName::user(0, i as u32), function_signature()),
-                k => (UserFuncName::user(3 + i as u32, k as u32), part_signature()),
-            };
-            let mut f = ir::Function::with_name_signature(name, sig);
-            lower_part(program, &plan, part, &mut env, host_cc, &opts, &mut f)?;
-            out.push(f);
-        }
+        let mut f = ir::Function::with_name_signature(
+            UserFuncName::user(0, i as u32),
+            function_signature(),
+        );
+        lower_function(program, i, &mut env, host_cc, &mut f)?;
+        out.push(f);
     }
     let mut entry =
         ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_signature(host_cc));

@@ -15,11 +15,6 @@ pub trait LowerEnv {
     /// [`crate::function_signature`] with the `tail` calling convention.
     fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef;
 
-    /// A reference, usable in `func`, to part `part >= 1` of the split eBPF
-    /// function `index` (see [`crate::FunctionPlan::parts`]). It must have
-    /// [`crate::part_signature`].
-    fn make_part_ref(&mut self, func: &mut ir::Function, index: usize, part: usize) -> FuncRef;
-
     /// Address of the host helper trampoline, an `extern "C"` function with
     /// [`crate::helper_signature`]. Placeholders are fine for code that is
     /// never run.
@@ -92,8 +87,7 @@ pub(crate) fn planted_bug(env: &dyn LowerEnv) -> Option<PlantedBug> {
 }
 
 /// A [`LowerEnv`] that needs no module: function `i` is the user external
-/// name `u0:i`, part `k` of a split function `i` is `u{3 + i}:k`, the
-/// check adapter is `u2:0`, and the thunk addresses are
+/// name `u0:i`, the check adapter is `u2:0`, and the thunk addresses are
 /// the given placeholders (0 by default).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ModuleFreeEnv {
@@ -107,18 +101,6 @@ impl LowerEnv for ModuleFreeEnv {
     fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef {
         let name = func.declare_imported_user_function(UserExternalName::new(0, index as u32));
         let signature = func.import_signature(crate::sig::function_signature());
-        func.import_function(ExtFuncData {
-            name: ExternalName::user(name),
-            signature,
-            colocated: true,
-            patchable: false,
-        })
-    }
-
-    fn make_part_ref(&mut self, func: &mut ir::Function, index: usize, part: usize) -> FuncRef {
-        let name = func
-            .declare_imported_user_function(UserExternalName::new(3 + index as u32, part as u32));
-        let signature = func.import_signature(crate::split::part_signature());
         func.import_function(ExtFuncData {
             name: ExternalName::user(name),
             signature,

@@ -12,7 +12,6 @@
 use crate::env::LowerEnv;
 use crate::plan::{function_range, BudgetMode, BudgetPlan, FunctionRange};
 use crate::sig::mem_check_signature;
-use crate::split::{dispatch_table, PartState, Segments};
 use cranebpf_runtime::abi;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::analysis::proof::access_operand;
@@ -262,7 +261,7 @@ pub(crate) struct Lower<'a> {
     pub budget_mode: BudgetMode,
     /// Leaders (by instruction index) where the fast copy checks the
     /// budget.
-    pub checkpoints: &'a HashSet<usize>,
+    pub checkpoints: HashSet<usize>,
     /// What the fast copy compares `remaining` with at a checkpoint
     /// ([`crate::plan::BudgetPlan::threshold`]).
     pub threshold: u64,
@@ -285,8 +284,6 @@ pub(crate) struct Lower<'a> {
     /// The check adapter, once asked for (`Some(None)`: the embedder has
     /// none).
     pub check_adapter: Option<Option<ir::FuncRef>>,
-    /// The split state when the function is cut into parts (`split.rs`).
-    pub split: Option<PartState<'a>>,
 }
 
 /// Builds eBPF function `index` of `program` into `func`, whose signature
@@ -304,9 +301,10 @@ pub fn lower_function(
 
 /// [`lower_function`] with explicit [`LowerOptions`].
 ///
-/// Builds part 0 of the function's [`FunctionPlan`]: the whole function,
-/// unless it is longer than [`crate::SEGMENT_INSNS`] and so split (then
-/// the other parts come from [`lower_part`]).
+/// The phases: find the function's range in the graph, refuse what the
+/// lowering cannot build, plan the budget copies, emit the entry block,
+/// make one block per leader and copy, then build each copy instruction by
+/// instruction, and finish with the shared fault block.
 pub fn lower_function_with(
     program: &Program,
     index: usize,
@@ -315,123 +313,29 @@ pub fn lower_function_with(
     opts: &LowerOptions,
     func: &mut ir::Function,
 ) -> Result<(), LowerError> {
-    let plan = FunctionPlan::new(program, index, opts)?;
-    lower_part(program, &plan, 0, env, host_cc, opts, func)
-}
-
-/// Everything the lowering decides about one eBPF function before building
-/// any CLIF, computed once per function however many Cranelift functions
-/// (parts) it becomes: its range, the refusal of what cannot be built, the
-/// budget plan, the frame facts, and the cut into segments (`split.rs`).
-pub struct FunctionPlan {
-    index: usize,
-    range: FunctionRange,
-    budget: BudgetPlan,
-    frame: FrameFacts,
-    needs_input_lims: bool,
-    returns_args: bool,
-    segs: Segments,
-}
-
-impl fmt::Debug for FunctionPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FunctionPlan")
-            .field("index", &self.index)
-            .field("range", &self.range)
-            .field("parts", &self.parts())
-            .finish_non_exhaustive()
-    }
-}
-
-impl FunctionPlan {
-    /// Plans eBPF function `index` of `program` under `opts`.
-    pub fn new(
-        program: &Program,
-        index: usize,
-        opts: &LowerOptions,
-    ) -> Result<FunctionPlan, LowerError> {
-        let range = function_range(program, index).ok_or(LowerError::NoSuchFunction { index })?;
-        if let Some(proof) = &opts.proof {
-            let (expected, got) = (program.insns().len(), proof.accesses().len());
-            if expected != got {
-                return Err(LowerError::ProofMismatch { expected, got });
-            }
-        }
-        let cfg = program.cfg();
-        check_supported(&program.insns()[range.first..range.end])?;
-        Ok(FunctionPlan {
-            index,
-            range,
-            budget: BudgetPlan::new(cfg, range, opts.proof.as_deref()),
-            frame: FrameFacts::analyze(cfg, program.insns(), range.first, range.end),
-            needs_input_lims: needs_input_lims(program, range, opts),
-            returns_args: index != 0 || cfg.is_call_target(range.start_pc),
-            segs: Segments::new(cfg, program.insns(), range),
-        })
-    }
-
-    /// How many Cranelift functions the eBPF function becomes: 1, or, when
-    /// it is split, a stub (part 0) plus one per segment. Part 0 has
-    /// [`crate::function_signature`], the others
-    /// [`crate::part_signature`].
-    pub fn parts(&self) -> usize {
-        if self.segs.is_split() {
-            self.segs.starts.len() + 1
-        } else {
-            1
+    let range = function_range(program, index).ok_or(LowerError::NoSuchFunction { index })?;
+    if let Some(proof) = &opts.proof {
+        let (expected, got) = (program.insns().len(), proof.accesses().len());
+        if expected != got {
+            return Err(LowerError::ProofMismatch { expected, got });
         }
     }
-
-    /// The eBPF function's index.
-    pub fn index(&self) -> usize {
-        self.index
-    }
-}
-
-/// Builds part `part` of the function `plan` of `program` into `func`
-/// (signature [`crate::function_signature`] for part 0,
-/// [`crate::part_signature`] for the others). `opts` must be those the
-/// plan was made with.
-///
-/// The phases of a part: emit the entry block, make one block per leader
-/// of its segment and copy, enter (the function's first leader, or the
-/// leader `resume` selects), then build each copy instruction by
-/// instruction, fill the crossings to other segments, and finish with the
-/// shared fault block.
-pub fn lower_part(
-    program: &Program,
-    plan: &FunctionPlan,
-    part: usize,
-    env: &mut dyn LowerEnv,
-    host_cc: CallConv,
-    opts: &LowerOptions,
-    func: &mut ir::Function,
-) -> Result<(), LowerError> {
-    if part >= plan.parts() {
-        return Err(LowerError::NoSuchFunction { index: plan.index });
-    }
-    if plan.segs.is_split() && part == 0 {
-        lower_stub(plan, env, host_cc, func);
-        return Ok(());
-    }
-    let range = plan.range;
-    let seg = part.saturating_sub(1);
-    let (first, end) = plan.segs.bounds(seg);
-    let seg_range = FunctionRange {
-        start_pc: program.insns()[first].0,
-        first,
-        end,
-    };
     let cfg = program.cfg();
-    let insns = &program.insns()[first..end];
-    let budget = &plan.budget;
+    let insns = &program.insns()[range.first..range.end];
+    check_supported(insns)?;
+    let plan = BudgetPlan::new(cfg, range, opts.proof.as_deref());
+    let frame_facts = FrameFacts::analyze(cfg, program.insns(), range.first, range.end);
 
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let vars = Vars::declare(&mut b);
-    let params = emit_entry_block(&mut b, &vars);
-    let vmp = params[0];
-    let pass_blocks = create_leader_blocks(&mut b, cfg, seg_range, budget.passes);
+    let vmp = emit_entry_block(&mut b, &vars);
+    let pass_blocks = create_leader_blocks(&mut b, cfg, range, plan.passes);
+    // A function's first instruction always leads a budget block (it is
+    // the program start or a local-call target).
+    let first_block = *pass_blocks[0]
+        .get(&range.first)
+        .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
     let fault_block = create_fault_block(&mut b);
 
     let bug = crate::env::planted_bug(env);
@@ -440,15 +344,7 @@ pub fn lower_part(
         audit: opts.audit || bug.is_some_and(crate::PlantedBug::is_unsound_proof),
         ..opts.clone()
     };
-    let needs_input_lims = opts.bounds_checks && (opts.audit || plan.needs_input_lims);
-    let split = plan.segs.is_split().then(|| PartState {
-        segs: &plan.segs,
-        function: plan.index,
-        passes: budget.passes,
-        crossings: HashMap::new(),
-        pending: Vec::new(),
-        part_refs: HashMap::new(),
-    });
+    let needs_input_lims = needs_input_lims(program, range, &opts);
     let mut lw = Lower {
         b,
         cfg,
@@ -460,16 +356,16 @@ pub fn lower_part(
         needs_input_lims,
         facts: frame::entry_facts(),
         opts,
-        returns_args: plan.returns_args,
+        returns_args: index != 0 || cfg.is_call_target(range.start_pc),
         vm: vmp,
         fault_block,
         blocks: pass_blocks[0].clone(),
         checked_blocks: pass_blocks[pass_blocks.len() - 1].clone(),
-        budget_mode: budget.passes[0],
-        checkpoints: &budget.checkpoints,
-        threshold: budget.threshold,
-        pc: seg_range.start_pc,
-        index: first,
+        budget_mode: plan.passes[0],
+        checkpoints: plan.checkpoints.clone(),
+        threshold: plan.threshold,
+        pc: range.start_pc,
+        index: range.first,
         block_len: 0,
         pos: 0,
         bug,
@@ -477,90 +373,21 @@ pub fn lower_part(
         helper_sig: None,
         check_sig: None,
         check_adapter: None,
-        split,
     };
 
     lw.reload_input_bounds();
-    if plan.segs.is_split() {
-        let table =
-            dispatch_table(&plan.segs.entries[seg], &pass_blocks).ok_or(LowerError::BadTarget {
-                pc: seg_range.start_pc,
-            })?;
-        lw.dispatch(params[12], &table);
-    } else {
-        // A function's first instruction always leads a budget block (it
-        // is the program start or a local-call target).
-        let first_block = *pass_blocks[0]
-            .get(&range.first)
-            .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
-        lw.b.ins().jump(first_block, &[]);
+    lw.b.ins().jump(first_block, &[]);
+    for (blocks, &mode) in pass_blocks.into_iter().zip(plan.passes) {
+        lw.build_copy(range, insns, mode, blocks, &plan, &frame_facts)?;
     }
-    let seal = last_back_jumps(cfg, first, end);
-    for (blocks, &mode) in pass_blocks.into_iter().zip(budget.passes) {
-        lw.build_copy(
-            seg_range,
-            range.end,
-            insns,
-            mode,
-            blocks,
-            budget,
-            &seal,
-            &plan.frame,
-        )?;
-    }
-    lw.emit_crossings()?;
     lw.emit_fault_block();
     lw.b.seal_all_blocks();
-    lw.b.finalize(frontend_config(host_cc));
-    Ok(())
-}
-
-/// The frontend configuration of every function built here.
-fn frontend_config(host_cc: CallConv) -> cranelift_codegen::isa::TargetFrontendConfig {
-    cranelift_codegen::isa::TargetFrontendConfig {
+    lw.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
         default_call_conv: host_cc,
         pointer_width: target_lexicon::PointerWidth::U64,
         page_size_align_log2: 12,
-    }
-}
-
-/// Part 0 of a split function: tail-call part 1 at the function's first
-/// leader, in the first budget copy.
-fn lower_stub(
-    plan: &FunctionPlan,
-    env: &mut dyn LowerEnv,
-    host_cc: CallConv,
-    func: &mut ir::Function,
-) {
-    let mut fctx = FunctionBuilderContext::new();
-    let callee = env.make_part_ref(func, plan.index, 1);
-    let mut b = FunctionBuilder::new(func, &mut fctx);
-    let block = b.create_block();
-    b.append_block_params_for_function_params(block);
-    b.switch_to_block(block);
-    let mut args = b.block_params(block).to_vec();
-    // The function's first leader is entry 0 of segment 0, copy 0.
-    let resume = plan
-        .segs
-        .resume_index(plan.range.first, 0, plan.budget.passes.len())
-        .unwrap_or(0);
-    args.push(b.ins().iconst(I64, resume as i64));
-    b.ins().return_call(callee, &args);
-    b.seal_all_blocks();
-    b.finalize(frontend_config(host_cc));
-}
-
-/// For each leader in `[first, end)`: the last jump back to it from within
-/// `[first, end)` (its block is sealed after that jump is built).
-fn last_back_jumps(cfg: &Cfg, first: usize, end: usize) -> HashMap<usize, usize> {
-    let edges = cfg.back_edges();
-    let lo = edges.partition_point(|&(from, _)| from < first);
-    let hi = edges.partition_point(|&(from, _)| from < end);
-    edges[lo..hi]
-        .iter()
-        .filter(|&&(_, to)| to >= first)
-        .map(|&(from, to)| (to, from))
-        .collect()
+    });
+    Ok(())
 }
 
 /// Refuses what the lowering cannot build: writes to r10 (r10-relative
@@ -633,9 +460,8 @@ impl Vars {
 }
 
 /// Emits the entry block: binds the parameters to r10 and r0..r9 and loads
-/// the budget counter. Returns the parameters (the VM context pointer
-/// first).
-fn emit_entry_block(b: &mut FunctionBuilder<'_>, vars: &Vars) -> Vec<Value> {
+/// the budget counter. Returns the VM context pointer.
+fn emit_entry_block(b: &mut FunctionBuilder<'_>, vars: &Vars) -> Value {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -650,7 +476,7 @@ fn emit_entry_block(b: &mut FunctionBuilder<'_>, vars: &Vars) -> Vec<Value> {
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, abi::OFF_REMAINING);
     b.def_var(vars.rem, remaining);
-    params
+    vmp
 }
 
 /// One Cranelift block per leader of the function and per copy, by
@@ -699,16 +525,13 @@ impl Lower<'_> {
     /// sealed when it is entered, unless a later instruction jumps back to
     /// it; then after the last such jump. (The fast copy's jumps into the
     /// checked copy all exist before the checked copy is built.)
-    #[allow(clippy::too_many_arguments)]
     fn build_copy(
         &mut self,
         range: FunctionRange,
-        func_end: usize,
         insns: &[(usize, Insn)],
         mode: BudgetMode,
         blocks: HashMap<usize, Block>,
         plan: &BudgetPlan,
-        seal: &HashMap<usize, usize>,
         frame_facts: &FrameFacts,
     ) -> Result<(), LowerError> {
         self.blocks = blocks;
@@ -723,7 +546,7 @@ impl Lower<'_> {
             self.b.set_srcloc(SourceLoc::new(pc as u32));
             // `blocks` holds exactly the leaders.
             if let Some(&block) = self.blocks.get(&i) {
-                self.enter_leader(block, open, seal, &mut seal_after, frame_facts);
+                self.enter_leader(block, open, plan, &mut seal_after, frame_facts);
             }
             self.pos += 1;
             let falls_through = self.translate_insn(insn)?;
@@ -732,14 +555,9 @@ impl Lower<'_> {
                 self.b.seal_block(block);
             }
             open = falls_through;
-            if falls_through && i + 1 == func_end {
+            if falls_through && i + 1 == range.end {
                 return Err(LowerError::FallsOffEnd { pc });
             }
-        }
-        if open {
-            // Falls through into the next segment.
-            let next = self.leader_block(range.end)?;
-            self.b.ins().jump(next, &[]);
         }
         // The checked copy of a function that has a fast copy runs only
         // near the end of a budget: all of it is cold.
@@ -758,7 +576,7 @@ impl Lower<'_> {
         &mut self,
         block: Block,
         open: bool,
-        seal: &HashMap<usize, usize>,
+        plan: &BudgetPlan,
         seal_after: &mut HashMap<usize, Vec<Block>>,
         frame_facts: &FrameFacts,
     ) {
@@ -767,7 +585,7 @@ impl Lower<'_> {
             self.b.ins().jump(block, &[]);
         }
         self.b.switch_to_block(block);
-        match seal.get(&i) {
+        match plan.last_back_jump.get(&i) {
             Some(&last) => seal_after.entry(last).or_default().push(block),
             None => self.b.seal_block(block),
         }
@@ -819,26 +637,18 @@ impl Lower<'_> {
 
     /// The block of the current jump's target ([`Cfg::target`]) in this
     /// function.
-    pub fn target_block(&mut self) -> Result<Block, LowerError> {
-        let t = self
-            .cfg
+    pub fn target_block(&self) -> Result<Block, LowerError> {
+        self.cfg
             .target(self.index)
-            .ok_or(LowerError::BadTarget { pc: self.pc })?;
-        self.leader_block(t)
+            .and_then(|t| self.blocks.get(&t).copied())
+            .ok_or(LowerError::BadTarget { pc: self.pc })
     }
 
     /// The block of the instruction after the current one, which leads.
-    pub fn next_block(&mut self) -> Result<Block, LowerError> {
-        self.leader_block(self.index + 1)
-    }
-
-    /// The block of leader `t` in the copy being built: its own block in
-    /// this part, or a crossing to the part of its segment (`split.rs`).
-    fn leader_block(&mut self, t: usize) -> Result<Block, LowerError> {
-        if let Some(&b) = self.blocks.get(&t) {
-            return Ok(b);
-        }
-        self.crossing_block(t)
+    pub fn next_block(&self) -> Result<Block, LowerError> {
+        self.blocks
+            .get(&(self.index + 1))
+            .copied()
             .ok_or(LowerError::BadTarget { pc: self.pc })
     }
 

@@ -13,10 +13,7 @@
 //! - [`lower_entry`]: the wrapper the host calls, `extern "C" fn(vm, r1..r5) -> r0`;
 //! - [`LowerEnv`]: what differs between embedders (how to name another
 //!   compiled function, where the host thunks live);
-//! - [`function_signature`], [`entry_signature`], [`function_ranges`];
-//! - [`FunctionPlan`] and [`lower_part`]: a function longer than
-//!   [`SEGMENT_INSNS`] or [`SEGMENT_BLOCKS`] becomes several Cranelift functions (`split.rs`), so
-//!   compile time stays linear in program size.
+//! - [`function_signature`], [`entry_signature`], [`function_ranges`].
 //!
 //! **Architecture Invariants** of the generated code:
 //! - No Cranelift instruction that can trap is reachable: divisions are
@@ -67,17 +64,15 @@ mod func;
 mod mem;
 mod plan;
 mod sig;
-mod split;
 mod translate;
 
 pub use env::{LowerEnv, ModuleFreeEnv, PlantedBug};
 pub use func::{
     function_ranges, lower_check_adapter, lower_entry, lower_function, lower_function_with,
-    lower_part, FunctionPlan, LowerError, LowerOptions,
+    LowerError, LowerOptions,
 };
 pub use plan::FunctionRange;
 pub use sig::{
     check_adapter_signature, entry_signature, function_signature, helper_signature,
     mem_check_signature,
 };
-pub use split::{part_signature, SEGMENT_BLOCKS, SEGMENT_INSNS};

@@ -9,7 +9,7 @@
 
 use cranebpf_runtime::analysis::proof::{LoopFact, Proof};
 use cranebpf_runtime::{Cfg, Program};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// One eBPF function: instruction indices `[first, end)` into
 /// [`Program::insns`], and its first pc.
@@ -50,6 +50,9 @@ pub(crate) struct BudgetPlan {
     /// back-edge target (except the free loop headers, see `budget.rs`)
     /// and every instruction after a local call.
     pub checkpoints: HashSet<usize>,
+    /// For each back-edge target: the index of the last jump back to it
+    /// (the block is sealed after that jump is built).
+    pub last_back_jump: HashMap<usize, usize>,
     /// The copies to build, in order: the fast one (only for a function
     /// with a loop), then the checked one.
     pub passes: &'static [BudgetMode],
@@ -88,10 +91,12 @@ impl BudgetPlan {
         let edges = cfg.back_edges();
         let lo = edges.partition_point(|&(from, _)| from < range.first);
         let hi = edges.partition_point(|&(from, _)| from < range.end);
-        for &(_, to) in &edges[lo..hi] {
+        let mut last_back_jump = HashMap::new();
+        for &(from, to) in &edges[lo..hi] {
+            last_back_jump.insert(to, from);
             checkpoints.insert(to);
         }
-        let passes: &'static [BudgetMode] = if lo == hi {
+        let passes: &'static [BudgetMode] = if last_back_jump.is_empty() {
             &[BudgetMode::Checked]
         } else {
             &[BudgetMode::Fast, BudgetMode::Checked]
@@ -106,6 +111,7 @@ impl BudgetPlan {
         }
         BudgetPlan {
             checkpoints,
+            last_back_jump,
             passes,
             threshold,
         }

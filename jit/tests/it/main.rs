@@ -19,4 +19,3 @@ mod harness;
 mod mem;
 mod proof;
 mod random;
-mod split;

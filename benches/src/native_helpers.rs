@@ -6,8 +6,8 @@
 //! cranebpf through its ELF loader and kernel helpers, native code and the
 //! peers through [`map_lookup`] and [`map_update`] over one process-wide map
 //! ([`flows_map`]). The workload never inserts or deletes (it updates flows
-//! that exist), so value addresses are stable and r0 is the same on every
-//! run; only the counters in the values grow.
+//! that exist, in place: [`map_update`]), so value addresses are stable and
+//! r0 is the same on every run; only the counters in the values grow.
 
 use cranebpf_runtime::maps::{Map, MapDef, MapType, UpdateFlags};
 use std::sync::OnceLock;
@@ -136,6 +136,24 @@ pub unsafe fn map_update(key: *const u8, value: *const u8, flags: u64) -> u64 {
     let Some(flags) = UpdateFlags::from_raw(flags) else {
         return -22i64 as u64;
     };
+    // An existing flow is updated in place: the map's own update gives the
+    // value a new buffer (as the kernel does), which would free the address
+    // an earlier lookup handed to native code or a peer.
+    if flags != UpdateFlags::NoExist {
+        if let Some(v) = flows_map().lookup_ref(key) {
+            // SAFETY: `v` keeps the value's buffer alive during the copy;
+            // it is `FLOW_VALUE_SIZE` bytes (the map's value size), and the
+            // benchmarks run one program at a time on this map.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    value.as_ptr(),
+                    v.addr() as *mut u8,
+                    v.len().min(value.len()),
+                );
+            }
+            return 0;
+        }
+    }
     match flows_map().update(key, value, flags) {
         Ok(()) => 0,
         Err(e) => e.errno() as u64,

@@ -47,7 +47,9 @@ pub(crate) fn fragment(rng: &mut Rng, cx: &Ctx) -> Code {
                 }
                 off
             } else {
-                match if risky { rng.below(4) } else { rng.below(2) } {
+                // Outside the frame (every arm but the first) always
+                // faults, by the frame rule: only risky programs go there.
+                match if risky { rng.below(4) } else { 0 } {
                     0 => rng.range(-512, -n),
                     1 => rng.range(-1024, -513),
                     2 => rng.range(-(n - 1), 8),

@@ -507,12 +507,19 @@ fn epilogue(cx: &Ctx) -> Code {
             off: base + 8 * i as i16,
         });
     }
-    let mut copy = |from: i16, to: i16| {
+    if !cx.cfg.kernel {
+        // r1 = the callee frame's top, for the dump below (r1 is stored
+        // already): by the frame rule, r10 plus a constant may not leave
+        // the current frame, but a pointer derived from r10 may.
+        code.push(alu(Width::W64, AluOp::Mov, Reg::R1, Src::Reg(Reg::R10)));
+        code.push(alu(Width::W64, AluOp::Add, Reg::R1, Src::Imm(-512)));
+    }
+    let mut copy = |src: Reg, from: i16, to: i16| {
         code.push(Insn::Ldx {
             size: Size::DW,
             sx: false,
             dst: TMP,
-            src: Reg::R10,
+            src,
             off: from,
         });
         code.push(Insn::Stx {
@@ -523,11 +530,11 @@ fn epilogue(cx: &Ctx) -> Code {
         });
     };
     for i in 0..8i16 {
-        copy(-8 * (i + 1), base + 64 + 8 * i);
+        copy(Reg::R10, -8 * (i + 1), base + 64 + 8 * i);
     }
     if !cx.cfg.kernel {
         for i in 0..4i16 {
-            copy(-512 - 8 * (i + 1), base + 128 + 8 * i);
+            copy(Reg::R1, -8 * (i + 1), base + 128 + 8 * i);
         }
     }
     if cx.cfg.kernel {

@@ -8,18 +8,8 @@
 
 use cranebpf::{EngineKind, Vm};
 use cranebpf_testkit::build::{alu64, helpers, mov, prog, EXIT};
+use cranebpf_testkit::process::resident_bytes as rss;
 use std::time::{Duration, Instant};
-
-/// Resident set size in bytes (`/proc/self/statm`, field 2, in pages).
-fn rss() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("resident pages");
-    pages * 4096
-}
 
 /// Bytes of executable mappings (`/proc/self/maps`, permissions `r-x`/`rwx`),
 /// not counting files (the test binary and shared libraries).

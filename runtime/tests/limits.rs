@@ -25,15 +25,9 @@ fn peak_rss_mib() -> u64 {
     u.ru_maxrss as u64 / 1024 // KiB on Linux
 }
 
-/// Resident set size now, in KiB (`/proc/self/statm`).
+/// Resident set size now, in KiB.
 fn rss_kib() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .expect("resident pages");
-    pages * 4
+    cranebpf_testkit::process::resident_bytes() / 1024
 }
 
 /// Peak RSS under which every test here must stay: far below the

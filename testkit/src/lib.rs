@@ -17,3 +17,4 @@ pub mod build;
 pub mod engines;
 pub mod models;
 pub mod packets;
+pub mod process;

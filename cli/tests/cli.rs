@@ -3,27 +3,11 @@
 
 use cranebpf_testkit::{models, packets};
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-/// The repository root.
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// An example file, by path from the repository root.
-fn example(path: &str) -> String {
-    root().join(path).display().to_string()
-}
-
-/// Runs `cranebpf ARGS` from the temporary folder.
-fn cranebpf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cranebpf"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("runs the CLI")
-}
+#[path = "common/cli_run.rs"]
+mod cli_run;
+use cli_run::{cranebpf, example};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -35,9 +19,7 @@ fn stderr(out: &Output) -> String {
 
 /// A file in the temporary folder holding `text`, unique to this test.
 fn temp_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("cranebpf-cli-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).expect("writes a temporary file");
-    path.display().to_string()
+    cli_run::temp_file("cli", name, text)
 }
 
 /// The command failed with status 2 and one `error: ...` line (no panic)

@@ -6,29 +6,14 @@
 
 use cranebpf_testkit::{models, packets};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn example(path: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-        .display()
-        .to_string()
-}
-
-fn cranebpf(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cranebpf"))
-        .args(args)
-        .current_dir(std::env::temp_dir())
-        .output()
-        .expect("runs the CLI")
-}
+#[path = "common/cli_run.rs"]
+mod cli_run;
+use cli_run::{cranebpf, example};
 
 fn temp_file(name: &str, text: &str) -> String {
-    let path = std::env::temp_dir().join(format!("cranebpf-json-{}-{name}", std::process::id()));
-    std::fs::write(&path, text).expect("writes a temporary file");
-    path.display().to_string()
+    cli_run::temp_file("json", name, text)
 }
 
 /// stdout as one JSON document of `command` at schema version 1.

@@ -15,7 +15,7 @@
 
 use clap::{Args, ValueEnum};
 use cranebpf::{Fault, FaultKind};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 use std::io::IsTerminal;
 
@@ -158,9 +158,14 @@ pub fn progress(len: u64, what: &str, out: OutputArg) -> ProgressBar {
     if out.json() || len < PROGRESS_MIN || !std::io::stderr().is_terminal() {
         return bar;
     }
-    let template = format!("{what} {{wide_bar}} {{pos}}/{{len}} ({{per_sec}}, eta {{eta}})");
+    let template = format!("{what} {{wide_bar}} {{pos}}/{{len}} ({{rate}}, eta {{eta}})");
     if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style);
+        // indicatif's own {per_sec} prints four decimals.
+        bar.set_style(
+            style.with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_fmt(format_args!("{:.0}/s", s.per_sec()));
+            }),
+        );
     }
     bar.set_draw_target(ProgressDrawTarget::stderr());
     bar

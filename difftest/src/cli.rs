@@ -11,7 +11,7 @@ use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cranebpf::{EngineKind, InterpreterEngine, JitEngine, JitOptions, PlantedBug, VerifyMode};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -315,15 +315,7 @@ fn run_one(
     args: &DifftestArgs,
 ) -> Result<Summary, String> {
     let n = cfg.shard.len(cfg.count);
-    let bar = ProgressBar::new(n);
-    if args.no_progress {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({per_sec}, eta {eta})",
-    ) {
-        bar.set_style(style);
-    }
+    let bar = progress_bar(n, args.no_progress);
     eprintln!(
         "difftest: {} programs (shard {}/{}), seed {}, {} vs {}, {} jobs",
         n,
@@ -451,12 +443,135 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
         target: EngineChoice,
     },
+    /// Generated socket filters and tc classifiers, run as those program
+    /// types (`__sk_buff` context, packet helpers) on the interpreter and
+    /// the engine under test, and with --kernel in the Linux kernel too;
+    /// compared per frame (return value, packet, written fields).
+    Skb(SkbArgs),
+}
+
+/// The program types `skb` generates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SkbChoice {
+    /// Socket filters (`BPF_PROG_TYPE_SOCKET_FILTER`).
+    Socket,
+    /// tc classifiers (`BPF_PROG_TYPE_SCHED_CLS`).
+    Tc,
+    /// Both.
+    All,
+}
+
+/// The arguments of `skb`.
+#[derive(Args, Clone, Debug)]
+pub struct SkbArgs {
+    /// The program type.
+    #[arg(long = "type", value_enum, default_value_t = SkbChoice::All)]
+    pub prog_type: SkbChoice,
+    /// Generated programs per type (each runs on several frames).
+    #[arg(long, default_value_t = 500)]
+    pub count: u64,
+    /// Case `i` uses seed `seed + i`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The engine compared with the interpreter.
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    pub target: EngineChoice,
+    /// Also compare the interpreter with the Linux kernel
+    /// (`BPF_PROG_TEST_RUN`; needs root and `bpf()`).
+    #[arg(long)]
+    pub kernel: bool,
+    /// Divergences printed in full (all are counted).
+    #[arg(long, default_value_t = 5)]
+    pub max_reports: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Runs `skb`: exit 0 if everything agrees, 1 on a divergence, 2 on a
+/// usage error (or --kernel where `bpf()` is unusable).
+pub fn run_skb(args: &SkbArgs) -> ExitCode {
+    use crate::skb::{kernel_available, run_skb_batch, SkbBatch};
+    use cranebpf_runtime::ctx::SkbKind;
+    if args.kernel {
+        if let Err(why) = kernel_available() {
+            eprintln!("error: --kernel: bpf() is not usable here: {why}");
+            return ExitCode::from(2);
+        }
+    }
+    let (reference, target) =
+        match engine(EngineChoice::Interp).and_then(|r| Ok((r, engine(args.target)?))) {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    let kinds: &[SkbKind] = match args.prog_type {
+        SkbChoice::Socket => &[SkbKind::SocketFilter],
+        SkbChoice::Tc => &[SkbKind::SchedCls],
+        SkbChoice::All => &[SkbKind::SocketFilter, SkbKind::SchedCls],
+    };
+    let mut diverged = false;
+    for &kind in kinds {
+        let bar = progress_bar(args.count, args.no_progress);
+        let batch = SkbBatch {
+            kind,
+            seed: args.seed,
+            count: args.count,
+            reference: &*reference,
+            target: &*target,
+            kernel: args.kernel,
+        };
+        let t0 = std::time::Instant::now();
+        let s = run_skb_batch(&batch, &|| bar.inc(1));
+        bar.finish_and_clear();
+        for d in s.divergences.iter().take(args.max_reports) {
+            println!("{d}\n");
+        }
+        println!(
+            "{kind:?}: {} programs, {} frame runs {} vs {}, {} kernel comparisons, {} refused by the kernel, {} divergences ({:.1} s)",
+            s.cases,
+            s.compared,
+            reference.name(),
+            target.name(),
+            s.kernel_compared,
+            s.kernel_refused,
+            s.divergences.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        diverged |= !s.divergences.is_empty();
+    }
+    if diverged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A progress bar over `n` items on stderr (hidden if `hidden`).
+fn progress_bar(n: u64, hidden: bool) -> ProgressBar {
+    let bar = ProgressBar::new(n);
+    if hidden {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} ({rate}, eta {eta})",
+    ) {
+        bar.set_style(
+            style.with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_fmt(format_args!("{:.0}/s", s.per_sec()));
+            }),
+        );
+    }
+    bar
 }
 
 /// Runs the `cranebpf-difftest` command line.
 pub fn main_with(cli: Cli) -> ExitCode {
     match cli.cmd {
         Cmd::Run(args) => run_difftest(&args),
+        Cmd::Skb(args) => run_skb(&args),
         Cmd::Case {
             seed,
             kernel_subset,

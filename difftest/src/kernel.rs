@@ -111,10 +111,16 @@ impl Drop for Fd {
 /// Loads `bytecode` as an XDP program; the error is the errno and the
 /// verifier log's tail.
 fn load_xdp(bytecode: &[u8]) -> Result<Fd, String> {
+    load_as(BPF_PROG_TYPE_XDP, bytecode)
+}
+
+/// Loads `bytecode` as a program of kernel type `prog_type`
+/// (`BPF_PROG_TYPE_*`); the error is the errno and the verifier log's tail.
+fn load_as(prog_type: u32, bytecode: &[u8]) -> Result<Fd, String> {
     let license = b"GPL\0";
     let load = |log: Option<&mut Vec<u8>>| -> Result<Fd, std::io::Error> {
         let mut a = Attr::new();
-        a.set_u32(0, BPF_PROG_TYPE_XDP);
+        a.set_u32(0, prog_type);
         a.set_u32(4, (bytecode.len() / 8) as u32);
         a.set_u64(8, bytecode.as_ptr() as u64);
         a.set_u64(16, license.as_ptr() as u64);
@@ -159,6 +165,49 @@ fn test_run(fd: &Fd, packet: &[u8]) -> Result<(u32, Vec<u8>), String> {
     let size = (a.get_u32(12) as usize).min(out.len());
     out.truncate(size);
     Ok((retval, out))
+}
+
+/// A program loaded into the kernel as some type, for tests that run it
+/// with a context of their own ([`LoadedInKernel::test_run_ctx`]); closed
+/// on drop.
+pub struct LoadedInKernel(Fd);
+
+impl LoadedInKernel {
+    /// Loads `insns` as kernel program type `prog_type` (`BPF_PROG_TYPE_*`:
+    /// 1 socket filter, 3 sched_cls, 6 XDP, ...). The error is the
+    /// verifier's refusal (errno and log tail) or why `bpf()` failed.
+    pub fn load(prog_type: u32, insns: &[Insn]) -> Result<LoadedInKernel, String> {
+        let prog = Program::from_insns(insns).map_err(|e| e.to_string())?;
+        load_as(prog_type, &prog.to_bytes()).map(LoadedInKernel)
+    }
+
+    /// One `BPF_PROG_TEST_RUN` on `packet` with `ctx_in` as the context
+    /// (for skb types, a `struct __sk_buff`): the return value, the packet
+    /// as the program left it and the context the kernel copied back
+    /// (`ctx_in.len()` bytes).
+    pub fn test_run_ctx(
+        &self,
+        packet: &[u8],
+        ctx_in: &[u8],
+    ) -> Result<(u32, Vec<u8>, Vec<u8>), String> {
+        let mut out = vec![0u8; packet.len() + 70_000];
+        let mut ctx_out = vec![0u8; ctx_in.len()];
+        let mut a = Attr::new();
+        a.set_u32(0, self.0 .0 as u32);
+        a.set_u32(8, packet.len() as u32);
+        a.set_u32(12, out.len() as u32);
+        a.set_u64(16, packet.as_ptr() as u64);
+        a.set_u64(24, out.as_mut_ptr() as u64);
+        a.set_u32(32, 1);
+        a.set_u32(40, ctx_in.len() as u32);
+        a.set_u32(44, ctx_out.len() as u32);
+        a.set_u64(48, ctx_in.as_ptr() as u64);
+        a.set_u64(56, ctx_out.as_mut_ptr() as u64);
+        a.bpf(BPF_PROG_TEST_RUN)
+            .map_err(|e| format!("BPF_PROG_TEST_RUN: {e}"))?;
+        out.truncate((a.get_u32(12) as usize).min(out.len()));
+        Ok((a.get_u32(4), out, ctx_out))
+    }
 }
 
 /// The XDP prologue (see the module docs) for an input of `len` bytes.

@@ -49,6 +49,7 @@ mod call;
 mod ctrl;
 mod mem;
 mod ptr;
+pub mod skb;
 
 use crate::case::Case;
 use cranebpf_runtime::{AluOp, CallKind, Insn, Program, Reg, Size, Src, Width};

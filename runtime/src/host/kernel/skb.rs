@@ -114,6 +114,10 @@ pub(crate) struct SkbState {
     /// The program uses LD_ABS/LD_IND (see the module docs).
     pub(crate) legacy_loads: bool,
     pub(crate) redirect: Option<Redirect>,
+    /// Where the kernel's network header is, from the packet's start: the
+    /// shortest length `bpf_skb_change_tail` accepts. It moves with
+    /// `bpf_skb_change_head` and the removal of an in-packet VLAN tag.
+    pub(crate) net_off: usize,
 }
 
 impl std::fmt::Debug for SkbState {
@@ -159,6 +163,10 @@ impl SkbState {
             capacity,
             legacy_loads,
             redirect: None,
+            net_off: match kind {
+                SkbKind::SocketFilter => 0,
+                SkbKind::SchedCls => ETH_HLEN,
+            },
         };
         st.sync_shadow();
         st
@@ -465,13 +473,14 @@ fn csum_diff(ctx: &mut crate::HelperCtx<'_, '_>, a: [u64; 5]) -> Result<u64, Hel
 }
 
 /// `bpf_skb_change_tail(skb, len, flags)`: the packet becomes `len` bytes
-/// (at least the Ethernet header, at most [`SKB_MAX_LEN`]), grown with
+/// (at least up to the network header, which is after the Ethernet header
+/// unless the packet grew in front; at most [`SKB_MAX_LEN`]), grown with
 /// zeros.
 fn change_tail(ctx: &mut crate::HelperCtx<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (mem, run) = split(ctx)?;
     let st = skb(run, a[0])?;
     let new_len = a[1] as u32 as usize;
-    if a[2] != 0 || new_len > SKB_MAX_LEN || new_len < ETH_HLEN {
+    if a[2] != 0 || new_len > SKB_MAX_LEN || new_len < st.net_off.max(ETH_HLEN) {
         return Ok(EINVAL);
     }
     if !st.can_resize(new_len)? {
@@ -496,6 +505,7 @@ fn change_head(ctx: &mut crate::HelperCtx<'_, '_>, a: [u64; 5]) -> Result<u64, H
         return Ok(ENOMEM);
     }
     st.resize_at(mem, 0, new_len);
+    st.net_off += room;
     Ok(0)
 }
 
@@ -504,8 +514,8 @@ fn is_vlan(proto: u16) -> bool {
 }
 
 /// `bpf_skb_vlan_push(skb, proto, tci)`: the tag becomes the packet's
-/// out-of-band tag; an existing one moves into the packet first (after the
-/// MAC addresses). A `proto` other than 802.1Q/802.1ad means 802.1Q.
+/// out-of-band tag; an existing one moves into the packet first (at byte
+/// 12, after what the kernel takes for the MAC addresses). A `proto` other than 802.1Q/802.1ad means 802.1Q.
 fn vlan_push(ctx: &mut crate::HelperCtx<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (mem, run) = split(ctx)?;
     let st = skb(run, a[0])?;
@@ -521,13 +531,17 @@ fn vlan_push(ctx: &mut crate::HelperCtx<'_, '_>, a: [u64; 5]) -> Result<u64, Hel
             return Ok(ENOMEM);
         }
         let (old_proto, old_tci) = (st.be16(s::VLAN_PROTO), st.u32(s::VLAN_TCI) as u16);
-        let inner = st.be16(s::PROTOCOL);
+        // The tag goes in after the first 12 bytes, whatever they are (after
+        // `bpf_skb_change_head` they are not the MAC addresses), and the
+        // two bytes that were there become the encapsulated protocol: the
+        // kernel does not write it (found by the skb generator against
+        // BPF_PROG_TEST_RUN).
         st.resize_at(mem, 2 * 6, st.len + VLAN_HLEN);
-        let mut tag = [0u8; 6];
+        let mut tag = [0u8; 4];
         tag[..2].copy_from_slice(&old_proto.to_be_bytes());
-        tag[2..4].copy_from_slice(&old_tci.to_be_bytes());
-        tag[4..].copy_from_slice(&inner.to_be_bytes());
+        tag[2..].copy_from_slice(&old_tci.to_be_bytes());
         st.write(12, &tag);
+        // The network header moves back with the packet: its offset stays.
         st.set_be16(s::PROTOCOL, old_proto);
     }
     st.set_u32(s::VLAN_PRESENT, 1);
@@ -552,6 +566,7 @@ fn pop_inline_tag(st: &mut SkbState, mem: &mut MemoryMap<'_>) -> Result<u16, u64
         0x0004 // ETH_P_802_2
     };
     st.resize_at(mem, 2 * 6, st.len - VLAN_HLEN);
+    st.net_off = st.net_off.saturating_sub(VLAN_HLEN).max(ETH_HLEN);
     st.set_be16(s::PROTOCOL, proto);
     Ok(tci)
 }

@@ -20,6 +20,7 @@ pub mod c_workloads;
 pub mod chart;
 pub mod compile;
 pub mod engines;
+pub mod hooks;
 pub mod native_helpers;
 pub mod subject;
 pub mod suite;

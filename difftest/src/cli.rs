@@ -448,6 +448,73 @@ pub enum Cmd {
     /// the engine under test, and with --kernel in the Linux kernel too;
     /// compared per frame (return value, packet, written fields).
     Skb(SkbArgs),
+    /// Generated tracing programs (kprobe `pt_regs`, and a context an
+    /// embedder declares), fired on random events with probe reads of host
+    /// memory, on the interpreter and the engine under test; compared per
+    /// event (return value, context written back).
+    Trace(TraceArgs),
+}
+
+/// The arguments of `trace`.
+#[derive(Args, Clone, Debug)]
+pub struct TraceArgs {
+    /// Generated programs per context (each fires on several events).
+    #[arg(long, default_value_t = 1000)]
+    pub count: u64,
+    /// Case `i` uses seed `seed + i`.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The engine compared with the interpreter.
+    #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
+    pub target: EngineChoice,
+    /// Divergences printed in full (all are counted).
+    #[arg(long, default_value_t = 5)]
+    pub max_reports: usize,
+    /// No progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Runs `trace`: exit 0 if the engines agree, 1 on a divergence, 2 on a
+/// usage error.
+pub fn run_trace(args: &TraceArgs) -> ExitCode {
+    use crate::gen::trace::TraceKind;
+    use crate::trace::run_trace_batch;
+    let (reference, target) =
+        match engine(EngineChoice::Interp).and_then(|r| Ok((r, engine(args.target)?))) {
+            Ok(pair) => pair,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    let mut diverged = false;
+    for kind in [TraceKind::Kprobe, TraceKind::Event] {
+        let bar = progress_bar(args.count, args.no_progress);
+        let t0 = std::time::Instant::now();
+        let s = run_trace_batch(kind, args.seed, args.count, &*reference, &*target, &|| {
+            bar.inc(1)
+        });
+        bar.finish_and_clear();
+        for d in s.divergences.iter().take(args.max_reports) {
+            println!("{d}\n");
+        }
+        println!(
+            "{kind:?}: {} programs, {} events {} vs {}, {} divergences ({:.1} s)",
+            s.cases,
+            s.compared,
+            reference.name(),
+            target.name(),
+            s.divergences.len(),
+            t0.elapsed().as_secs_f64()
+        );
+        diverged |= !s.divergences.is_empty();
+    }
+    if diverged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The program types `skb` generates.
@@ -572,6 +639,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
     match cli.cmd {
         Cmd::Run(args) => run_difftest(&args),
         Cmd::Skb(args) => run_skb(&args),
+        Cmd::Trace(args) => run_trace(&args),
         Cmd::Case {
             seed,
             kernel_subset,

@@ -50,6 +50,7 @@ mod ctrl;
 mod mem;
 mod ptr;
 pub mod skb;
+pub mod trace;
 
 use crate::case::Case;
 use cranebpf_runtime::{AluOp, CallKind, Insn, Program, Reg, Size, Src, Width};

@@ -31,7 +31,7 @@
 use crate::error::JitError;
 use crate::isa::{JitOptions, VerifyMode};
 use cranebpf_runtime::analysis::proof::Proof;
-use cranebpf_runtime::analysis::verifier::{verify, CtxPtr, Entry, VerifyConfig};
+use cranebpf_runtime::analysis::verifier::{verify, CtxPtr, CtxRegion, Entry, VerifyConfig};
 use cranebpf_runtime::host::kernel::helper_name;
 use cranebpf_runtime::{Access, Helpers, MemoryMap, Program};
 use std::sync::Arc;
@@ -86,31 +86,53 @@ fn loaded_holds(conf: &VerifyConfig, mem: &MemoryMap<'_>, args: &[u64; 5]) -> bo
                 };
                 args[1] == 0 || mem.check(args[0], args[1], access).is_ok()
             }
-            Entry::Ctx { size, pointers } => ctx_holds(mem, args[0], *size, pointers),
+            Entry::Ctx { regions, pointers } => ctx_holds(mem, args[0], regions, pointers),
             Entry::Opaque => true,
             _ => false,
         }
 }
 
-/// r1 = a readable context of `size` bytes whose packet fields bound a
-/// writable packet.
-fn ctx_holds(mem: &MemoryMap<'_>, ctx: u64, size: u64, pointers: &[(u64, CtxPtr)]) -> bool {
-    if mem.check(ctx, size, Access::Read).is_err() {
+/// Each context region lies, as configured, in one region of the run's map
+/// (relative to r1 = `ctx`; writable ones writable), and the packet fields
+/// bound a writable packet.
+fn ctx_holds(
+    mem: &MemoryMap<'_>,
+    ctx: u64,
+    regions: &[CtxRegion],
+    pointers: &[(i64, CtxPtr)],
+) -> bool {
+    let at = |off: i64| ctx.checked_add_signed(off);
+    let present = regions.iter().all(|g| {
+        let access = if g.writable {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        at(g.off).is_some_and(|a| g.len == 0 || mem.check(a, g.len, access).is_ok())
+    });
+    if !present {
         return false;
     }
     // The proof reads the packet's bounds from the context at any time: no
-    // store of the program may change them, so no byte of those fields may
-    // lie in a writable region.
+    // store of the program may change them, so the field must lie in a
+    // read-only context region and no byte of it in a writable region of
+    // the run.
     let frozen = |addr: u64| (0..8).all(|i| mem.check(addr + i, 1, Access::Write).is_err());
     let field = |want: CtxPtr| {
         let (off, _) = pointers.iter().find(|(_, p)| *p == want)?;
-        if off.checked_add(8)? > size || !frozen(ctx + off) {
+        let (lo, hi) = (i128::from(*off), i128::from(*off) + 8);
+        let addr = at(*off)?;
+        if !regions.iter().any(|g| !g.writable && g.holds(lo, hi))
+            || addr.checked_add(8).is_none()
+            || !frozen(addr)
+        {
             return None;
         }
-        // SAFETY: `mem.check` proved `[ctx, ctx + size)` lies in a region
-        // of the run's memory map, valid for reads while the map is used
-        // (`MemoryMap::add_*`'s contract), and `off + 8 <= size`.
-        Some(unsafe { ((ctx + off) as usize as *const u64).read_unaligned() })
+        // SAFETY: `mem.check` proved the read-only region holding
+        // `[addr, addr + 8)` lies in a region of the run's memory map,
+        // valid for reads while the map is used (`MemoryMap::add_*`'s
+        // contract).
+        Some(unsafe { (addr as usize as *const u64).read_unaligned() })
     };
     match (field(CtxPtr::PacketData), field(CtxPtr::PacketEnd)) {
         (Some(data), Some(end)) => {

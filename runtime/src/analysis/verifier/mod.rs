@@ -33,7 +33,9 @@
 //! calling the verifier.)
 //!
 //! Legacy packet loads (LD_ABS/LD_IND) are checked at run time by
-//! definition, in every mode: they are `Unproven` and never refused.
+//! definition, in every mode: they are never refused, and the proof calls
+//! them `NotMemory` (nothing to prove: out of the packet, the program ends
+//! with 0), as [`Proof::from_frame`] does.
 //!
 //! ```
 //! use cranebpf_runtime::analysis::verifier::{verify, VerifyConfig};
@@ -69,11 +71,11 @@ mod tie;
 pub mod tnum;
 mod widen;
 
-pub use config::{CtxPtr, Entry, MapInfo, VerifyConfig, COMPLEXITY_LIMIT};
+pub use config::{CtxPtr, CtxRegion, Entry, MapInfo, VerifyConfig, COMPLEXITY_LIMIT};
 pub use driver::Stats;
 pub use error::{ErrorKind, VerifyError};
 
-use crate::analysis::proof::{AccessFact, LoopFact, Proof};
+use crate::analysis::proof::{AccessFact, LoopFact, Proof, RegionKind};
 use crate::isa::asm::disassemble_insn;
 use crate::Program;
 use num::Num;
@@ -151,19 +153,7 @@ fn fallback(
         "path exploration stopped at pc {pc} ({}); accesses proven by widening",
         stop.kind
     );
-    let mut proof = Proof::empty(prog.insns().len());
-    for (i, f) in ex.facts.iter().enumerate() {
-        match f {
-            Some(Ok(region)) => proof.set_access(i, AccessFact::Proven { region: *region }),
-            Some(Err(reason)) => proof.set_access(
-                i,
-                AccessFact::Unproven {
-                    reason: reason.clone(),
-                },
-            ),
-            None => {}
-        }
-    }
+    let mut proof = facts_proof(prog, &ex.facts);
     for &(from, to) in prog.cfg().back_edges() {
         proof.push_loop(LoopFact::Unproven {
             from,
@@ -192,6 +182,7 @@ fn entry_state(conf: &VerifyConfig) -> State {
                 ..Scalar::of(Num::urange(0, i64::MAX as u64))
             });
         }
+        // Context offsets are from r1 (the `__sk_buff` shadow lies before it).
         Entry::Ctx { .. } => args[0] = Value::Ptr(Ptr::at(PtrKind::Ctx, 0)),
         Entry::Opaque => {}
     }
@@ -209,19 +200,7 @@ fn is_memory(insn: &crate::Insn) -> bool {
 
 /// The proof of a finished exploration.
 fn proof_of(prog: &Program, out: &driver::Explored) -> Proof {
-    let mut p = Proof::empty(prog.insns().len());
-    for (i, f) in out.facts.iter().enumerate() {
-        match f {
-            Some(Ok(region)) => p.set_access(i, AccessFact::Proven { region: *region }),
-            Some(Err(reason)) => p.set_access(
-                i,
-                AccessFact::Unproven {
-                    reason: reason.clone(),
-                },
-            ),
-            None => {}
-        }
-    }
+    let mut p = facts_proof(prog, &out.facts);
     for &(from, to) in prog.cfg().back_edges() {
         let max_trips = out.trips.get(&(from, to)).copied().unwrap_or(0);
         p.push_loop(LoopFact::Bounded {
@@ -233,11 +212,40 @@ fn proof_of(prog: &Program, out: &driver::Explored) -> Proof {
     p
 }
 
+/// The access facts of an exploration, as a proof without loop facts.
+/// Legacy packet loads stay `NotMemory`, as in [`Proof::from_frame`]: their
+/// out-of-packet case is semantics (the program ends with 0), not a fault,
+/// so there is nothing to prove and they are never elided.
+fn facts_proof(prog: &Program, facts: &[Option<Result<RegionKind, String>>]) -> Proof {
+    let mut p = Proof::empty(prog.insns().len());
+    for (i, f) in facts.iter().enumerate() {
+        if is_legacy(&prog.insns()[i].1) {
+            continue;
+        }
+        match f {
+            Some(Ok(region)) => p.set_access(i, AccessFact::Proven { region: *region }),
+            Some(Err(reason)) => p.set_access(
+                i,
+                AccessFact::Unproven {
+                    reason: reason.clone(),
+                },
+            ),
+            None => {}
+        }
+    }
+    p
+}
+
+/// Whether `insn` is a legacy packet load (LD_ABS/LD_IND).
+fn is_legacy(insn: &crate::Insn) -> bool {
+    matches!(insn, crate::Insn::LdAbs { .. } | crate::Insn::LdInd { .. })
+}
+
 /// A proof of nothing, every access and loop saying `why`.
 fn nothing_proven(prog: &Program, why: &str) -> Proof {
     let mut p = Proof::empty(prog.insns().len());
     for (i, (_, insn)) in prog.insns().iter().enumerate() {
-        if is_memory(insn) {
+        if is_memory(insn) && !is_legacy(insn) {
             p.set_access(
                 i,
                 AccessFact::Unproven {

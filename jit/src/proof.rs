@@ -209,3 +209,68 @@ fn beyond_stack(proof: &Proof) -> bool {
         _ => false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranebpf_runtime::ctx::{skb_shadow, SkbKind};
+
+    /// A buffer laid out as the `__sk_buff` driver does: `[shadow][packet]`,
+    /// the shadow's packet fields set; returns it and r1.
+    fn skb_buffer(packet_len: usize) -> (Vec<u8>, u64) {
+        let mut buf = vec![0u8; skb_shadow::SIZE + packet_len];
+        let r1 = buf.as_ptr() as u64 + skb_shadow::SIZE as u64;
+        let end = r1 + packet_len as u64;
+        buf[skb_shadow::DATA..][..8].copy_from_slice(&r1.to_le_bytes());
+        buf[skb_shadow::DATA_END..][..8].copy_from_slice(&end.to_le_bytes());
+        buf[skb_shadow::DATA_META..][..8].copy_from_slice(&r1.to_le_bytes());
+        (buf, r1)
+    }
+
+    /// The driver's three regions over `buf`, the read-only block made
+    /// writable if `thaw`.
+    fn skb_map(buf: &mut [u8], thaw: bool) -> MemoryMap<'_> {
+        let (shadow, packet) = buf.split_at_mut(skb_shadow::SIZE);
+        let (w, ro) = shadow.split_at_mut(skb_shadow::WRITABLE_END);
+        let mut mem = MemoryMap::new();
+        mem.add_mut(w);
+        if thaw {
+            mem.add_mut(ro);
+        } else {
+            mem.add_ref(ro);
+        }
+        mem.add_mut(packet);
+        mem
+    }
+
+    #[test]
+    fn tc_entry_check_accepts_the_skb_driver_layout_only() {
+        let conf = VerifyConfig::skb(SkbKind::SchedCls);
+        let Entry::Ctx { regions, pointers } = &conf.entry else {
+            panic!("tc has a context entry");
+        };
+        let (mut buf, r1) = skb_buffer(60);
+        assert!(ctx_holds(&skb_map(&mut buf, false), r1, regions, pointers));
+        // A packet field in a writable region could be changed by a store.
+        assert!(!ctx_holds(&skb_map(&mut buf, true), r1, regions, pointers));
+        // r1 anywhere else (here: at the shadow's start).
+        let start = r1 - skb_shadow::SIZE as u64;
+        assert!(!ctx_holds(
+            &skb_map(&mut buf, false),
+            start,
+            regions,
+            pointers
+        ));
+        // `data_end` past the packet region.
+        let bad_end = r1 + 61;
+        buf[skb_shadow::DATA_END..][..8].copy_from_slice(&bad_end.to_le_bytes());
+        assert!(!ctx_holds(&skb_map(&mut buf, false), r1, regions, pointers));
+        // Without the writable block.
+        let (mut buf, r1) = skb_buffer(60);
+        let mut mem = MemoryMap::new();
+        let (shadow, packet) = buf.split_at_mut(skb_shadow::SIZE);
+        mem.add_ref(&shadow[skb_shadow::WRITABLE_END..]);
+        mem.add_mut(packet);
+        assert!(!ctx_holds(&mem, r1, regions, pointers));
+    }
+}

@@ -110,12 +110,18 @@ fn skb_read_only_part_and_outside_are_refused() {
     assert!(e.to_string().contains("read-only"), "{e}");
     // Before the shadow, and straddling its two regions.
     refused("ldxw %r0, [%r1-140]\nexit", conf());
-    let straddle = format!("ldxdw %r0, [%r1{}]\nexit", skb_shadow::WRITABLE_END as i64 - 4 - 136);
+    let straddle = format!(
+        "ldxdw %r0, [%r1{}]\nexit",
+        skb_shadow::WRITABLE_END as i64 - 4 - 136
+    );
     refused(&straddle, conf());
     // r1 itself is the context, not the packet.
     refused("ldxb %r0, [%r1+0]\nexit", conf());
     // No atomics on the context.
-    let e = refused(&skb("mov %r2, 1\nlock add32 [%r1+MARK], %r2\nmov %r0, 0\nexit"), conf());
+    let e = refused(
+        &skb("mov %r2, 1\nlock add32 [%r1+MARK], %r2\nmov %r0, 0\nexit"),
+        conf(),
+    );
     assert!(e.to_string().contains("atomic"), "{e}");
 }
 
@@ -123,8 +129,7 @@ fn skb_read_only_part_and_outside_are_refused() {
 fn packet_writing_helpers_invalidate_packet_pointers() {
     // bpf_skb_store_bytes(skb, 0, fp-8, 1, 0), then a packet read through
     // the pointer taken before the call.
-    let text = skb(
-        "mov %r6, %r1
+    let text = skb("mov %r6, %r1
          ldxdw %r7, [%r1+DATA]
          ldxdw %r3, [%r1+DATA_END]
          mov %r4, %r7
@@ -141,8 +146,7 @@ fn packet_writing_helpers_invalidate_packet_pointers() {
          call 9
          ldxb %r0, [%r7+0]
          out:
-         exit",
-    );
+         exit");
     let conf = || VerifyConfig::skb(SkbKind::SchedCls);
     let e = refused(&text, conf());
     assert_eq!(e.pc, 15);
@@ -174,7 +178,10 @@ const LOAD_BYTES_OVER_SPILL: &str = "
 #[test]
 fn skb_load_bytes_overwrites_the_spill_it_writes() {
     // The fill is now a scalar: dereferencing it is refused.
-    let e = refused(LOAD_BYTES_OVER_SPILL, VerifyConfig::skb(SkbKind::SocketFilter));
+    let e = refused(
+        LOAD_BYTES_OVER_SPILL,
+        VerifyConfig::skb(SkbKind::SocketFilter),
+    );
     assert_eq!(e.pc, 10);
     // Reading the written bytes as data is fine (they count as written).
     let text = LOAD_BYTES_OVER_SPILL.replace(

@@ -10,9 +10,7 @@ use crate::host::elf::LoadedProgram;
 use crate::host::kernel::{helper_name, map_handle};
 use crate::host::maps::MapDef;
 use crate::host::mem::Region;
-use crate::host::progtype::{
-    skb_shadow, CtxLayout, Driver, FieldKind, ProgramType, SkbKind,
-};
+use crate::host::progtype::{skb_shadow, CtxLayout, Driver, FieldKind, ProgramType, SkbKind};
 
 /// What a pointer field of the context holds once loaded (8 bytes, at a
 /// shadow offset).
@@ -327,7 +325,9 @@ mod tests {
         let data = skb_shadow::DATA as i64 + end;
         assert!(pointers.contains(&(data, CtxPtr::PacketData)));
         for (off, _) in pointers {
-            let r = regions.iter().find(|r| r.holds(*off as i128, *off as i128 + 8));
+            let r = regions
+                .iter()
+                .find(|r| r.holds(*off as i128, *off as i128 + 8));
             assert!(r.is_some_and(|r| !r.writable), "{off}");
         }
     }

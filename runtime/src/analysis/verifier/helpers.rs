@@ -271,9 +271,7 @@ fn dest(st: &State, r: usize) -> Dest {
             hi: hi as i64,
             exact: p.off.as_const().is_some() && const_arg(st, r + 1).is_some(),
         },
-        PtrKind::MapValue { size } | PtrKind::Record { size }
-            if lo >= 0 && hi <= size as i128 =>
-        {
+        PtrKind::MapValue { size } | PtrKind::Record { size } if lo >= 0 && hi <= size as i128 => {
             Dest::Elsewhere
         }
         _ => Dest::Anywhere,

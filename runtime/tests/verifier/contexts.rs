@@ -262,3 +262,33 @@ fn embedder_context_is_its_declared_size_read_only() {
     let opaque = VerifyConfig::for_type(&ProgramType::tracing("tracepoint", None));
     refused("ldxw %r0, [%r1+0]\nexit", opaque);
 }
+
+#[test]
+fn legacy_loads_belong_to_socket_filters_and_tc_only() {
+    let text = "ldabsb 3\nexit";
+    accepted(text, VerifyConfig::skb(SkbKind::SocketFilter));
+    accepted(text, VerifyConfig::skb(SkbKind::SchedCls));
+    accepted(text, VerifyConfig::mem());
+    let e = refused(text, VerifyConfig::xdp());
+    assert!(e.to_string().contains("LD_ABS"), "{e}");
+    refused(text, VerifyConfig::for_type(&ProgramType::kprobe()));
+    // Elide mode keeps it (checked at run time by definition).
+    let v = verify(&prog(text), &VerifyConfig::xdp()).unwrap();
+    assert_eq!(v.proof.coverage(), (0, 0));
+}
+
+#[test]
+fn unreachable_code_and_callx_are_refused_before_exploring() {
+    // Dead code after an unconditional jump, as the kernel's check_cfg.
+    let e = refused("mov %r0, 0\nja +1\nmov %r0, 1\nexit", VerifyConfig::mem());
+    assert_eq!(e.pc, 2);
+    assert!(e.to_string().contains("unreachable"), "{e}");
+    // callx, even where no path goes.
+    let e = refused("mov %r0, 0\nexit\ncallx %r1\nexit", VerifyConfig::mem());
+    assert!(e.to_string().contains("callx"), "{e}");
+    // A conditional branch whose other side is dead on every path is fine.
+    accepted(
+        "mov %r0, 0\njeq %r0, 0, +1\nmov %r0, 1\nexit",
+        VerifyConfig::mem(),
+    );
+}

@@ -97,6 +97,10 @@ pub struct VerifyConfig {
     /// Helper ids implemented by cranebpf's kernel helpers (whose
     /// signatures the verifier knows); any other helper is unknown.
     pub helpers: Vec<u32>,
+    /// Whether the legacy packet loads (LD_ABS/LD_IND) are part of the
+    /// program type (socket filters, tc, raw memory); strict mode refuses
+    /// them elsewhere, as the kernel does.
+    pub legacy_loads: bool,
     /// Instructions the exploration may process before giving up (the
     /// kernel's is one million). In elide mode the path exploration gets
     /// 1/32 of it, then the widening fallback the whole.
@@ -115,6 +119,7 @@ impl VerifyConfig {
             maps: Vec::new(),
             globals: Vec::new(),
             helpers: crate::host::progtype::COMMON_HELPERS.to_vec(),
+            legacy_loads: true,
             complexity_limit: COMPLEXITY_LIMIT,
         }
     }
@@ -190,6 +195,7 @@ impl VerifyConfig {
         };
         let mut c = VerifyConfig::with_entry(entry);
         c.helpers = ty.kernel_helpers.clone();
+        c.legacy_loads = matches!(ty.driver, Driver::Skb(_) | Driver::Mem);
         c
     }
 

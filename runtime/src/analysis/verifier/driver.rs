@@ -373,7 +373,13 @@ impl<'a> Explorer<'a> {
                     step.read(st, src.index());
                 }
                 // Checked at run time by definition (out of bounds ends the
-                // program with 0), as in the kernel; never an issue.
+                // program with 0), as in the kernel; an issue only for
+                // program types without them.
+                if !self.conf.legacy_loads {
+                    step.issue(ErrorKind::Unsupported {
+                        what: "LD_ABS/LD_IND are not allowed for this program type".into(),
+                    });
+                }
                 step.access = Some(Err("legacy packet load (checked at run time)".into()));
                 st.set(0, Value::loaded(size));
             }

@@ -97,6 +97,11 @@ pub struct Verified {
 
 /// Verifies `prog` under `conf` (see the module docs).
 pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyError> {
+    if conf.strict {
+        if let Some(e) = static_refusal(prog) {
+            return Err(e);
+        }
+    }
     let mut ex = driver::Explorer::new(prog, conf);
     let result = ex.run(entry_state(conf));
     let log = std::mem::take(&mut ex.log).finish();
@@ -135,6 +140,47 @@ pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyErr
                 log,
             })
         }
+    }
+}
+
+/// What strict mode refuses before any exploration, as the kernel's
+/// `check_cfg` does: an instruction no path of the control-flow graph
+/// reaches (branch conditions aside), and `callx` anywhere (the kernel has
+/// no such instruction).
+fn static_refusal(prog: &Program) -> Option<VerifyError> {
+    let insns = prog.insns();
+    let refuse = |i: usize, what: &str| {
+        let (pc, insn) = insns[i];
+        Some(VerifyError {
+            pc,
+            insn: disassemble_insn(&insn),
+            state: String::new(),
+            kind: ErrorKind::Unsupported { what: what.into() },
+        })
+    };
+    if let Some(i) = insns
+        .iter()
+        .position(|(_, insn)| matches!(insn, crate::Insn::Callx { .. }))
+    {
+        return refuse(i, "callx (the kernel has no indirect calls)");
+    }
+    let cfg = prog.cfg();
+    let mut seen = vec![false; insns.len()];
+    let mut work = vec![0usize];
+    while let Some(leader) = work.pop() {
+        let Some(block) = cfg.block_of(leader) else {
+            continue;
+        };
+        if seen[block.first] {
+            continue;
+        }
+        seen[block.first..block.end].fill(true);
+        work.extend(block.succs.iter().copied());
+        work.extend(block.callee);
+    }
+    match seen.iter().position(|s| !s) {
+        Some(i) => refuse(i, "unreachable instruction"),
+        None => None,
     }
 }
 

@@ -18,6 +18,9 @@
 //! Helpers are trusted to have the kernel's signature only when the helper
 //! registered under a kernel id carries that helper's kernel name; any other
 //! helper is unknown to the verifier (a call to it forgets every spill).
+//! Map shapes come from the helpers too ([`Helpers::map_shapes`]: the maps
+//! the kernel lookup helper resolves handles against, while it is the one
+//! registered), so the raw-memory proof covers map values.
 //!
 //! An embedder that runs a program only under another known convention can
 //! verify with that convention's configuration (`VerifyConfig::xdp`,
@@ -31,7 +34,9 @@
 use crate::error::JitError;
 use crate::isa::{JitOptions, VerifyMode};
 use cranebpf_runtime::analysis::proof::Proof;
-use cranebpf_runtime::analysis::verifier::{verify, CtxPtr, CtxRegion, Entry, VerifyConfig};
+use cranebpf_runtime::analysis::verifier::{
+    verify, CtxPtr, CtxRegion, Entry, MapInfo, VerifyConfig,
+};
 use cranebpf_runtime::host::kernel::helper_name;
 use cranebpf_runtime::{Access, Helpers, MemoryMap, Program};
 use std::sync::Arc;
@@ -196,6 +201,13 @@ fn with_helpers(mut conf: VerifyConfig, helpers: &Helpers) -> VerifyConfig {
             .get(id)
             .is_some_and(|h| Some(h.name.as_str()) == helper_name(id))
     });
+    if conf.maps.is_empty() {
+        conf.maps = helpers
+            .map_shapes()
+            .iter()
+            .map(|&(handle, def)| MapInfo { handle, def })
+            .collect();
+    }
     conf
 }
 

@@ -635,3 +635,28 @@ fn pointer_striding_past_its_stride_is_not_proven() {
         assert_eq!(proven(&v, 5), None, "{off}: {:?}", v.proof);
     }
 }
+
+#[test]
+fn elide_mode_hands_a_long_loop_to_the_fallback_and_keeps_its_accesses() {
+    // 100 trips: more than elide mode's path exploration follows, so the
+    // widening fallback runs; the stack access stays proven, the trip bound
+    // is lost (the budget stays). Strict mode follows it to the end.
+    let text = "mov %r0, 0
+         mov %r1, 0
+         stdw [%r10-8], 0
+         top:
+         ldxdw %r2, [%r10-8]
+         add %r0, %r2
+         add %r1, 1
+         jlt %r1, 100, top
+         exit";
+    let v = elide(text, VerifyConfig::mem());
+    assert_eq!(proven(&v, 3), Some(RegionKind::Frame));
+    assert!(matches!(v.proof.loops(), [LoopFact::Unproven { .. }]));
+    assert!(v.stats.processed < 100, "{:?}", v.stats);
+    let v = accepted(text, VerifyConfig::mem());
+    assert!(matches!(
+        v.proof.loops(),
+        [LoopFact::Bounded { max_trips: 99, .. }]
+    ));
+}

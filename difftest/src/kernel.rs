@@ -148,6 +148,20 @@ fn load_as(prog_type: u32, bytecode: &[u8]) -> Result<Fd, String> {
     }
 }
 
+/// `program` behind the XDP prologue for an input of `len` bytes (see the
+/// module docs): what the kernel oracle loads.
+pub fn xdp_wrapped(program: &[Insn], len: usize) -> Result<Program, String> {
+    let mut insns = prologue(len);
+    insns.extend_from_slice(program);
+    Program::from_insns(&insns).map_err(|e| e.to_string())
+}
+
+/// Whether the kernel verifier accepts `program` as an XDP program (as
+/// root); the refusal's text is the errno and the verifier log's tail.
+pub fn verifier_accepts(program: &Program) -> Result<(), String> {
+    load_xdp(&program.to_bytes()).map(drop)
+}
+
 /// Runs a loaded XDP program once on `packet`; returns the return value and
 /// the final packet.
 fn test_run(fd: &Fd, packet: &[u8]) -> Result<(u32, Vec<u8>), String> {
@@ -402,9 +416,7 @@ fn run_in_kernel(
     let packet = mem
         .read_bytes(ptr, len)
         .map_err(|e| format!("kernel: cannot read the input: {e}"))?;
-    let mut insns = prologue(packet.len());
-    insns.extend_from_slice(program);
-    let wrapped = Program::from_insns(&insns).map_err(|e| e.to_string())?;
+    let wrapped = xdp_wrapped(program, packet.len())?;
     let fd = load_xdp(&wrapped.to_bytes())?;
     // The verifier lets root read stack bytes never written; their
     // value is whatever the kernel stack held. Run twice, after zeroing

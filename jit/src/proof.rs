@@ -18,6 +18,9 @@
 //! Helpers are trusted to have the kernel's signature only when the helper
 //! registered under a kernel id carries that helper's kernel name; any other
 //! helper is unknown to the verifier (a call to it forgets every spill).
+//! Map shapes come from the helpers too ([`Helpers::map_shapes`]: the maps
+//! the kernel lookup helper resolves handles against, while it is the one
+//! registered), so the raw-memory proof covers map values.
 //!
 //! An embedder that runs a program only under another known convention can
 //! verify with that convention's configuration (`VerifyConfig::xdp`,
@@ -31,7 +34,9 @@
 use crate::error::JitError;
 use crate::isa::{JitOptions, VerifyMode};
 use cranebpf_runtime::analysis::proof::Proof;
-use cranebpf_runtime::analysis::verifier::{verify, CtxPtr, Entry, VerifyConfig};
+use cranebpf_runtime::analysis::verifier::{
+    verify, CtxPtr, CtxRegion, Entry, MapInfo, VerifyConfig,
+};
 use cranebpf_runtime::host::kernel::helper_name;
 use cranebpf_runtime::{Access, Helpers, MemoryMap, Program};
 use std::sync::Arc;
@@ -86,31 +91,53 @@ fn loaded_holds(conf: &VerifyConfig, mem: &MemoryMap<'_>, args: &[u64; 5]) -> bo
                 };
                 args[1] == 0 || mem.check(args[0], args[1], access).is_ok()
             }
-            Entry::Ctx { size, pointers } => ctx_holds(mem, args[0], *size, pointers),
+            Entry::Ctx { regions, pointers } => ctx_holds(mem, args[0], regions, pointers),
             Entry::Opaque => true,
             _ => false,
         }
 }
 
-/// r1 = a readable context of `size` bytes whose packet fields bound a
-/// writable packet.
-fn ctx_holds(mem: &MemoryMap<'_>, ctx: u64, size: u64, pointers: &[(u64, CtxPtr)]) -> bool {
-    if mem.check(ctx, size, Access::Read).is_err() {
+/// Each context region lies, as configured, in one region of the run's map
+/// (relative to r1 = `ctx`; writable ones writable), and the packet fields
+/// bound a writable packet.
+fn ctx_holds(
+    mem: &MemoryMap<'_>,
+    ctx: u64,
+    regions: &[CtxRegion],
+    pointers: &[(i64, CtxPtr)],
+) -> bool {
+    let at = |off: i64| ctx.checked_add_signed(off);
+    let present = regions.iter().all(|g| {
+        let access = if g.writable {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        at(g.off).is_some_and(|a| g.len == 0 || mem.check(a, g.len, access).is_ok())
+    });
+    if !present {
         return false;
     }
     // The proof reads the packet's bounds from the context at any time: no
-    // store of the program may change them, so no byte of those fields may
-    // lie in a writable region.
+    // store of the program may change them, so the field must lie in a
+    // read-only context region and no byte of it in a writable region of
+    // the run.
     let frozen = |addr: u64| (0..8).all(|i| mem.check(addr + i, 1, Access::Write).is_err());
     let field = |want: CtxPtr| {
         let (off, _) = pointers.iter().find(|(_, p)| *p == want)?;
-        if off.checked_add(8)? > size || !frozen(ctx + off) {
+        let (lo, hi) = (i128::from(*off), i128::from(*off) + 8);
+        let addr = at(*off)?;
+        if !regions.iter().any(|g| !g.writable && g.holds(lo, hi))
+            || addr.checked_add(8).is_none()
+            || !frozen(addr)
+        {
             return None;
         }
-        // SAFETY: `mem.check` proved `[ctx, ctx + size)` lies in a region
-        // of the run's memory map, valid for reads while the map is used
-        // (`MemoryMap::add_*`'s contract), and `off + 8 <= size`.
-        Some(unsafe { ((ctx + off) as usize as *const u64).read_unaligned() })
+        // SAFETY: `mem.check` proved the read-only region holding
+        // `[addr, addr + 8)` lies in a region of the run's memory map,
+        // valid for reads while the map is used (`MemoryMap::add_*`'s
+        // contract).
+        Some(unsafe { (addr as usize as *const u64).read_unaligned() })
     };
     match (field(CtxPtr::PacketData), field(CtxPtr::PacketEnd)) {
         (Some(data), Some(end)) => {
@@ -174,6 +201,13 @@ fn with_helpers(mut conf: VerifyConfig, helpers: &Helpers) -> VerifyConfig {
             .get(id)
             .is_some_and(|h| Some(h.name.as_str()) == helper_name(id))
     });
+    if conf.maps.is_empty() {
+        conf.maps = helpers
+            .map_shapes()
+            .iter()
+            .map(|&(handle, def)| MapInfo { handle, def })
+            .collect();
+    }
     conf
 }
 
@@ -186,4 +220,69 @@ fn beyond_stack(proof: &Proof) -> bool {
         }
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cranebpf_runtime::ctx::{skb_shadow, SkbKind};
+
+    /// A buffer laid out as the `__sk_buff` driver does: `[shadow][packet]`,
+    /// the shadow's packet fields set; returns it and r1.
+    fn skb_buffer(packet_len: usize) -> (Vec<u8>, u64) {
+        let mut buf = vec![0u8; skb_shadow::SIZE + packet_len];
+        let r1 = buf.as_ptr() as u64 + skb_shadow::SIZE as u64;
+        let end = r1 + packet_len as u64;
+        buf[skb_shadow::DATA..][..8].copy_from_slice(&r1.to_le_bytes());
+        buf[skb_shadow::DATA_END..][..8].copy_from_slice(&end.to_le_bytes());
+        buf[skb_shadow::DATA_META..][..8].copy_from_slice(&r1.to_le_bytes());
+        (buf, r1)
+    }
+
+    /// The driver's three regions over `buf`, the read-only block made
+    /// writable if `thaw`.
+    fn skb_map(buf: &mut [u8], thaw: bool) -> MemoryMap<'_> {
+        let (shadow, packet) = buf.split_at_mut(skb_shadow::SIZE);
+        let (w, ro) = shadow.split_at_mut(skb_shadow::WRITABLE_END);
+        let mut mem = MemoryMap::new();
+        mem.add_mut(w);
+        if thaw {
+            mem.add_mut(ro);
+        } else {
+            mem.add_ref(ro);
+        }
+        mem.add_mut(packet);
+        mem
+    }
+
+    #[test]
+    fn tc_entry_check_accepts_the_skb_driver_layout_only() {
+        let conf = VerifyConfig::skb(SkbKind::SchedCls);
+        let Entry::Ctx { regions, pointers } = &conf.entry else {
+            panic!("tc has a context entry");
+        };
+        let (mut buf, r1) = skb_buffer(60);
+        assert!(ctx_holds(&skb_map(&mut buf, false), r1, regions, pointers));
+        // A packet field in a writable region could be changed by a store.
+        assert!(!ctx_holds(&skb_map(&mut buf, true), r1, regions, pointers));
+        // r1 anywhere else (here: at the shadow's start).
+        let start = r1 - skb_shadow::SIZE as u64;
+        assert!(!ctx_holds(
+            &skb_map(&mut buf, false),
+            start,
+            regions,
+            pointers
+        ));
+        // `data_end` past the packet region.
+        let bad_end = r1 + 61;
+        buf[skb_shadow::DATA_END..][..8].copy_from_slice(&bad_end.to_le_bytes());
+        assert!(!ctx_holds(&skb_map(&mut buf, false), r1, regions, pointers));
+        // Without the writable block.
+        let (mut buf, r1) = skb_buffer(60);
+        let mut mem = MemoryMap::new();
+        let (shadow, packet) = buf.split_at_mut(skb_shadow::SIZE);
+        mem.add_ref(&shadow[skb_shadow::WRITABLE_END..]);
+        mem.add_mut(packet);
+        assert!(!ctx_holds(&mem, r1, regions, pointers));
+    }
 }

@@ -8,6 +8,7 @@
 //! identically under the interpreter and the JIT.
 
 use crate::engine::fault::HelperError;
+use crate::host::maps::MapDef;
 use crate::host::mem::MemoryMap;
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -58,6 +59,10 @@ impl fmt::Debug for Helper {
 #[derive(Clone, Default)]
 pub struct Helpers {
     by_id: BTreeMap<u32, Helper>,
+    /// The maps the kernel map helpers of this set resolve handles
+    /// against (handle and shape), with the `bpf_map_lookup_elem` body
+    /// they belong to (see [`Helpers::map_shapes`]).
+    map_shapes: Option<(Arc<HelperFn>, Arc<[(u64, MapDef)]>)>,
     /// The bodies of ids below [`DENSE_IDS`], indexed by id: the lookup a
     /// JIT's helper trampoline does on every call.
     dense: Vec<Option<Arc<HelperFn>>>,
@@ -158,6 +163,32 @@ impl Helpers {
             Some(f) => f.as_deref(),
             None if id < u64::from(DENSE_IDS) => None,
             None => self.get_u64(id).map(|(_, h)| &*h.func),
+        }
+    }
+
+    /// Records the maps the kernel map helpers just registered resolve
+    /// handles against (`kernel_helpers`), tied to the current body of
+    /// helper 1.
+    pub(crate) fn set_map_shapes(&mut self, shapes: Vec<(u64, MapDef)>) {
+        self.map_shapes = self
+            .by_id
+            .get(&1)
+            .map(|h| (Arc::clone(&h.func), shapes.into()));
+    }
+
+    /// The maps (handle, shape) whose values `bpf_map_lookup_elem` (helper
+    /// 1) of this set returns, as the kernel helpers built them: empty once
+    /// helper 1 was replaced, so a verifier may trust them (the value of
+    /// the map a handle names is that map's value size) exactly while the
+    /// lookup is the kernel helper over those maps.
+    pub fn map_shapes(&self) -> &[(u64, MapDef)] {
+        match (&self.map_shapes, self.by_id.get(&1)) {
+            (Some((body, shapes)), Some(h))
+                if std::ptr::addr_eq(Arc::as_ptr(body), Arc::as_ptr(&h.func)) =>
+            {
+                shapes
+            }
+            _ => &[],
         }
     }
 

@@ -147,7 +147,9 @@ fn map_lookup_null_test_proves_the_value() {
 
 #[test]
 fn map_value_without_null_test_is_refused() {
-    let text = LOOKUP.replace("jeq %r0, 0, miss", "ja +0");
+    // (The branch stays, so that `miss` is reachable: strict mode refuses
+    // unreachable code.)
+    let text = LOOKUP.replace("jeq %r0, 0, miss", "jeq %r6, %r0, miss");
     let e = refused(&text, with_array_map());
     assert!(e.to_string().contains("may be null"), "{e}");
     assert_eq!(e.pc, 8);
@@ -632,4 +634,29 @@ fn pointer_striding_past_its_stride_is_not_proven() {
         let v = strided(off);
         assert_eq!(proven(&v, 5), None, "{off}: {:?}", v.proof);
     }
+}
+
+#[test]
+fn elide_mode_hands_a_long_loop_to_the_fallback_and_keeps_its_accesses() {
+    // 100 trips: more than elide mode's path exploration follows, so the
+    // widening fallback runs; the stack access stays proven, the trip bound
+    // is lost (the budget stays). Strict mode follows it to the end.
+    let text = "mov %r0, 0
+         mov %r1, 0
+         stdw [%r10-8], 0
+         top:
+         ldxdw %r2, [%r10-8]
+         add %r0, %r2
+         add %r1, 1
+         jlt %r1, 100, top
+         exit";
+    let v = elide(text, VerifyConfig::mem());
+    assert_eq!(proven(&v, 3), Some(RegionKind::Frame));
+    assert!(matches!(v.proof.loops(), [LoopFact::Unproven { .. }]));
+    assert!(v.stats.processed < 100, "{:?}", v.stats);
+    let v = accepted(text, VerifyConfig::mem());
+    assert!(matches!(
+        v.proof.loops(),
+        [LoopFact::Bounded { max_trips: 99, .. }]
+    ));
 }

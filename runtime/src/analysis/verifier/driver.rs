@@ -41,6 +41,14 @@ use std::collections::HashMap;
 /// where the exploration cannot, takes over with the whole limit.
 const ELIDE_PATH_SHARE: u64 = 32;
 
+/// In elide mode a back-edge taken more often than this (over all paths)
+/// ends the path exploration at once, and the widening fallback takes
+/// over: a loop bounded only by the input length never converges, and
+/// exploring it to the limit cost up to 240 ms. Loops with a constant
+/// bound above this lose their trip bound (their budget test stays), not
+/// their accesses: the fallback proves those from the loop condition.
+const ELIDE_TRIPS: u64 = 64;
+
 /// Checkpoints kept per instruction, and in all (memory bound).
 const CHECKPOINTS_PER_INSN: usize = 64;
 const CHECKPOINTS_TOTAL: usize = 65_536;
@@ -112,6 +120,8 @@ pub(super) struct Explorer<'a> {
     pub(super) stats: Stats,
     /// Instructions the path exploration may process.
     limit: u64,
+    /// A back-edge was taken more than [`ELIDE_TRIPS`] times (elide mode).
+    too_many_trips: bool,
     pub log: Log,
 }
 
@@ -135,6 +145,7 @@ impl<'a> Explorer<'a> {
             } else {
                 conf.complexity_limit / ELIDE_PATH_SHARE
             },
+            too_many_trips: false,
             log: Log::new(conf.log),
         }
     }
@@ -166,7 +177,7 @@ impl<'a> Explorer<'a> {
     fn run_path(&mut self, path: &mut Path) -> Result<(), Stop> {
         loop {
             self.stats.processed += 1;
-            if self.stats.processed > self.limit {
+            if self.stats.processed > self.limit || self.too_many_trips {
                 let limit = self.limit;
                 return Err(self.stop(path, ErrorKind::TooComplex { limit }));
             }
@@ -250,6 +261,7 @@ impl<'a> Explorer<'a> {
     fn take_edge(&mut self, from: usize, to: usize) {
         if let Some(n) = self.back.get_mut(&(from, to)) {
             *n += 1;
+            self.too_many_trips |= !self.conf.strict && *n > ELIDE_TRIPS;
         }
     }
 
@@ -373,7 +385,13 @@ impl<'a> Explorer<'a> {
                     step.read(st, src.index());
                 }
                 // Checked at run time by definition (out of bounds ends the
-                // program with 0), as in the kernel; never an issue.
+                // program with 0), as in the kernel; an issue only for
+                // program types without them.
+                if !self.conf.legacy_loads {
+                    step.issue(ErrorKind::Unsupported {
+                        what: "LD_ABS/LD_IND are not allowed for this program type".into(),
+                    });
+                }
                 step.access = Some(Err("legacy packet load (checked at run time)".into()));
                 st.set(0, Value::loaded(size));
             }

@@ -7,11 +7,16 @@
 //! through any pointer it is given, no stack spill survives the call
 //! (strict refuses the call).
 //!
-//! None of the known helpers writes program-visible memory other than map
-//! storage (which the verifier does not model), so spills survive them.
-//! Memory arguments (keys, values, records) are checked by the helpers
-//! themselves at run time; strict mode additionally demands, like the
-//! kernel, that they be proven readable and initialised.
+//! Helpers that fill a buffer the program passes (`bpf_skb_load_bytes`,
+//! the `bpf_probe_read*` family: [`Arg::Out`]) write program-visible
+//! memory: the bytes they may write lose their spills (and, when the place
+//! is exact, count as written); if the place is not proven inside one frame
+//! or one other region, no spill survives. The other known helpers write
+//! nothing the verifier models (map storage is not modelled), so spills
+//! survive them. Memory arguments (keys, values, records, buffers) are
+//! checked by the helpers themselves at run time; strict mode additionally
+//! demands, like the kernel, that they be proven readable (and initialised)
+//! or writable.
 
 use super::error::ErrorKind;
 use super::num::Num;
@@ -29,8 +34,11 @@ enum Arg {
     Key,
     /// Readable memory of the map's value size.
     MapValue,
-    /// Readable memory whose size is the next argument.
+    /// Readable memory whose size is the next argument (anything when that
+    /// size is 0).
     Mem,
+    /// Memory the helper writes, whose size is the next argument.
+    Out,
     /// A ring-buffer record returned by `bpf_ringbuf_reserve`.
     Record,
 }
@@ -84,6 +92,39 @@ fn signature(id: u32) -> Option<Sig> {
         },
         // bpf_perf_event_output(ctx, map, flags, data, size).
         25 => sig(&[Any, Map, Any, Mem, Any], ANY),
+        // bpf_probe_read*(dst, size, unsafe_src) and get_current_pid_tgid.
+        4 | 45 | 112..=115 => sig(&[Out, Any, Any], ANY),
+        14 => sig(&[], ANY),
+        // bpf_skb_load_bytes(skb, offset, to, len).
+        26 => sig(&[Any, Any, Out, Any], ANY),
+        // bpf_redirect(ifindex, flags).
+        23 => sig(&[Any, Any], ANY),
+        // bpf_csum_diff(from, from_size, to, to_size, seed).
+        28 => sig(&[Mem, Any, Mem, Any, Any], ANY),
+        // Helpers that change the packet (the kernel's
+        // `bpf_helper_changes_pkt_data`): bpf_skb_store_bytes(skb, offset,
+        // from, len, flags), the checksum replacements, VLAN push/pop,
+        // change_tail/head and pull_data.
+        9 => Sig {
+            moves_packet: true,
+            ..sig(&[Any, Any, Mem, Any, Any], ANY)
+        },
+        10 | 11 => Sig {
+            moves_packet: true,
+            ..sig(&[Any, Any, Any, Any, Any], ANY)
+        },
+        18 | 38 | 43 => Sig {
+            moves_packet: true,
+            ..sig(&[Any, Any, Any], ANY)
+        },
+        19 => Sig {
+            moves_packet: true,
+            ..sig(&[Any], ANY)
+        },
+        39 => Sig {
+            moves_packet: true,
+            ..sig(&[Any, Any], ANY)
+        },
         130 => sig(&[Map, Mem, Any, Any], ANY),
         131 => sig(&[Map, Any, Any], Ret::RecordOrNull),
         132 | 133 => Sig {
@@ -117,6 +158,11 @@ pub(super) fn call(st: &mut State, id: u32, step: &mut Step) {
     };
     if step.conf.strict {
         check_args(st, id, &sig, step);
+    }
+    for (i, arg) in sig.args.iter().enumerate() {
+        if *arg == Arg::Out {
+            written(st, i + 1, step);
+        }
     }
     let r0 = match sig.ret {
         Ret::Scalar(lo, hi) => Value::scalar(Num::urange(lo, hi)),
@@ -182,6 +228,88 @@ fn map_value_size(st: &State, step: &Step) -> Option<u32> {
     }
 }
 
+/// The largest value of the size in register `r`, if it is a scalar of at
+/// most 64 KiB (the kernel's bound on a helper's memory size).
+fn size_arg(st: &State, r: usize) -> Option<u64> {
+    match st.reg(r) {
+        Value::Scalar(s) if s.n.umax <= 1 << 16 => Some(s.n.umax),
+        _ => None,
+    }
+}
+
+/// Where a helper may write through register `r`, whose size is the next
+/// register: `[lo, hi)` of one frame, or somewhere else entirely.
+enum Dest {
+    /// Frame `frame`, offsets `[lo, hi)` (inside it), exact if the start
+    /// and the size are.
+    Frame {
+        frame: usize,
+        lo: i64,
+        hi: i64,
+        exact: bool,
+    },
+    /// Inside a map value or record: no frame byte.
+    Elsewhere,
+    /// Not proven: any byte of any frame.
+    Anywhere,
+}
+
+/// Where the helper's write through register `r` may land.
+fn dest(st: &State, r: usize) -> Dest {
+    let Some(n) = size_arg(st, r + 1) else {
+        return Dest::Anywhere;
+    };
+    let Value::Ptr(p) = st.reg(r) else {
+        return Dest::Anywhere;
+    };
+    let lo = p.off.smin as i128;
+    let hi = p.off.smax as i128 + n as i128;
+    match p.kind {
+        PtrKind::Stack { frame } if lo >= -(FRAME as i128) && hi <= 0 => Dest::Frame {
+            frame: frame as usize,
+            lo: lo as i64,
+            hi: hi as i64,
+            exact: p.off.as_const().is_some() && const_arg(st, r + 1).is_some(),
+        },
+        PtrKind::MapValue { size } | PtrKind::Record { size } if lo >= 0 && hi <= size as i128 => {
+            Dest::Elsewhere
+        }
+        _ => Dest::Anywhere,
+    }
+}
+
+/// A helper may have written through register `r` (see the module docs).
+fn written(st: &mut State, r: usize, _step: &Step) {
+    match dest(st, r) {
+        Dest::Frame {
+            frame,
+            lo,
+            hi,
+            exact,
+        } => {
+            let stack = &mut st.frames[frame].stack;
+            if exact {
+                stack.clobber(lo, hi);
+            } else {
+                stack.forget(lo, hi);
+            }
+        }
+        Dest::Elsewhere => {}
+        Dest::Anywhere => super::mem::forget_all_spills(st),
+    }
+}
+
+/// Why `[v, v + n)` is not proven writable by a helper.
+fn writable(st: &State, v: Value, n: u64, r: usize) -> Option<String> {
+    if let Value::NotInit = v {
+        return Some(format!("r{r} is not initialised"));
+    }
+    match dest(st, r) {
+        Dest::Anywhere => Some(format!("r{r}={v} is not {n} writable bytes")),
+        _ => None,
+    }
+}
+
 /// Strict mode's argument checks (see the module docs).
 fn check_args(st: &State, id: u32, sig: &Sig, step: &mut Step) {
     let map = const_arg(st, 1).and_then(|h| step.conf.map(h).copied());
@@ -195,9 +323,14 @@ fn check_args(st: &State, id: u32, sig: &Sig, step: &mut Step) {
                 .then(|| format!("r{r} is not a map")),
             (Arg::Key, v) => map.and_then(|m| readable(st, v, m.key_size as u64, r, step)),
             (Arg::MapValue, v) => map.and_then(|m| readable(st, v, m.value_size as u64, r, step)),
-            (Arg::Mem, v) => match const_arg(st, r + 1) {
+            (Arg::Mem, _) if const_arg(st, r + 1) == Some(0) => None,
+            (Arg::Mem, v) => match size_arg(st, r + 1) {
                 Some(n) => readable(st, v, n, r, step),
-                None => Some(format!("r{} (the size of r{r}) is not a constant", r + 1)),
+                None => Some(format!("r{} (the size of r{r}) is not bounded", r + 1)),
+            },
+            (Arg::Out, v) => match size_arg(st, r + 1) {
+                Some(n) => writable(st, v, n, r),
+                None => Some(format!("r{} (the size of r{r}) is not bounded", r + 1)),
             },
             (
                 Arg::Record,

@@ -8,9 +8,10 @@
 //! instruction's offset and `off` the pointer's offset range:
 //! - frame: `off.smin + o >= -512 && off.smax + o + size <= 0` (r10 of the
 //!   frame the pointer was taken from; the whole stack is one region);
-//! - context, map value, ring-buffer record (fixed size `S`):
-//!   `off.smin + o >= 0 && off.smax + o + size <= S`; the context is
-//!   read-only;
+//! - context: inside one of its regions (offsets from r1, `CtxRegion`),
+//!   writable if a store; never atomic;
+//! - map value, ring-buffer record (fixed size `S`):
+//!   `off.smin + o >= 0 && off.smax + o + size <= S`;
 //! - packet / input (dynamic end): `off.smin + o >= 0` and either
 //!   `o + size <= range` (the pointer itself was compared with the end) or
 //!   `off.smax + o + size <= min_len` (some pointer was);
@@ -98,22 +99,22 @@ fn place(
                 ))
             }
         }
-        PtrKind::Ctx => match &step.conf.entry {
-            Entry::Ctx { size: len, .. } if fixed(*len) => {
-                if kind == Kind::Read {
-                    Ok(Place::Ctx {
-                        lo: lo as i64,
-                        hi: (hi - size as i128) as i64,
-                    })
-                } else {
-                    bad("the context is read-only")
-                }
+        PtrKind::Ctx => {
+            let Entry::Ctx { regions, .. } = &step.conf.entry else {
+                return bad("the context's size is not known");
+            };
+            let Some(region) = regions.iter().find(|g| g.holds(lo, hi)) else {
+                return bad(&format!("context access [{lo}, {hi}) outside its regions"));
+            };
+            match kind {
+                Kind::Atomic => bad("atomic operations on the context are not allowed"),
+                Kind::Write if !region.writable => bad("this part of the context is read-only"),
+                _ => Ok(Place::Ctx {
+                    lo: lo as i64,
+                    hi: (hi - size as i128) as i64,
+                }),
             }
-            Entry::Ctx { size: len, .. } => {
-                bad(&format!("context access [{lo}, {hi}) outside [0, {len})"))
-            }
-            _ => bad("the context's size is not known"),
-        },
+        }
         PtrKind::Packet | PtrKind::Input => {
             let (min, region, name) = if p.kind == PtrKind::Packet {
                 (st.pkt_min, RegionKind::Packet, "packet")
@@ -231,7 +232,7 @@ pub(super) fn load(
     }
     let v = match at {
         Ok(Place::Frame { frame, lo, hi }) => frame_load(st, frame, lo, hi, n, step),
-        Ok(Place::Ctx { lo, hi }) if lo == hi && n == 8 => ctx_pointer(st, lo as u64, step),
+        Ok(Place::Ctx { lo, hi }) if lo == hi && n == 8 => ctx_pointer(st, lo, step),
         _ => Value::loaded(size),
     };
     let v = match v {
@@ -261,11 +262,17 @@ fn frame_load(st: &State, frame: usize, lo: i64, hi: i64, n: u64, step: &mut Ste
     })
 }
 
-/// The pointer a context field holds, or an unknown scalar.
-fn ctx_pointer(st: &mut State, off: u64, step: &Step) -> Value {
-    let Entry::Ctx { pointers, .. } = &step.conf.entry else {
+/// The pointer a context field holds, or an unknown scalar. A field is
+/// trusted only inside a read-only region (the configuration guarantees
+/// it; checked again here since a store could otherwise change it).
+fn ctx_pointer(st: &mut State, off: i64, step: &Step) -> Value {
+    let Entry::Ctx { pointers, regions } = &step.conf.entry else {
         return Value::UNKNOWN;
     };
+    let (lo, hi) = (off as i128, off as i128 + 8);
+    if !regions.iter().any(|g| !g.writable && g.holds(lo, hi)) {
+        return Value::UNKNOWN;
+    }
     match pointers.iter().find(|(o, _)| *o == off).map(|(_, k)| *k) {
         Some(CtxPtr::PacketData) => Value::Ptr(Ptr {
             id: st.fresh_id(),

@@ -33,7 +33,9 @@
 //! calling the verifier.)
 //!
 //! Legacy packet loads (LD_ABS/LD_IND) are checked at run time by
-//! definition, in every mode: they are `Unproven` and never refused.
+//! definition, in every mode: they are never refused, and the proof calls
+//! them `NotMemory` (nothing to prove: out of the packet, the program ends
+//! with 0), as [`Proof::from_frame`] does.
 //!
 //! ```
 //! use cranebpf_runtime::analysis::verifier::{verify, VerifyConfig};
@@ -69,11 +71,11 @@ mod tie;
 pub mod tnum;
 mod widen;
 
-pub use config::{CtxPtr, Entry, MapInfo, VerifyConfig, COMPLEXITY_LIMIT};
+pub use config::{CtxPtr, CtxRegion, Entry, MapInfo, VerifyConfig, COMPLEXITY_LIMIT};
 pub use driver::Stats;
 pub use error::{ErrorKind, VerifyError};
 
-use crate::analysis::proof::{AccessFact, LoopFact, Proof};
+use crate::analysis::proof::{AccessFact, LoopFact, Proof, RegionKind};
 use crate::isa::asm::disassemble_insn;
 use crate::Program;
 use num::Num;
@@ -95,6 +97,11 @@ pub struct Verified {
 
 /// Verifies `prog` under `conf` (see the module docs).
 pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyError> {
+    if conf.strict {
+        if let Some(e) = static_refusal(prog) {
+            return Err(e);
+        }
+    }
     let mut ex = driver::Explorer::new(prog, conf);
     let result = ex.run(entry_state(conf));
     let log = std::mem::take(&mut ex.log).finish();
@@ -136,6 +143,47 @@ pub fn verify(prog: &Program, conf: &VerifyConfig) -> Result<Verified, VerifyErr
     }
 }
 
+/// What strict mode refuses before any exploration, as the kernel's
+/// `check_cfg` does: an instruction no path of the control-flow graph
+/// reaches (branch conditions aside), and `callx` anywhere (the kernel has
+/// no such instruction).
+fn static_refusal(prog: &Program) -> Option<VerifyError> {
+    let insns = prog.insns();
+    let refuse = |i: usize, what: &str| {
+        let (pc, insn) = insns[i];
+        Some(VerifyError {
+            pc,
+            insn: disassemble_insn(&insn),
+            state: String::new(),
+            kind: ErrorKind::Unsupported { what: what.into() },
+        })
+    };
+    if let Some(i) = insns
+        .iter()
+        .position(|(_, insn)| matches!(insn, crate::Insn::Callx { .. }))
+    {
+        return refuse(i, "callx (the kernel has no indirect calls)");
+    }
+    let cfg = prog.cfg();
+    let mut seen = vec![false; insns.len()];
+    let mut work = vec![0usize];
+    while let Some(leader) = work.pop() {
+        let Some(block) = cfg.block_of(leader) else {
+            continue;
+        };
+        if seen[block.first] {
+            continue;
+        }
+        seen[block.first..block.end].fill(true);
+        work.extend(block.succs.iter().copied());
+        work.extend(block.callee);
+    }
+    match seen.iter().position(|s| !s) {
+        Some(i) => refuse(i, "unreachable instruction"),
+        None => None,
+    }
+}
+
 /// Elide mode's path-insensitive fallback (`widen.rs`) after the
 /// exploration stopped at `stop`: accesses proven from converged states, no
 /// loop proven bounded; `None` if it cannot finish either.
@@ -151,19 +199,7 @@ fn fallback(
         "path exploration stopped at pc {pc} ({}); accesses proven by widening",
         stop.kind
     );
-    let mut proof = Proof::empty(prog.insns().len());
-    for (i, f) in ex.facts.iter().enumerate() {
-        match f {
-            Some(Ok(region)) => proof.set_access(i, AccessFact::Proven { region: *region }),
-            Some(Err(reason)) => proof.set_access(
-                i,
-                AccessFact::Unproven {
-                    reason: reason.clone(),
-                },
-            ),
-            None => {}
-        }
-    }
+    let mut proof = facts_proof(prog, &ex.facts);
     for &(from, to) in prog.cfg().back_edges() {
         proof.push_loop(LoopFact::Unproven {
             from,
@@ -192,6 +228,7 @@ fn entry_state(conf: &VerifyConfig) -> State {
                 ..Scalar::of(Num::urange(0, i64::MAX as u64))
             });
         }
+        // Context offsets are from r1 (the `__sk_buff` shadow lies before it).
         Entry::Ctx { .. } => args[0] = Value::Ptr(Ptr::at(PtrKind::Ctx, 0)),
         Entry::Opaque => {}
     }
@@ -209,19 +246,7 @@ fn is_memory(insn: &crate::Insn) -> bool {
 
 /// The proof of a finished exploration.
 fn proof_of(prog: &Program, out: &driver::Explored) -> Proof {
-    let mut p = Proof::empty(prog.insns().len());
-    for (i, f) in out.facts.iter().enumerate() {
-        match f {
-            Some(Ok(region)) => p.set_access(i, AccessFact::Proven { region: *region }),
-            Some(Err(reason)) => p.set_access(
-                i,
-                AccessFact::Unproven {
-                    reason: reason.clone(),
-                },
-            ),
-            None => {}
-        }
-    }
+    let mut p = facts_proof(prog, &out.facts);
     for &(from, to) in prog.cfg().back_edges() {
         let max_trips = out.trips.get(&(from, to)).copied().unwrap_or(0);
         p.push_loop(LoopFact::Bounded {
@@ -233,11 +258,40 @@ fn proof_of(prog: &Program, out: &driver::Explored) -> Proof {
     p
 }
 
+/// The access facts of an exploration, as a proof without loop facts.
+/// Legacy packet loads stay `NotMemory`, as in [`Proof::from_frame`]: their
+/// out-of-packet case is semantics (the program ends with 0), not a fault,
+/// so there is nothing to prove and they are never elided.
+fn facts_proof(prog: &Program, facts: &[Option<Result<RegionKind, String>>]) -> Proof {
+    let mut p = Proof::empty(prog.insns().len());
+    for (i, f) in facts.iter().enumerate() {
+        if is_legacy(&prog.insns()[i].1) {
+            continue;
+        }
+        match f {
+            Some(Ok(region)) => p.set_access(i, AccessFact::Proven { region: *region }),
+            Some(Err(reason)) => p.set_access(
+                i,
+                AccessFact::Unproven {
+                    reason: reason.clone(),
+                },
+            ),
+            None => {}
+        }
+    }
+    p
+}
+
+/// Whether `insn` is a legacy packet load (LD_ABS/LD_IND).
+fn is_legacy(insn: &crate::Insn) -> bool {
+    matches!(insn, crate::Insn::LdAbs { .. } | crate::Insn::LdInd { .. })
+}
+
 /// A proof of nothing, every access and loop saying `why`.
 fn nothing_proven(prog: &Program, why: &str) -> Proof {
     let mut p = Proof::empty(prog.insns().len());
     for (i, (_, insn)) in prog.insns().iter().enumerate() {
-        if is_memory(insn) {
+        if is_memory(insn) && !is_legacy(insn) {
             p.set_access(
                 i,
                 AccessFact::Unproven {

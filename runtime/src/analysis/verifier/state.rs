@@ -287,6 +287,13 @@ impl StackModel {
         });
     }
 
+    /// Records that `[lo, hi)` was written with unknown bytes (by a
+    /// helper): no spill there, every byte written.
+    pub fn clobber(&mut self, lo: i64, hi: i64) {
+        self.forget(lo, hi);
+        self.mark_init(lo, hi);
+    }
+
     /// Forgets every spill (a helper may have written the stack).
     pub fn forget_all(&mut self) {
         self.spills.clear();

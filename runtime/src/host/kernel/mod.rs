@@ -370,6 +370,12 @@ pub fn kernel_helpers(maps: &[Map], allowed: &[u32], opts: &KernelOptions) -> He
     register_xdp_helpers(&mut h, want);
     skb::register(&mut h, want);
     trace::register(&mut h, want);
+    h.set_map_shapes(
+        maps.iter()
+            .enumerate()
+            .map(|(i, m)| (map_handle(i), m.def()))
+            .collect(),
+    );
     h
 }
 

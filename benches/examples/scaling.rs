@@ -16,7 +16,8 @@
 //! (`none`, `speed` (the default), `speed_and_size`), `--sizes a,b,..`
 //! replaces the sizes, `--regalloc` the
 //! allocator (`backtracking`, `single_pass`), `--tier-above N` the size
-//! rule's threshold (`JitOptions::fast_tier_above`). Peak RSS is the process's high-water mark,
+//! rule's threshold (`JitOptions::fast_tier_above`), `--run KIB` runs
+//! each compiled program once on a thread with a stack of KIB KiB. Peak RSS is the process's high-water mark,
 //! reset before each compile (Linux `/proc/self/clear_refs`), so it
 //! includes the generated program itself.
 //!
@@ -26,7 +27,7 @@
 //! process.
 
 use cranebpf::insn::{AluOp, CallKind, Insn, JmpCond, Reg, Size, Src, Width};
-use cranebpf::{Helpers, JitOptions, JitProgram, Program};
+use cranebpf::{Helpers, JitOptions, JitProgram, MemoryMap, Prepared, Program, RunOptions, Stack};
 use std::time::Instant;
 
 const SHAPES: [&str; 7] = [
@@ -149,6 +150,24 @@ fn thread_cpu_secs() -> Option<f64> {
     Some(ns / 1e9)
 }
 
+/// Runs `jit` once on a thread with a `kib` KiB stack and prints the
+/// outcome (`--run KIB`: the compiled code's frames must fit the caller's
+/// stack).
+fn run_on_small_stack(jit: &JitProgram, kib: usize) {
+    let out = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(kib * 1024)
+            .spawn_scoped(s, || {
+                let mut stack = Stack::boxed();
+                let mut mem = MemoryMap::new();
+                let opts = RunOptions::default();
+                jit.run(&mut stack, &mut mem, [0; 5], &opts, None).result
+            })
+            .map(|h| h.join())
+    });
+    println!("  run on a {kib} KiB stack: {out:?}");
+}
+
 /// Resets the peak-RSS mark (Linux only; ignored elsewhere).
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -244,6 +263,7 @@ fn main() {
     opts.verifier = false;
     let mut it = args.iter();
     let mut small_only = false;
+    let mut run_stack: Option<usize> = None;
     let mut sizes: Option<Vec<usize>> = None;
     let mut reps = 101;
     while let Some(a) = it.next() {
@@ -259,6 +279,7 @@ fn main() {
                     .unwrap_or(opts.fast_tier_above)
             }
             "--small" => small_only = true,
+            "--run" => run_stack = it.next().and_then(|s| s.parse().ok()),
             "--sizes" => {
                 sizes = it
                     .next()
@@ -307,7 +328,12 @@ fn main() {
             let cpu = thread_cpu_secs().zip(cpu0).map_or(f64::NAN, |(b, a)| b - a);
             let rss = peak_rss_mib().map_or("?".into(), |m| format!("{m:.0}"));
             match jit {
-                Ok(j) => drop(j),
+                Ok(j) => {
+                    if let Some(kib) = run_stack {
+                        run_on_small_stack(&j, kib);
+                    }
+                    drop(j)
+                }
                 Err(e) => println!("{shape:<13} {:>9} refused: {e}", insns.len()),
             }
             println!(

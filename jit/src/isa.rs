@@ -136,14 +136,25 @@ pub const FAST_TIER_ABOVE: usize = 2_000;
 /// The Cranelift settings of the fast tier: (`opt_level`, `regalloc`).
 pub const FAST_TIER: (&str, &str) = ("none", "single_pass");
 
+/// The most Cranelift blocks a function compiled in the fast tier has. The
+/// single-pass allocator gives every value that crosses a block boundary a
+/// stack slot of its own, so the native frame grows with the function
+/// (about 10 bytes per block): past this many blocks (a frame of about
+/// 250 KiB) a function compiles with `opt_level` none and the backtracking
+/// allocator instead, which reuses slots, at a cost that grows faster than
+/// linearly. Splitting such functions is what would keep both linear.
+pub const FAST_TIER_MAX_BLOCKS: usize = 25_000;
+
 /// The (`opt_level`, `regalloc`) a function of `size` Cranelift IR
-/// instructions compiles with under `opts` (the size rule of
-/// [`JitOptions::fast_tier_above`]).
-pub(crate) fn tier_for(opts: &JitOptions, size: usize) -> (&str, &str) {
-    if size > opts.fast_tier_above {
+/// instructions in `blocks` blocks compiles with under `opts` (the size
+/// rule of [`JitOptions::fast_tier_above`], and [`FAST_TIER_MAX_BLOCKS`]).
+pub(crate) fn tier_for(opts: &JitOptions, size: usize, blocks: usize) -> (&str, &str) {
+    if size <= opts.fast_tier_above {
+        (&opts.opt_level, &opts.regalloc)
+    } else if blocks <= FAST_TIER_MAX_BLOCKS {
         FAST_TIER
     } else {
-        (&opts.opt_level, &opts.regalloc)
+        ("none", "backtracking")
     }
 }
 
@@ -155,16 +166,20 @@ pub const SUPPORTED_TARGETS: [&str; 3] = [
     "riscv64gc-unknown-linux-gnu",
 ];
 
-/// The host ISA for a function of `size` Cranelift IR instructions under
-/// `opts` ([`tier_for`]), built
+/// The host ISA for a function of `size` Cranelift IR instructions in
+/// `blocks` blocks under `opts` ([`tier_for`]), built
 /// once per process per distinct (`opt_level`, `regalloc`, `verifier`)
 /// triple and shared (an [`OwnedTargetIsa`] is an `Arc`): detecting the
 /// host's features and building the flags is a fixed cost every compile
 /// would otherwise pay.
-pub(crate) fn host_isa(opts: &JitOptions, size: usize) -> Result<OwnedTargetIsa, JitError> {
+pub(crate) fn host_isa(
+    opts: &JitOptions,
+    size: usize,
+    blocks: usize,
+) -> Result<OwnedTargetIsa, JitError> {
     type Cache = Vec<((String, String, bool), OwnedTargetIsa)>;
     static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
-    let (opt_level, regalloc) = tier_for(opts, size);
+    let (opt_level, regalloc) = tier_for(opts, size, blocks);
     let key = (opt_level.to_string(), regalloc.to_string(), opts.verifier);
     // A poisoned lock only means another thread panicked while pushing;
     // the list is still valid.
@@ -205,6 +220,10 @@ pub(crate) fn make_isa(
     // eBPF functions return r0..r5 and a status: more values than some
     // conventions have return registers.
     set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
+    // A frame larger than a page touches each page in order, so that a
+    // native stack overflow hits the guard page instead of skipping it.
+    set(&mut fb, "enable_probestack", "true")?;
+    set(&mut fb, "probestack_strategy", "inline")?;
     let flags = settings::Flags::new(fb);
     let builder = match target {
         None => cranelift_native::builder().map_err(|e| JitError::isa(format!("host ISA: {e}")))?,

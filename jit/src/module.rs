@@ -178,7 +178,7 @@ impl JitProgram {
         // one function that the interpreter calls too, so the JIT rejects
         // exactly the programs the interpreter rejects, with its errors.
         check_program(program, &helpers)?;
-        let isa = host_isa(opts, 0)?;
+        let isa = host_isa(opts, 0, 0)?;
         let adapter = shared_check_adapter(opts);
         let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
         if let Some(a) = adapter {
@@ -554,7 +554,8 @@ fn compile_into(
                 check_adapter,
             };
             lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
-            let isa = host_isa(opts, ctx.func.dfg.num_insts())?;
+            let dfg = &ctx.func.dfg;
+            let isa = host_isa(opts, dfg.num_insts(), dfg.num_blocks())?;
             code_size += define_with(module, id, ctx, &*isa)?;
         }
         ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
@@ -585,7 +586,7 @@ const CHECK_ADAPTER: &str = "cranebpf_check_adapter";
 fn fast_isa(opts: &JitOptions) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
     let mut fast = opts.clone();
     fast.fast_tier_above = 0;
-    host_isa(&fast, usize::MAX)
+    host_isa(&fast, usize::MAX, 0)
 }
 
 /// Compiles `ctx.func` with `isa` and defines it as `id` in `module`, then

@@ -67,3 +67,17 @@ fn interp_vs_jit_elide_audit() {
         GenConfig::default(),
     );
 }
+
+/// The fast tier (`opt_level` none, single-pass allocator), which the size
+/// rule gives large functions, on the programs the default rule keeps on
+/// the optimizing tier.
+#[test]
+fn interp_vs_jit_fast_tier() {
+    let mut options = cranebpf::JitOptions::default();
+    options.fast_tier_above = 0;
+    let fast = cranebpf::JitEngine {
+        options,
+        name: Some("jit-fast-tier"),
+    };
+    batch_on(&fast, 0x00c1_ba7f, count(8_000) / 4, GenConfig::default());
+}

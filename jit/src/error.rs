@@ -19,6 +19,20 @@ enum Kind {
     Isa(String),
     Codegen(String),
     Refused(cranebpf_runtime::analysis::verifier::VerifyError),
+    TooLarge(Limit),
+}
+
+/// A documented size limit of the JIT that a program went past
+/// ([`JitError::limit`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limit {
+    /// What is counted, e.g. `"functions"`.
+    pub what: &'static str,
+    /// How many the program has.
+    pub size: usize,
+    /// The most the JIT compiles.
+    pub limit: usize,
 }
 
 impl JitError {
@@ -31,6 +45,22 @@ impl JitError {
     pub(crate) fn codegen(msg: String) -> JitError {
         JitError {
             kind: Kind::Codegen(msg),
+        }
+    }
+
+    /// A program over one of the JIT's size limits.
+    pub(crate) fn too_large(what: &'static str, size: usize, limit: usize) -> JitError {
+        JitError {
+            kind: Kind::TooLarge(Limit { what, size, limit }),
+        }
+    }
+
+    /// The size limit the program went past, if that is why it was not
+    /// compiled.
+    pub fn limit(&self) -> Option<Limit> {
+        match &self.kind {
+            Kind::TooLarge(l) => Some(*l),
+            _ => None,
         }
     }
 
@@ -100,6 +130,11 @@ impl fmt::Display for JitError {
             Kind::Isa(m) => write!(f, "target ISA: {m}"),
             Kind::Codegen(m) => write!(f, "code generation failed: {m}"),
             Kind::Refused(e) => write!(f, "refused by the verifier (strict): {e}"),
+            Kind::TooLarge(l) => write!(
+                f,
+                "the program has {} {}, more than the JIT's limit of {} (run it on the interpreter)",
+                l.size, l.what, l.limit
+            ),
         }
     }
 }

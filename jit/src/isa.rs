@@ -17,6 +17,20 @@ pub struct JitOptions {
     /// Cranelift `opt_level`: `"none"`, `"speed"` (default) or
     /// `"speed_and_size"`.
     pub opt_level: String,
+    /// Cranelift `regalloc_algorithm`: `"backtracking"` (default) or
+    /// `"single_pass"`.
+    pub regalloc: String,
+    /// The size rule: an eBPF function whose Cranelift IR has more than
+    /// this many instructions compiles in the fast tier ([`FAST_TIER`]:
+    /// `opt_level` none and the single-pass register allocator), whatever
+    /// `opt_level` and `regalloc` say, because the optimizing passes cost
+    /// more than linear time in a function's size (the egraph pass and the
+    /// backtracking allocator, with the depth of the dominator tree). The
+    /// measure is the IR, not the eBPF instructions, because a helper call
+    /// or a checked access weighs ten straight-line instructions. Default
+    /// [`FAST_TIER_ABOVE`]; `usize::MAX` turns the rule off, 0 compiles
+    /// everything in the fast tier.
+    pub fast_tier_above: usize,
     /// Whether memory accesses are bounds-checked (always, unless turned
     /// off by the `unsafe` [`JitOptions::without_bounds_checks`]). Private
     /// so that safe code cannot turn it off.
@@ -56,6 +70,8 @@ impl Default for JitOptions {
         JitOptions {
             verifier: cfg!(debug_assertions),
             opt_level: "speed".to_string(),
+            regalloc: "backtracking".to_string(),
+            fast_tier_above: FAST_TIER_ABOVE,
             bounds_checks: true,
             verify: VerifyMode::Off,
             audit: false,
@@ -112,6 +128,36 @@ impl JitOptions {
     }
 }
 
+/// The default of [`JitOptions::fast_tier_above`], in Cranelift IR
+/// instructions (about 2 000 straight-line eBPF instructions, 100 helper
+/// calls or 300 conditional jumps).
+pub const FAST_TIER_ABOVE: usize = 2_000;
+
+/// The Cranelift settings of the fast tier: (`opt_level`, `regalloc`).
+pub const FAST_TIER: (&str, &str) = ("none", "single_pass");
+
+/// The most Cranelift blocks a function compiled in the fast tier has. The
+/// single-pass allocator gives every value that crosses a block boundary a
+/// stack slot of its own, so the native frame grows with the function
+/// (about 10 bytes per block): past this many blocks (a frame of about
+/// 250 KiB) a function compiles with `opt_level` none and the backtracking
+/// allocator instead, which reuses slots, at a cost that grows faster than
+/// linearly. Splitting such functions is what would keep both linear.
+pub const FAST_TIER_MAX_BLOCKS: usize = 25_000;
+
+/// The (`opt_level`, `regalloc`) a function of `size` Cranelift IR
+/// instructions in `blocks` blocks compiles with under `opts` (the size
+/// rule of [`JitOptions::fast_tier_above`], and [`FAST_TIER_MAX_BLOCKS`]).
+pub(crate) fn tier_for(opts: &JitOptions, size: usize, blocks: usize) -> (&str, &str) {
+    if size <= opts.fast_tier_above {
+        (&opts.opt_level, &opts.regalloc)
+    } else if blocks <= FAST_TIER_MAX_BLOCKS {
+        FAST_TIER
+    } else {
+        ("none", "backtracking")
+    }
+}
+
 /// Target triples [`crate::clif_text`] and [`crate::native_disasm`] accept
 /// besides the host: the architectures whose Cranelift backends are built in.
 pub const SUPPORTED_TARGETS: [&str; 3] = [
@@ -120,21 +166,33 @@ pub const SUPPORTED_TARGETS: [&str; 3] = [
     "riscv64gc-unknown-linux-gnu",
 ];
 
-/// The host ISA for `opts`, built once per process per distinct
-/// (`opt_level`, `verifier`) pair and shared (an [`OwnedTargetIsa`] is an
-/// `Arc`): detecting the host's features and building the flags is a fixed
-/// cost every compile would otherwise pay.
-pub(crate) fn host_isa(opts: &JitOptions) -> Result<OwnedTargetIsa, JitError> {
-    type Cache = Vec<((String, bool), OwnedTargetIsa)>;
+/// The host ISA for a function of `size` Cranelift IR instructions in
+/// `blocks` blocks under `opts` ([`tier_for`]), built
+/// once per process per distinct (`opt_level`, `regalloc`, `verifier`)
+/// triple and shared (an [`OwnedTargetIsa`] is an `Arc`): detecting the
+/// host's features and building the flags is a fixed cost every compile
+/// would otherwise pay.
+pub(crate) fn host_isa(
+    opts: &JitOptions,
+    size: usize,
+    blocks: usize,
+) -> Result<OwnedTargetIsa, JitError> {
+    type Cache = Vec<((String, String, bool), OwnedTargetIsa)>;
     static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
-    let key = (opts.opt_level.clone(), opts.verifier);
+    let (opt_level, regalloc) = tier_for(opts, size, blocks);
+    let key = (opt_level.to_string(), regalloc.to_string(), opts.verifier);
     // A poisoned lock only means another thread panicked while pushing;
     // the list is still valid.
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, isa)) = cache.iter().find(|(k, _)| *k == key) {
         return Ok(isa.clone());
     }
-    let isa = make_isa(None, opts)?;
+    let tiered = JitOptions {
+        opt_level: key.0.clone(),
+        regalloc: key.1.clone(),
+        ..opts.clone()
+    };
+    let isa = make_isa(None, &tiered)?;
     cache.push((key, isa.clone()));
     Ok(isa)
 }
@@ -150,6 +208,7 @@ pub(crate) fn make_isa(
             .map_err(|e| JitError::isa(format!("setting {k}={v}: {e}")))
     };
     set(&mut fb, "opt_level", &opts.opt_level)?;
+    set(&mut fb, "regalloc_algorithm", &opts.regalloc)?;
     set(
         &mut fb,
         "enable_verifier",
@@ -161,6 +220,10 @@ pub(crate) fn make_isa(
     // eBPF functions return r0..r5 and a status: more values than some
     // conventions have return registers.
     set(&mut fb, "enable_multi_ret_implicit_sret", "true")?;
+    // A frame larger than a page touches each page in order, so that a
+    // native stack overflow hits the guard page instead of skipping it.
+    set(&mut fb, "enable_probestack", "true")?;
+    set(&mut fb, "probestack_strategy", "inline")?;
     let flags = settings::Flags::new(fb);
     let builder = match target {
         None => cranelift_native::builder().map_err(|e| JitError::isa(format!("host ISA: {e}")))?,

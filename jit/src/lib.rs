@@ -66,9 +66,11 @@ pub use cranebpf_runtime::{
     STACK_FRAME_SIZE, STACK_SIZE,
 };
 pub use engines::{planted_bug_engine, JitEngine};
-pub use error::JitError;
-pub use isa::{JitOptions, VerifyMode, SUPPORTED_TARGETS};
-pub use module::JitProgram;
+pub use error::{JitError, Limit};
+pub use isa::{
+    JitOptions, VerifyMode, FAST_TIER, FAST_TIER_ABOVE, FAST_TIER_MAX_BLOCKS, SUPPORTED_TARGETS,
+};
+pub use module::{JitProgram, MAX_FUNCTIONS};
 pub use set::ObjectVm;
 pub use tools::{clif_text, native_disasm};
 

@@ -18,9 +18,12 @@ use cranebpf_runtime::engine::Prepared;
 use cranebpf_runtime::{
     Helpers, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, STACK_SIZE,
 };
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, FuncRef, UserFuncName};
-use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_codegen::Context;
 use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::ModuleReloc;
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use std::any::Any;
 use std::fmt;
@@ -34,7 +37,8 @@ struct JitEnv<'m> {
     /// Only read with the `planted-bugs` feature.
     #[cfg_attr(not(feature = "planted-bugs"), allow(dead_code))]
     bug: Option<PlantedBug>,
-    check_adapter: FuncId,
+    /// The shared check adapter's declaration, if there is one.
+    check_adapter: Option<FuncId>,
 }
 
 impl LowerEnv for JitEnv<'_> {
@@ -53,14 +57,8 @@ impl LowerEnv for JitEnv<'_> {
     }
 
     fn make_check_adapter_ref(&mut self, func: &mut ir::Function) -> Option<FuncRef> {
-        // On riscv64 the `preserve_all` adapter's code dies with SIGILL
-        // (seen under qemu-riscv64 with Cranelift 0.135, in every cold
-        // bounds check): there the checks call the thunk directly, which
-        // costs only speed on the cold path.
-        if cfg!(target_arch = "riscv64") {
-            return None;
-        }
-        Some(self.module.declare_func_in_func(self.check_adapter, func))
+        let id = self.check_adapter?;
+        Some(self.module.declare_func_in_func(id, func))
     }
 
     #[cfg(feature = "planted-bugs")]
@@ -180,13 +178,16 @@ impl JitProgram {
         // one function that the interpreter calls too, so the JIT rejects
         // exactly the programs the interpreter rejects, with its errors.
         check_program(program, &helpers)?;
-        let isa = host_isa(opts)?;
-        let host_cc = isa.default_call_conv();
-        let builder = JITBuilder::with_isa(isa, default_libcall_names());
+        let isa = host_isa(opts, 0, 0)?;
+        let adapter = shared_check_adapter(opts);
+        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        if let Some(a) = adapter {
+            builder.symbol(CHECK_ADAPTER, a as *const u8);
+        }
         let mut module = JITModule::new(builder);
         let (mut lower_opts, convention) = lower_options(program, &helpers, opts, &want)?;
         lower_opts.direct_helpers = direct_helpers(&helpers);
-        match compile_into(&mut module, program, host_cc, &lower_opts, bug) {
+        match compile_into(&mut module, program, opts, &lower_opts, bug, adapter) {
             Ok((entry_id, code_size)) => {
                 let ptr = module.get_finalized_function(entry_id);
                 // SAFETY: `entry_id` is the entry wrapper, compiled with
@@ -500,16 +501,30 @@ fn lower_options(
 
 /// Declares, lowers and defines every function and the entry wrapper, then
 /// finalizes. Returns the entry's id and the total code size.
+///
+/// Each eBPF function compiles with the ISA of the size of its IR
+/// ([`crate::isa::tier_for`]); the entry wrapper, which only forwards its
+/// arguments, with the fast tier's. The check adapter is the process's
+/// shared one ([`shared_check_adapter`]), imported by name.
 fn compile_into(
     module: &mut JITModule,
     program: &Program,
-    host_cc: CallConv,
+    opts: &JitOptions,
     lower_opts: &LowerOptions,
     bug: Option<PlantedBug>,
+    adapter: Option<usize>,
 ) -> Result<(FuncId, usize), JitError> {
+    let host_cc = module.isa().default_call_conv();
     let ranges = function_ranges(program);
     if ranges.is_empty() {
         return Err(JitError::codegen("the program has no instructions".into()));
+    }
+    if ranges.len() > MAX_FUNCTIONS {
+        return Err(JitError::too_large(
+            "functions",
+            ranges.len(),
+            MAX_FUNCTIONS,
+        ));
     }
     let sig = function_signature();
     let mut ids = Vec::with_capacity(ranges.len());
@@ -518,53 +533,169 @@ fn compile_into(
     }
     let entry_sig = entry_signature(host_cc);
     let entry_id = module.declare_function("bpf_entry", Linkage::Local, &entry_sig)?;
-    let adapter_sig = check_adapter_signature();
-    let check_adapter =
-        module.declare_function("bpf_check_adapter", Linkage::Local, &adapter_sig)?;
+    let check_adapter = match adapter {
+        Some(_) => Some(module.declare_function(
+            CHECK_ADAPTER,
+            Linkage::Import,
+            &check_adapter_signature(),
+        )?),
+        None => None,
+    };
 
-    let mut ctx = module.make_context();
-    let mut code_size = 0usize;
-    for (i, &id) in ids.iter().enumerate() {
-        ctx.func = ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
+    with_context(|ctx| {
+        let mut code_size = 0usize;
+        for (i, &id) in ids.iter().enumerate() {
+            ctx.func =
+                ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
+            let mut env = JitEnv {
+                module: &mut *module,
+                ids: &ids,
+                bug,
+                check_adapter,
+            };
+            lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
+            let dfg = &ctx.func.dfg;
+            let isa = host_isa(opts, dfg.num_insts(), dfg.num_blocks())?;
+            code_size += define_with(module, id, ctx, &*isa)?;
+        }
+        ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
         let mut env = JitEnv {
             module: &mut *module,
             ids: &ids,
             bug,
             check_adapter,
         };
-        lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
-        module.define_function(id, &mut ctx)?;
-        code_size += ctx
-            .compiled_code()
-            .map_or(0, |c| c.code_info().total_size as usize);
-        module.clear_context(&mut ctx);
+        lower_entry(&mut env, host_cc, &mut ctx.func);
+        code_size += define_with(module, entry_id, ctx, &*fast_isa(opts)?)?;
+        module.finalize_definitions()?;
+        Ok((entry_id, code_size))
+    })
+}
+
+/// The most eBPF functions (the entry and its bpf-to-bpf callees) the JIT
+/// compiles in one program: each is a Cranelift function with a fixed cost
+/// (about 50 µs), so this bounds a program's compile time by the count
+/// alone to well under a second. The kernel allows 256; the interpreter
+/// has no such limit. Past it, compiling fails with [`JitError::limit`].
+pub const MAX_FUNCTIONS: usize = 4096;
+
+/// The name the shared check adapter is imported by.
+const CHECK_ADAPTER: &str = "cranebpf_check_adapter";
+
+/// The ISA of the fast tier under `opts` (its verifier setting).
+fn fast_isa(opts: &JitOptions) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    let mut fast = opts.clone();
+    fast.fast_tier_above = 0;
+    host_isa(&fast, usize::MAX, 0)
+}
+
+/// Compiles `ctx.func` with `isa` and defines it as `id` in `module`, then
+/// clears `ctx`. Returns the size of its code.
+fn define_with(
+    module: &mut JITModule,
+    id: FuncId,
+    ctx: &mut Context,
+    isa: &dyn TargetIsa,
+) -> Result<usize, JitError> {
+    let mut control = ControlPlane::default();
+    ctx.compile(isa, &mut control)
+        .map_err(|e| JitError::codegen(format!("{:?}", e.inner)))?;
+    let code = ctx
+        .compiled_code()
+        .ok_or_else(|| JitError::codegen("no compiled code after compiling".into()))?;
+    let align = u64::from(code.buffer.alignment)
+        .max(u64::from(isa.function_alignment().minimum))
+        .max(isa.symbol_alignment());
+    let relocs: Vec<ModuleReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| ModuleReloc::from_mach_reloc(r, &ctx.func, id))
+        .collect();
+    let size = code.code_buffer().len();
+    module.define_function_bytes(id, align, code.code_buffer(), &relocs)?;
+    ctx.clear();
+    Ok(size)
+}
+
+thread_local! {
+    /// This thread's Cranelift context, reused from one compile to the next
+    /// (its allocations, the register allocator's among them, are kept).
+    static CONTEXT: std::cell::RefCell<Option<Context>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's reusable Cranelift context (a new one if it
+/// is already in use, as in a compile nested in a compile).
+fn with_context<T>(f: impl FnOnce(&mut Context) -> T) -> T {
+    let mut ctx = CONTEXT
+        .with(|c| c.borrow_mut().take())
+        .unwrap_or_else(Context::new);
+    let out = f(&mut ctx);
+    ctx.clear();
+    CONTEXT.with(|c| *c.borrow_mut() = Some(ctx));
+    out
+}
+
+/// The address of the process's one check adapter (see
+/// [`lower_check_adapter`]), compiled on first need into a module that is
+/// never freed: it is the same code for every program (it calls the one
+/// memory-check thunk), so no program compiles its own. `None` where the
+/// checks call the thunk directly (riscv64), or if it could not be built.
+fn shared_check_adapter(opts: &JitOptions) -> Option<usize> {
+    // On riscv64 the `preserve_all` adapter's code dies with SIGILL
+    // (seen under qemu-riscv64 with Cranelift 0.135, in every cold
+    // bounds check): there the checks call the thunk directly, which
+    // costs only speed on the cold path.
+    if cfg!(target_arch = "riscv64") {
+        return None;
     }
-    ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
-    let mut env = JitEnv {
-        module: &mut *module,
-        ids: &ids,
-        bug,
-        check_adapter,
-    };
-    lower_entry(&mut env, host_cc, &mut ctx.func);
-    module.define_function(entry_id, &mut ctx)?;
-    code_size += ctx
-        .compiled_code()
-        .map_or(0, |c| c.code_info().total_size as usize);
-    module.clear_context(&mut ctx);
-    ctx.func = ir::Function::with_name_signature(UserFuncName::user(2, 0), adapter_sig);
-    let mut env = JitEnv {
-        module: &mut *module,
-        ids: &ids,
-        check_adapter,
-        bug,
-    };
-    lower_check_adapter(&mut env, host_cc, &mut ctx.func);
-    module.define_function(check_adapter, &mut ctx)?;
-    code_size += ctx
-        .compiled_code()
-        .map_or(0, |c| c.code_info().total_size as usize);
-    module.clear_context(&mut ctx);
+    static ADAPTER: OnceLock<Option<usize>> = OnceLock::new();
+    *ADAPTER.get_or_init(|| build_check_adapter(opts).ok())
+}
+
+/// Compiles the check adapter into a module of its own and leaks the
+/// module, so that the code stays mapped for the life of the process.
+fn build_check_adapter(opts: &JitOptions) -> Result<usize, JitError> {
+    let isa = fast_isa(opts)?;
+    let host_cc = isa.default_call_conv();
+    let mut module = JITModule::new(JITBuilder::with_isa(isa.clone(), default_libcall_names()));
+    let sig = check_adapter_signature();
+    let id = module.declare_function(CHECK_ADAPTER, Linkage::Local, &sig)?;
+    let mut ctx = Context::new();
+    ctx.func = ir::Function::with_name_signature(UserFuncName::user(2, 0), sig);
+    lower_check_adapter(&mut NoFunctions, host_cc, &mut ctx.func);
+    define_with(&mut module, id, &mut ctx, &*isa)?;
     module.finalize_definitions()?;
-    Ok((entry_id, code_size))
+    let ptr = module.get_finalized_function(id) as usize;
+    // The code must outlive every program that calls it: the module is
+    // never freed (one per process).
+    std::mem::forget(module);
+    Ok(ptr)
+}
+
+/// The environment of the check adapter's lowering, which references no
+/// eBPF function and no adapter.
+struct NoFunctions;
+
+impl LowerEnv for NoFunctions {
+    fn make_function_ref(&mut self, func: &mut ir::Function, index: usize) -> FuncRef {
+        // Never called: the adapter calls only the thunk, by address.
+        let _ = index;
+        let sig = func.import_signature(function_signature());
+        let name = func.declare_imported_user_function(ir::UserExternalName::new(0, 0));
+        func.import_function(ir::ExtFuncData {
+            name: ir::ExternalName::user(name),
+            signature: sig,
+            colocated: false,
+            patchable: false,
+        })
+    }
+
+    fn helper_trampoline(&self) -> u64 {
+        host::helper_trampoline as *const () as usize as u64
+    }
+
+    fn mem_check_thunk(&self) -> u64 {
+        host::mem_check_thunk as *const () as usize as u64
+    }
 }

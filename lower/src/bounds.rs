@@ -222,7 +222,9 @@ impl Lower<'_> {
             self.vm_store(abi::OFF_FAULT_ACCESS, accv);
             self.b.ins().call(adapter, &[self.vm]);
             let refused = self.vm_load(abi::OFF_FAULT_KIND, false);
-            self.b.ins().brif(refused, self.fault_block, &args, ok, &[]);
+            // The fault second: see `Lower::fault_args`.
+            let fine = self.b.ins().icmp_imm_u(IntCC::Equal, refused, 0);
+            self.b.ins().brif(fine, ok, &[], self.fault_block, &args);
         } else {
             let sig = match self.check_sig {
                 Some(s) => s,
@@ -283,9 +285,11 @@ impl Lower<'_> {
         let aligned = self.b.create_block();
         let kind = self.iconst(abi::FAULT_MISALIGNED);
         let args = self.fault_args(kind, ea, size, Access::ReadWrite.code());
+        // The fault second: see `Lower::fault_args`.
+        let fine = self.b.ins().icmp_imm_u(IntCC::Equal, low, 0);
         self.b
             .ins()
-            .brif(low, self.fault_block, &args, aligned, &[]);
+            .brif(fine, aligned, &[], self.fault_block, &args);
         self.b.switch_to_block(aligned);
         self.b.seal_block(aligned);
     }

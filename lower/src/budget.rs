@@ -79,17 +79,13 @@ impl Lower<'_> {
             .ins()
             .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, rem, i64::from(n));
         let ok = self.b.create_block();
-        let fail = self.b.create_block();
-        self.b.set_cold_block(fail);
-        self.b.ins().brif(enough, ok, &[], fail, &[]);
-
-        self.b.switch_to_block(fail);
-
-        self.b.seal_block(fail);
+        // Straight to the fault site (its constant arguments move into it,
+        // Cranelift's constant-phi removal), named second (see
+        // `Lower::fault_args`).
         let kind = self.iconst(abi::FAULT_BUDGET);
         let zero = self.iconst(0);
         let args = self.fault_args_adj(kind, zero, 0, 0, 0);
-        self.b.ins().jump(self.fault_block, &args);
+        self.b.ins().brif(enough, ok, &[], self.fault_block, &args);
 
         self.b.switch_to_block(ok);
 

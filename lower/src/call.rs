@@ -53,7 +53,12 @@ impl Lower<'_> {
         let fail = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(fail);
-        self.b.ins().brif(kind, fail, &[], cont, &[]);
+        // The cold target second: Cranelift's block order (a reverse
+        // postorder that explores the first target first) then places it
+        // right after the call, not after the rest of the function, so the
+        // values it uses are not live across all of it.
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, kind, 0);
+        self.b.ins().brif(ok, cont, &[], fail, &[]);
 
         self.b.switch_to_block(fail);
 
@@ -159,7 +164,9 @@ impl Lower<'_> {
         let propagate = self.b.create_block();
         let cont = self.b.create_block();
         self.b.set_cold_block(propagate);
-        self.b.ins().brif(status, propagate, &[], cont, &[]);
+        // The cold target second (see `translate_helper_call`).
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, status, 0);
+        self.b.ins().brif(ok, cont, &[], propagate, &[]);
 
         // The callee already wrote the budget counter back.
         self.b.switch_to_block(propagate);

@@ -249,9 +249,18 @@ pub(crate) struct Lower<'a> {
     pub returns_args: bool,
     /// The VM context pointer (entry block parameter).
     pub vm: Value,
-    /// The shared cold fault block: params
-    /// `(kind, pc, addr, size, access, adj, remaining)`.
+    /// The cold fault block of the fault site [`Lower::fault_args`] made
+    /// last: params `(kind, pc, addr, size, access, adj, remaining)`. Each
+    /// site has a block of its own, which stores its parameters into the
+    /// context and jumps to [`Lower::fault_return`]: a block shared by
+    /// every site would carry seven parameters from thousands of
+    /// predecessors, which costs the register allocator more than linear
+    /// time.
     pub fault_block: Block,
+    /// Every fault site's block, filled at the end of the function.
+    pub fault_sites: Vec<Block>,
+    /// The shared cold block that returns status [`abi::STATUS_FAULT`].
+    pub fault_return: Block,
     /// Block of each leader in this function, by instruction index, in the
     /// copy being built.
     pub blocks: HashMap<usize, Block>,
@@ -304,7 +313,7 @@ pub fn lower_function(
 /// The phases: find the function's range in the graph, refuse what the
 /// lowering cannot build, plan the budget copies, emit the entry block,
 /// make one block per leader and copy, then build each copy instruction by
-/// instruction, and finish with the shared fault block.
+/// instruction, and finish with the fault blocks.
 pub fn lower_function_with(
     program: &Program,
     index: usize,
@@ -336,7 +345,8 @@ pub fn lower_function_with(
     let first_block = *pass_blocks[0]
         .get(&range.first)
         .ok_or(LowerError::BadTarget { pc: range.start_pc })?;
-    let fault_block = create_fault_block(&mut b);
+    let fault_return = b.create_block();
+    b.set_cold_block(fault_return);
 
     let bug = crate::env::planted_bug(env);
     let opts = LowerOptions {
@@ -358,7 +368,9 @@ pub fn lower_function_with(
         opts,
         returns_args: index != 0 || cfg.is_call_target(range.start_pc),
         vm: vmp,
-        fault_block,
+        fault_block: fault_return,
+        fault_sites: Vec::new(),
+        fault_return,
         blocks: pass_blocks[0].clone(),
         checked_blocks: pass_blocks[pass_blocks.len() - 1].clone(),
         budget_mode: plan.passes[0],
@@ -380,7 +392,7 @@ pub fn lower_function_with(
     for (blocks, &mode) in pass_blocks.into_iter().zip(plan.passes) {
         lw.build_copy(range, insns, mode, blocks, &plan, &frame_facts)?;
     }
-    lw.emit_fault_block();
+    lw.emit_fault_blocks();
     lw.b.seal_all_blocks();
     lw.b.finalize(cranelift_codegen::isa::TargetFrontendConfig {
         default_call_conv: host_cc,
@@ -501,17 +513,6 @@ fn create_leader_blocks(
         pass_blocks.push(blocks);
     }
     pass_blocks
-}
-
-/// The shared cold fault block, with its seven parameters (see
-/// [`Lower::fault_block`]).
-fn create_fault_block(b: &mut FunctionBuilder<'_>) -> Block {
-    let fault_block = b.create_block();
-    for _ in 0..7 {
-        b.append_block_param(fault_block, I64);
-    }
-    b.set_cold_block(fault_block);
-    fault_block
 }
 
 impl Lower<'_> {
@@ -652,9 +653,18 @@ impl Lower<'_> {
             .ok_or(LowerError::BadTarget { pc: self.pc })
     }
 
-    /// Branches to the fault block from the current instruction: records
-    /// `kind` with `addr`, `size`, `access` and the count adjustment of the
-    /// current position (block length minus 1-based position).
+    /// Makes a fault site at the current instruction: a new cold
+    /// [`Lower::fault_block`], and the arguments a branch to it passes,
+    /// which record `kind` with `addr`, `size`, `access` and the count
+    /// adjustment of the current position (block length minus 1-based
+    /// position).
+    ///
+    /// A conditional branch to the site (or to any cold path) names it as
+    /// its *second* target: Cranelift orders blocks by a reverse postorder
+    /// that explores the first target first, so a first-named cold block
+    /// lands after all the code its branch leads to, and the values it
+    /// uses stay live across that code (quadratic register allocation on
+    /// large functions).
     pub fn fault_args(
         &mut self,
         kind: Value,
@@ -680,6 +690,13 @@ impl Lower<'_> {
         let access = self.iconst(access);
         let adj = self.iconst(adj);
         let rem = self.b.use_var(self.rem);
+        let site = self.b.create_block();
+        for _ in 0..7 {
+            self.b.append_block_param(site, I64);
+        }
+        self.b.set_cold_block(site);
+        self.fault_sites.push(site);
+        self.fault_block = site;
         [
             kind.into(),
             pc.into(),
@@ -700,23 +717,28 @@ impl Lower<'_> {
         self.b.ins().jump(self.fault_block, &args);
     }
 
-    /// Fills the cold fault block: store the seven parameters into the context
-    /// and return status [`abi::STATUS_FAULT`].
-    fn emit_fault_block(&mut self) {
+    /// Fills the cold fault blocks: each site's stores its seven
+    /// parameters into the context and jumps to the shared block, which
+    /// returns status [`abi::STATUS_FAULT`].
+    fn emit_fault_blocks(&mut self) {
         self.b.set_srcloc(SourceLoc::default());
-        self.b.switch_to_block(self.fault_block);
-        let p = self.b.block_params(self.fault_block).to_vec();
-        for (v, off) in p.iter().zip([
-            abi::OFF_FAULT_KIND,
-            abi::OFF_FAULT_PC,
-            abi::OFF_FAULT_ADDR,
-            abi::OFF_FAULT_SIZE,
-            abi::OFF_FAULT_ACCESS,
-            abi::OFF_FAULT_ADJ,
-            abi::OFF_REMAINING,
-        ]) {
-            self.vm_store(off, *v);
+        for site in std::mem::take(&mut self.fault_sites) {
+            self.b.switch_to_block(site);
+            let p = self.b.block_params(site).to_vec();
+            for (v, off) in p.iter().zip([
+                abi::OFF_FAULT_KIND,
+                abi::OFF_FAULT_PC,
+                abi::OFF_FAULT_ADDR,
+                abi::OFF_FAULT_SIZE,
+                abi::OFF_FAULT_ACCESS,
+                abi::OFF_FAULT_ADJ,
+                abi::OFF_REMAINING,
+            ]) {
+                self.vm_store(off, *v);
+            }
+            self.b.ins().jump(self.fault_return, &[]);
         }
+        self.b.switch_to_block(self.fault_return);
         let zero = self.iconst(0);
         let status = self.iconst(abi::STATUS_FAULT);
         self.b

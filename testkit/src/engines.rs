@@ -66,6 +66,13 @@ pub fn every_engine() -> Vec<EngineUnderTest> {
         },
         EngineUnderTest {
             engine: Box::new(JitEngine {
+                options: fast_tier_options(),
+                name: Some("jit-fast-tier"),
+            }),
+            unchecked: false,
+        },
+        EngineUnderTest {
+            engine: Box::new(JitEngine {
                 options: unchecked,
                 name: Some("jit-unchecked"),
             }),
@@ -80,6 +87,15 @@ pub fn elide_options(audit: bool) -> JitOptions {
     let mut o = JitOptions::default();
     o.verify = VerifyMode::Elide;
     o.audit = audit;
+    o
+}
+
+/// The JIT options that compile every function in the fast tier
+/// (`opt_level` none, single-pass allocator), which the size rule
+/// otherwise gives only large functions.
+pub fn fast_tier_options() -> JitOptions {
+    let mut o = JitOptions::default();
+    o.fast_tier_above = 0;
     o
 }
 

@@ -8,18 +8,15 @@ exit
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0000                               v20 = iconst.i64 3
-;; @0000                               v21 = icmp.i64 uge v12, v20  ; v20 = 3
-;; @0000                               brif v21, block3, block4
-;;
-;;                                 block4 cold:
-;; @0000                               v22 = iconst.i64 3
-;; @0000                               v23 = iconst.i64 0
-;; @0000                               v24 = iconst.i64 0
-;; @0000                               v25 = iconst.i64 0
-;; @0000                               v26 = iconst.i64 0
-;; @0000                               v27 = iconst.i64 0
-;; @0000                               jump block2(v22, v24, v23, v25, v26, v27, v12)  ; v22 = 3, v24 = 0, v23 = 0, v25 = 0, v26 = 0, v27 = 0
+;; @0000                               v13 = iconst.i64 3
+;; @0000                               v14 = icmp.i64 uge v12, v13  ; v13 = 3
+;; @0000                               v15 = iconst.i64 3
+;; @0000                               v16 = iconst.i64 0
+;; @0000                               v17 = iconst.i64 0
+;; @0000                               v18 = iconst.i64 0
+;; @0000                               v19 = iconst.i64 0
+;; @0000                               v20 = iconst.i64 0
+;; @0000                               brif v14, block3, block4(v15, v17, v16, v18, v19, v20, v12)  ; v15 = 3, v17 = 0, v16 = 0, v18 = 0, v19 = 0, v20 = 0
 ;;
 ;;                                 block3:
 ;; @0000                               v28 = iconst.i64 -3
@@ -46,14 +43,17 @@ exit
 ;; @0002                               v48 = iconst.i64 0
 ;; @0002                               return v42, v43, v44, v45, v46, v47, v48  ; v43 = 0, v44 = 0, v45 = 0, v46 = 0, v47 = 0, v48 = 0
 ;;
-;;                                 block2(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
-;;                                     store notrap aligned v13, v0+64
-;;                                     store notrap aligned v14, v0+72
-;;                                     store notrap aligned v15, v0+80
-;;                                     store notrap aligned v16, v0+88
-;;                                     store notrap aligned v17, v0+96
-;;                                     store notrap aligned v18, v0+104
-;;                                     store notrap aligned v19, v0+56
+;;                                 block4(v21: i64, v22: i64, v23: i64, v24: i64, v25: i64, v26: i64, v27: i64) cold:
+;;                                     store notrap aligned v21, v0+64
+;;                                     store notrap aligned v22, v0+72
+;;                                     store notrap aligned v23, v0+80
+;;                                     store notrap aligned v24, v0+88
+;;                                     store notrap aligned v25, v0+96
+;;                                     store notrap aligned v26, v0+104
+;;                                     store notrap aligned v27, v0+56
+;;                                     jump block2
+;;
+;;                                 block2 cold:
 ;;                                     v49 = iconst.i64 0
 ;;                                     v50 = iconst.i64 1
 ;;                                     return v49, v49, v49, v49, v49, v49, v50  ; v49 = 0, v49 = 0, v49 = 0, v49 = 0, v49 = 0, v49 = 0, v50 = 1

@@ -16,18 +16,15 @@ exit
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0000                               v20 = iconst.i64 2
-;; @0000                               v21 = icmp.i64 uge v12, v20  ; v20 = 2
-;; @0000                               brif v21, block5, block6
-;;
-;;                                 block6 cold:
-;; @0000                               v22 = iconst.i64 3
-;; @0000                               v23 = iconst.i64 0
-;; @0000                               v24 = iconst.i64 0
-;; @0000                               v25 = iconst.i64 0
-;; @0000                               v26 = iconst.i64 0
-;; @0000                               v27 = iconst.i64 0
-;; @0000                               jump block4(v22, v24, v23, v25, v26, v27, v12)  ; v22 = 3, v24 = 0, v23 = 0, v25 = 0, v26 = 0, v27 = 0
+;; @0000                               v13 = iconst.i64 2
+;; @0000                               v14 = icmp.i64 uge v12, v13  ; v13 = 2
+;; @0000                               v15 = iconst.i64 3
+;; @0000                               v16 = iconst.i64 0
+;; @0000                               v17 = iconst.i64 0
+;; @0000                               v18 = iconst.i64 0
+;; @0000                               v19 = iconst.i64 0
+;; @0000                               v20 = iconst.i64 0
+;; @0000                               brif v14, block5, block6(v15, v17, v16, v18, v19, v20, v12)  ; v15 = 3, v17 = 0, v16 = 0, v18 = 0, v19 = 0, v20 = 0
 ;;
 ;;                                 block5:
 ;; @0000                               v28 = iconst.i64 -2
@@ -37,102 +34,143 @@ exit
 ;; @0001                               v32 = iconst.i64 0
 ;; @0001                               v33 = call_indirect sig0, v32(v0, v31, v30, v4, v5, v6, v7)  ; v32 = 0, v31 = 5, v30 = 3
 ;; @0001                               v34 = load.i64 notrap aligned v0+64
-;; @0001                               brif v34, block7, block8
+;; @0001                               v35 = iconst.i64 0
+;; @0001                               v36 = icmp eq v34, v35  ; v35 = 0
+;; @0001                               brif v36, block8, block7
 ;;
 ;;                                 block7 cold:
-;; @0001                               v35 = load.i64 notrap aligned v0+80
-;; @0001                               v36 = iconst.i64 1
-;; @0001                               v37 = iconst.i64 0
-;; @0001                               v38 = iconst.i64 0
+;; @0001                               v37 = load.i64 notrap aligned v0+80
+;; @0001                               v38 = iconst.i64 1
 ;; @0001                               v39 = iconst.i64 0
-;; @0001                               jump block4(v34, v36, v35, v37, v38, v39, v29)  ; v36 = 1, v37 = 0, v38 = 0, v39 = 0
+;; @0001                               v40 = iconst.i64 0
+;; @0001                               v41 = iconst.i64 0
+;; @0001                               jump block9(v34, v38, v37, v39, v40, v41, v29)  ; v38 = 1, v39 = 0, v40 = 0, v41 = 0
 ;;
 ;;                                 block8:
 ;; @0002                               jump block2
 ;;
 ;;                                 block2:
-;; @0002                               v40 = iconst.i64 1
-;; @0002                               v41 = icmp.i64 uge v29, v40  ; v40 = 1
-;; @0002                               brif v41, block9, block10
-;;
-;;                                 block10 cold:
-;; @0002                               v42 = iconst.i64 3
-;; @0002                               v43 = iconst.i64 0
-;; @0002                               v44 = iconst.i64 2
-;; @0002                               v45 = iconst.i64 0
-;; @0002                               v46 = iconst.i64 0
-;; @0002                               v47 = iconst.i64 0
-;; @0002                               jump block4(v42, v44, v43, v45, v46, v47, v29)  ; v42 = 3, v44 = 2, v43 = 0, v45 = 0, v46 = 0, v47 = 0
-;;
-;;                                 block9:
-;; @0002                               v48 = iconst.i64 -1
-;; @0002                               v49 = iadd.i64 v29, v48  ; v48 = -1
-;; @0002                               v50 = load.i64 notrap aligned readonly can_move v0
-;; @0002                               v51 = isub.i64 v1, v50
-;; @0002                               v52 = iconst.i64 1024
-;; @0002                               v53 = icmp uge v51, v52  ; v52 = 1024
-;; @0002                               brif v53, block11, block12
-;;
-;;                                 block12 cold:
-;; @0002                               v54 = iconst.i64 4
+;; @0002                               v49 = iconst.i64 1
+;; @0002                               v50 = icmp.i64 uge v29, v49  ; v49 = 1
+;; @0002                               v51 = iconst.i64 3
+;; @0002                               v52 = iconst.i64 0
+;; @0002                               v53 = iconst.i64 2
+;; @0002                               v54 = iconst.i64 0
 ;; @0002                               v55 = iconst.i64 0
-;; @0002                               v56 = iconst.i64 2
-;; @0002                               v57 = iconst.i64 0
-;; @0002                               v58 = iconst.i64 0
-;; @0002                               v59 = iconst.i64 0
-;; @0002                               jump block4(v54, v56, v55, v57, v58, v59, v49)  ; v54 = 4, v56 = 2, v55 = 0, v57 = 0, v58 = 0, v59 = 0
+;; @0002                               v56 = iconst.i64 0
+;; @0002                               brif v50, block10, block11(v51, v53, v52, v54, v55, v56, v29)  ; v51 = 3, v53 = 2, v52 = 0, v54 = 0, v55 = 0, v56 = 0
 ;;
-;;                                 block11:
-;; @0002                               store.i64 notrap aligned v49, v0+56
-;; @0002                               v60 = iconst.i64 -512
-;; @0002                               v61 = iadd.i64 v1, v60  ; v60 = -512
-;; @0002                               v62, v63, v64, v65, v66, v67, v68 = call fn0(v0, v61, v33, v30, v4, v5, v6, v7, v8, v9, v10, v11)  ; v30 = 3
-;; @0002                               brif v68, block13, block14
+;;                                 block10:
+;; @0002                               v64 = iconst.i64 -1
+;; @0002                               v65 = iadd.i64 v29, v64  ; v64 = -1
+;; @0002                               v66 = load.i64 notrap aligned readonly can_move v0
+;; @0002                               v67 = isub.i64 v1, v66
+;; @0002                               v68 = iconst.i64 1024
+;; @0002                               v69 = icmp uge v67, v68  ; v68 = 1024
+;; @0002                               brif v69, block12, block13
 ;;
 ;;                                 block13 cold:
-;; @0002                               return v62, v63, v64, v65, v66, v67, v68
+;; @0002                               v70 = iconst.i64 4
+;; @0002                               v71 = iconst.i64 0
+;; @0002                               v72 = iconst.i64 2
+;; @0002                               v73 = iconst.i64 0
+;; @0002                               v74 = iconst.i64 0
+;; @0002                               v75 = iconst.i64 0
+;; @0002                               jump block14(v70, v72, v71, v73, v74, v75, v65)  ; v70 = 4, v72 = 2, v71 = 0, v73 = 0, v74 = 0, v75 = 0
 ;;
-;;                                 block14:
-;; @0002                               v69 = load.i64 notrap aligned v0+56
+;;                                 block12:
+;; @0002                               store.i64 notrap aligned v65, v0+56
+;; @0002                               v83 = iconst.i64 -512
+;; @0002                               v84 = iadd.i64 v1, v83  ; v83 = -512
+;; @0002                               v85, v86, v87, v88, v89, v90, v91 = call fn0(v0, v84, v33, v30, v4, v5, v6, v7, v8, v9, v10, v11)  ; v30 = 3
+;; @0002                               v92 = iconst.i64 0
+;; @0002                               v93 = icmp eq v91, v92  ; v92 = 0
+;; @0002                               brif v93, block16, block15
+;;
+;;                                 block15 cold:
+;; @0002                               return v85, v86, v87, v88, v89, v90, v91
+;;
+;;                                 block16:
+;; @0002                               v94 = load.i64 notrap aligned v0+56
 ;; @0003                               jump block3
 ;;
 ;;                                 block3:
-;; @0003                               v70 = iconst.i64 1
-;; @0003                               v71 = icmp.i64 uge v69, v70  ; v70 = 1
-;; @0003                               brif v71, block15, block16
+;; @0003                               v95 = iconst.i64 1
+;; @0003                               v96 = icmp.i64 uge v94, v95  ; v95 = 1
+;; @0003                               v97 = iconst.i64 3
+;; @0003                               v98 = iconst.i64 0
+;; @0003                               v99 = iconst.i64 3
+;; @0003                               v100 = iconst.i64 0
+;; @0003                               v101 = iconst.i64 0
+;; @0003                               v102 = iconst.i64 0
+;; @0003                               brif v96, block17, block18(v97, v99, v98, v100, v101, v102, v94)  ; v97 = 3, v99 = 3, v98 = 0, v100 = 0, v101 = 0, v102 = 0
 ;;
-;;                                 block16 cold:
-;; @0003                               v72 = iconst.i64 3
-;; @0003                               v73 = iconst.i64 0
-;; @0003                               v74 = iconst.i64 3
-;; @0003                               v75 = iconst.i64 0
-;; @0003                               v76 = iconst.i64 0
-;; @0003                               v77 = iconst.i64 0
-;; @0003                               jump block4(v72, v74, v73, v75, v76, v77, v69)  ; v72 = 3, v74 = 3, v73 = 0, v75 = 0, v76 = 0, v77 = 0
+;;                                 block17:
+;; @0003                               v110 = iconst.i64 -1
+;; @0003                               v111 = iadd.i64 v94, v110  ; v110 = -1
+;; @0003                               store notrap aligned v111, v0+56
+;; @0003                               v112 = iconst.i64 0
+;; @0003                               v113 = iconst.i64 0
+;; @0003                               v114 = iconst.i64 0
+;; @0003                               v115 = iconst.i64 0
+;; @0003                               v116 = iconst.i64 0
+;; @0003                               v117 = iconst.i64 0
+;; @0003                               return v85, v112, v113, v114, v115, v116, v117  ; v112 = 0, v113 = 0, v114 = 0, v115 = 0, v116 = 0, v117 = 0
 ;;
-;;                                 block15:
-;; @0003                               v78 = iconst.i64 -1
-;; @0003                               v79 = iadd.i64 v69, v78  ; v78 = -1
-;; @0003                               store notrap aligned v79, v0+56
-;; @0003                               v80 = iconst.i64 0
-;; @0003                               v81 = iconst.i64 0
-;; @0003                               v82 = iconst.i64 0
-;; @0003                               v83 = iconst.i64 0
-;; @0003                               v84 = iconst.i64 0
-;; @0003                               v85 = iconst.i64 0
-;; @0003                               return v62, v80, v81, v82, v83, v84, v85  ; v80 = 0, v81 = 0, v82 = 0, v83 = 0, v84 = 0, v85 = 0
+;;                                 block6(v21: i64, v22: i64, v23: i64, v24: i64, v25: i64, v26: i64, v27: i64) cold:
+;;                                     store notrap aligned v21, v0+64
+;;                                     store notrap aligned v22, v0+72
+;;                                     store notrap aligned v23, v0+80
+;;                                     store notrap aligned v24, v0+88
+;;                                     store notrap aligned v25, v0+96
+;;                                     store notrap aligned v26, v0+104
+;;                                     store notrap aligned v27, v0+56
+;;                                     jump block4
 ;;
-;;                                 block4(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
-;;                                     store notrap aligned v13, v0+64
-;;                                     store notrap aligned v14, v0+72
-;;                                     store notrap aligned v15, v0+80
-;;                                     store notrap aligned v16, v0+88
-;;                                     store notrap aligned v17, v0+96
-;;                                     store notrap aligned v18, v0+104
-;;                                     store notrap aligned v19, v0+56
-;;                                     v86 = iconst.i64 0
-;;                                     v87 = iconst.i64 1
-;;                                     return v86, v86, v86, v86, v86, v86, v87  ; v86 = 0, v86 = 0, v86 = 0, v86 = 0, v86 = 0, v86 = 0, v87 = 1
+;;                                 block9(v42: i64, v43: i64, v44: i64, v45: i64, v46: i64, v47: i64, v48: i64) cold:
+;;                                     store notrap aligned v42, v0+64
+;;                                     store notrap aligned v43, v0+72
+;;                                     store notrap aligned v44, v0+80
+;;                                     store notrap aligned v45, v0+88
+;;                                     store notrap aligned v46, v0+96
+;;                                     store notrap aligned v47, v0+104
+;;                                     store notrap aligned v48, v0+56
+;;                                     jump block4
+;;
+;;                                 block11(v57: i64, v58: i64, v59: i64, v60: i64, v61: i64, v62: i64, v63: i64) cold:
+;;                                     store notrap aligned v57, v0+64
+;;                                     store notrap aligned v58, v0+72
+;;                                     store notrap aligned v59, v0+80
+;;                                     store notrap aligned v60, v0+88
+;;                                     store notrap aligned v61, v0+96
+;;                                     store notrap aligned v62, v0+104
+;;                                     store notrap aligned v63, v0+56
+;;                                     jump block4
+;;
+;;                                 block14(v76: i64, v77: i64, v78: i64, v79: i64, v80: i64, v81: i64, v82: i64) cold:
+;;                                     store notrap aligned v76, v0+64
+;;                                     store notrap aligned v77, v0+72
+;;                                     store notrap aligned v78, v0+80
+;;                                     store notrap aligned v79, v0+88
+;;                                     store notrap aligned v80, v0+96
+;;                                     store notrap aligned v81, v0+104
+;;                                     store notrap aligned v82, v0+56
+;;                                     jump block4
+;;
+;;                                 block18(v103: i64, v104: i64, v105: i64, v106: i64, v107: i64, v108: i64, v109: i64) cold:
+;;                                     store notrap aligned v103, v0+64
+;;                                     store notrap aligned v104, v0+72
+;;                                     store notrap aligned v105, v0+80
+;;                                     store notrap aligned v106, v0+88
+;;                                     store notrap aligned v107, v0+96
+;;                                     store notrap aligned v108, v0+104
+;;                                     store notrap aligned v109, v0+56
+;;                                     jump block4
+;;
+;;                                 block4 cold:
+;;                                     v118 = iconst.i64 0
+;;                                     v119 = iconst.i64 1
+;;                                     return v118, v118, v118, v118, v118, v118, v119  ; v118 = 0, v118 = 0, v118 = 0, v118 = 0, v118 = 0, v118 = 0, v119 = 1
 ;; }
 ;; function u0:1(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64, i64, i64, i64, i64, i64, i64 tail {
 ;;                                 block0(v0: i64, v1: i64, v2: i64, v3: i64, v4: i64, v5: i64, v6: i64, v7: i64, v8: i64, v9: i64, v10: i64, v11: i64):
@@ -140,18 +178,15 @@ exit
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0004                               v20 = iconst.i64 2
-;; @0004                               v21 = icmp.i64 uge v12, v20  ; v20 = 2
-;; @0004                               brif v21, block3, block4
-;;
-;;                                 block4 cold:
-;; @0004                               v22 = iconst.i64 3
-;; @0004                               v23 = iconst.i64 0
-;; @0004                               v24 = iconst.i64 4
-;; @0004                               v25 = iconst.i64 0
-;; @0004                               v26 = iconst.i64 0
-;; @0004                               v27 = iconst.i64 0
-;; @0004                               jump block2(v22, v24, v23, v25, v26, v27, v12)  ; v22 = 3, v24 = 4, v23 = 0, v25 = 0, v26 = 0, v27 = 0
+;; @0004                               v13 = iconst.i64 2
+;; @0004                               v14 = icmp.i64 uge v12, v13  ; v13 = 2
+;; @0004                               v15 = iconst.i64 3
+;; @0004                               v16 = iconst.i64 0
+;; @0004                               v17 = iconst.i64 4
+;; @0004                               v18 = iconst.i64 0
+;; @0004                               v19 = iconst.i64 0
+;; @0004                               v20 = iconst.i64 0
+;; @0004                               brif v14, block3, block4(v15, v17, v16, v18, v19, v20, v12)  ; v15 = 3, v17 = 4, v16 = 0, v18 = 0, v19 = 0, v20 = 0
 ;;
 ;;                                 block3:
 ;; @0004                               v28 = iconst.i64 -2
@@ -160,14 +195,17 @@ exit
 ;; @0005                               v30 = iconst.i64 0
 ;; @0005                               return v3, v3, v4, v5, v6, v7, v30  ; v30 = 0
 ;;
-;;                                 block2(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
-;;                                     store notrap aligned v13, v0+64
-;;                                     store notrap aligned v14, v0+72
-;;                                     store notrap aligned v15, v0+80
-;;                                     store notrap aligned v16, v0+88
-;;                                     store notrap aligned v17, v0+96
-;;                                     store notrap aligned v18, v0+104
-;;                                     store notrap aligned v19, v0+56
+;;                                 block4(v21: i64, v22: i64, v23: i64, v24: i64, v25: i64, v26: i64, v27: i64) cold:
+;;                                     store notrap aligned v21, v0+64
+;;                                     store notrap aligned v22, v0+72
+;;                                     store notrap aligned v23, v0+80
+;;                                     store notrap aligned v24, v0+88
+;;                                     store notrap aligned v25, v0+96
+;;                                     store notrap aligned v26, v0+104
+;;                                     store notrap aligned v27, v0+56
+;;                                     jump block2
+;;
+;;                                 block2 cold:
 ;;                                     v31 = iconst.i64 0
 ;;                                     v32 = iconst.i64 1
 ;;                                     return v31, v31, v31, v31, v31, v31, v32  ; v31 = 0, v31 = 0, v31 = 0, v31 = 0, v31 = 0, v31 = 0, v32 = 1

@@ -7,86 +7,83 @@ exit
 ;;     fn0 = colocated u2:0 sig0
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i64, v3: i64, v4: i64, v5: i64, v6: i64, v7: i64, v8: i64, v9: i64, v10: i64, v11: i64):
-;;                                     v106 -> v1
+;;                                     v115 -> v1
 ;;                                     v12 = load.i64 notrap aligned v0+56
-;;                                     v20 = load.i64 notrap aligned v0+24
-;;                                     v21 = iconst.i64 1
-;;                                     v22 = icmp uge v20, v21  ; v21 = 1
-;;                                     v23 = iconst.i64 0
-;;                                     v24 = iadd v20, v23  ; v23 = 0
-;;                                     v25 = iconst.i64 0
-;;                                     v26 = select v22, v24, v25  ; v25 = 0
-;;                                     v27 = iconst.i64 2
-;;                                     v28 = icmp uge v20, v27  ; v27 = 2
-;;                                     v29 = iconst.i64 -1
-;;                                     v30 = iadd v20, v29  ; v29 = -1
-;;                                     v31 = iconst.i64 0
-;;                                     v32 = select v28, v30, v31  ; v31 = 0
-;;                                     v33 = iconst.i64 4
-;;                                     v34 = icmp uge v20, v33  ; v33 = 4
-;;                                     v35 = iconst.i64 -3
-;;                                     v36 = iadd v20, v35  ; v35 = -3
-;;                                     v37 = iconst.i64 0
-;;                                     v38 = select v34, v36, v37  ; v37 = 0
-;;                                     v39 = iconst.i64 8
-;;                                     v40 = icmp uge v20, v39  ; v39 = 8
-;;                                     v41 = iconst.i64 -7
-;;                                     v42 = iadd v20, v41  ; v41 = -7
+;;                                     v13 = load.i64 notrap aligned v0+24
+;;                                     v14 = iconst.i64 1
+;;                                     v15 = icmp uge v13, v14  ; v14 = 1
+;;                                     v16 = iconst.i64 0
+;;                                     v17 = iadd v13, v16  ; v16 = 0
+;;                                     v18 = iconst.i64 0
+;;                                     v19 = select v15, v17, v18  ; v18 = 0
+;;                                     v20 = iconst.i64 2
+;;                                     v21 = icmp uge v13, v20  ; v20 = 2
+;;                                     v22 = iconst.i64 -1
+;;                                     v23 = iadd v13, v22  ; v22 = -1
+;;                                     v24 = iconst.i64 0
+;;                                     v25 = select v21, v23, v24  ; v24 = 0
+;;                                     v26 = iconst.i64 4
+;;                                     v27 = icmp uge v13, v26  ; v26 = 4
+;;                                     v28 = iconst.i64 -3
+;;                                     v29 = iadd v13, v28  ; v28 = -3
+;;                                     v30 = iconst.i64 0
+;;                                     v31 = select v27, v29, v30  ; v30 = 0
+;;                                     v32 = iconst.i64 8
+;;                                     v33 = icmp uge v13, v32  ; v32 = 8
+;;                                     v34 = iconst.i64 -7
+;;                                     v35 = iadd v13, v34  ; v34 = -7
+;;                                     v36 = iconst.i64 0
+;;                                     v37 = select v33, v35, v36  ; v36 = 0
+;;                                     v38 = load.i64 notrap aligned v0+32
+;;                                     v39 = iconst.i64 1
+;;                                     v40 = icmp uge v38, v39  ; v39 = 1
+;;                                     v41 = iconst.i64 0
+;;                                     v42 = iadd v38, v41  ; v41 = 0
 ;;                                     v43 = iconst.i64 0
 ;;                                     v44 = select v40, v42, v43  ; v43 = 0
-;;                                     v45 = load.i64 notrap aligned v0+32
-;;                                     v46 = iconst.i64 1
-;;                                     v47 = icmp uge v45, v46  ; v46 = 1
-;;                                     v48 = iconst.i64 0
-;;                                     v49 = iadd v45, v48  ; v48 = 0
-;;                                     v50 = iconst.i64 0
-;;                                     v51 = select v47, v49, v50  ; v50 = 0
-;;                                     v52 = iconst.i64 2
-;;                                     v53 = icmp uge v45, v52  ; v52 = 2
-;;                                     v54 = iconst.i64 -1
-;;                                     v55 = iadd v45, v54  ; v54 = -1
-;;                                     v56 = iconst.i64 0
-;;                                     v57 = select v53, v55, v56  ; v56 = 0
-;;                                     v58 = iconst.i64 4
-;;                                     v59 = icmp uge v45, v58  ; v58 = 4
-;;                                     v60 = iconst.i64 -3
-;;                                     v61 = iadd v45, v60  ; v60 = -3
-;;                                     v62 = iconst.i64 0
-;;                                     v63 = select v59, v61, v62  ; v62 = 0
-;;                                     v64 = iconst.i64 8
-;;                                     v65 = icmp uge v45, v64  ; v64 = 8
-;;                                     v66 = iconst.i64 -7
-;;                                     v67 = iadd v45, v66  ; v66 = -7
-;;                                     v68 = iconst.i64 0
-;;                                     v69 = select v65, v67, v68  ; v68 = 0
-;;                                     jump block3(v26, v32, v38, v44, v51, v57, v63, v69)
+;;                                     v45 = iconst.i64 2
+;;                                     v46 = icmp uge v38, v45  ; v45 = 2
+;;                                     v47 = iconst.i64 -1
+;;                                     v48 = iadd v38, v47  ; v47 = -1
+;;                                     v49 = iconst.i64 0
+;;                                     v50 = select v46, v48, v49  ; v49 = 0
+;;                                     v51 = iconst.i64 4
+;;                                     v52 = icmp uge v38, v51  ; v51 = 4
+;;                                     v53 = iconst.i64 -3
+;;                                     v54 = iadd v38, v53  ; v53 = -3
+;;                                     v55 = iconst.i64 0
+;;                                     v56 = select v52, v54, v55  ; v55 = 0
+;;                                     v57 = iconst.i64 8
+;;                                     v58 = icmp uge v38, v57  ; v57 = 8
+;;                                     v59 = iconst.i64 -7
+;;                                     v60 = iadd v38, v59  ; v59 = -7
+;;                                     v61 = iconst.i64 0
+;;                                     v62 = select v58, v60, v61  ; v61 = 0
+;;                                     jump block3(v19, v25, v31, v37, v44, v50, v56, v62)
 ;;
-;;                                 block3(v70: i64, v71: i64, v72: i64, v73: i64, v74: i64, v75: i64, v76: i64, v77: i64):
+;;                                 block3(v63: i64, v64: i64, v65: i64, v66: i64, v67: i64, v68: i64, v69: i64, v70: i64):
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;; @0000                               v78 = iconst.i64 3
-;; @0000                               v79 = icmp.i64 uge v12, v78  ; v78 = 3
-;; @0000                               brif v79, block4, block5
-;;
-;;                                 block5 cold:
-;; @0000                               v80 = iconst.i64 3
-;; @0000                               v81 = iconst.i64 0
-;; @0000                               v82 = iconst.i64 0
-;; @0000                               v83 = iconst.i64 0
-;; @0000                               v84 = iconst.i64 0
-;; @0000                               v85 = iconst.i64 0
-;; @0000                               jump block2(v80, v82, v81, v83, v84, v85, v12)  ; v80 = 3, v82 = 0, v81 = 0, v83 = 0, v84 = 0, v85 = 0
+;; @0000                               v71 = iconst.i64 3
+;; @0000                               v72 = icmp.i64 uge v12, v71  ; v71 = 3
+;; @0000                               v73 = iconst.i64 3
+;; @0000                               v74 = iconst.i64 0
+;; @0000                               v75 = iconst.i64 0
+;; @0000                               v76 = iconst.i64 0
+;; @0000                               v77 = iconst.i64 0
+;; @0000                               v78 = iconst.i64 0
+;; @0000                               brif v72, block4, block5(v73, v75, v74, v76, v77, v78, v12)  ; v73 = 3, v75 = 0, v74 = 0, v76 = 0, v77 = 0, v78 = 0
 ;;
 ;;                                 block4:
 ;; @0000                               v86 = iconst.i64 -3
 ;; @0000                               v87 = iadd.i64 v12, v86  ; v86 = -3
-;;                                     v109 -> v87
+;;                                     v118 -> v87
 ;; @0000                               v88 = iconst.i64 4
 ;; @0000                               v89 = iadd.i64 v3, v88  ; v88 = 4
 ;; @0000                               v90 = load.i64 notrap aligned readonly can_move v0+16
 ;; @0000                               v91 = isub v89, v90
-;; @0000                               v92 = icmp ult v91, v72
+;; @0000                               v92 = icmp ult v91, v65
 ;; @0000                               brif v92, block6, block8
 ;;
 ;;                                 block8 cold:
@@ -108,32 +105,47 @@ exit
 ;; @0000                               store notrap aligned v97, v0+88  ; v97 = 4
 ;; @0000                               store notrap aligned v98, v0+96  ; v98 = 0
 ;; @0000                               call fn0(v0)
-;; @0000                               v104 = load.i64 notrap aligned v0+64
-;; @0000                               brif v104, block2(v99, v100, v89, v101, v102, v103, v87), block6  ; v99 = 1, v100 = 0, v101 = 4, v102 = 0, v103 = 2
+;; @0000                               v111 = load.i64 notrap aligned v0+64
+;; @0000                               v112 = iconst.i64 0
+;; @0000                               v113 = icmp eq v111, v112  ; v112 = 0
+;; @0000                               brif v113, block6, block9(v99, v100, v89, v101, v102, v103, v87)  ; v99 = 1, v100 = 0, v101 = 4, v102 = 0, v103 = 2
 ;;
 ;;                                 block6:
-;; @0000                               v105 = uload32.i64 notrap little v89
-;; @0001                               v107 = iconst.i64 -8
-;; @0001                               v108 = iadd.i64 v1, v107  ; v107 = -8
-;; @0001                               store notrap little v105, v108
+;; @0000                               v114 = uload32.i64 notrap little v89
+;; @0001                               v116 = iconst.i64 -8
+;; @0001                               v117 = iadd.i64 v1, v116  ; v116 = -8
+;; @0001                               store notrap little v114, v117
 ;; @0002                               store.i64 notrap aligned v87, v0+56
-;; @0002                               v110 = iconst.i64 0
-;; @0002                               v111 = iconst.i64 0
-;; @0002                               v112 = iconst.i64 0
-;; @0002                               v113 = iconst.i64 0
-;; @0002                               v114 = iconst.i64 0
-;; @0002                               v115 = iconst.i64 0
-;; @0002                               return v105, v110, v111, v112, v113, v114, v115  ; v110 = 0, v111 = 0, v112 = 0, v113 = 0, v114 = 0, v115 = 0
+;; @0002                               v119 = iconst.i64 0
+;; @0002                               v120 = iconst.i64 0
+;; @0002                               v121 = iconst.i64 0
+;; @0002                               v122 = iconst.i64 0
+;; @0002                               v123 = iconst.i64 0
+;; @0002                               v124 = iconst.i64 0
+;; @0002                               return v114, v119, v120, v121, v122, v123, v124  ; v119 = 0, v120 = 0, v121 = 0, v122 = 0, v123 = 0, v124 = 0
 ;;
-;;                                 block2(v13: i64, v14: i64, v15: i64, v16: i64, v17: i64, v18: i64, v19: i64) cold:
-;;                                     store notrap aligned v13, v0+64
-;;                                     store notrap aligned v14, v0+72
-;;                                     store notrap aligned v15, v0+80
-;;                                     store notrap aligned v16, v0+88
-;;                                     store notrap aligned v17, v0+96
-;;                                     store notrap aligned v18, v0+104
-;;                                     store notrap aligned v19, v0+56
-;;                                     v116 = iconst.i64 0
-;;                                     v117 = iconst.i64 1
-;;                                     return v116, v116, v116, v116, v116, v116, v117  ; v116 = 0, v116 = 0, v116 = 0, v116 = 0, v116 = 0, v116 = 0, v117 = 1
+;;                                 block5(v79: i64, v80: i64, v81: i64, v82: i64, v83: i64, v84: i64, v85: i64) cold:
+;;                                     store notrap aligned v79, v0+64
+;;                                     store notrap aligned v80, v0+72
+;;                                     store notrap aligned v81, v0+80
+;;                                     store notrap aligned v82, v0+88
+;;                                     store notrap aligned v83, v0+96
+;;                                     store notrap aligned v84, v0+104
+;;                                     store notrap aligned v85, v0+56
+;;                                     jump block2
+;;
+;;                                 block9(v104: i64, v105: i64, v106: i64, v107: i64, v108: i64, v109: i64, v110: i64) cold:
+;;                                     store notrap aligned v104, v0+64
+;;                                     store notrap aligned v105, v0+72
+;;                                     store notrap aligned v106, v0+80
+;;                                     store notrap aligned v107, v0+88
+;;                                     store notrap aligned v108, v0+96
+;;                                     store notrap aligned v109, v0+104
+;;                                     store notrap aligned v110, v0+56
+;;                                     jump block2
+;;
+;;                                 block2 cold:
+;;                                     v125 = iconst.i64 0
+;;                                     v126 = iconst.i64 1
+;;                                     return v125, v125, v125, v125, v125, v125, v126  ; v125 = 0, v125 = 0, v125 = 0, v125 = 0, v125 = 0, v125 = 0, v126 = 1
 ;; }

@@ -182,9 +182,10 @@ fn execute(
     loop {
         // In range: every target is an op index and the last op is `exit`
         // or `ja` (see the reference's predecode invariant).
-        let op = ops[i];
+        let at = i;
         i += 1;
-        match op {
+        // Matched in place, so each arm loads only its own fields.
+        match ops[at] {
             /**** ALU, ALU64: §4.1, §4.2. ****/
             Op::Add64R { d, s } => r[d] = sem::add(W64, r[d], r[s]),
             Op::Add64I { d, k } => r[d] = sem::add(W64, r[d], k),

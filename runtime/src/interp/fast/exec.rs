@@ -20,6 +20,7 @@ use crate::isa::insn::JmpCond::*;
 use crate::isa::insn::Size;
 use crate::isa::insn::Width::{W32, W64};
 use crate::sem;
+use std::hint::select_unpredictable;
 use std::ops::{Index, IndexMut};
 
 /// What a run starts from.
@@ -157,16 +158,15 @@ fn execute(
             charged = after;
         }};
     }
-    // A block-ending jump: to `to.at` if taken, else to the next op.
+    // A block-ending jump: to `to.at` if taken, else to the next op. The
+    // choice is a data select, not a host branch, so a program's
+    // unpredictable branches cost the loop only its one dispatch.
     macro_rules! branch {
         ($taken:expr, $to:expr) => {{
             let to: Target = $to;
-            if $taken {
-                i = to.at as usize;
-                enter!(to.len);
-            } else {
-                enter!(to.next_len);
-            }
+            let taken: bool = $taken;
+            i = select_unpredictable(taken, to.at as usize, i);
+            enter!(select_unpredictable(taken, to.len, to.next_len));
         }};
     }
     // The value of a fallible step, or a fault at the current op.

@@ -13,8 +13,8 @@ use crate::c_workloads::{CWorkload, Cpu, NativeFn, Needs};
 use crate::native_helpers;
 pub use crate::subject::{Exec, Subject};
 use cranebpf::{
-    Engine, Helpers, InterpreterEngine, JitEngine, JitOptions, MemoryMap, Program, RunOptions,
-    RunOutcome, Stack,
+    Engine, FastInterpreterEngine, Helpers, InterpreterEngine, JitEngine, JitOptions, MemoryMap,
+    Program, RunOptions, RunOutcome, Stack,
 };
 use cranebpf_peers::{RbpfEngine, RbpfMode};
 use cranebpf_runtime::elf::LoadedProgram;
@@ -171,6 +171,9 @@ pub static ENGINES: LazyLock<Vec<EngineSpec>> = LazyLock::new(|| {
     vec![
         cranebpf_entry(None, Kind::Interpreter, "cranebpf's reference interpreter")
             .named("cranebpf-interp"),
+        EngineSpec::from_engine(Box::new(FastInterpreterEngine))
+            .about("cranebpf's fast interpreter tier (specialised ops, block-charged budget)")
+            .named("cranebpf-interp-fast"),
         cranebpf_entry(
             Some(jit_options("speed")),
             Kind::Jit,

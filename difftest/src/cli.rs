@@ -10,7 +10,10 @@ use crate::case::{parse_hex, Case};
 use crate::engine::{compare, Engine};
 use crate::gen::{generate, GenConfig};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cranebpf::{EngineKind, InterpreterEngine, JitEngine, JitOptions, PlantedBug, VerifyMode};
+use cranebpf::{
+    EngineKind, FastInterpreterEngine, InterpreterEngine, JitEngine, JitOptions, PlantedBug,
+    VerifyMode,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +23,9 @@ use std::process::ExitCode;
 pub enum EngineChoice {
     /// The reference interpreter.
     Interp,
+    /// The interpreter's fast tier (a run against `interp` with no
+    /// `--engine` checks it besides `--target`).
+    InterpFast,
     /// The Cranelift JIT.
     Jit,
     /// The JIT dropping the checks the static proof covers
@@ -97,7 +103,7 @@ pub fn engines_named(spec: &str, opts: &EngineOptions) -> Result<Vec<Box<dyn Eng
         "rbpf-interp, ... (with the `peers` cargo feature)".to_string()
     };
     Err(format!(
-        "--engine {spec}: unknown engine; expected interp, jit, mutant-mov32, mutant-jmp32, \
+        "--engine {spec}: unknown engine; expected interp, interp-fast, jit, mutant-mov32, mutant-jmp32, \
          {peers}, or plugin:PATH"
     ))
 }
@@ -121,6 +127,7 @@ pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
     };
     Ok(match choice {
         EngineChoice::Interp => Box::new(InterpreterEngine),
+        EngineChoice::InterpFast => Box::new(FastInterpreterEngine),
         EngineChoice::Jit => Box::new(EngineKind::Jit),
         EngineChoice::JitElide => Box::new(elide_engine(false)),
         EngineChoice::JitElideAudit => Box::new(elide_engine(true)),
@@ -158,7 +165,8 @@ pub struct DifftestArgs {
     /// The reference engine.
     #[arg(long, value_enum, default_value_t = EngineChoice::Interp)]
     pub reference: EngineChoice,
-    /// The engine under test.
+    /// The engine under test (with the reference `interp`, the fast tier
+    /// `interp-fast` is checked as well).
     #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
     pub target: EngineChoice,
     /// Engines under test instead of --target (repeatable): interp, jit,
@@ -271,7 +279,14 @@ pub fn plan(args: &DifftestArgs) -> Result<Plan, String> {
                 GenConfig::default()
             };
             let targets = if args.engines.is_empty() {
-                vec![engine(args.target)?]
+                let mut v = vec![engine(args.target)?];
+                // The fast tier is checked against the reference on every
+                // default run.
+                let fast = EngineChoice::InterpFast;
+                if args.reference == EngineChoice::Interp && args.target != fast {
+                    v.push(engine(fast)?);
+                }
+                v
             } else {
                 let mut v = Vec::new();
                 for spec in &args.engines {

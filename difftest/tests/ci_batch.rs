@@ -1,8 +1,9 @@
 //! The CI-sized differential batch: a fixed seed, tens of thousands of
-//! generated programs, interpreter against JIT, full-state comparison.
+//! generated programs, interpreter against JIT and against its fast tier,
+//! full-state comparison.
 //! `CRANEBPF_DIFFTEST_COUNT` overrides the number of programs.
 
-use cranebpf::{EngineKind, InterpreterEngine};
+use cranebpf::{EngineKind, FastInterpreterEngine, InterpreterEngine};
 use cranebpf_difftest::batch::{run_batch, BatchConfig};
 use cranebpf_difftest::gen::GenConfig;
 use std::time::Instant;
@@ -80,4 +81,14 @@ fn interp_vs_jit_fast_tier() {
         name: Some("jit-fast-tier"),
     };
     batch_on(&fast, 0x00c1_ba7f, count(8_000) / 4, GenConfig::default());
+}
+
+#[test]
+fn interp_vs_interp_fast() {
+    batch_on(
+        &FastInterpreterEngine,
+        0x00c1_ba80,
+        count(8_000) / 2,
+        GenConfig::default(),
+    );
 }

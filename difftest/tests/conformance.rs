@@ -1,23 +1,47 @@
 //! The bpf_conformance suite through every engine: each test prints
 //! `N passed, N failed` and fails on any mismatch.
 
-use cranebpf::{EngineKind, Program, RunOptions, Vm};
+use cranebpf::{
+    Engine, EngineKind, FastInterpreterEngine, MemoryMap, Program, RunOptions, RunOutcome, Vm,
+};
 use cranebpf_difftest::conformance::{load_dir, program_bytes, suite_or_skip, TestFile};
 
+/// A generous budget turns an accidental infinite loop into a failure, not a hang.
+const OPTS: RunOptions = RunOptions {
+    budget: Some(10_000_000),
+};
+
 /// Runs one file; `Err` says why it did not pass.
-fn run_file(t: &TestFile, engine: EngineKind) -> Result<(), String> {
+fn run_file(t: &TestFile, engine: Tier) -> Result<(), String> {
     let code = program_bytes(t)?;
     let prog = Program::from_bytes(&code).map_err(|e| format!("load: {e}"))?;
-    let vm = Vm::new(&prog, cranebpf_difftest::conformance_helpers(), engine)
-        .map_err(|e| format!("engine: {e}"))?;
+    let helpers = cranebpf_difftest::conformance_helpers();
     let mut mem = t.mem.clone();
-    // A generous budget turns an accidental infinite loop into a failure, not a hang.
-    let out = vm.run_input(
-        &mut mem,
-        &RunOptions {
-            budget: Some(10_000_000),
-        },
-    );
+    let out = match engine {
+        Tier::Vm(kind) => Vm::new(&prog, helpers, kind)
+            .map_err(|e| format!("engine: {e}"))?
+            .run_input(&mut mem, &OPTS),
+        Tier::Fast => {
+            // The conformance convention through the engine trait: r1 =
+            // the memory (0 if empty), r2 = its length.
+            let prepared = FastInterpreterEngine
+                .prepare(&prog, helpers)
+                .map_err(|e| format!("engine: {e}"))?;
+            let mut map = MemoryMap::new();
+            let args = if mem.is_empty() {
+                [0; 5]
+            } else {
+                let r = map.add_mut(&mut mem);
+                [r.start, r.len, 0, 0, 0]
+            };
+            prepared.run_scratch(&mut map, args, &OPTS, None)
+        }
+    };
+    check(out, t)
+}
+
+/// The outcome against the file's expected result.
+fn check(out: RunOutcome, t: &TestFile) -> Result<(), String> {
     match (out.result, t.result) {
         (Ok(r0), Some(want)) if r0 == want => Ok(()),
         (Ok(r0), Some(want)) => Err(format!("r0 = {r0:#x}, expected {want:#x}")),
@@ -27,7 +51,16 @@ fn run_file(t: &TestFile, engine: EngineKind) -> Result<(), String> {
     }
 }
 
-fn suite(engine: EngineKind) {
+/// The engine a suite runs on.
+#[derive(Clone, Copy, Debug)]
+enum Tier {
+    /// A `Vm` of this kind.
+    Vm(EngineKind),
+    /// The interpreter's fast tier (`interp-fast`).
+    Fast,
+}
+
+fn suite(engine: Tier) {
     let Some(dir) = suite_or_skip(&format!("conformance::{engine:?}")) else {
         return;
     };
@@ -60,10 +93,15 @@ fn suite(engine: EngineKind) {
 
 #[test]
 fn interpreter() {
-    suite(EngineKind::Interpreter);
+    suite(Tier::Vm(EngineKind::Interpreter));
 }
 
 #[test]
 fn jit() {
-    suite(EngineKind::Jit);
+    suite(Tier::Vm(EngineKind::Jit));
+}
+
+#[test]
+fn fast_interpreter() {
+    suite(Tier::Fast);
 }

@@ -59,12 +59,12 @@ pub use context::RunContext;
 pub use cranebpf_lower::PlantedBug;
 pub use cranebpf_runtime::engine::{Capabilities, Engine, PrepareError, Prepared};
 pub use cranebpf_runtime::kernel::tail::{ChainOutcome, ChainPrograms};
-pub use cranebpf_runtime::InterpreterEngine;
 pub use cranebpf_runtime::{
     Access, EngineError, Fault, FaultKind, Helper, HelperCtx, HelperError, Helpers, Interpreter,
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, MAX_CALL_DEPTH,
     STACK_FRAME_SIZE, STACK_SIZE,
 };
+pub use cranebpf_runtime::{FastInterpreterEngine, InterpreterEngine};
 pub use engines::{planted_bug_engine, JitEngine};
 pub use error::{JitError, Limit};
 pub use isa::{

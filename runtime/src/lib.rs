@@ -39,7 +39,7 @@ pub use engine::run::{RunOptions, RunOutcome};
 pub use engine::{Capabilities, Engine, PrepareError, Prepared};
 pub use host::helpers::{DirectFn, Helper, HelperCtx, HelperFn, Helpers};
 pub use host::mem::{MemoryMap, Region, Stack, MAX_CALL_DEPTH, STACK_FRAME_SIZE, STACK_SIZE};
-pub use interp::{Interpreter, InterpreterEngine};
+pub use interp::{FastInterpreter, FastInterpreterEngine, Interpreter, InterpreterEngine};
 pub use isa::cfg::{BasicBlock, Cfg};
 pub use isa::decode::{decode_all, decode_at, DecodeError, DecodeReason, Field};
 pub use isa::encode::{encode_all, encode_into};

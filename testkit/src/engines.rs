@@ -1,4 +1,5 @@
-//! Every engine on one program: [`run_in`] runs it on the interpreter, the
+//! Every engine on one program: [`run_in`] runs it on the interpreter, its
+//! fast tier (`interp-fast`), the
 //! JIT, the JIT with proof-driven elision (`elide`), the same with every
 //! elided check audited (`elide+audit`: a wrong proof shows as a
 //! `ProofViolation` fault, which no other engine produces, so the engines
@@ -20,8 +21,8 @@ use crate::build::helpers;
 use cranebpf::{JitEngine, JitOptions, VerifyMode};
 use cranebpf_runtime::asm::assemble;
 use cranebpf_runtime::{
-    Engine, Fault, FaultKind, Helpers, Insn, InterpreterEngine, MemoryMap, Program, RunOptions,
-    RunOutcome, Stack,
+    Engine, FastInterpreterEngine, Fault, FaultKind, Helpers, Insn, InterpreterEngine, MemoryMap,
+    Program, RunOptions, RunOutcome, Stack,
 };
 
 /// One engine of the list, and whether it may only run programs whose run
@@ -44,6 +45,10 @@ pub fn every_engine() -> Vec<EngineUnderTest> {
     vec![
         EngineUnderTest {
             engine: Box::new(InterpreterEngine),
+            unchecked: false,
+        },
+        EngineUnderTest {
+            engine: Box::new(FastInterpreterEngine),
             unchecked: false,
         },
         EngineUnderTest {

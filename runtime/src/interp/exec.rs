@@ -11,7 +11,7 @@ use std::any::Any;
 use std::sync::atomic::Ordering::SeqCst;
 
 /// The user state as the loop holds it.
-type User<'u> = Option<&'u mut (dyn Any + Send)>;
+pub(super) type User<'u> = Option<&'u mut (dyn Any + Send)>;
 
 /// What a run starts from.
 pub(super) struct Entry {
@@ -163,7 +163,7 @@ fn execute(
 
 /// The effective address `base + off`, wrapping (§5.1).
 #[inline]
-fn addr(base: u64, off: i16) -> u64 {
+pub(super) fn addr(base: u64, off: i16) -> u64 {
     base.wrapping_add(off as i64 as u64)
 }
 
@@ -186,7 +186,7 @@ fn frame_checked(
 }
 
 #[cold]
-fn outside_frame(addr: u64, size: Size, access: Access) -> FaultKind {
+pub(super) fn outside_frame(addr: u64, size: Size, access: Access) -> FaultKind {
     FaultKind::OutOfBounds {
         addr,
         size: size.bytes(),
@@ -237,19 +237,32 @@ fn exec_atomic(
     addr: u64,
     src: Reg,
 ) -> Result<(), FaultKind> {
-    let (v, r0) = (m.get(src), m.get(Reg::R0));
-    let old = match size {
-        Size::W => mem
-            .with_atomic32(addr, |a| atomic_rmw!(op, a, v as u32, r0 as u32))?
-            .into(),
-        _ => mem.with_atomic64(addr, |a| atomic_rmw!(op, a, v, r0))?,
-    };
+    let old = atomic_rmw_at(mem, size, op, addr, m.get(src), m.get(Reg::R0))?;
     // sem::atomic_fetch_reg: which register, if any, receives
     // sem::atomic_fetch_result (`old`, zero-extended for W).
     if let Some(r) = sem::atomic_fetch_reg(op, fetch, src) {
         m.set(r, sem::atomic_fetch_result(size, old));
     }
     Ok(())
+}
+
+/// The memory half of [`exec_atomic`]: `op` at `addr` with operand `v` and
+/// CMPXCHG's expected `r0`; evaluates to the old memory value. (Shared with
+/// the fast tier.)
+pub(super) fn atomic_rmw_at(
+    mem: &MemoryMap<'_>,
+    size: Size,
+    op: AtomicOp,
+    addr: u64,
+    v: u64,
+    r0: u64,
+) -> Result<u64, FaultKind> {
+    Ok(match size {
+        Size::W => mem
+            .with_atomic32(addr, |a| atomic_rmw!(op, a, v as u32, r0 as u32))?
+            .into(),
+        _ => mem.with_atomic64(addr, |a| atomic_rmw!(op, a, v, r0))?,
+    })
 }
 
 /// A legacy packet load: `Some(r0)`, or `None` if the bytes are not all
@@ -261,10 +274,21 @@ fn exec_ld_packet(
     index: Option<Reg>,
     imm: i32,
 ) -> Result<Option<u64>, FaultKind> {
-    let Some(packet) = m.packet else {
+    ld_packet(m.packet, index.map_or(0, |r| m.get(r)), mem, size, imm)
+}
+
+/// [`exec_ld_packet`] with the index register's value (0 for LD_ABS).
+/// (Shared with the fast tier.)
+pub(super) fn ld_packet(
+    packet: Option<Region>,
+    index: u64,
+    mem: &MemoryMap<'_>,
+    size: Size,
+    imm: i32,
+) -> Result<Option<u64>, FaultKind> {
+    let Some(packet) = packet else {
         return Ok(None);
     };
-    let index = index.map_or(0, |r| m.get(r));
     let addr = sem::packet_addr(packet.start, index, imm);
     if !packet.allows(addr, size.bytes(), Access::Read) {
         return Ok(None);
@@ -276,7 +300,8 @@ fn exec_ld_packet(
 }
 
 /// Calls a helper body with r1..r5 and the run's memory and user state.
-fn call_helper(
+/// (Shared with the fast tier, as are the `#[cold]` fault constructors.)
+pub(super) fn call_helper(
     id: u32,
     func: &HelperFn,
     args: [u64; 5],
@@ -294,7 +319,7 @@ fn call_helper(
 }
 
 #[cold]
-fn unknown_helper(id: u64) -> FaultKind {
+pub(super) fn unknown_helper(id: u64) -> FaultKind {
     FaultKind::UnknownHelper { id }
 }
 
@@ -304,12 +329,12 @@ fn helper_failed(id: u32, error: HelperError) -> FaultKind {
 }
 
 #[cold]
-fn budget_exhausted(budget: u64) -> FaultKind {
+pub(super) fn budget_exhausted(budget: u64) -> FaultKind {
     FaultKind::Budget { budget }
 }
 
 #[cold]
-fn call_too_deep() -> FaultKind {
+pub(super) fn call_too_deep() -> FaultKind {
     FaultKind::CallDepth {
         limit: MAX_CALL_DEPTH as u64,
     }

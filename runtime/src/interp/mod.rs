@@ -52,6 +52,7 @@
 //! - **Faults** report the slot index (pc) of the faulting instruction.
 
 mod exec;
+mod fast;
 mod predecode;
 #[cfg(test)]
 mod tests;
@@ -66,6 +67,8 @@ use crate::host::mem::{MemoryMap, Stack, STACK_SIZE};
 use crate::isa::program::Program;
 use predecode::{predecode, Slot};
 use std::any::Any;
+
+pub use fast::{FastInterpreter, FastInterpreterEngine};
 
 #[cfg(doc)]
 use crate::{engine::fault::FaultKind, host::helpers::HelperCtx, host::mem::MAX_CALL_DEPTH};

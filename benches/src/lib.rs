@@ -21,6 +21,7 @@ pub mod chart;
 pub mod compile;
 pub mod engines;
 pub mod native_helpers;
+pub mod percall;
 pub mod subject;
 pub mod suite;
 pub mod timing;

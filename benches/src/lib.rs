@@ -22,6 +22,7 @@ pub mod compile;
 pub mod engines;
 pub mod hooks;
 pub mod native_helpers;
+pub mod percall;
 pub mod subject;
 pub mod suite;
 pub mod timing;

@@ -7,6 +7,7 @@
 
 use crate::compile::{compile_table, run_compile};
 use crate::engines::engines;
+use crate::percall::{percall_table, run_percall};
 use crate::timing::{json, run_all, shown_name, summary, table, TimingConfig};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -49,6 +50,7 @@ pub fn run(opts: &SuiteOptions) -> Result<(), String> {
     }
     print_engines();
     if opts.run {
+        percall_times(opts);
         run_times(opts)?;
     }
     if opts.compile {
@@ -97,6 +99,14 @@ fn run_times(opts: &SuiteOptions) -> Result<(), String> {
             .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
     }
     Ok(())
+}
+
+/// The per-call table (the fixed cost of one run, with rbpf's).
+fn percall_times(opts: &SuiteOptions) {
+    let rows = run_percall(opts.quick);
+    println!("## Per call: `mov r0, 1; exit`, best batch\n");
+    print!("{}", percall_table(&rows));
+    println!();
 }
 
 /// The compile-latency and code-size table.

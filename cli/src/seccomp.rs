@@ -253,14 +253,12 @@ fn evaluate(
     let t = Instant::now();
     let mut f = SeccompFilter::new(filters.to_vec(), kind)?;
     let prepare = t.elapsed();
-    let mut results = vec![0u32; records.len()];
+    let mut results = Vec::with_capacity(records.len());
     let start = Instant::now();
     for _ in 0..repeat {
-        for (out, r) in results.iter_mut().zip(records) {
-            *out = f
-                .evaluate_raw(r)
-                .map_err(|e| CliError(format!("engine fault (a cranebpf bug): {e}")))?;
-        }
+        results.clear();
+        f.evaluate_batch_raw(records, &mut results)
+            .map_err(|e| CliError(format!("engine fault (a cranebpf bug): {e}")))?;
     }
     Ok(Pass {
         name: match kind {

@@ -170,6 +170,21 @@ fn assert_same(filters: &[SockFilter], packets: &[Packet], what: &str) -> usize 
         }
         matched += (want != 0) as usize;
     }
+    // The batch path gives the same verdicts, packet by packet.
+    for f in &mut engines {
+        let mut batch = Vec::new();
+        f.run_batch(packets.iter().map(|p| (&p.data[..], p.wire_len)), &mut batch)
+            .unwrap_or_else(|e| panic!("{what}: batch fault {e}"));
+        for (i, (p, got)) in packets.iter().zip(&batch).enumerate() {
+            assert_eq!(
+                *got,
+                lp.run(&p.data, p.wire_len),
+                "{what}: packet {i}: {:?} batch vs libpcap",
+                f.engine()
+            );
+        }
+        assert_eq!(batch.len(), packets.len(), "{what}: one verdict per packet");
+    }
     matched
 }
 
@@ -236,6 +251,7 @@ fn libpcap_expressions_agree_with_bpf_filter_and_pcap_offline_filter() {
         // wire length: compare with that.
         let prog = dead.compile(expr, true).expect("compiles");
         let mut jit = PacketFilter::new(filters, EngineKind::Jit).expect("translates");
+        let mut offline = 0;
         for (i, p) in packets.iter().enumerate() {
             let ours = jit.matches(&p.data, p.data.len() as u32).expect("runs");
             assert_eq!(
@@ -243,7 +259,14 @@ fn libpcap_expressions_agree_with_bpf_filter_and_pcap_offline_filter() {
                 prog.filter(&p.data),
                 "`{expr}`: packet {i} vs pcap_offline_filter"
             );
+            offline += usize::from(ours);
         }
+        let batch = packets.iter().map(|p| (&p.data[..], p.data.len() as u32));
+        assert_eq!(
+            jit.count(batch).expect("runs"),
+            offline,
+            "`{expr}`: batch count vs pcap_offline_filter"
+        );
         eprintln!("`{expr}`: {matched} of {} packets match", packets.len());
     }
 }

@@ -150,6 +150,18 @@ fn cranebpf_errnos(filters: &[SockFilter], calls: &[Call]) -> Vec<Option<i32>> {
                 }
             })
             .collect();
+        // The batch path gives the same actions.
+        let data: Vec<SeccompData> = calls
+            .iter()
+            .map(|c| SeccompData::new(c.nr as i32, c.args))
+            .collect();
+        let mut batch = Vec::new();
+        f.evaluate_batch(&data, &mut batch).expect("runs");
+        let singles: Vec<SeccompAction> = data
+            .iter()
+            .map(|d| f.evaluate(d).expect("runs"))
+            .collect();
+        assert_eq!(batch, singles, "{engine:?}: batch vs one call at a time");
         per_engine.push(out);
     }
     assert_eq!(per_engine[0], per_engine[1], "interpreter and JIT disagree");

@@ -16,7 +16,7 @@
 //! could read below them. Helpers get the map to check the pointers they
 //! are given; none of the built-in helpers scans it.
 
-use crate::{Fault, Inner, Region, RunOptions, RunOutcome, Stack, Vm};
+use crate::{Fault, Inner, RunOptions, RunOutcome, Stack, Vm};
 use cranebpf_runtime::{MemoryMap, Prepared};
 use std::any::Any;
 use std::fmt;
@@ -43,7 +43,9 @@ use std::fmt;
 pub struct RunContext<'vm> {
     vm: &'vm Vm,
     stack: Box<Stack>,
-    regions: Vec<Region>,
+    /// Empty between runs; a JIT run's regions enter it only if a thunk
+    /// needs them (`JitProgram::run_regions_on`).
+    map: MemoryMap<'static>,
 }
 
 impl fmt::Debug for RunContext<'_> {
@@ -61,7 +63,7 @@ impl Vm {
         RunContext {
             vm: self,
             stack: Stack::boxed(),
-            regions: Vec::with_capacity(4),
+            map: MemoryMap::with_storage(Vec::with_capacity(4)),
         }
     }
 }
@@ -79,13 +81,22 @@ impl<'vm> RunContext<'vm> {
     }
 
     /// [`Vm::run_input`] through this context.
+    #[inline]
     pub fn run_input(&mut self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
-        let (stack, storage) = (&mut *self.stack, &mut self.regions);
         match &self.vm.inner {
-            Inner::Jit(p) => p.run_input_on(stack, storage, input, opts),
-            Inner::Interp(i) => i.run_input_on(stack, storage, input, opts),
-            Inner::Tiered(_) => {
-                let mut mem = MemoryMap::with_storage(std::mem::take(storage));
+            Inner::Jit(p) => p.run_input_on(&mut self.stack, &mut self.map, input, opts),
+            _ => self.run_input_other(input, opts),
+        }
+    }
+
+    /// [`RunContext::run_input`] on the interpreter or a tiered VM.
+    fn run_input_other(&mut self, input: &mut [u8], opts: &RunOptions) -> RunOutcome {
+        let mut storage = std::mem::take(&mut self.map).into_storage();
+        let stack = &mut *self.stack;
+        let out = match &self.vm.inner {
+            Inner::Interp(i) => i.run_input_on(stack, &mut storage, input, opts),
+            _ => {
+                let mut mem = MemoryMap::with_storage(std::mem::take(&mut storage));
                 let args = if input.is_empty() {
                     [0; 5]
                 } else {
@@ -93,10 +104,12 @@ impl<'vm> RunContext<'vm> {
                     [r.start, r.len, 0, 0, 0]
                 };
                 let out = self.vm.run_reused(stack, &mut mem, args, opts, None);
-                *storage = mem.into_storage();
+                storage = mem.into_storage();
                 out
             }
-        }
+        };
+        self.map = MemoryMap::with_storage(storage);
+        out
     }
 
     /// [`Vm::run_with`] through this context: `mem` holds the run's regions

@@ -23,7 +23,8 @@
 //! ```
 
 use crate::{
-    EngineKind, Fault, MemoryMap, Prepared, Program, Region, RunOptions, Stack, Vm, VmError,
+    EngineKind, Fault, MemoryMap, Prepared, Program, Region, RunOptions, RunOutcome, Stack, Vm,
+    VmError,
 };
 use cranebpf_runtime::isa::cbpf::reads_context;
 pub use cranebpf_runtime::isa::cbpf::{
@@ -76,7 +77,7 @@ impl From<VmError> for FilterError {
 }
 
 /// A checked, translated and prepared classic filter, with the stack and
-/// region storage its runs reuse (so runs take `&mut self`; prepare one per
+/// region map its runs reuse (so runs take `&mut self`; prepare one per
 /// thread): a run allocates nothing and zeroes only the scratch memory
 /// (`M[]`) the filter can observe.
 pub(crate) struct Compiled {
@@ -87,7 +88,8 @@ pub(crate) struct Compiled {
     /// filter's [`PacketMeta`]); if not, runs leave it out.
     pub(crate) reads_context: bool,
     stack: Box<Stack>,
-    regions: Vec<Region>,
+    /// Empty between runs (see `JitProgram::run_regions_on`).
+    map: MemoryMap<'static>,
 }
 
 impl Compiled {
@@ -100,14 +102,15 @@ impl Compiled {
             program,
             vm,
             stack: Stack::boxed(),
-            regions: Vec::with_capacity(4),
+            map: MemoryMap::with_storage(Vec::with_capacity(4)),
         })
     }
 
     /// One run with r1 = `data` (read-only, the input region) and, if
     /// given, r2 = `meta` (read-only): the 32-bit result. The JIT takes the
-    /// prebuilt-context entry (no region search, nothing inserted in
-    /// front).
+    /// prebuilt-context entry (no region search, no map unless a check
+    /// leaves compiled code).
+    #[inline]
     pub(crate) fn run(&mut self, data: &[u8], meta: Option<&[u8]>) -> Result<u32, Fault> {
         let d = read_only(data);
         let m = meta.map(read_only);
@@ -119,27 +122,86 @@ impl Compiled {
             Some(p) => unsafe {
                 p.run_regions_on(
                     &mut self.stack,
-                    &mut self.regions,
+                    &mut self.map,
                     Some(d),
                     m.as_slice(),
                     args,
                     &opts,
                 )
             },
-            None => {
-                let mut mem = MemoryMap::with_storage(std::mem::take(&mut self.regions));
-                mem.add_ref(data);
-                if let Some(m) = meta {
-                    mem.add_ref(m);
-                }
-                let out = self
-                    .vm
-                    .run_reused(&mut self.stack, &mut mem, args, &opts, None);
-                self.regions = mem.into_storage();
-                out
-            }
+            None => self.run_other(data, meta, args, &opts),
         };
         out.result.map(|r0| r0 as u32)
+    }
+
+    /// [`Compiled::run`] on the interpreter.
+    fn run_other(
+        &mut self,
+        data: &[u8],
+        meta: Option<&[u8]>,
+        args: [u64; 5],
+        opts: &RunOptions,
+    ) -> RunOutcome {
+        let storage = std::mem::take(&mut self.map).into_storage();
+        let mut mem = MemoryMap::with_storage(storage);
+        mem.add_ref(data);
+        if let Some(m) = meta {
+            mem.add_ref(m);
+        }
+        let out = self
+            .vm
+            .run_reused(&mut self.stack, &mut mem, args, opts, None);
+        self.map = MemoryMap::with_storage(mem.into_storage());
+        out
+    }
+
+    /// Runs the filter over each of `packets` (data, metadata) in order and
+    /// hands each 32-bit result to `verdict`: the results of
+    /// [`Compiled::run`] per packet, or its first fault. On the JIT the
+    /// whole batch shares one context, and the metadata one buffer whose
+    /// bytes each run rewrites.
+    pub(crate) fn run_each<D: AsRef<[u8]>>(
+        &mut self,
+        packets: impl IntoIterator<Item = (D, PacketMeta)>,
+        mut verdict: impl FnMut(u32),
+    ) -> Result<(), Fault> {
+        let reads_context = self.reads_context;
+        let mut last_meta = PacketMeta::default();
+        let mut meta_buf = last_meta.to_bytes();
+        let meta_region = read_only(&meta_buf);
+        let meta_ptr = meta_buf.as_mut_ptr();
+        let more = [meta_region];
+        let more: &[Region] = if reads_context { &more } else { &[] };
+        let batch = match self.vm.as_jit() {
+            // SAFETY: `meta_buf` outlives the batch and is only written
+            // between runs, through `meta_ptr`.
+            Some(p) => unsafe { p.batch(&mut self.stack, more, true, &mut self.map) },
+            None => None,
+        };
+        let Some(mut batch) = batch else {
+            for (data, meta) in packets {
+                let bytes = meta.to_bytes();
+                verdict(self.run(data.as_ref(), reads_context.then_some(&bytes[..]))?);
+            }
+            return Ok(());
+        };
+        for (data, meta) in packets {
+            let d = read_only(data.as_ref());
+            if reads_context && meta != last_meta {
+                last_meta = meta;
+                let bytes = meta.to_bytes();
+                // SAFETY: `meta_ptr` points to the `PACKET_META_LEN` bytes
+                // of `meta_buf`, which no run is reading now.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), meta_ptr, bytes.len()) };
+            }
+            let args = [d.start, if reads_context { meta_region.start } else { 0 }, 0, 0, 0];
+            // SAFETY: `data` is borrowed for the whole call and read-only.
+            match unsafe { batch.run(d.start, d.len, args) } {
+                Some(r0) => verdict(r0 as u32),
+                None => return Err(batch.fault()),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -198,6 +260,36 @@ impl PacketFilter {
     /// `wire_len`: a nonzero result, as `pcap_offline_filter` decides.
     pub fn matches(&mut self, packet: &[u8], wire_len: u32) -> Result<bool, Fault> {
         Ok(self.run(packet, &PacketMeta::with_len(wire_len))? != 0)
+    }
+
+    /// Runs the filter over every packet of `packets` (the captured bytes
+    /// and the length on the wire) in one call, pushing each result to
+    /// `verdicts` in order: what [`PacketFilter::run`] gives per packet
+    /// (with [`PacketMeta::with_len`]), without its per-call setup.
+    pub fn run_batch<'p>(
+        &mut self,
+        packets: impl IntoIterator<Item = (&'p [u8], u32)>,
+        verdicts: &mut Vec<u32>,
+    ) -> Result<(), Fault> {
+        let packets = packets
+            .into_iter()
+            .map(|(d, len)| (d, PacketMeta::with_len(len)));
+        self.inner.run_each(packets, |v| verdicts.push(v))
+    }
+
+    /// How many of `packets` (captured bytes, wire length) the filter
+    /// accepts, as [`PacketFilter::matches`] decides, in one call (see
+    /// [`PacketFilter::run_batch`]).
+    pub fn count<'p>(
+        &mut self,
+        packets: impl IntoIterator<Item = (&'p [u8], u32)>,
+    ) -> Result<usize, Fault> {
+        let mut n = 0;
+        let packets = packets
+            .into_iter()
+            .map(|(d, len)| (d, PacketMeta::with_len(len)));
+        self.inner.run_each(packets, |v| n += usize::from(v != 0))?;
+        Ok(n)
     }
 
     /// The checked classic filter.

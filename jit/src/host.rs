@@ -6,7 +6,7 @@
 use cranebpf_runtime::abi::{self, VmContext};
 use cranebpf_runtime::{
     Access, Fault, FaultKind, HelperCtx, HelperError, Helpers, MemoryMap, Region, RunOptions,
-    RunOutcome, Stack, MAX_CALL_DEPTH,
+    RunOutcome, Stack, MAX_CALL_DEPTH, STACK_SIZE,
 };
 use std::any::Any;
 use std::ffi::c_void;
@@ -17,14 +17,62 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub(crate) type EntryFn = unsafe extern "C" fn(*mut VmContext, u64, u64, u64, u64, u64) -> u64;
 
 /// What the thunks reach through [`VmContext::host`] during one run.
+///
+/// **Lazy map.** A prebuilt run leaves its map empty (`pending`): the thunks
+/// add the run's own regions (the stack as region 0, then the input region,
+/// then `more`) on their first call that needs the map (a helper call, or
+/// an access the inline check refused), so a run that never leaves
+/// compiled code builds no map. Its driver empties the map again afterwards.
 struct HostState<'r, 'a> {
+    /// Use through [`HostState::mem`], which adds the pending regions first.
     mem: &'r mut MemoryMap<'a>,
+    /// Whether the run's own regions still have to enter `mem`.
+    pending: bool,
+    /// The stack's host address (its region, if pending).
+    stack_start: u64,
+    /// Regions besides the stack and the input, if pending.
+    more: &'r [Region],
     helpers: &'r Helpers,
     user: Option<&'r mut (dyn Any + Send)>,
     /// The input region as it was at the start of the run.
     input: Option<Region>,
     /// The error of a failed helper, until the run ends.
     helper_error: Option<HelperError>,
+}
+
+impl<'a> HostState<'_, 'a> {
+    /// The run's map, with the pending regions added if they were not yet.
+    #[inline]
+    fn mem(&mut self) -> &mut MemoryMap<'a> {
+        if self.pending {
+            self.fill();
+        }
+        self.mem
+    }
+
+    /// Adds the pending regions to the map.
+    #[cold]
+    fn fill(&mut self) {
+        self.pending = false;
+        let stack = Region {
+            start: self.stack_start,
+            len: STACK_SIZE as u64,
+            writable: true,
+        };
+        // SAFETY: the drivers' contracts (`Entry::call`, `Batch`) make the
+        // stack and every pending region valid memory for the accesses it
+        // grants for the whole run, and they empty the map before the run's
+        // borrows end.
+        unsafe {
+            self.mem.add_raw(stack);
+            if let Some(r) = self.input {
+                self.mem.add_raw(r);
+            }
+            for r in self.more {
+                self.mem.add_raw(*r);
+            }
+        }
+    }
 }
 
 /// The helper trampoline: calls helper `id` with r1..r5 and returns r0. On
@@ -56,6 +104,8 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
     };
     // A registered id fits in u32.
     let id32 = id as u32;
+    // Adds the pending regions to the map before the helper sees it.
+    host.mem();
     let mut ctx = HelperCtx {
         mem: &mut *host.mem,
         user: host.user.as_deref_mut(),
@@ -83,9 +133,9 @@ pub(crate) unsafe extern "C" fn helper_trampoline(
 
 /// After a helper ran: if it removed the input region from the map, turn the
 /// inline input check off so every access goes to `MemoryMap::check`.
-fn refresh_input(vmc: &mut VmContext, host: &HostState<'_, '_>) {
+fn refresh_input(vmc: &mut VmContext, host: &mut HostState<'_, '_>) {
     if let Some(r) = host.input {
-        if !host.mem.contains(&r) {
+        if !host.mem().contains(&r) {
             vmc.input_len = 0;
             vmc.input_wlen = 0;
         }
@@ -107,10 +157,10 @@ pub(crate) unsafe extern "C" fn mem_check_thunk(
 ) -> u64 {
     // SAFETY: as in `helper_trampoline`.
     let vmc = unsafe { &mut *vmp };
-    // SAFETY: as in `helper_trampoline`; only a shared borrow is needed.
-    let host = unsafe { &*(vmc.host as *const HostState<'_, '_>) };
+    // SAFETY: as in `helper_trampoline`.
+    let host = unsafe { &mut *(vmc.host as *mut HostState<'_, '_>) };
     let access = Access::from_code(access).unwrap_or(Access::ReadWrite);
-    let ok = host.mem.check(addr, size, access).is_ok();
+    let ok = host.mem().check(addr, size, access).is_ok();
     if !ok {
         vmc.fault_kind = abi::FAULT_OUT_OF_BOUNDS;
     }
@@ -155,7 +205,7 @@ pub(crate) unsafe fn run_with(
     };
     // SAFETY: the caller vouches for `entry`; the stack region is in `mem`
     // for the call.
-    let out = unsafe { run.call(mem, user) };
+    let out = unsafe { run.call(mem, None, user) };
     // The stack region leaves the map before the caller's borrow of the
     // stack ends.
     mem.remove_at(stack_start);
@@ -168,7 +218,8 @@ pub(crate) struct Entry<'h> {
     pub(crate) entry: EntryFn,
     /// Its helpers.
     pub(crate) helpers: &'h Helpers,
-    /// The host address of the run's stack (its region is in the map).
+    /// The host address of the run's stack (its region is in the map, or
+    /// pending).
     pub(crate) stack_start: u64,
     /// The input region (also the LD_ABS/LD_IND packet), if any.
     pub(crate) input: Option<Region>,
@@ -180,44 +231,42 @@ pub(crate) struct Entry<'h> {
 
 impl Entry<'_> {
     /// Fills a [`VmContext`], calls the entry and turns the context into
-    /// the outcome.
+    /// the outcome. With `lazy = Some(more)`, the map starts without the
+    /// run's own regions (the stack, the input region and `more`) and gets
+    /// them only if a thunk needs the map (see [`HostState`]); it is then
+    /// emptied before this function returns.
     ///
     /// # Safety
     /// `self.entry` must be the entry wrapper of a finalized program
     /// compiled with the thunks of this module, whose code stays mapped for
     /// the call; the stack region `[stack_start, stack_start + STACK_SIZE)`
-    /// must be live, writable memory registered in `mem` for the call.
+    /// must be live, writable memory, registered in `mem` unless `lazy`,
+    /// for the call; so must the input region and `more`, for the accesses
+    /// they grant.
     #[inline]
     pub(crate) unsafe fn call(
         self,
         mem: &mut MemoryMap<'_>,
+        lazy: Option<&[Region]>,
         user: Option<&mut (dyn Any + Send)>,
     ) -> RunOutcome {
         let mut vmc = VmContext::new(self.stack_start);
-        if let Some(r) = self.input {
-            vmc.input_start = r.start;
-            vmc.input_len = r.len;
-            vmc.input_wlen = if r.writable { r.len } else { 0 };
-            vmc.packet_start = r.start;
-            vmc.packet_len = r.len;
-        }
-        let initial = self.budget.unwrap_or(u64::MAX);
-        vmc.remaining = initial;
         let mut host = HostState {
             mem,
+            pending: lazy.is_some(),
+            stack_start: self.stack_start,
+            more: lazy.unwrap_or(&[]),
             helpers: self.helpers,
             user,
             input: self.input,
             helper_error: None,
         };
-        vmc.host = &mut host as *mut HostState<'_, '_> as *mut c_void;
-        let vmp: *mut VmContext = &mut vmc;
-        let a = self.args;
-        // SAFETY: `entry` is valid per this function's contract; `vmp`
-        // points to a fully initialised context whose stack, map and host
-        // state outlive the call. JIT code only touches memory its checks
-        // allowed.
-        let r0 = unsafe { (self.entry)(vmp, a[0], a[1], a[2], a[3], a[4]) };
+        let initial = self.budget.unwrap_or(u64::MAX);
+        // SAFETY: per this function's contract.
+        let r0 = unsafe { enter(self.entry, &mut vmc, &mut host, None, self.args, initial) };
+        if lazy.is_some() && !host.pending {
+            clear(host.mem);
+        }
         let charged = initial - vmc.remaining;
         if vmc.fault_kind == abi::FAULT_NONE {
             return RunOutcome {
@@ -229,11 +278,149 @@ impl Entry<'_> {
     }
 }
 
+/// Empties `mem` (its storage kept).
+#[cold]
+pub(crate) fn clear(mem: &mut MemoryMap<'_>) {
+    *mem = MemoryMap::with_storage(std::mem::take(mem).into_storage());
+}
+
+/// Many runs of one program with one context and host state, each with its
+/// own read-only input region (a packet filter's batch), with the lazy map
+/// of [`HostState`] and no budget.
+pub(crate) struct Batch<'r, 'a> {
+    entry: EntryFn,
+    vmc: VmContext,
+    host: HostState<'r, 'a>,
+    stack: &'r mut Stack,
+    /// Stack bytes each run zeroes first.
+    zero: usize,
+    /// The region the inline check covers instead of the input.
+    inline: Option<Region>,
+}
+
+impl<'r, 'a> Batch<'r, 'a> {
+    /// A batch of runs of `entry` on `stack` (its top `zero` bytes zeroed
+    /// before each run), with `more` regions besides the input, over `mem`
+    /// (empty; emptied again after any run whose thunks filled it). With
+    /// `inline` (one of `more`), the inline bounds check covers that
+    /// region instead of the input (a packet filter's metadata, which it
+    /// reads through r2, while LD_ABS/LD_IND read the packet): only speed
+    /// depends on which region it covers, as a refused access still goes
+    /// to the full map check.
+    ///
+    /// # Safety
+    /// As for [`Entry::call`], for every run of the batch: `more` must stay
+    /// valid memory for as long as the batch lives.
+    pub(crate) unsafe fn new(
+        entry: EntryFn,
+        helpers: &'r Helpers,
+        stack: &'r mut Stack,
+        zero: usize,
+        more: &'r [Region],
+        inline: Option<Region>,
+        mem: &'r mut MemoryMap<'a>,
+    ) -> Batch<'r, 'a> {
+        let stack_start = stack.bytes_mut().as_mut_ptr() as u64;
+        Batch {
+            entry,
+            vmc: VmContext::new(stack_start),
+            host: HostState {
+                mem,
+                pending: true,
+                stack_start,
+                more,
+                helpers,
+                user: None,
+                input: None,
+                helper_error: None,
+            },
+            stack,
+            zero,
+            inline,
+        }
+    }
+
+    /// One run with the read-only `[start, start + len)` as the input
+    /// region and r1..r5 = `args`: r0, or `None` if the run faulted (then
+    /// [`Batch::fault`] says how).
+    ///
+    /// # Safety
+    /// `[start, start + len)` must be memory valid for reads for the call.
+    #[inline(always)]
+    pub(crate) unsafe fn run(&mut self, start: u64, len: u64, args: [u64; 5]) -> Option<u64> {
+        self.stack.prepare_top(self.zero);
+        self.host.input = Some(Region {
+            start,
+            len,
+            writable: false,
+        });
+        self.host.pending = true;
+        // SAFETY: per `Batch::new`'s and this function's contracts.
+        let r0 = unsafe { enter(self.entry, &mut self.vmc, &mut self.host, self.inline, args, u64::MAX) };
+        if !self.host.pending {
+            clear(self.host.mem);
+        }
+        (self.vmc.fault_kind == abi::FAULT_NONE).then_some(r0)
+    }
+
+    /// The fault of the last run, which faulted; the context is made ready
+    /// for the next run.
+    #[cold]
+    pub(crate) fn fault(&mut self) -> Fault {
+        let fault = fault_of(&self.vmc, u64::MAX, self.host.helper_error.take());
+        self.vmc = VmContext::new(self.vmc.stack_start);
+        fault
+    }
+}
+
+/// Fills `vmc`'s per-run fields (input, packet, budget, host state) from
+/// `host`, and calls `entry`: its r0. `vmc`'s fault fields must be clear.
+/// The packet (LD_ABS/LD_IND) is the input region; the inline check covers
+/// `inline` if given (one of the run's regions), else the input region.
+///
+/// # Safety
+/// As for [`Entry::call`], with `host` this run's state.
+#[inline(always)]
+unsafe fn enter(
+    entry: EntryFn,
+    vmc: &mut VmContext,
+    host: &mut HostState<'_, '_>,
+    inline: Option<Region>,
+    a: [u64; 5],
+    budget: u64,
+) -> u64 {
+    let (start, len) = host.input.map_or((0, 0), |r| (r.start, r.len));
+    vmc.packet_start = start;
+    vmc.packet_len = len;
+    let (start, len, wlen) = match inline.or(host.input) {
+        Some(r) => (r.start, r.len, if r.writable { r.len } else { 0 }),
+        None => (0, 0, 0),
+    };
+    vmc.input_start = start;
+    vmc.input_len = len;
+    vmc.input_wlen = wlen;
+    vmc.remaining = budget;
+    vmc.host = host as *mut HostState<'_, '_> as *mut c_void;
+    let vmp: *mut VmContext = vmc;
+    // SAFETY: `entry` is valid per the caller's contract; `vmp` points to a
+    // fully initialised context whose stack, map and host state outlive the
+    // call. JIT code only touches memory its checks allowed.
+    unsafe { entry(vmp, a[0], a[1], a[2], a[3], a[4]) }
+}
+
 /// The outcome of a run whose context records a fault.
 #[cold]
 #[inline(never)]
 fn faulted(vmc: &VmContext, initial: u64, helper_error: Option<HelperError>) -> RunOutcome {
     let charged = initial - vmc.remaining;
+    RunOutcome {
+        result: Err(fault_of(vmc, initial, helper_error)),
+        insn_count: charged.saturating_sub(vmc.fault_adj),
+    }
+}
+
+/// The fault a context records, in a run whose budget was `initial`.
+fn fault_of(vmc: &VmContext, initial: u64, helper_error: Option<HelperError>) -> Fault {
     let kind = match vmc.fault_kind {
         abi::FAULT_OUT_OF_BOUNDS => FaultKind::OutOfBounds {
             addr: vmc.fault_addr,
@@ -259,11 +446,8 @@ fn faulted(vmc: &VmContext, initial: u64, helper_error: Option<HelperError>) -> 
             error: helper_error.unwrap_or_else(|| HelperError::new("unknown helper failure")),
         },
     };
-    RunOutcome {
-        result: Err(Fault {
-            kind,
-            pc: vmc.fault_pc as usize,
-        }),
-        insn_count: charged.saturating_sub(vmc.fault_adj),
+    Fault {
+        kind,
+        pc: vmc.fault_pc as usize,
     }
 }

@@ -273,7 +273,14 @@ impl Vm {
         // this thread's scratch stack and region storage.
         match &self.inner {
             Inner::Jit(p) => {
-                return with_stack(|s| with_storage(|r| p.run_input_on(s, r, input, opts)))
+                return with_stack(|s| {
+                    with_storage(|r| {
+                        let mut map = MemoryMap::with_storage(std::mem::take(r));
+                        let out = p.run_input_on(s, &mut map, input, opts);
+                        *r = map.into_storage();
+                        out
+                    })
+                })
             }
             Inner::Interp(i) => {
                 return with_stack(|s| with_storage(|r| i.run_input_on(s, r, input, opts)))

@@ -237,12 +237,13 @@ impl JitProgram {
     /// Runs with `input` as the only region besides the stack (read-write;
     /// r1 = its address or 0 if empty, r2 = its length), on a stack the
     /// caller reuses and does not read (zeroed as far as the program can
-    /// observe it), with a region list built in `storage`. The cheapest
-    /// entry (see [`crate::RunContext`]).
+    /// observe it), with `map` (empty, and empty again afterwards) for the
+    /// run's regions. The cheapest entry (see [`crate::RunContext`]).
+    #[inline]
     pub(crate) fn run_input_on(
         &self,
         stack: &mut Stack,
-        storage: &mut Vec<Region>,
+        map: &mut MemoryMap<'_>,
         input: &mut [u8],
         opts: &RunOptions,
     ) -> RunOutcome {
@@ -258,53 +259,38 @@ impl JitProgram {
         };
         // SAFETY: `input` is borrowed mutably for the whole call, so its
         // region is live, writable memory nothing else touches meanwhile.
-        unsafe { self.run_regions_on(stack, storage, region, &[], args, opts) }
+        unsafe { self.run_regions_on(stack, map, region, &[], args, opts) }
     }
 
     /// Runs with `input` (the input region: the inline bounds check and the
     /// LD_ABS/LD_IND packet) and `more` as the regions besides the stack,
-    /// r1..r5 = `args`, on a stack the caller reuses and does not read,
-    /// with the region list built in `storage`: the stack is region 0 and
-    /// the input region 1, so nothing is searched, inserted in front or
-    /// removed.
+    /// r1..r5 = `args`, on a stack the caller reuses and does not read.
+    /// `map` must be empty and is empty again afterwards: the regions enter
+    /// it only if a helper or an out-of-line check needs it (the stack as
+    /// region 0, then the input region), so a run that stays in compiled
+    /// code builds no map at all.
     ///
     /// # Safety
     /// Every region of `input` and `more` must be memory valid for the
     /// accesses it grants (reads; writes if writable) for the whole call,
     /// and not accessed through Rust references meanwhile.
+    #[inline]
     pub(crate) unsafe fn run_regions_on(
         &self,
         stack: &mut Stack,
-        storage: &mut Vec<Region>,
+        map: &mut MemoryMap<'_>,
         input: Option<Region>,
         more: &[Region],
         args: [u64; 5],
         opts: &RunOptions,
     ) -> RunOutcome {
-        let mut mem = MemoryMap::with_storage(std::mem::take(storage));
         if let Some(g) = &self.guard {
-            // A run that breaks the proof's entry convention takes the
-            // guard's fallback, as `run_on` does.
-            // SAFETY: the regions are valid per this function's contract;
-            // `mem` is emptied before this function returns.
-            unsafe { add_regions(&mut mem, input, more) };
-            if !g.convention.holds(&mem, &args) {
-                let out = g.run_fallback(self, stack, self.stack_zero, &mut mem, args, opts, None);
-                *storage = mem.into_storage();
+            // SAFETY: per this function's contract.
+            if let Some(out) = unsafe { self.run_guarded(g, stack, map, input, more, args, opts) } {
                 return out;
             }
-            mem = MemoryMap::with_storage(mem.into_storage());
         }
         let stack_region = stack.prepare_top(self.stack_zero);
-        // SAFETY: the stack is borrowed mutably for this whole call and is
-        // valid for reads and writes; the other regions are valid per this
-        // function's contract. `mem` is emptied (`into_storage`) before this
-        // function returns, and during the run the memory is only accessed
-        // through raw addresses.
-        unsafe {
-            mem.add_raw(stack_region);
-            add_regions(&mut mem, input, more);
-        }
         let run = host::Entry {
             entry: self.entry,
             helpers: &self.helpers,
@@ -315,10 +301,74 @@ impl JitProgram {
         };
         // SAFETY: `entry` is this program's finalized entry wrapper,
         // compiled against `host`'s thunks, and `self.module` keeps it
-        // mapped; the stack region is in `mem` for the call.
-        let out = unsafe { run.call(&mut mem, None) };
-        *storage = mem.into_storage();
+        // mapped; the stack is borrowed mutably for this whole call, and
+        // the other pending regions are valid per this function's contract.
+        unsafe { run.call(map, Some(more), None) }
+    }
+
+    /// A run that breaks the proof's entry convention takes the guard's
+    /// fallback (as `run_on` does): its outcome, or `None` if the
+    /// convention holds.
+    ///
+    /// # Safety
+    /// As for [`JitProgram::run_regions_on`].
+    #[cold]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run_guarded(
+        &self,
+        g: &Guard,
+        stack: &mut Stack,
+        map: &mut MemoryMap<'_>,
+        input: Option<Region>,
+        more: &[Region],
+        args: [u64; 5],
+        opts: &RunOptions,
+    ) -> Option<RunOutcome> {
+        // SAFETY: the regions are valid per this function's contract; `map`
+        // is emptied before this function returns.
+        unsafe { add_regions(map, input, more) };
+        let out = if g.convention.holds(map, &args) {
+            None
+        } else {
+            Some(g.run_fallback(self, stack, self.stack_zero, map, args, opts, None))
+        };
+        host::clear(map);
         out
+    }
+
+    /// Many runs on `stack` with one context (see [`host::Batch`]), each
+    /// with its own input region and `more` regions besides (the inline
+    /// check covering `more[0]` if `inline_more`), over `map` (empty):
+    /// `None` for a program whose proof is guarded (its runs take
+    /// [`JitProgram::run_regions_on`]).
+    ///
+    /// # Safety
+    /// `more` must be valid memory for the accesses it grants while the
+    /// batch lives.
+    pub(crate) unsafe fn batch<'r, 'a>(
+        &'r self,
+        stack: &'r mut Stack,
+        more: &'r [Region],
+        inline_more: bool,
+        map: &'r mut MemoryMap<'a>,
+    ) -> Option<host::Batch<'r, 'a>> {
+        if self.guard.is_some() {
+            return None;
+        }
+        // SAFETY: `entry` is this program's finalized entry wrapper, kept
+        // mapped by `self.module` while `self` is borrowed; `more` per this
+        // function's contract.
+        Some(unsafe {
+            host::Batch::new(
+                self.entry,
+                &self.helpers,
+                stack,
+                self.stack_zero,
+                more,
+                more.first().copied().filter(|_| inline_more),
+                map,
+            )
+        })
     }
 
     /// Runs on `stack`, zeroing its top `zero` bytes first.

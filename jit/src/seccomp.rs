@@ -19,7 +19,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::filter::{Compiled, FilterError};
+use crate::filter::{Compiled, FilterError, PacketMeta};
 use crate::{EngineKind, Fault, Program};
 pub use cranebpf_runtime::isa::cbpf::{text, CbpfProgram, Flavor, SockFilter};
 pub use cranebpf_runtime::seccomp::{host_audit_arch, SeccompAction, SeccompData};
@@ -57,6 +57,34 @@ impl SeccompFilter {
     /// The action for one system call.
     pub fn evaluate(&mut self, data: &SeccompData) -> Result<SeccompAction, Fault> {
         self.evaluate_raw(data).map(SeccompAction::from_ret)
+    }
+
+    /// The filter's 32-bit results for many system calls in one call, in
+    /// order: what [`SeccompFilter::evaluate_raw`] gives for each, without
+    /// its per-call setup (the JIT runs the whole batch with one context).
+    pub fn evaluate_batch_raw<'d>(
+        &mut self,
+        records: impl IntoIterator<Item = &'d SeccompData>,
+        results: &mut Vec<u32>,
+    ) -> Result<(), Fault> {
+        let records = records
+            .into_iter()
+            .map(|r| (r.to_bytes(), PacketMeta::default()));
+        self.inner.run_each(records, |v| results.push(v))
+    }
+
+    /// The actions for many system calls in one call, in order (see
+    /// [`SeccompFilter::evaluate_batch_raw`]).
+    pub fn evaluate_batch<'d>(
+        &mut self,
+        records: impl IntoIterator<Item = &'d SeccompData>,
+        actions: &mut Vec<SeccompAction>,
+    ) -> Result<(), Fault> {
+        let records = records
+            .into_iter()
+            .map(|r| (r.to_bytes(), PacketMeta::default()));
+        self.inner
+            .run_each(records, |v| actions.push(SeccompAction::from_ret(v)))
     }
 
     /// The checked classic filter.

@@ -224,6 +224,7 @@ impl<'a> MemoryMap<'a> {
 
     /// Files `r` in the list while it is short, else in the index if it
     /// overlaps no indexed region (else in the list after all).
+    #[inline]
     fn push(&mut self, r: Region) {
         if self.regions.len() < LISTED_REGIONS || !self.index_disjoint(r) {
             self.regions.push(r);

@@ -234,7 +234,7 @@ pub struct KernelRun {
     /// Values handed to the program: kept alive until the run ends.
     pub(crate) held: Vec<ValueRef>,
     /// Region starts already registered for `held` values.
-    pub(crate) registered: HashSet<u64>,
+    pub(crate) registered: HashSet<u64, foldhash::fast::RandomState>,
     /// Outstanding ring buffer reservations by address.
     pub(crate) reservations: HashMap<u64, (Map, ValueRef)>,
     pub(crate) xdp: Option<XdpState>,
@@ -253,7 +253,7 @@ impl KernelRun {
     pub(crate) fn new() -> KernelRun {
         KernelRun {
             held: Vec::new(),
-            registered: HashSet::new(),
+            registered: HashSet::default(),
             reservations: HashMap::new(),
             xdp: None,
             skb: None,
@@ -267,11 +267,15 @@ impl KernelRun {
     /// storage: records still reserved are discarded (as on drop), held
     /// values released, and the per-type state cleared.
     pub(crate) fn reset(&mut self) {
-        for (_, (map, rec)) in self.reservations.drain() {
-            let _ = map.ringbuf_discard(&rec);
+        if !self.reservations.is_empty() {
+            for (_, (map, rec)) in self.reservations.drain() {
+                let _ = map.ringbuf_discard(&rec);
+            }
         }
         self.held.clear();
-        self.registered.clear();
+        if !self.registered.is_empty() {
+            self.registered.clear();
+        }
         self.xdp = None;
         self.skb = None;
         self.trace = None;

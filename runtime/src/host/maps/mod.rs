@@ -420,7 +420,9 @@ impl ProgSlots {
 
 #[derive(Default)]
 struct HashStore {
-    entries: HashMap<Box<[u8]>, HashEntry>,
+    /// foldhash's keyed hash (random per process, like the kernel's seeded
+    /// jhash), which costs a fraction of SipHash on short keys.
+    entries: HashMap<Box<[u8]>, HashEntry, foldhash::quality::RandomState>,
     /// Use counter for LRU eviction.
     tick: u64,
 }

@@ -63,7 +63,11 @@ pub fn run_percall(quick: bool) -> Vec<PerCallRow> {
         }
     };
     for (kind, name_run, name_ctx) in [
-        (EngineKind::Jit, "cranebpf-jit, Vm::run", "cranebpf-jit, RunContext::run"),
+        (
+            EngineKind::Jit,
+            "cranebpf-jit, Vm::run",
+            "cranebpf-jit, RunContext::run",
+        ),
         (
             EngineKind::Interpreter,
             "cranebpf-interp, Vm::run",

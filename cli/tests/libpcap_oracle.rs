@@ -173,8 +173,11 @@ fn assert_same(filters: &[SockFilter], packets: &[Packet], what: &str) -> usize 
     // The batch path gives the same verdicts, packet by packet.
     for f in &mut engines {
         let mut batch = Vec::new();
-        f.run_batch(packets.iter().map(|p| (&p.data[..], p.wire_len)), &mut batch)
-            .unwrap_or_else(|e| panic!("{what}: batch fault {e}"));
+        f.run_batch(
+            packets.iter().map(|p| (&p.data[..], p.wire_len)),
+            &mut batch,
+        )
+        .unwrap_or_else(|e| panic!("{what}: batch fault {e}"));
         for (i, (p, got)) in packets.iter().zip(&batch).enumerate() {
             assert_eq!(
                 *got,

@@ -157,10 +157,8 @@ fn cranebpf_errnos(filters: &[SockFilter], calls: &[Call]) -> Vec<Option<i32>> {
             .collect();
         let mut batch = Vec::new();
         f.evaluate_batch(&data, &mut batch).expect("runs");
-        let singles: Vec<SeccompAction> = data
-            .iter()
-            .map(|d| f.evaluate(d).expect("runs"))
-            .collect();
+        let singles: Vec<SeccompAction> =
+            data.iter().map(|d| f.evaluate(d).expect("runs")).collect();
         assert_eq!(batch, singles, "{engine:?}: batch vs one call at a time");
         per_engine.push(out);
     }

@@ -194,7 +194,13 @@ impl Compiled {
                 // of `meta_buf`, which no run is reading now.
                 unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), meta_ptr, bytes.len()) };
             }
-            let args = [d.start, if reads_context { meta_region.start } else { 0 }, 0, 0, 0];
+            let args = [
+                d.start,
+                if reads_context { meta_region.start } else { 0 },
+                0,
+                0,
+                0,
+            ];
             // SAFETY: `data` is borrowed for the whole call and read-only.
             match unsafe { batch.run(d.start, d.len, args) } {
                 Some(r0) => verdict(r0 as u32),

@@ -356,7 +356,16 @@ impl<'r, 'a> Batch<'r, 'a> {
         });
         self.host.pending = true;
         // SAFETY: per `Batch::new`'s and this function's contracts.
-        let r0 = unsafe { enter(self.entry, &mut self.vmc, &mut self.host, self.inline, args, u64::MAX) };
+        let r0 = unsafe {
+            enter(
+                self.entry,
+                &mut self.vmc,
+                &mut self.host,
+                self.inline,
+                args,
+                u64::MAX,
+            )
+        };
         if !self.host.pending {
             clear(self.host.mem);
         }

@@ -958,14 +958,14 @@ cranebpf_testkit::every_engine! {
 fn the_engine_list_runs_unchecked_only_without_memory_faults() {
     use cranebpf_testkit::engines::run_in;
     let ok = run_in(&prog(&[mov(0, 1), EXIT]), &helpers(), &mut [], None);
-    // interp, jit, jit-elide, jit-elide-audit, jit-fast-tier,
-    // jit-unchecked.
-    assert_eq!(ok.engines, 6);
+    // interp, interp-fast, jit, jit-elide, jit-elide-audit,
+    // jit-fast-tier, jit-unchecked.
+    assert_eq!(ok.engines, 7);
     let oob = run_in(
         &prog(&[lddw(1, 0), ldx(B, 0, 1, 0), EXIT]),
         &helpers(),
         &mut [],
         None,
     );
-    assert_eq!(oob.engines, 5);
+    assert_eq!(oob.engines, 6);
 }

@@ -165,8 +165,8 @@ pub struct DifftestArgs {
     /// The reference engine.
     #[arg(long, value_enum, default_value_t = EngineChoice::Interp)]
     pub reference: EngineChoice,
-    /// The engine under test (with the reference `interp`, the fast tier
-    /// `interp-fast` is checked as well).
+    /// The engine under test (with the reference `interp` and the target
+    /// `jit`, the fast tier `interp-fast` is checked as well).
     #[arg(long, value_enum, default_value_t = EngineChoice::Jit)]
     pub target: EngineChoice,
     /// Engines under test instead of --target (repeatable): interp, jit,
@@ -281,10 +281,10 @@ pub fn plan(args: &DifftestArgs) -> Result<Plan, String> {
             let targets = if args.engines.is_empty() {
                 let mut v = vec![engine(args.target)?];
                 // The fast tier is checked against the reference on every
-                // default run.
-                let fast = EngineChoice::InterpFast;
-                if args.reference == EngineChoice::Interp && args.target != fast {
-                    v.push(engine(fast)?);
+                // default run (interp against jit; not beside a mutant,
+                // whose run is about that mutant alone).
+                if args.reference == EngineChoice::Interp && args.target == EngineChoice::Jit {
+                    v.push(engine(EngineChoice::InterpFast)?);
                 }
                 v
             } else {

@@ -112,3 +112,52 @@ fn tc_vlan_pushes_two_tags_and_trims() {
         );
     }
 }
+
+/// Packets of one thread share its reused buffer: after a large packet, a
+/// small one still sees only its own bytes (`data_end - data` is its
+/// length, and `bpf_skb_load_bytes` past it fails), and the large one's
+/// bytes come back unchanged when it runs again.
+#[test]
+fn a_reused_buffer_shows_each_packet_only_its_own_bytes() {
+    use cranebpf_runtime::asm::assemble;
+    use cranebpf_runtime::ctx::ProgramType;
+    use cranebpf_runtime::elf::LoadOptions;
+    use cranebpf_runtime::encode_all;
+    // r0 = data_end - data, plus 0x10000 if 8 bytes at offset 100 load.
+    let text = "
+        mov %r6, %r1
+        ldxw %r2, [%r1+76]
+        ldxw %r7, [%r1+80]
+        sub %r7, %r2
+        mov %r1, %r6
+        mov %r2, 100
+        mov %r3, %r10
+        add %r3, -8
+        mov %r4, 8
+        call 26
+        mov %r8, %r0
+        mov %r0, %r7
+        jne %r8, 0, out
+        add %r0, 0x10000
+    out:
+        exit
+    ";
+    let insns = assemble(text).unwrap();
+    let lp = LoadedProgram::from_slots(
+        "reuse",
+        &encode_all(&insns),
+        ProgramType::sched_cls(),
+        LoadOptions::default(),
+    )
+    .unwrap();
+    let it = Interpreter::new(lp.program(), lp.helpers().clone()).unwrap();
+    let big: Vec<u8> = (0..1500u32).map(|i| i as u8).collect();
+    let small = big[..40].to_vec();
+    for (packet, want) in [(&big, 0x10000 + 1500), (&small, 40), (&big, 0x10000 + 1500)] {
+        let mut p = packet.clone();
+        let mut meta = SkbMeta::from_frame(packet);
+        let out = run(&lp, &it, &mut p, &mut meta);
+        assert_eq!(out.outcome.result, Ok(want), "{} bytes", packet.len());
+        assert_eq!(&p, packet, "{} bytes: unchanged", packet.len());
+    }
+}

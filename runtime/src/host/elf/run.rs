@@ -275,14 +275,16 @@ impl LoadedProgram {
             0
         };
         // A program that may resize the packet gets a buffer of the largest
-        // packet; it is this thread's, reused from packet to packet.
-        let reuse = if resizes { take_skb_buf() } else { None };
+        // packet. The buffer, the region list and the helpers' state are
+        // this thread's, reused from packet to packet (the buffer while it
+        // has room).
+        let mut scratch = SkbScratch::take();
+        let reuse = scratch.buf.take();
         let st = SkbState::with_buf(reuse, packet, meta, self.skb_kind(), growth, legacy_loads);
         let ctx = st.ctx();
-        let mut run = KernelRun::new();
-        let mut mem = MemoryMap::new();
+        let mut mem = MemoryMap::with_storage(std::mem::take(&mut scratch.regions));
         // SAFETY: the regions lie inside `st.buf`, which `run.skb` holds
-        // until after the run (the memory map is dropped first); it is only
+        // until after the run (the memory map is emptied first); it is only
         // accessed through raw pointers meanwhile.
         unsafe {
             mem.add_raw(st.packet_region());
@@ -290,20 +292,26 @@ impl LoadedProgram {
                 mem.add_raw(r);
             }
         }
+        let run = &mut scratch.run;
         run.skb = Some(st);
-        self.add_data_regions(&mut mem, &mut run);
-        let r = step(&mut mem, [ctx, 0, 0, 0, 0], &mut run);
-        drop(mem);
+        self.add_data_regions(&mut mem, run);
+        let r = step(&mut mem, [ctx, 0, 0, 0, 0], run);
+        scratch.regions = mem.into_storage();
+        let st = scratch.run.skb.take();
+        // The helpers' state is released first: what it holds may share
+        // the buffer, which is kept for the next run only if nothing else
+        // does.
+        scratch.run.reset();
         let mut redirect = None;
-        if let Some(st) = run.skb.take() {
-            *packet = st.packet();
+        if let Some(st) = st {
+            st.packet_into(packet);
             st.meta(meta);
             redirect = st.redirect;
-            if resizes {
-                give_skb_buf(st.capacity, st.buf);
+            if Arc::strong_count(&st.buf) == 1 {
+                scratch.buf = Some((st.buf_cap, st.buf));
             }
         }
-        drop(run);
+        scratch.give_back();
         (r, redirect)
     }
 }
@@ -410,22 +418,38 @@ impl XdpScratch {
     }
 }
 
+/// A thread's reusable `__sk_buff` run state: the packet buffer (with its
+/// packet capacity) of its last run, the storage of the region list and the
+/// helpers' state, reset after each run.
+struct SkbScratch {
+    buf: Option<(usize, Arc<ValueBuf>)>,
+    regions: Vec<Region>,
+    run: KernelRun,
+}
+
 thread_local! {
-    /// The packet buffer of the last `__sk_buff` run on this thread of a
-    /// program that may resize its packet.
-    static SKB_BUF: Cell<Option<(usize, Arc<ValueBuf>)>> = const { Cell::new(None) };
+    static SKB_SCRATCH: Cell<Option<Box<SkbScratch>>> = const { Cell::new(None) };
 }
 
-/// This thread's reusable `__sk_buff` buffer and its packet capacity, if
-/// it has one.
-fn take_skb_buf() -> Option<(usize, Arc<ValueBuf>)> {
-    SKB_BUF.try_with(Cell::take).ok().flatten()
-}
+impl SkbScratch {
+    /// This thread's state, or a fresh one.
+    fn take() -> Box<SkbScratch> {
+        SKB_SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| {
+                Box::new(SkbScratch {
+                    buf: None,
+                    regions: Vec::with_capacity(8),
+                    run: KernelRun::new(),
+                })
+            })
+    }
 
-/// Keeps `buf` (of packet capacity `capacity`) for the thread's next
-/// `__sk_buff` run, unless something else still holds it.
-fn give_skb_buf(capacity: usize, buf: Arc<ValueBuf>) {
-    if Arc::strong_count(&buf) == 1 {
-        let _ = SKB_BUF.try_with(|c| c.set(Some((capacity, buf))));
+    /// Keeps the state for the thread's next run (dropped if the thread is
+    /// being torn down).
+    fn give_back(self: Box<SkbScratch>) {
+        let _ = SKB_SCRATCH.try_with(|c| c.set(Some(self)));
     }
 }

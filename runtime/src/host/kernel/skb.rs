@@ -111,6 +111,9 @@ pub(crate) struct SkbState {
     pub(crate) len: usize,
     /// The most bytes the packet may grow to inside `buf`.
     pub(crate) capacity: usize,
+    /// The packet bytes `buf` has room for (at least `capacity`: a reused
+    /// buffer may be larger; the bytes past the packet are never visible).
+    pub(crate) buf_cap: usize,
     /// The program uses LD_ABS/LD_IND (see the module docs).
     pub(crate) legacy_loads: bool,
     pub(crate) redirect: Option<Redirect>,
@@ -132,8 +135,8 @@ impl std::fmt::Debug for SkbState {
 
 impl SkbState {
     /// A state over `packet` with `meta` and `growth` extra bytes of
-    /// capacity, in `reuse` (an earlier state's capacity and buffer) if it
-    /// has the capacity this state needs
+    /// capacity, in `reuse` (an earlier state's `buf_cap` and buffer) if it
+    /// has room for the capacity this state needs
     /// (a buffer of an earlier run, whose packet bytes are never visible
     /// past the packet's length: the packet region ends there and a resize
     /// writes the whole new packet), else in a new zeroed buffer.
@@ -146,13 +149,13 @@ impl SkbState {
         legacy_loads: bool,
     ) -> SkbState {
         let capacity = packet.len() + growth;
-        let buf = match reuse {
-            Some((cap, b)) if cap == capacity => {
+        let (buf_cap, buf) = match reuse {
+            Some((cap, b)) if cap >= capacity => {
                 // The shadow starts as a fresh one would.
                 b.write(0, &[0; s::SIZE]);
-                b
+                (cap, b)
             }
-            _ => ValueBuf::zeroed(s::SIZE + capacity),
+            _ => (capacity, ValueBuf::zeroed(s::SIZE + capacity)),
         };
         meta.store(&mut |o, b| buf.write(o, b));
         buf.write(s::SIZE, packet);
@@ -161,6 +164,7 @@ impl SkbState {
             kind,
             len: packet.len(),
             capacity,
+            buf_cap,
             legacy_loads,
             redirect: None,
             net_off: match kind {
@@ -218,10 +222,18 @@ impl SkbState {
         self.buf.read(s::SIZE, self.len)
     }
 
+    /// The packet as the program left it, into `out` (its storage reused).
+    pub(crate) fn packet_into(&self, out: &mut Vec<u8>) {
+        out.resize(self.len, 0);
+        self.buf.read_into(s::SIZE, out);
+    }
+
     /// The metadata as the program left it: `meta` with the writable
     /// fields, the VLAN fields and the protocol read back.
     pub(crate) fn meta(&self, meta: &mut SkbMeta) {
-        meta.load_writable(&self.buf.read(0, s::SIZE));
+        let mut shadow = [0u8; s::SIZE];
+        self.buf.read_into(0, &mut shadow);
+        meta.load_writable(&shadow);
         meta.protocol = self.be16(s::PROTOCOL);
         meta.vlan_present = self.u32(s::VLAN_PRESENT) != 0;
         meta.vlan_tci = self.u32(s::VLAN_TCI) as u16;
@@ -230,8 +242,9 @@ impl SkbState {
     }
 
     fn u32(&self, off: usize) -> u32 {
-        let b = self.buf.read(off, 4);
-        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+        let mut b = [0u8; 4];
+        self.buf.read_into(off, &mut b);
+        u32::from_le_bytes(b)
     }
 
     fn set_u32(&self, off: usize, v: u32) {

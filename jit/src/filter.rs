@@ -92,10 +92,32 @@ pub(crate) struct Compiled {
     map: MemoryMap<'static>,
 }
 
+/// The size rule of a classic filter's JIT (see
+/// [`JitOptions::fast_tier_above`](crate::JitOptions)): ten times the
+/// default. A filter runs once per packet or system call for as long as it
+/// is installed, so it takes the optimizing tier up to a larger size: a
+/// 302-instruction seccomp policy (`examples/seccomp/docker-like.bpf`) runs
+/// in 79 ns per system call there against 142 ns in the fast tier, for
+/// 22 ms of compile instead of 5 ms. Past this size (a 4 096-instruction
+/// chain of tests, say) the fast tier keeps compile time linear.
+pub(crate) const FILTER_TIER_ABOVE: usize = 20_000;
+
+/// The JIT options of a classic filter.
+fn filter_jit_options() -> crate::JitOptions {
+    let mut opts = crate::JitOptions::default();
+    opts.fast_tier_above = FILTER_TIER_ABOVE;
+    opts
+}
+
 impl Compiled {
     pub(crate) fn new(cbpf: CbpfProgram, engine: EngineKind) -> Result<Compiled, FilterError> {
         let program = translate(&cbpf)?;
-        let vm = Vm::new(&program, crate::Helpers::new(), engine)?;
+        let vm = match engine {
+            EngineKind::Jit => {
+                Vm::jit_with(&program, crate::Helpers::new(), &filter_jit_options())?
+            }
+            EngineKind::Interpreter => Vm::new(&program, crate::Helpers::new(), engine)?,
+        };
         Ok(Compiled {
             cbpf,
             reads_context: reads_context(&program),

@@ -26,9 +26,9 @@
 //!   `xadd`), no `callx`, no LD_ABS/LD_IND as RFC 9669 defines them, no map
 //!   `lddw`; the Cranelift JIT has no local calls either. No instruction
 //!   counting or budget, and faults say only that the run failed. The
-//!   x86-64 JIT checks no bounds; the Cranelift JIT's failed check is a trap
-//!   that kills the process, so only fault-free programs are given to
-//!   either.
+//!   x86-64 JIT checks no bounds, so only fault-free programs are given to
+//!   it; the Cranelift JIT's failed check (or division by zero) is a trap,
+//!   so each of its runs happens in a forked child process.
 
 use crate::{panic_message, peer_fault, StaticProgram};
 use cranebpf_runtime::engine::profile::{HelperSupport, IsaVersion};
@@ -296,13 +296,98 @@ impl RbpfPrepared {
     }
 }
 
+/// One run of rbpf's Cranelift JIT, in a forked child. Its code turns a
+/// failed bounds check, a division by zero or an overflowing signed
+/// division into a trap (`ud2`) that would kill the harness, so the child
+/// runs the program, sends the outcome and the input bytes back through a
+/// pipe and exits; a child killed by a signal is that run's fault, and the
+/// harness goes on.
 #[cfg(feature = "heavy")]
 fn cranelift_run(
     vm: &rbpf::EbpfVmMbuff<'static>,
     mem: &'static mut [u8],
     mbuff: &'static mut [u8],
 ) -> Result<u64, std::io::Error> {
-    vm.execute_program_cranelift(mem, mbuff)
+    use std::io::{Error, Read};
+    use std::os::fd::FromRawFd;
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(Error::last_os_error());
+    }
+    // SAFETY: the child only runs the compiled program (rbpf's code, over
+    // memory this process owns), writes to the pipe and calls `_exit`;
+    // glibc's fork handlers leave the allocator usable in the child.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: in the child: no core file for a trap, then the run, then
+        // the outcome through the pipe's write end and an exit that runs no
+        // destructor of the parent's state.
+        unsafe {
+            let no_core = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+            libc::close(fds[0]);
+            let (tag, r0) = match vm.execute_program_cranelift(mem, mbuff) {
+                Ok(v) => (0u8, v),
+                Err(_) => (1u8, 0),
+            };
+            let mut head = [0u8; 9];
+            head[0] = tag;
+            head[1..].copy_from_slice(&r0.to_le_bytes());
+            write_all(fds[1], &head);
+            write_all(fds[1], mem);
+            libc::_exit(0);
+        }
+    }
+    // SAFETY: the write end is the parent's copy, closed once; the read end
+    // is owned by the `File` from here on.
+    let mut pipe = unsafe {
+        libc::close(fds[1]);
+        std::fs::File::from_raw_fd(fds[0])
+    };
+    if pid < 0 {
+        return Err(Error::last_os_error());
+    }
+    let mut got = Vec::with_capacity(9 + mem.len());
+    let read = pipe.read_to_end(&mut got);
+    let mut status = 0;
+    // SAFETY: `pid` is this process's child; `status` is writable.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    read?;
+    if libc::WIFSIGNALED(status) {
+        return Err(Error::other(format!(
+            "rbpf's Cranelift JIT trapped (signal {})",
+            libc::WTERMSIG(status)
+        )));
+    }
+    if got.len() != 9 + mem.len() {
+        return Err(Error::other(
+            "rbpf's Cranelift JIT: the child's report is short",
+        ));
+    }
+    mem.copy_from_slice(&got[9..]);
+    let r0 = u64::from_le_bytes(got[1..9].try_into().map_err(Error::other)?);
+    match got[0] {
+        0 => Ok(r0),
+        _ => Err(Error::other("rbpf's Cranelift JIT reported an error")),
+    }
+}
+
+/// Writes all of `buf` to `fd`, giving up on an error (the parent then sees
+/// a short report).
+#[cfg(feature = "heavy")]
+fn write_all(fd: i32, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        // SAFETY: `buf` is valid for reads of its length.
+        let n = unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) };
+        if n <= 0 {
+            return;
+        }
+        buf = &buf[n as usize..];
+    }
 }
 
 #[cfg(not(feature = "heavy"))]
@@ -427,4 +512,37 @@ static TABLE: [[rbpf::ebpf::Helper; 16]; 16] = [
 fn trampoline(id: u32) -> rbpf::ebpf::Helper {
     let i = (id % TRAMPOLINES) as usize;
     TABLE[i / 16][i % 16]
+}
+
+#[cfg(all(test, feature = "heavy"))]
+mod tests {
+    use super::{RbpfEngine, RbpfMode};
+    use cranebpf_runtime::asm::assemble;
+    use cranebpf_runtime::engine::Engine;
+    use cranebpf_runtime::{Helpers, MemoryMap, Program, RunOptions, Stack};
+
+    /// Runs `text` on rbpf's Cranelift JIT with 8 bytes of input.
+    fn run(text: &str) -> Result<u64, String> {
+        let prog = Program::from_insns(&assemble(text).unwrap()).unwrap();
+        let prepared = RbpfEngine::new(RbpfMode::Cranelift)
+            .prepare(&prog, Helpers::new())
+            .unwrap();
+        let mut input = [1u8, 2, 3, 4, 5, 6, 7, 8];
+        let mut mem = MemoryMap::new();
+        let r = mem.add_mut(&mut input);
+        let mut stack = Stack::boxed();
+        let args = [r.start, r.len, 0, 0, 0];
+        let out = prepared.run(&mut stack, &mut mem, args, &RunOptions::default(), None);
+        out.result.map_err(|f| f.to_string())
+    }
+
+    #[test]
+    fn a_trap_in_the_cranelift_jit_is_a_fault_not_a_crash() {
+        // rbpf's own bounds check traps (ud2) in the child; the test
+        // process lives on to see the fault.
+        let err = run("ldxb %r0, [%r1+30000]\nexit").unwrap_err();
+        assert!(err.contains("trapped"), "{err}");
+        // A run that does not trap gives its result.
+        assert_eq!(run("ldxb %r0, [%r1+7]\nstb [%r1+0], 9\nexit"), Ok(8));
+    }
 }

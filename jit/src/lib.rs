@@ -64,7 +64,7 @@ pub use cranebpf_runtime::{
     LoadError, MemoryMap, Program, Region, RunOptions, RunOutcome, Stack, MAX_CALL_DEPTH,
     STACK_FRAME_SIZE, STACK_SIZE,
 };
-pub use cranebpf_runtime::{FastInterpreterEngine, InterpreterEngine};
+pub use cranebpf_runtime::{FastInterpreter, FastInterpreterEngine, InterpreterEngine};
 pub use engines::{planted_bug_engine, JitEngine};
 pub use error::{JitError, Limit};
 pub use isa::{

@@ -70,13 +70,13 @@ for t in $targets; do
   fi
   echo "$arch: build $((SECONDS - start))s"
 
-  echo "== $arch: conformance (interpreter and JIT)"
+  echo "== $arch: conformance (interpreter, its fast tier and JIT)"
   log=$(mktemp)
   if cargo test --locked -q "${tflag[@]}" -p cranebpf-difftest --test conformance \
       -- --nocapture --test-threads=1 >"$log" 2>&1; then ok=1; else ok=0; status=1; fi
   grep -E '^(FAIL|SKIP) ' "$log" || true
   line="$arch: conformance"
-  for e in Interpreter Jit; do
+  for e in Interpreter FastInterpreter Jit; do
     # "<Engine>: P passed, F failed, S skipped"
     read -r p f s < <(sed -nE "s/^[^A-Za-z]*$e: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/p" "$log" | tail -1) || true
     if [ -n "${p:-}" ]; then

@@ -60,6 +60,18 @@ enum Tier {
     Fast,
 }
 
+impl Tier {
+    /// The engine's name in the summary line (`.ci/cross.sh` reads
+    /// "<name>: P passed, F failed, S skipped").
+    fn label(self) -> &'static str {
+        match self {
+            Tier::Vm(EngineKind::Interpreter) => "Interpreter",
+            Tier::Vm(EngineKind::Jit) => "Jit",
+            Tier::Fast => "FastInterpreter",
+        }
+    }
+}
+
 fn suite(engine: Tier) {
     let Some(dir) = suite_or_skip(&format!("conformance::{engine:?}")) else {
         return;
@@ -85,7 +97,10 @@ fn suite(engine: Tier) {
             }
         }
     }
-    println!("\n{engine:?}: {passed} passed, {failed} failed, {skipped} skipped");
+    println!(
+        "\n{}: {passed} passed, {failed} failed, {skipped} skipped",
+        engine.label()
+    );
     assert_eq!(failed, 0, "{failed} conformance programs failed");
     assert_eq!(skipped, 0, "{skipped} conformance programs skipped");
     assert_eq!(passed, 313, "expected all 313 conformance programs to run");

@@ -130,6 +130,12 @@ fn elf_bad_relocations_and_indexes_are_refused() {
     let bss = header_of(&good, ".bss");
     b[bss + 32..bss + 40].copy_from_slice(&(1u64 << 40).to_le_bytes());
     assert!(matches!(Object::parse(&b), Err(ElfError::Map { .. })));
+    // One of u64::MAX bytes: its charge saturates instead of overflowing
+    // (an overflow panic that cargo fuzz's elf_load target found).
+    let mut b = good.clone();
+    b[bss + 32..bss + 40].copy_from_slice(&u64::MAX.to_le_bytes());
+    let e = Object::parse(&b).unwrap_err();
+    assert!(matches!(e, ElfError::Map { ref map, .. } if map == ".bss"), "{e}");
     // Section header table out of the file.
     let mut b = good.clone();
     b[40..48].copy_from_slice(&u64::MAX.to_le_bytes());

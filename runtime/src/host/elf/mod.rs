@@ -840,7 +840,9 @@ fn add_global_data(sections: &[Section<'_>], placed: &mut Placed) -> Result<(), 
         if !is_data || sec.flags & elf::SHF_ALLOC.0 == 0 {
             continue;
         }
-        placed.charge(&sec.name, sec.size.max(1).div_ceil(8) * 8)?;
+        // Saturating: a hostile size near u64::MAX is charged (and refused)
+        // as the largest cost, not wrapped to a small one.
+        placed.charge(&sec.name, sec.size.max(1).div_ceil(8).saturating_mul(8))?;
         let init: Vec<u8> = if sec.sh_type == elf::SHT_NOBITS.0 {
             if sec.size > u64::from(crate::host::maps::MAX_VALUE_SIZE) {
                 return Err(ElfError::Map {

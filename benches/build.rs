@@ -37,6 +37,7 @@ fn native_hooks() {
         println!("cargo:rerun-if-changed={src}");
     }
     println!("cargo:rerun-if-changed=native/skb_shim.h");
+    println!("cargo:rerun-if-changed=../examples/bpf/net_types.h");
     cc::Build::new()
         .opt_level(2)
         .warnings(false)

@@ -17,12 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef __u16 __be16;
-typedef __u32 __be32;
+#include "../../examples/bpf/net_types.h"
 
 /* Weak, so that both examples' LICENSE strings link into one library. */
 #define SEC(name) __attribute__((weak))
@@ -58,38 +53,8 @@ struct __sk_buff {
 	__u32 redirect_ifindex;
 };
 
-struct ethhdr {
-	__u8 h_dest[6];
-	__u8 h_source[6];
-	__be16 h_proto;
-} __attribute__((packed));
-
-struct iphdr {
-	__u8 ihl_version;
-	__u8 tos;
-	__be16 tot_len;
-	__be16 id;
-	__be16 frag_off;
-	__u8 ttl;
-	__u8 protocol;
-	__u16 check;
-	__be32 saddr;
-	__be32 daddr;
-};
-
-struct ports {
-	__be16 source;
-	__be16 dest;
-};
-
-#define ETH_P_IP 0x0800
-#define IPPROTO_ICMP 1
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-#define bpf_htons(x) __builtin_bswap16(x)
-#define bpf_ntohs(x) __builtin_bswap16(x)
-#define bpf_htonl(x) __builtin_bswap32(x)
-#define bpf_ntohl(x) __builtin_bswap32(x)
+/* ethhdr, iphdr, ports and the byte-order macros: net_types.h, as for
+ * the eBPF build. */
 
 /* Array maps: the map struct's `value` pointer is the storage, allocated
  * zeroed on first use; the key is a __u32 index. */

@@ -4,12 +4,8 @@
 #ifndef CRANEBPF_HELPERS_H
 #define CRANEBPF_HELPERS_H
 
-typedef unsigned char __u8;
-typedef unsigned short __u16;
-typedef unsigned int __u32;
-typedef unsigned long long __u64;
-typedef __u16 __be16;
-typedef __u32 __be32;
+/* The __u* types, packet headers and byte order. */
+#include "net_types.h"
 
 #define SEC(name) __attribute__((section(name), used))
 #define __uint(name, val) int (*name)[val]
@@ -119,40 +115,5 @@ static void (*bpf_ringbuf_discard)(void *data, __u64 flags) = (void *)133;
 unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
 unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
 unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
-
-/* Packet headers (network byte order fields). */
-struct ethhdr {
-	__u8 h_dest[6];
-	__u8 h_source[6];
-	__be16 h_proto;
-} __attribute__((packed));
-
-struct iphdr {
-	__u8 ihl_version; /* ihl in the low nibble on little-endian */
-	__u8 tos;
-	__be16 tot_len;
-	__be16 id;
-	__be16 frag_off;
-	__u8 ttl;
-	__u8 protocol;
-	__u16 check;
-	__be32 saddr;
-	__be32 daddr;
-};
-
-struct ports {
-	__be16 source;
-	__be16 dest;
-};
-
-#define ETH_P_IP 0x0800
-#define IPPROTO_ICMP 1
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-
-#define bpf_htons(x) __builtin_bswap16(x)
-#define bpf_ntohs(x) __builtin_bswap16(x)
-#define bpf_htonl(x) __builtin_bswap32(x)
-#define bpf_ntohl(x) __builtin_bswap32(x)
 
 #endif

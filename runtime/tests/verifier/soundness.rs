@@ -142,3 +142,29 @@ fn widened_proofs_of_the_raw_workloads_never_fault_under_the_interpreter() {
     }
     assert!(proven_total > 0, "the widening proved nothing");
 }
+
+/// Found by the `verifier` fuzz target: an input pointer moved far past the
+/// end by a constant (`r1 += 8257552`) and read *before* itself
+/// (`[r1 - 4]`). The range rule took the pointer's range 0 ("nothing
+/// known") as `r1 <= end` and proved the read, which faults on a 64-byte
+/// input. Range 0 proves nothing now.
+#[test]
+fn an_access_before_a_pointer_of_unknown_range_is_not_proven() {
+    let src = "mov %r0, 0\njlt %r2, 64, +4\nadd %r1, 8257552\nldxb %r0, [%r1-4]\nexit\nexit\nexit";
+    let insns = cranebpf_runtime::asm::assemble(src).unwrap();
+    let prog = Program::from_insns(&insns).unwrap();
+    let v = verify(&prog, &VerifyConfig::mem()).unwrap();
+    let read = prog.index_of_pc(3).unwrap();
+    assert!(!v.proof.is_proven(read), "the read at pc 3 was proven");
+    let mut input = vec![0u8; 64];
+    let args = [input.as_mut_ptr() as u64, 64, 0, 0, 0];
+    let mut mem = MemoryMap::new();
+    mem.add_mut(&mut input);
+    let interp = Interpreter::new(&prog, Helpers::new()).unwrap();
+    let out = interp.run_with(&mut mem, args, &RunOptions { budget: None }, None);
+    assert!(
+        matches!(out.result, Err(ref f) if matches!(f.kind, FaultKind::OutOfBounds { .. })),
+        "{:?}",
+        out.result
+    );
+}

@@ -127,7 +127,11 @@ fn place(
             if lo < 0 && !by_tie {
                 return bad(&format!("{name} offset may be negative ({lo})"));
             }
-            let by_range = o + size as i128 <= p.range.max(p.sym_range(st.input_min)) as i128;
+            // `p + range <= end` is a fact only for a range learned from a
+            // test (or a length): range 0 is "nothing known", not `p <=
+            // end`, so it proves nothing, not even an access before `p`.
+            let range = p.range.max(p.sym_range(st.input_min));
+            let by_range = range > 0 && o + size as i128 <= range as i128;
             if !(by_tie || by_range || hi <= min as i128) {
                 return bad(&format!(
                     "{name} access up to {hi} not proven within the {name} (test it against the end first)"

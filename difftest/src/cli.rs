@@ -34,6 +34,10 @@ pub enum EngineChoice {
     /// The JIT in `elide` mode with every dropped check audited: a wrong
     /// proof shows as a proof-violation fault.
     JitElideAudit,
+    /// The JIT with every function lowered with its registers in a stack
+    /// slot (`JitOptions::registers_in_memory_above` 0), the lowering of
+    /// functions past `FAST_TIER_MAX_BLOCKS`.
+    JitRegistersInMemory,
     /// The JIT with a planted bug: `mov32` does not zero-extend (needs the
     /// `planted-bugs` feature).
     MutantMov32,
@@ -131,6 +135,7 @@ pub fn engine(choice: EngineChoice) -> Result<Box<dyn Engine>, String> {
         EngineChoice::Jit => Box::new(EngineKind::Jit),
         EngineChoice::JitElide => Box::new(elide_engine(false)),
         EngineChoice::JitElideAudit => Box::new(elide_engine(true)),
+        EngineChoice::JitRegistersInMemory => Box::new(registers_in_memory_engine()),
         EngineChoice::MutantMov32 => planted(PlantedBug::Mov32NoZeroExtend)?,
         EngineChoice::MutantJmp32 => planted(PlantedBug::Jmp32AsJmp64)?,
         EngineChoice::MutantFrameProof => planted(PlantedBug::FrameProofIgnoresSize)?,
@@ -150,6 +155,18 @@ pub fn elide_engine(audit: bool) -> JitEngine {
         } else {
             "jit-elide"
         }),
+    }
+}
+
+/// The JIT with every function in the fast tier and its registers in a
+/// stack slot (named `jit-registers-in-memory`).
+pub fn registers_in_memory_engine() -> JitEngine {
+    let mut options = JitOptions::default();
+    options.fast_tier_above = 0;
+    options.registers_in_memory_above = 0;
+    JitEngine {
+        options,
+        name: Some("jit-registers-in-memory"),
     }
 }
 

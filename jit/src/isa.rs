@@ -31,6 +31,12 @@ pub struct JitOptions {
     /// [`FAST_TIER_ABOVE`]; `usize::MAX` turns the rule off, 0 compiles
     /// everything in the fast tier.
     pub fast_tier_above: usize,
+    /// The block rule: a function compiled in the fast tier with more than
+    /// this many Cranelift blocks is lowered with its registers in a stack
+    /// slot instead of SSA values (see [`FAST_TIER_MAX_BLOCKS`], the
+    /// default). 0 (with `fast_tier_above` 0) lowers every function so,
+    /// which tests use to run whole suites through that lowering.
+    pub registers_in_memory_above: usize,
     /// Whether memory accesses are bounds-checked (always, unless turned
     /// off by the `unsafe` [`JitOptions::without_bounds_checks`]). Private
     /// so that safe code cannot turn it off.
@@ -72,6 +78,7 @@ impl Default for JitOptions {
             opt_level: "speed".to_string(),
             regalloc: "backtracking".to_string(),
             fast_tier_above: FAST_TIER_ABOVE,
+            registers_in_memory_above: FAST_TIER_MAX_BLOCKS,
             bounds_checks: true,
             verify: VerifyMode::Off,
             audit: false,
@@ -136,25 +143,33 @@ pub const FAST_TIER_ABOVE: usize = 2_000;
 /// The Cranelift settings of the fast tier: (`opt_level`, `regalloc`).
 pub const FAST_TIER: (&str, &str) = ("none", "single_pass");
 
-/// The most Cranelift blocks a function compiled in the fast tier has. The
-/// single-pass allocator gives every value that crosses a block boundary a
-/// stack slot of its own, so the native frame grows with the function
-/// (about 10 bytes per block): past this many blocks (a frame of about
-/// 250 KiB) a function compiles with `opt_level` none and the backtracking
-/// allocator instead, which reuses slots, at a cost that grows faster than
-/// linearly. Splitting such functions is what would keep both linear.
+/// The most Cranelift blocks a function compiled in the fast tier keeps its
+/// registers in SSA values for. The single-pass allocator gives every value
+/// that crosses a block boundary a stack slot of its own, so with SSA
+/// registers the native frame grows with the function (about 10 bytes per
+/// block; at a million blocks, more than a thread's stack). Past this many
+/// blocks a function is lowered again with its registers in a stack slot
+/// (`LowerOptions::registers_in_memory`): every register read is a load and
+/// every write a store, no value crosses a block, and the frame stays
+/// small; compile time stays linear, the code is slower.
 pub const FAST_TIER_MAX_BLOCKS: usize = 25_000;
 
+/// Whether a function of `size` Cranelift IR instructions in `blocks`
+/// blocks is lowered with its registers in memory: it takes the fast tier
+/// (the size rule of [`JitOptions::fast_tier_above`]) and has more blocks
+/// than [`JitOptions::registers_in_memory_above`].
+pub(crate) fn registers_in_memory(opts: &JitOptions, size: usize, blocks: usize) -> bool {
+    size > opts.fast_tier_above && blocks > opts.registers_in_memory_above
+}
+
 /// The (`opt_level`, `regalloc`) a function of `size` Cranelift IR
-/// instructions in `blocks` blocks compiles with under `opts` (the size
-/// rule of [`JitOptions::fast_tier_above`], and [`FAST_TIER_MAX_BLOCKS`]).
-pub(crate) fn tier_for(opts: &JitOptions, size: usize, blocks: usize) -> (&str, &str) {
+/// instructions compiles with under `opts` (the size rule of
+/// [`JitOptions::fast_tier_above`]).
+pub(crate) fn tier_for(opts: &JitOptions, size: usize) -> (&str, &str) {
     if size <= opts.fast_tier_above {
         (&opts.opt_level, &opts.regalloc)
-    } else if blocks <= FAST_TIER_MAX_BLOCKS {
-        FAST_TIER
     } else {
-        ("none", "backtracking")
+        FAST_TIER
     }
 }
 
@@ -166,20 +181,15 @@ pub const SUPPORTED_TARGETS: [&str; 3] = [
     "riscv64gc-unknown-linux-gnu",
 ];
 
-/// The host ISA for a function of `size` Cranelift IR instructions in
-/// `blocks` blocks under `opts` ([`tier_for`]), built
-/// once per process per distinct (`opt_level`, `regalloc`, `verifier`)
-/// triple and shared (an [`OwnedTargetIsa`] is an `Arc`): detecting the
-/// host's features and building the flags is a fixed cost every compile
-/// would otherwise pay.
-pub(crate) fn host_isa(
-    opts: &JitOptions,
-    size: usize,
-    blocks: usize,
-) -> Result<OwnedTargetIsa, JitError> {
+/// The host ISA for a function of `size` Cranelift IR instructions under
+/// `opts` ([`tier_for`]), built once per process per distinct
+/// (`opt_level`, `regalloc`, `verifier`) triple and shared (an
+/// [`OwnedTargetIsa`] is an `Arc`): detecting the host's features and
+/// building the flags is a fixed cost every compile would otherwise pay.
+pub(crate) fn host_isa(opts: &JitOptions, size: usize) -> Result<OwnedTargetIsa, JitError> {
     type Cache = Vec<((String, String, bool), OwnedTargetIsa)>;
     static CACHE: Mutex<Cache> = Mutex::new(Vec::new());
-    let (opt_level, regalloc) = tier_for(opts, size, blocks);
+    let (opt_level, regalloc) = tier_for(opts, size);
     let key = (opt_level.to_string(), regalloc.to_string(), opts.verifier);
     // A poisoned lock only means another thread panicked while pushing;
     // the list is still valid.

@@ -178,7 +178,7 @@ impl JitProgram {
         // one function that the interpreter calls too, so the JIT rejects
         // exactly the programs the interpreter rejects, with its errors.
         check_program(program, &helpers)?;
-        let isa = host_isa(opts, 0, 0)?;
+        let isa = host_isa(opts, 0)?;
         let adapter = shared_check_adapter(opts);
         let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
         if let Some(a) = adapter {
@@ -604,8 +604,18 @@ fn compile_into(
                 check_adapter,
             };
             lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
-            let dfg = &ctx.func.dfg;
-            let isa = host_isa(opts, dfg.num_insts(), dfg.num_blocks())?;
+            let (mut size, blocks) = (ctx.func.dfg.num_insts(), ctx.func.dfg.num_blocks());
+            if crate::isa::registers_in_memory(opts, size, blocks) {
+                // Too many blocks for the fast tier's frame: again, with
+                // the registers in the home slot (see `FAST_TIER_MAX_BLOCKS`).
+                let mut in_memory = lower_opts.clone();
+                in_memory.registers_in_memory = true;
+                ctx.func =
+                    ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
+                lower_function_with(program, i, &mut env, host_cc, &in_memory, &mut ctx.func)?;
+                size = ctx.func.dfg.num_insts();
+            }
+            let isa = host_isa(opts, size)?;
             code_size += define_with(module, id, ctx, &*isa)?;
         }
         ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
@@ -636,7 +646,7 @@ const CHECK_ADAPTER: &str = "cranebpf_check_adapter";
 fn fast_isa(opts: &JitOptions) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
     let mut fast = opts.clone();
     fast.fast_tier_above = 0;
-    host_isa(&fast, usize::MAX, 0)
+    host_isa(&fast, usize::MAX)
 }
 
 /// Compiles `ctx.func` with `isa` and defines it as `id` in `module`, then

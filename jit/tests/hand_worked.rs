@@ -959,13 +959,13 @@ fn the_engine_list_runs_unchecked_only_without_memory_faults() {
     use cranebpf_testkit::engines::run_in;
     let ok = run_in(&prog(&[mov(0, 1), EXIT]), &helpers(), &mut [], None);
     // interp, interp-fast, jit, jit-elide, jit-elide-audit,
-    // jit-fast-tier, jit-unchecked.
-    assert_eq!(ok.engines, 7);
+    // jit-fast-tier, jit-registers-in-memory, jit-unchecked.
+    assert_eq!(ok.engines, 8);
     let oob = run_in(
         &prog(&[lddw(1, 0), ldx(B, 0, 1, 0), EXIT]),
         &helpers(),
         &mut [],
         None,
     );
-    assert_eq!(oob.engines, 6);
+    assert_eq!(oob.engines, 7);
 }

@@ -122,3 +122,62 @@ fn a_program_over_the_slot_limit_is_refused_at_load_naming_the_limit() {
     );
     println!("{msg}; peak RSS {} MiB", peak_rss_mib());
 }
+
+/// `jeq r1, 5, +1; add r0, 1`, `n` times, then exit: with r1 = 0 a run
+/// returns `n`, and the function has about two blocks per pair.
+fn jeq_chain(n: usize) -> Program {
+    let mut v = Vec::with_capacity(2 * n + 2);
+    v.push(Insn::Alu {
+        w: Width::W64,
+        op: AluOp::Mov,
+        dst: Reg::R0,
+        src: Src::Imm(0),
+    });
+    for _ in 0..n {
+        v.push(Insn::Jmp {
+            w: Width::W64,
+            cond: cranebpf::insn::JmpCond::Eq,
+            dst: Reg::R1,
+            src: Src::Imm(5),
+            off: 1,
+        });
+        v.push(add_r0(1));
+    }
+    v.push(Insn::Exit);
+    Program::from_insns(&v).expect("the program loads")
+}
+
+/// Runs `p` once with r1 = 0 on a thread whose stack is `kib` KiB: the
+/// compiled code's frame must fit in it (a frame that grew with the
+/// function would overflow and abort the test process).
+fn run_on_stack(p: &JitProgram, kib: usize) -> u64 {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(kib * 1024)
+            .spawn_scoped(s, || run(p))
+            .expect("thread starts")
+            .join()
+            .expect("the run returns")
+    })
+}
+
+/// Past `FAST_TIER_MAX_BLOCKS` blocks a function is lowered with its
+/// registers in a stack slot, so that its native frame does not grow with
+/// it: here every function is lowered so (`registers_in_memory_above` 0),
+/// and a 40 000-block chain runs on a 64 KiB stack. With SSA registers in
+/// the single-pass allocator the frame takes a slot per value crossing a
+/// block, hundreds of KiB here.
+#[test]
+fn a_function_of_many_blocks_keeps_a_small_frame() {
+    let n = 20_000;
+    let p = jeq_chain(n);
+    let mut o = opts();
+    o.fast_tier_above = 0;
+    o.registers_in_memory_above = 0;
+    let jit = JitProgram::with_options(&p, Helpers::new(), &o).expect("compiles");
+    assert_eq!(run_on_stack(&jit, 64), n as u64);
+    // The default options reach the same lowering by the block rule.
+    let jit = JitProgram::with_options(&p, Helpers::new(), &opts()).expect("compiles");
+    assert_eq!(run_on_stack(&jit, 64), n as u64);
+    eprintln!("{n} pairs: peak RSS {} MiB", peak_rss_mib());
+}

@@ -129,8 +129,7 @@ impl Lower<'_> {
         } else {
             abi::FAULT_OUT_OF_BOUNDS
         };
-        self.check_ea_as(ea, size, access, order, kind);
-        Ok(ea)
+        Ok(self.check_ea_as(ea, size, access, order, kind))
     }
 
     /// The frame rule ([`sem::frame_access_ok`]): an access through r10
@@ -171,18 +170,28 @@ impl Lower<'_> {
 
     /// Emits steps 1-3 (in `order`) for the access `[ea, ea + size)`;
     /// afterwards the builder is positioned where the access is known to be
-    /// allowed. Emits nothing with bounds checks off.
-    pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access, order: Order) {
-        self.check_ea_as(ea, size, access, order, abi::FAULT_OUT_OF_BOUNDS);
+    /// allowed, and the result is `ea` there ([`Lower::carry`]). Emits
+    /// nothing with bounds checks off.
+    pub(crate) fn check_ea(&mut self, ea: Value, size: u64, access: Access, order: Order) -> Value {
+        self.check_ea_as(ea, size, access, order, abi::FAULT_OUT_OF_BOUNDS)
     }
 
     /// [`Lower::check_ea`], recording a refusal as fault `kind`
     /// (`FAULT_OUT_OF_BOUNDS`, or `FAULT_PROOF_VIOLATION` for an audited
     /// proven access).
-    fn check_ea_as(&mut self, ea: Value, size: u64, access: Access, order: Order, kind: u64) {
+    fn check_ea_as(
+        &mut self,
+        ea: Value,
+        size: u64,
+        access: Access,
+        order: Order,
+        kind: u64,
+    ) -> Value {
         if !self.opts.bounds_checks {
-            return;
+            return ea;
         }
+        self.stash(ea);
+        let mut ea = ea;
         let ok = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
@@ -194,6 +203,7 @@ impl Lower<'_> {
             self.emit_input_step(ea, size, access, ok, next);
             self.b.switch_to_block(next);
             self.b.seal_block(next);
+            ea = self.carry(ea);
         }
         self.emit_stack_step(ea, size, ok, slow);
 
@@ -201,6 +211,7 @@ impl Lower<'_> {
         // preserving adapter if the embedder has one.
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
+        let ea = self.carry(ea);
         let adapter = match self.check_adapter {
             Some(a) => a,
             None => {
@@ -248,6 +259,7 @@ impl Lower<'_> {
         self.b.switch_to_block(ok);
 
         self.b.seal_block(ok);
+        self.carry(ea)
     }
 
     /// Step 1: `ea - stack_start <=u STACK_SIZE - size`, to `ok` or `no`.
@@ -270,17 +282,17 @@ impl Lower<'_> {
             Access::Write | Access::ReadWrite => 4,
         };
         // size is 1, 2, 4 or 8.
-        let lim = self
-            .b
-            .use_var(self.lims[write + size.trailing_zeros() as usize]);
+        let lim = self.read_var(self.lims[write + size.trailing_zeros() as usize]);
         let off_i = self.b.ins().isub(ea, s);
         let in_input = self.b.ins().icmp(IntCC::UnsignedLessThan, off_i, lim);
         self.b.ins().brif(in_input, ok, &[], no, &[]);
     }
 
     /// After [`Lower::checked_address`] for an atomic: faults with
-    /// `Misaligned` unless `ea % size == 0`.
-    pub(crate) fn check_aligned(&mut self, ea: Value, size: u64) {
+    /// `Misaligned` unless `ea % size == 0`. Returns `ea` in the block
+    /// where it is aligned ([`Lower::carry`]).
+    pub(crate) fn check_aligned(&mut self, ea: Value, size: u64) -> Value {
+        self.stash(ea);
         let low = self.b.ins().band_imm_u(ea, (size - 1) as i64);
         let aligned = self.b.create_block();
         let kind = self.iconst(abi::FAULT_MISALIGNED);
@@ -292,6 +304,7 @@ impl Lower<'_> {
             .brif(fine, aligned, &[], self.fault_block, &args);
         self.b.switch_to_block(aligned);
         self.b.seal_block(aligned);
+        self.carry(ea)
     }
 }
 

@@ -56,7 +56,7 @@ impl Lower<'_> {
         if self.budget_mode == BudgetMode::Fast {
             if self.checkpoints.contains(&self.index) {
                 if let Some(&checked) = self.checked_blocks.get(&self.index) {
-                    let rem = self.b.use_var(self.rem);
+                    let rem = self.read_var(self.rem);
                     let room = self.b.ins().icmp_imm_u(
                         IntCC::UnsignedGreaterThanOrEqual,
                         rem,
@@ -68,12 +68,12 @@ impl Lower<'_> {
                     self.b.seal_block(ok);
                 }
             }
-            let rem = self.b.use_var(self.rem);
+            let rem = self.read_var(self.rem);
             let left = self.b.ins().iadd_imm_s(rem, -i64::from(n));
-            self.b.def_var(self.rem, left);
+            self.write_var(self.rem, left);
             return;
         }
-        let rem = self.b.use_var(self.rem);
+        let rem = self.read_var(self.rem);
         let enough = self
             .b
             .ins()
@@ -90,8 +90,11 @@ impl Lower<'_> {
         self.b.switch_to_block(ok);
 
         self.b.seal_block(ok);
+        // Read again: the same SSA value, or (registers in memory) a load
+        // that keeps the counter from living across the branch.
+        let rem = self.read_var(self.rem);
         let left = self.b.ins().iadd_imm_s(rem, -i64::from(n));
-        self.b.def_var(self.rem, left);
+        self.write_var(self.rem, left);
     }
 }
 

@@ -43,7 +43,7 @@ impl Lower<'_> {
         let tramp = self.iconst(self.env.helper_trampoline());
         let mut args = vec![self.vm, id];
         for r in 1..=5u8 {
-            args.push(self.b.use_var(self.regs[r as usize]));
+            args.push(self.read_var(self.regs[r as usize]));
         }
         let call = self.b.ins().call_indirect(sig, tramp, &args);
         let r0 = self.b.inst_results(call)[0];
@@ -63,6 +63,12 @@ impl Lower<'_> {
         self.b.switch_to_block(fail);
 
         self.b.seal_block(fail);
+        // With registers in memory, read again rather than live across
+        // the branch.
+        let kind = match self.home {
+            Some(_) => self.vm_load(abi::OFF_FAULT_KIND, false),
+            None => kind,
+        };
         let id = self.vm_load(abi::OFF_FAULT_ADDR, false);
         let args = self.fault_args(kind, id, 0, 0);
         self.b.ins().jump(self.fault_block, &args);
@@ -105,7 +111,7 @@ impl Lower<'_> {
         let callee = self.iconst(addr);
         let mut args = Vec::with_capacity(5);
         for r in 1..=5u8 {
-            args.push(self.b.use_var(self.regs[r as usize]));
+            args.push(self.read_var(self.regs[r as usize]));
         }
         let call = self.b.ins().call_indirect(sig, callee, &args);
         let r0 = self.b.inst_results(call)[0];
@@ -151,15 +157,25 @@ impl Lower<'_> {
         self.b.switch_to_block(call_blk);
 
         self.b.seal_block(call_blk);
+        // Read again: the same SSA value, or a load from the home slot.
+        let fp = self.get(Reg::R10);
         self.store_remaining();
         let callee_fp = self.b.ins().iadd_imm_s(fp, -(STACK_FRAME_SIZE as i64));
         let mut args = vec![self.vm, callee_fp];
         for r in 0..10u8 {
-            args.push(self.b.use_var(self.regs[r as usize]));
+            args.push(self.read_var(self.regs[r as usize]));
         }
         let call = self.b.ins().call(fref, &args);
         let results = self.b.inst_results(call).to_vec();
         let status = results[6];
+        if self.home.is_some() {
+            // Into the home slot before the branch (the propagating path
+            // returns from it too): no result lives across the branch.
+            for r in 0..6u8 {
+                self.write_var(self.regs[r as usize], results[r as usize]);
+            }
+            self.stash(status);
+        }
 
         let propagate = self.b.create_block();
         let cont = self.b.create_block();
@@ -171,15 +187,27 @@ impl Lower<'_> {
         // The callee already wrote the budget counter back.
         self.b.switch_to_block(propagate);
         self.b.seal_block(propagate);
+        let results = match self.home {
+            Some(_) => {
+                let mut back: Vec<Value> = (0..6u8)
+                    .map(|r| self.read_var(self.regs[r as usize]))
+                    .collect();
+                back.push(self.carry(status));
+                back
+            }
+            None => results,
+        };
         self.b.ins().return_(&results);
 
         self.b.switch_to_block(cont);
 
         self.b.seal_block(cont);
         let rem = self.vm_load(abi::OFF_REMAINING, false);
-        self.b.def_var(self.rem, rem);
-        for r in 0..6u8 {
-            self.b.def_var(self.regs[r as usize], results[r as usize]);
+        self.write_var(self.rem, rem);
+        if self.home.is_none() {
+            for r in 0..6u8 {
+                self.write_var(self.regs[r as usize], results[r as usize]);
+            }
         }
         // The callee may have called helpers.
         self.reload_input_bounds();

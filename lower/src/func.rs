@@ -16,6 +16,7 @@ use cranebpf_runtime::abi;
 use cranebpf_runtime::analysis::frame::{self, FrameFacts, RegFacts};
 use cranebpf_runtime::analysis::proof::access_operand;
 use cranebpf_runtime::{Cfg, Insn, LddwKind, Program, Reg};
+use cranelift_codegen::entity::EntityRef;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self, types::I64, Block, BlockArg, InstBuilder, MemFlagsData, SourceLoc, Value,
@@ -119,6 +120,17 @@ pub struct LowerOptions {
     /// touches no VM memory and cannot fail (default empty: every helper
     /// goes through the trampoline). See `call.rs`.
     pub direct_helpers: std::collections::BTreeMap<u32, u64>,
+    /// Keep the registers, the budget counter and the input limits in a
+    /// stack slot of the native frame (the *home slot*) instead of SSA
+    /// variables (default `false`): every read is a load and every write a
+    /// store, so no value of the program lives across a block boundary.
+    /// Slower code, but a register allocator that gives each value live
+    /// across a block its own spill slot (Cranelift's single-pass one)
+    /// then keeps a frame of constant size however many blocks the
+    /// function has, and allocates in linear time. The JIT lowers a
+    /// function this way when it has more than `FAST_TIER_MAX_BLOCKS`
+    /// blocks.
+    pub registers_in_memory: bool,
 }
 
 impl Default for LowerOptions {
@@ -128,6 +140,7 @@ impl Default for LowerOptions {
             proof: None,
             audit: false,
             direct_helpers: std::collections::BTreeMap::new(),
+            registers_in_memory: false,
         }
     }
 }
@@ -233,6 +246,10 @@ pub(crate) struct Lower<'a> {
     /// passed through block parameters, so that they are computed once
     /// there and never inside a loop.
     pub lims: [Variable; 8],
+    /// The home slot of `regs`, `rem` and `lims` (8 bytes each, at
+    /// [`home_offset`]) under [`LowerOptions::registers_in_memory`]; `None`
+    /// when they are SSA variables.
+    pub home: Option<ir::StackSlot>,
     /// Whether any access of the function may take the inline input step
     /// (`bounds.rs`, step 2): false when bounds checks are off, or when
     /// every load, store and atomic is `Proven` in the proof, there is no
@@ -257,8 +274,8 @@ pub(crate) struct Lower<'a> {
     /// predecessors, which costs the register allocator more than linear
     /// time.
     pub fault_block: Block,
-    /// Every fault site's block, filled at the end of the function.
-    pub fault_sites: Vec<Block>,
+    /// Every fault site, filled at the end of the function.
+    pub fault_sites: Vec<FaultSite>,
     /// The shared cold block that returns status [`abi::STATUS_FAULT`].
     pub fault_return: Block,
     /// Block of each leader in this function, by instruction index, in the
@@ -293,6 +310,14 @@ pub(crate) struct Lower<'a> {
     /// The check adapter, once asked for (`Some(None)`: the embedder has
     /// none).
     pub check_adapter: Option<Option<ir::FuncRef>>,
+}
+
+/// A fault site: its cold block, and under
+/// [`LowerOptions::registers_in_memory`] the constants it records itself
+/// (pc, size, access, count adjustment) instead of receiving them.
+pub(crate) struct FaultSite {
+    block: Block,
+    consts: Option<[u64; 4]>,
 }
 
 /// Builds eBPF function `index` of `program` into `func`, whose signature
@@ -338,7 +363,15 @@ pub fn lower_function_with(
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(func, &mut fctx);
     let vars = Vars::declare(&mut b);
-    let vmp = emit_entry_block(&mut b, &vars);
+    debug_assert_eq!(home_offset(vars.lims[7]) + 8, HOME_FAULT_KIND);
+    let home = opts.registers_in_memory.then(|| {
+        b.create_sized_stack_slot(ir::StackSlotData::new(
+            ir::StackSlotKind::ExplicitSlot,
+            HOME_SLOT_BYTES,
+            3,
+        ))
+    });
+    let vmp = emit_entry_block(&mut b, &vars, home);
     let pass_blocks = create_leader_blocks(&mut b, cfg, range, plan.passes);
     // A function's first instruction always leads a budget block (it is
     // the program start or a local-call target).
@@ -363,6 +396,7 @@ pub fn lower_function_with(
         regs: vars.regs,
         rem: vars.rem,
         lims: vars.lims,
+        home,
         needs_input_lims,
         facts: frame::entry_facts(),
         opts,
@@ -471,23 +505,56 @@ impl Vars {
     }
 }
 
+/// The size of the home slot: r0..r10, the budget counter and the eight
+/// input limits, 8 bytes each, then the fault kind and address a branch to
+/// a fault site leaves for it ([`HOME_FAULT_KIND`], [`HOME_FAULT_ADDR`]).
+const HOME_SLOT_BYTES: u32 = 8 * 23;
+/// Where a fault site's kind waits in the home slot.
+const HOME_FAULT_KIND: i32 = 8 * 20;
+/// Where a fault site's address waits in the home slot.
+const HOME_FAULT_ADDR: i32 = 8 * 21;
+/// Where [`Lower::stash`] leaves a value for [`Lower::carry`].
+const HOME_CARRY: i32 = 8 * 22;
+
+/// The offset of `var` in the home slot: its index, as [`Vars::declare`]
+/// declares the registers, then the budget counter, then the limits, before
+/// any other variable.
+fn home_offset(var: Variable) -> i32 {
+    8 * var.index() as i32
+}
+
+/// Writes `v` to `var` at the builder's position: a definition, or a store
+/// to its place in the home slot.
+fn write_var(b: &mut FunctionBuilder<'_>, home: Option<ir::StackSlot>, var: Variable, v: Value) {
+    match home {
+        Some(ss) => {
+            b.ins().stack_store(I64, v, ss, home_offset(var));
+        }
+        None => b.def_var(var, v),
+    }
+}
+
 /// Emits the entry block: binds the parameters to r10 and r0..r9 and loads
 /// the budget counter. Returns the VM context pointer.
-fn emit_entry_block(b: &mut FunctionBuilder<'_>, vars: &Vars) -> Value {
+fn emit_entry_block(
+    b: &mut FunctionBuilder<'_>,
+    vars: &Vars,
+    home: Option<ir::StackSlot>,
+) -> Value {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let vmp = params[0];
-    b.def_var(vars.regs[10], params[1]);
+    write_var(b, home, vars.regs[10], params[1]);
     for r in 0..10 {
-        b.def_var(vars.regs[r], params[2 + r]);
+        write_var(b, home, vars.regs[r], params[2 + r]);
     }
     let remaining = b
         .ins()
         .load(I64, MemFlagsData::trusted(), vmp, abi::OFF_REMAINING);
-    b.def_var(vars.rem, remaining);
+    write_var(b, home, vars.rem, remaining);
     vmp
 }
 
@@ -605,12 +672,46 @@ impl Lower<'_> {
 impl Lower<'_> {
     /// Reads register `r` as an i64.
     pub fn get(&mut self, r: Reg) -> Value {
-        self.b.use_var(self.regs[r.index()])
+        self.read_var(self.regs[r.index()])
     }
 
     /// Writes register `r` (an i64).
     pub fn set(&mut self, r: Reg, v: Value) {
-        self.b.def_var(self.regs[r.index()], v);
+        self.write_var(self.regs[r.index()], v);
+    }
+
+    /// Reads variable `var` (a register, the budget counter or a limit):
+    /// its SSA value, or a load from the home slot.
+    pub fn read_var(&mut self, var: Variable) -> Value {
+        match self.home {
+            Some(ss) => self.b.ins().stack_load(I64, I64, ss, home_offset(var)),
+            None => self.b.use_var(var),
+        }
+    }
+
+    /// Writes variable `var`: an SSA definition, or a store to the home
+    /// slot.
+    pub fn write_var(&mut self, var: Variable, v: Value) {
+        write_var(&mut self.b, self.home, var, v);
+    }
+
+    /// Before a branch: keeps `v` for the blocks it leads to, which take it
+    /// back with [`Lower::carry`]. With registers in memory it waits in
+    /// the home slot (one value at a time), so that it does not live across
+    /// the block boundary; otherwise nothing is emitted.
+    pub fn stash(&mut self, v: Value) {
+        if let Some(ss) = self.home {
+            self.b.ins().stack_store(I64, v, ss, HOME_CARRY);
+        }
+    }
+
+    /// At the start of a block the branch after [`Lower::stash`]`(v)` leads
+    /// to: `v` itself, or its copy reloaded from the home slot.
+    pub fn carry(&mut self, v: Value) -> Value {
+        match self.home {
+            Some(ss) => self.b.ins().stack_load(I64, I64, ss, HOME_CARRY),
+            None => v,
+        }
     }
 
     /// An i64 constant.
@@ -671,7 +772,7 @@ impl Lower<'_> {
         addr: Value,
         size: u64,
         access: u64,
-    ) -> [BlockArg; 7] {
+    ) -> Vec<BlockArg> {
         let adj = u64::from(self.block_len.saturating_sub(self.pos));
         self.fault_args_adj(kind, addr, size, access, adj)
     }
@@ -684,20 +785,34 @@ impl Lower<'_> {
         size: u64,
         access: u64,
         adj: u64,
-    ) -> [BlockArg; 7] {
-        let pc = self.iconst(self.pc as u64);
-        let size = self.iconst(size);
-        let access = self.iconst(access);
-        let adj = self.iconst(adj);
-        let rem = self.b.use_var(self.rem);
+    ) -> Vec<BlockArg> {
         let site = self.b.create_block();
+        self.b.set_cold_block(site);
+        self.fault_block = site;
+        let consts = [self.pc as u64, size, access, adj];
+        if let Some(ss) = self.home {
+            // No block parameters (the single-pass allocator would give
+            // each its own spill slot): the dynamic operands wait in the
+            // home slot, the budget counter is there already, and the
+            // site materialises the constants itself.
+            self.b.ins().stack_store(I64, kind, ss, HOME_FAULT_KIND);
+            self.b.ins().stack_store(I64, addr, ss, HOME_FAULT_ADDR);
+            self.fault_sites.push(FaultSite {
+                block: site,
+                consts: Some(consts),
+            });
+            return Vec::new();
+        }
+        let [pc, size, access, adj] = consts.map(|c| self.iconst(c));
+        let rem = self.read_var(self.rem);
         for _ in 0..7 {
             self.b.append_block_param(site, I64);
         }
-        self.b.set_cold_block(site);
-        self.fault_sites.push(site);
-        self.fault_block = site;
-        [
+        self.fault_sites.push(FaultSite {
+            block: site,
+            consts: None,
+        });
+        vec![
             kind.into(),
             pc.into(),
             addr.into(),
@@ -723,8 +838,8 @@ impl Lower<'_> {
     fn emit_fault_blocks(&mut self) {
         self.b.set_srcloc(SourceLoc::default());
         for site in std::mem::take(&mut self.fault_sites) {
-            self.b.switch_to_block(site);
-            let p = self.b.block_params(site).to_vec();
+            self.b.switch_to_block(site.block);
+            let p = self.fault_site_values(&site);
             for (v, off) in p.iter().zip([
                 abi::OFF_FAULT_KIND,
                 abi::OFF_FAULT_PC,
@@ -746,6 +861,22 @@ impl Lower<'_> {
             .return_(&[zero, zero, zero, zero, zero, zero, status]);
     }
 
+    /// The seven values a fault site records, in the order of
+    /// [`Lower::fault_args`]: its block parameters, or (registers in
+    /// memory) what the home slot holds and the site's constants.
+    fn fault_site_values(&mut self, site: &FaultSite) -> Vec<Value> {
+        match (site.consts, self.home) {
+            (Some([pc, size, access, adj]), Some(ss)) => {
+                let kind = self.b.ins().stack_load(I64, I64, ss, HOME_FAULT_KIND);
+                let addr = self.b.ins().stack_load(I64, I64, ss, HOME_FAULT_ADDR);
+                let [pc, size, access, adj] = [pc, size, access, adj].map(|c| self.iconst(c));
+                let rem = self.read_var(self.rem);
+                vec![kind, pc, addr, size, access, adj, rem]
+            }
+            _ => self.b.block_params(site.block).to_vec(),
+        }
+    }
+
     /// Reloads the input lengths from the context (after a call: a helper
     /// may have removed the input region).
     /// Computes the input-check limits (see [`Lower::lims`]) and continues
@@ -755,7 +886,7 @@ impl Lower<'_> {
         if !self.needs_input_lims {
             return;
         }
-        let mut vals: Vec<BlockArg> = Vec::with_capacity(8);
+        let mut vals: Vec<Value> = Vec::with_capacity(8);
         for off in [abi::OFF_INPUT_LEN, abi::OFF_INPUT_WLEN] {
             let len = self.vm_load(off, false);
             for k in 0..4u32 {
@@ -767,25 +898,34 @@ impl Lower<'_> {
                     .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, size);
                 let room = self.b.ins().iadd_imm_s(len, 1 - size);
                 let zero = self.iconst(0);
-                vals.push(self.b.ins().select(fits, room, zero).into());
+                vals.push(self.b.ins().select(fits, room, zero));
             }
+        }
+        if self.home.is_some() {
+            // Into the home slot: a block of eight parameters after every
+            // call would cost the single-pass allocator eight slots each.
+            for (var, v) in self.lims.into_iter().zip(vals) {
+                self.write_var(var, v);
+            }
+            return;
         }
         let next = self.b.create_block();
         for _ in 0..8 {
             self.b.append_block_param(next, I64);
         }
-        self.b.ins().jump(next, &vals);
+        let args: Vec<BlockArg> = vals.into_iter().map(BlockArg::from).collect();
+        self.b.ins().jump(next, &args);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
         let params = self.b.block_params(next).to_vec();
-        for (var, v) in self.lims.iter().zip(params) {
-            self.b.def_var(*var, v);
+        for (var, v) in self.lims.into_iter().zip(params) {
+            self.write_var(var, v);
         }
     }
 
     /// Writes the budget counter back to the context.
     pub fn store_remaining(&mut self) {
-        let rem = self.b.use_var(self.rem);
+        let rem = self.read_var(self.rem);
         self.vm_store(abi::OFF_REMAINING, rem);
     }
 
@@ -797,7 +937,7 @@ impl Lower<'_> {
         vals.push(self.get(Reg::R0));
         for r in 1..6u8 {
             let v = if self.returns_args {
-                self.b.use_var(self.regs[r as usize])
+                self.read_var(self.regs[r as usize])
             } else {
                 self.iconst(0)
             };

@@ -19,6 +19,15 @@ fn data_flags() -> MemFlagsData {
         .with_endianness(Endianness::Little)
 }
 
+/// What a store writes: a register, or a constant.
+#[derive(Clone, Copy)]
+pub(crate) enum Stored {
+    /// STX: the source register.
+    Reg(Reg),
+    /// ST: the immediate as `sem::st_imm_value` extends it.
+    Const(u64),
+}
+
 impl Lower<'_> {
     /// LDX / LDXS: `dst = *(size *)(src + off)`, zero- or sign-extended.
     pub(crate) fn translate_ldx(
@@ -45,15 +54,27 @@ impl Lower<'_> {
         Ok(())
     }
 
-    /// ST / STX: `*(size *)(dst + off) = v` (the low `size` bytes of `v`).
+    /// ST / STX: `*(size *)(dst + off) = v` (the low `size` bytes of `v`,
+    /// register `src` or the constant). The register is read where the
+    /// access is allowed; the constant is made before the checks, except
+    /// with registers in memory, where no value may cross them.
     pub(crate) fn translate_store(
         &mut self,
         size: Size,
         dst: Reg,
         off: i16,
-        v: Value,
+        v: Stored,
     ) -> Result<(), LowerError> {
+        let early = match v {
+            Stored::Const(c) if self.home.is_none() => Some(self.iconst(c)),
+            _ => None,
+        };
         let ea = self.checked_address(dst, off, size.bytes(), Access::Write)?;
+        let v = match (early, v) {
+            (Some(v), _) => v,
+            (None, Stored::Const(c)) => self.iconst(c),
+            (None, Stored::Reg(r)) => self.get(r),
+        };
         let f = data_flags();
         let ins = self.b.ins();
         match size {
@@ -81,7 +102,7 @@ impl Lower<'_> {
     ) -> Result<(), LowerError> {
         let n = size.bytes();
         let ea = self.checked_address(dst, off, n, Access::ReadWrite)?;
-        self.check_aligned(ea, n);
+        let ea = self.check_aligned(ea, n);
         let ty: Type = if size == Size::W { I32 } else { I64 };
         let narrow = |lw: &mut Self, v: Value| {
             if ty == I32 {
@@ -154,6 +175,12 @@ impl Lower<'_> {
             .ins()
             .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, rest, n as i64);
         let inside = self.b.ins().band(c1, c2);
+        // With registers in memory the address is computed before the
+        // branch and carried through the home slot (see `Lower::stash`).
+        let early = self.home.map(|_| self.b.ins().iadd(s, offv));
+        if let Some(ea) = early {
+            self.stash(ea);
+        }
         let load = self.b.create_block();
         let end = self.b.create_block();
         self.b.set_cold_block(end);
@@ -169,8 +196,11 @@ impl Lower<'_> {
         self.b.switch_to_block(load);
 
         self.b.seal_block(load);
-        let ea = self.b.ins().iadd(s, offv);
-        self.check_ea(ea, n, Access::Read, crate::bounds::Order::InputFirst);
+        let ea = match early {
+            Some(ea) => self.carry(ea),
+            None => self.b.ins().iadd(s, offv),
+        };
+        let ea = self.check_ea(ea, n, Access::Read, crate::bounds::Order::InputFirst);
         // Network order: a little-endian load of the narrow type, swapped
         // (not every backend lowers big-endian loads).
         let f = data_flags();

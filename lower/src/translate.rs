@@ -59,7 +59,7 @@ impl Lower<'_> {
                 off,
                 imm,
             } => {
-                let v = self.iconst(sem::st_imm_value(imm));
+                let v = crate::mem::Stored::Const(sem::st_imm_value(imm));
                 self.translate_store(size, dst, off, v)?;
             }
             Insn::Stx {
@@ -68,8 +68,7 @@ impl Lower<'_> {
                 src,
                 off,
             } => {
-                let v = self.get(src);
-                self.translate_store(size, dst, off, v)?;
+                self.translate_store(size, dst, off, crate::mem::Stored::Reg(src))?;
             }
 
             /**** Atomics: §5.3. In bounds, writable and naturally aligned, then

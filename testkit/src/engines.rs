@@ -78,6 +78,13 @@ pub fn every_engine() -> Vec<EngineUnderTest> {
         },
         EngineUnderTest {
             engine: Box::new(JitEngine {
+                options: registers_in_memory_options(),
+                name: Some("jit-registers-in-memory"),
+            }),
+            unchecked: false,
+        },
+        EngineUnderTest {
+            engine: Box::new(JitEngine {
                 options: unchecked,
                 name: Some("jit-unchecked"),
             }),
@@ -101,6 +108,16 @@ pub fn elide_options(audit: bool) -> JitOptions {
 pub fn fast_tier_options() -> JitOptions {
     let mut o = JitOptions::default();
     o.fast_tier_above = 0;
+    o
+}
+
+/// The JIT options that lower every function with its registers in a
+/// stack slot (`JitOptions::registers_in_memory_above` 0, in the fast
+/// tier), which the block rule otherwise gives only functions of more than
+/// `FAST_TIER_MAX_BLOCKS` blocks.
+pub fn registers_in_memory_options() -> JitOptions {
+    let mut o = fast_tier_options();
+    o.registers_in_memory_above = 0;
     o
 }
 

@@ -2,12 +2,26 @@
 //! must agree), with budgets.
 
 use crate::harness::*;
-use cranebpf::Program;
+use cranebpf::{JitOptions, Program};
 use cranebpf_difftest::conformance::{load_dir, program_bytes, suite_or_skip};
 
 #[test]
 fn conformance_suite_jit() {
-    let Some(dir) = suite_or_skip("conformance_suite_jit") else {
+    suite_through("conformance_suite_jit", &JitOptions::default());
+}
+
+/// The suite again with every function lowered with its registers in a
+/// stack slot (the lowering of functions past `FAST_TIER_MAX_BLOCKS`).
+#[test]
+fn conformance_suite_jit_registers_in_memory() {
+    let opts = cranebpf_testkit::engines::registers_in_memory_options();
+    suite_through("conformance_suite_jit_registers_in_memory", &opts);
+}
+
+/// Every program of the suite through the interpreter and the JIT built
+/// with `opts`, which must agree with each other and with the suite.
+fn suite_through(test: &str, opts: &JitOptions) {
+    let Some(dir) = suite_or_skip(test) else {
         return;
     };
     let files = load_dir(&dir).expect("conformance directory readable");
@@ -36,7 +50,7 @@ fn conformance_suite_jit() {
             Ok(p) => p,
             Err(e) => panic!("{}: does not load: {e}", f.name),
         };
-        let (out, _) = check_with(&p, &h, &f.mem, &f.name);
+        let (out, _) = check_with_jit(&p, &h, &f.mem, &f.name, opts);
         assert_eq!(out.result, Ok(expected), "{}", f.name);
         ran += 1;
     }

@@ -129,7 +129,19 @@ pub fn engines(p: &Program, h: &Helpers) -> (Vm, Vm) {
 /// The full check: both engines agree without a budget and under budgets
 /// 0, 1, 2, count/2, count-1 and count. Returns the unbudgeted outcome.
 pub fn check_with(p: &Program, h: &Helpers, mem: &[u8], what: &str) -> (RunOutcome, Vec<u8>) {
-    let (i, j) = engines(p, h);
+    check_with_jit(p, h, mem, what, &cranebpf::JitOptions::default())
+}
+
+/// [`check_with`], the JIT compiled with `opts`.
+pub fn check_with_jit(
+    p: &Program,
+    h: &Helpers,
+    mem: &[u8],
+    what: &str,
+    opts: &cranebpf::JitOptions,
+) -> (RunOutcome, Vec<u8>) {
+    let i = Vm::interpreter(p, h.clone()).expect("interpreter accepts the program");
+    let j = Vm::jit_with(p, h.clone(), opts).expect("JIT compiles the program");
     let mut arena = Arena::new(mem.len());
     let (out, final_mem) = both_in(&i, &j, mem, arena.buf(), None, what);
     let n = out.insn_count;

@@ -83,7 +83,7 @@ exit
 ;; @0000                               v86 = iconst.i64 -3
 ;; @0000                               v87 = iadd.i64 v12, v86  ; v86 = -3
 ;;                                     v129 -> v87
-;;                                     v140 -> v87
+;;                                     v141 -> v87
 ;; @0000                               v88 = iconst.i64 4
 ;; @0000                               v89 = iadd.i64 v3, v88  ; v88 = 4
 ;; @0000                               v90 = load.i64 notrap aligned readonly can_move v0+16
@@ -117,7 +117,7 @@ exit
 ;;
 ;;                                 block6:
 ;; @0000                               v114 = uload32.i64 notrap little v89
-;;                                     v141 -> v114
+;;                                     v140 -> v114
 ;; @0001                               v116 = iconst.i64 -8
 ;; @0001                               v117 = iadd.i64 v1, v116  ; v116 = -8
 ;; @0001                               v118 = load.i64 notrap aligned readonly can_move v0
@@ -152,7 +152,7 @@ exit
 ;; @0002                               v145 = iconst.i64 0
 ;; @0002                               v146 = iconst.i64 0
 ;; @0002                               v147 = iconst.i64 0
-;; @0002                               return v114, v142, v143, v144, v145, v146, v147  ; v142 = 0, v143 = 0, v144 = 0, v145 = 0, v146 = 0, v147 = 0
+;; @0002                               return v140, v142, v143, v144, v145, v146, v147  ; v142 = 0, v143 = 0, v144 = 0, v145 = 0, v146 = 0, v147 = 0
 ;;
 ;;                                 block5(v79: i64, v80: i64, v81: i64, v82: i64, v83: i64, v84: i64, v85: i64) cold:
 ;;                                     store notrap aligned v79, v0+64

@@ -135,7 +135,10 @@ fn elf_bad_relocations_and_indexes_are_refused() {
     let mut b = good.clone();
     b[bss + 32..bss + 40].copy_from_slice(&u64::MAX.to_le_bytes());
     let e = Object::parse(&b).unwrap_err();
-    assert!(matches!(e, ElfError::Map { ref map, .. } if map == ".bss"), "{e}");
+    assert!(
+        matches!(e, ElfError::Map { ref map, .. } if map == ".bss"),
+        "{e}"
+    );
     // Section header table out of the file.
     let mut b = good.clone();
     b[40..48].copy_from_slice(&u64::MAX.to_le_bytes());

@@ -605,6 +605,7 @@ fn compile_into(
             };
             lower_function_with(program, i, &mut env, host_cc, lower_opts, &mut ctx.func)?;
             let (mut size, blocks) = (ctx.func.dfg.num_insts(), ctx.func.dfg.num_blocks());
+            let mut tier_opts = std::borrow::Cow::Borrowed(opts);
             if crate::isa::registers_in_memory(opts, size, blocks) {
                 // Too many blocks for the fast tier's frame: again, with
                 // the registers in the home slot (see `FAST_TIER_MAX_BLOCKS`).
@@ -614,8 +615,11 @@ fn compile_into(
                     ir::Function::with_name_signature(UserFuncName::user(0, i as u32), sig.clone());
                 lower_function_with(program, i, &mut env, host_cc, &in_memory, &mut ctx.func)?;
                 size = ctx.func.dfg.num_insts();
+                let r = ranges[i];
+                let calls = helper_calls(&program.insns()[r.first..r.end]);
+                tier_opts = std::borrow::Cow::Owned(crate::isa::memory_tier(opts, calls));
             }
-            let isa = host_isa(opts, size)?;
+            let isa = host_isa(&tier_opts, size)?;
             code_size += define_with(module, id, ctx, &*isa)?;
         }
         ctx.func = ir::Function::with_name_signature(UserFuncName::user(1, 0), entry_sig);
@@ -630,6 +634,22 @@ fn compile_into(
         module.finalize_definitions()?;
         Ok((entry_id, code_size))
     })
+}
+
+/// How many of `insns` call a helper.
+fn helper_calls(insns: &[(usize, cranebpf_runtime::Insn)]) -> usize {
+    insns
+        .iter()
+        .filter(|(_, i)| {
+            matches!(
+                i,
+                cranebpf_runtime::Insn::Call {
+                    kind: cranebpf_runtime::CallKind::Helper,
+                    ..
+                }
+            )
+        })
+        .count()
 }
 
 /// The most eBPF functions (the entry and its bpf-to-bpf callees) the JIT

@@ -1063,6 +1063,52 @@ mod tests {
         Program::from_insns(&v).expect("test program loads")
     }
 
+    /// With registers in memory no value but the context pointer is used
+    /// outside the block that defines it, and no block but the entry has
+    /// parameters: what keeps the single-pass allocator's frame constant
+    /// (it gives every value live across a block a slot of its own).
+    #[test]
+    fn registers_in_memory_keep_every_value_in_its_block() {
+        let p = every_form();
+        let mut env = ModuleFreeEnv::default();
+        let opts = LowerOptions {
+            registers_in_memory: true,
+            ..LowerOptions::default()
+        };
+        for i in 0..function_ranges(&p).len() {
+            let mut f = ir::Function::with_name_signature(
+                UserFuncName::user(0, i as u32),
+                function_signature(),
+            );
+            lower_function_with(&p, i, &mut env, CallConv::SystemV, &opts, &mut f).expect("lowers");
+            let entry = f.layout.entry_block().expect("an entry block");
+            let vm = f.dfg.block_params(entry)[0];
+            for block in f.layout.blocks() {
+                if block != entry {
+                    assert!(
+                        f.dfg.block_params(block).is_empty(),
+                        "{block} has parameters"
+                    );
+                }
+                for inst in f.layout.block_insts(block) {
+                    for v in f.dfg.inst_values(inst) {
+                        let v = f.dfg.resolve_aliases(v);
+                        let home = match f.dfg.value_def(v) {
+                            ir::ValueDef::Result(d, _) => f.layout.inst_block(d),
+                            ir::ValueDef::Param(b, _) => Some(b),
+                            _ => None,
+                        };
+                        assert!(
+                            v == vm || home == Some(block),
+                            "{v} (from {home:?}) used in {block}: {}",
+                            f.dfg.display_inst(inst)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// The architecture invariant: no reachable trapping instruction (the
     /// guarded divisions are the only `can_trap` opcodes, and their
     /// divisors are never 0 or -1), and every memory access is `notrap`.

@@ -162,22 +162,23 @@ pub(crate) fn registers_in_memory(opts: &JitOptions, size: usize, blocks: usize)
     size > opts.fast_tier_above && blocks > opts.registers_in_memory_above
 }
 
-/// The most helper calls a function lowered with its registers in memory
-/// compiles with the single-pass allocator. That allocator still gives
-/// each helper call's site a few bytes of frame (about 9 on x86-64; the
-/// cause is inside the allocator), so past this many (a frame of about
-/// 200 KiB) the function takes `opt_level` none with the backtracking
-/// allocator, whose frame stays constant, at a compile cost that grows
-/// faster than linearly.
-pub const MEMORY_TIER_MAX_CALLS: usize = 20_000;
+/// The most call results (one per helper call, seven per local call) a
+/// function lowered with its registers in memory compiles with in the
+/// single-pass allocator. That allocator gives every value a call defines
+/// a spill slot of its own (8 bytes of frame each, even when the value is
+/// stored to the home slot right after the call), so past this many (a
+/// frame of about 160 KiB) the function takes `opt_level` none with the
+/// backtracking allocator, whose frame stays constant, at a compile cost
+/// that grows faster than linearly.
+pub const MEMORY_TIER_MAX_CALL_RESULTS: usize = 20_000;
 
 /// The options a function lowered with its registers in memory compiles
-/// under, given its `calls` helper calls: the fast tier (size rule
-/// forced), or past [`MEMORY_TIER_MAX_CALLS`] `opt_level` none with the
-/// backtracking allocator.
-pub(crate) fn memory_tier(opts: &JitOptions, calls: usize) -> JitOptions {
+/// under, given the `results` its calls define: the fast tier (size rule
+/// forced), or past [`MEMORY_TIER_MAX_CALL_RESULTS`] `opt_level` none with
+/// the backtracking allocator.
+pub(crate) fn memory_tier(opts: &JitOptions, results: usize) -> JitOptions {
     let mut o = opts.clone();
-    if calls <= MEMORY_TIER_MAX_CALLS {
+    if results <= MEMORY_TIER_MAX_CALL_RESULTS {
         o.fast_tier_above = 0;
     } else {
         o.fast_tier_above = usize::MAX;

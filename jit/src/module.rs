@@ -616,8 +616,8 @@ fn compile_into(
                 lower_function_with(program, i, &mut env, host_cc, &in_memory, &mut ctx.func)?;
                 size = ctx.func.dfg.num_insts();
                 let r = ranges[i];
-                let calls = helper_calls(&program.insns()[r.first..r.end]);
-                tier_opts = std::borrow::Cow::Owned(crate::isa::memory_tier(opts, calls));
+                let results = call_results(&program.insns()[r.first..r.end]);
+                tier_opts = std::borrow::Cow::Owned(crate::isa::memory_tier(opts, results));
             }
             let isa = host_isa(&tier_opts, size)?;
             code_size += define_with(module, id, ctx, &*isa)?;
@@ -636,20 +636,24 @@ fn compile_into(
     })
 }
 
-/// How many of `insns` call a helper.
-fn helper_calls(insns: &[(usize, cranebpf_runtime::Insn)]) -> usize {
+/// How many values the calls among `insns` define: one per helper call
+/// (r0), seven per local call (r0..r5 and the status).
+fn call_results(insns: &[(usize, cranebpf_runtime::Insn)]) -> usize {
+    use cranebpf_runtime::{CallKind, Insn};
     insns
         .iter()
-        .filter(|(_, i)| {
-            matches!(
-                i,
-                cranebpf_runtime::Insn::Call {
-                    kind: cranebpf_runtime::CallKind::Helper,
-                    ..
-                }
-            )
+        .map(|(_, i)| match i {
+            Insn::Call {
+                kind: CallKind::Helper,
+                ..
+            } => 1,
+            Insn::Call {
+                kind: CallKind::Local,
+                ..
+            } => 7,
+            _ => 0,
         })
-        .count()
+        .sum()
 }
 
 /// The most eBPF functions (the entry and its bpf-to-bpf callees) the JIT

@@ -25,25 +25,25 @@ fn peak_rss_mib() -> u64 {
         .map_or(0, |kib| kib / 1024)
 }
 
-fn add_r0(imm: i32) -> Insn {
+/// `r0 op= imm` (64-bit).
+fn alu_r0(op: AluOp, imm: i32) -> Insn {
     Insn::Alu {
         w: Width::W64,
-        op: AluOp::Add,
+        op,
         dst: Reg::R0,
         src: Src::Imm(imm),
     }
+}
+
+fn add_r0(imm: i32) -> Insn {
+    alu_r0(AluOp::Add, imm)
 }
 
 /// A program of `k + 1` functions: the entry calls each of `k` functions
 /// `r0 += 1; exit` once, so a run returns `k`.
 fn functions(k: usize) -> Program {
     let mut v = Vec::with_capacity(3 * k + 2);
-    v.push(Insn::Alu {
-        w: Width::W64,
-        op: AluOp::Mov,
-        dst: Reg::R0,
-        src: Src::Imm(0),
-    });
+    v.push(alu_r0(AluOp::Mov, 0));
     for i in 0..k {
         // Call i sits at pc 1 + i; function i starts at 1 + k + 1 + 2i.
         let imm = (1 + k + 1 + 2 * i) as i32 - (1 + i as i32) - 1;
@@ -127,12 +127,7 @@ fn a_program_over_the_slot_limit_is_refused_at_load_naming_the_limit() {
 /// returns `n`, and the function has about two blocks per pair.
 fn jeq_chain(n: usize) -> Program {
     let mut v = Vec::with_capacity(2 * n + 2);
-    v.push(Insn::Alu {
-        w: Width::W64,
-        op: AluOp::Mov,
-        dst: Reg::R0,
-        src: Src::Imm(0),
-    });
+    v.push(alu_r0(AluOp::Mov, 0));
     for _ in 0..n {
         v.push(Insn::Jmp {
             w: Width::W64,
